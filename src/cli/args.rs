@@ -1,0 +1,119 @@
+//! Command-line flags, as clap derive structs. Validation happens in [`super::config`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// neardup: near-duplicate detection for news feeds.
+///
+/// Exit codes: 0 on success (also when the output pipe closes early), 2 on any error (bad
+/// input, bad flags, I/O failure). Errors name the file and line.
+#[derive(Parser, Debug)]
+#[command(name = "neardup", version, about, long_about = None, after_help = "Exit codes: 0 success, 2 error (the message names the file and line).")]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Deduplicate a feed: unique records to stdout, duplicate groups and pairs as JSON lines.
+    Dedup(DedupArgs),
+}
+
+/// Input options shared by the subcommands that read feeds.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Input files (`-` for stdin; none means stdin). Gzip is detected and read transparently.
+    pub inputs: Vec<PathBuf>,
+    /// Input format: jsonl, lines (one document per line) or text (one document per file).
+    /// Default: from the extension (.jsonl/.ndjson/.json, .lines, else text); stdin: jsonl
+    /// when it starts with `{`, else text.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// JSONL field holding the text.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// JSONL field holding the id (FILE:LINE when absent).
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+    /// JSONL field holding a title, prepended to the text.
+    #[arg(long)]
+    pub title_field: Option<String>,
+    /// JSONL field holding a date (ISO 8601 or anything that sorts chronologically).
+    #[arg(long)]
+    pub date_field: Option<String>,
+    /// Skip invalid records with a warning instead of stopping with an error.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Largest document accepted, in bytes.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub max_doc_bytes: usize,
+}
+
+/// Flags of `neardup dedup`.
+#[derive(Args, Debug)]
+pub struct DedupArgs {
+    /// Inputs and how to read them.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write unique records here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Write duplicate groups (JSON lines) here.
+    #[arg(long)]
+    pub groups: Option<PathBuf>,
+    /// Write verified duplicate pairs (JSON lines) here.
+    #[arg(long)]
+    pub pairs: Option<PathBuf>,
+    /// Jaccard threshold for duplicates (also tunes LSH).
+    #[arg(long, default_value_t = neardup::dedup::DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Containment threshold: a document this much contained in another is a duplicate.
+    #[arg(long, default_value_t = neardup::dedup::DEFAULT_CONTAINMENT)]
+    pub containment: f64,
+    /// Do not use containment evidence (Jaccard only).
+    #[arg(long)]
+    pub no_containment: bool,
+    /// MinHash permutations (signature slots).
+    #[arg(long, default_value_t = neardup::signature::DEFAULT_NUM_PERM)]
+    pub num_perm: usize,
+    /// Shingles: word:N or char:N.
+    #[arg(long, default_value = "word:3")]
+    pub shingle: String,
+    /// Normalization: auto, arabic (adds clitic stemming) or none.
+    #[arg(long, default_value = "auto")]
+    pub normalize: String,
+    /// LSH bands (with --rows; default: derived from the threshold).
+    #[arg(long, requires = "rows")]
+    pub bands: Option<usize>,
+    /// LSH rows per band (with --bands).
+    #[arg(long, requires = "bands")]
+    pub rows: Option<usize>,
+    /// Weights of false positives and false negatives when deriving bands: FP,FN.
+    #[arg(long, default_value = "0.3,0.7")]
+    pub lsh_weights: String,
+    /// Verification: estimate (from signatures) or exact (on shingle sets; keeps them in memory).
+    #[arg(long, default_value = "estimate")]
+    pub verify: String,
+    /// Which member of a group to keep: first, longest or newest (needs --date-field).
+    #[arg(long, default_value = "first")]
+    pub keep: String,
+    /// Keep every line: no boilerplate detection.
+    #[arg(long)]
+    pub no_boilerplate: bool,
+    /// A short line in this many documents is boilerplate (long lines need 4x).
+    #[arg(long, default_value_t = 5)]
+    pub boilerplate_min_docs: u32,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Hash seed.
+    #[arg(long, default_value_t = neardup::shingle::DEFAULT_SEED)]
+    pub seed: u64,
+    /// No summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

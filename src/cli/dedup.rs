@@ -1,0 +1,184 @@
+//! `neardup dedup`: unique records out, duplicate groups and pairs with their evidence.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use super::args::DedupArgs;
+use super::config;
+use super::feed::Feed;
+use neardup::boilerplate::LineCounter;
+use neardup::dedup::{DocMeta, Engine, Fingerprints};
+use neardup::input::{Corpus, Format};
+
+/// Document ids as raw JSON, stored back to back.
+#[derive(Default)]
+struct Ids {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl Ids {
+    fn push(&mut self, id: &str) {
+        self.buf.push_str(id);
+        self.ends.push(self.buf.len());
+    }
+
+    fn get(&self, d: u32) -> &str {
+        let d = d as usize;
+        let start = if d == 0 { 0 } else { self.ends[d - 1] };
+        &self.buf[start..self.ends[d]]
+    }
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    Ok(BufWriter::with_capacity(1 << 20, f))
+}
+
+/// Runs `neardup dedup`.
+pub fn run(a: &DedupArgs) -> Result<()> {
+    let start = Instant::now();
+    if let Some(t) = a.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("--threads")?;
+    }
+    let cfg = config::dedup_config(a)?;
+    let keep = config::keep(a)?;
+    let engine = Engine::new(cfg).context("configuring dedup")?;
+    let mut inputs = a.input.inputs.clone();
+    if inputs.is_empty() {
+        inputs.push("-".into());
+    }
+    let corpus = Corpus::open(&inputs, config::read_options(&a.input)?)?;
+    let mut feed = Feed::new(&corpus, a.input.skip_invalid);
+
+    // Pass 1: boilerplate lines.
+    feed.warn = true;
+    let mut counter = LineCounter::new();
+    let stats = feed.pass("boilerplate", |_, docs| {
+        let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
+        engine.count_lines(&texts, &mut counter);
+        Ok(())
+    })?;
+    let bp = engine.boilerplate(counter);
+    feed.warn = false;
+
+    // Pass 2: fingerprints, ids and metadata.
+    let mut fps = Fingerprints::default();
+    let mut ids = Ids::default();
+    let mut meta: Vec<DocMeta> = Vec::new();
+    let mut valid: Vec<bool> = Vec::new();
+    let mut empty = 0u64;
+    feed.pass("fingerprint", |_, docs| {
+        let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
+        engine.add_batch(&texts, &bp, &mut fps);
+        for d in docs {
+            match d {
+                Some(d) => {
+                    ids.push(&d.id_json);
+                    meta.push(DocMeta { len: d.text.len(), date: d.date.as_deref().map(str::to_owned) });
+                    valid.push(true);
+                }
+                None => {
+                    ids.push("null");
+                    meta.push(DocMeta::default());
+                    valid.push(false);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    for d in 0..fps.len() as u32 {
+        if valid[d as usize] && fps.signature(d).is_none() {
+            empty += 1;
+        }
+    }
+
+    let res = engine.resolve(&mut fps);
+    let groups = engine.finish_groups(&fps, &res, &meta, keep);
+    let mut removed = vec![false; fps.len()];
+    for g in &groups {
+        for &(m, _) in &g.members {
+            if m != g.kept {
+                removed[m as usize] = true;
+            }
+        }
+    }
+
+    // Pass 3: unique records, byte for byte.
+    {
+        let stdout = io::stdout();
+        let mut out: Box<dyn Write> = match &a.output {
+            Some(p) => Box::new(create(p)?),
+            None => Box::new(BufWriter::with_capacity(1 << 20, stdout.lock())),
+        };
+        corpus.for_each_batch(super::feed::BATCH_DOCS, super::feed::BATCH_BYTES, |batch| {
+            for r in batch {
+                let d = r.ordinal as usize;
+                if valid[d] && !removed[d] {
+                    let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
+                    out.write_all(&r.bytes).map_err(io)?;
+                    if corpus.source_format(r.source) != Format::Text || r.bytes.last() != Some(&b'\n') {
+                        out.write_all(b"\n").map_err(io)?;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        out.flush().context("writing unique records")?;
+    }
+
+    if let Some(p) = &a.groups {
+        let mut w = create(p)?;
+        for (i, g) in groups.iter().enumerate() {
+            write!(w, "{{\"group\":{i},\"kept\":{},\"members\":[", ids.get(g.kept))?;
+            for (j, &(m, sim)) in g.members.iter().enumerate() {
+                let sep = if j > 0 { "," } else { "" };
+                write!(w, "{sep}{{\"id\":{},\"similarity\":{:.4}}}", ids.get(m), sim)?;
+            }
+            writeln!(w, "]}}")?;
+        }
+        w.flush().with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = &a.pairs {
+        let mut w = create(p)?;
+        for pr in &res.pairs {
+            let e = pr.evidence;
+            writeln!(
+                w,
+                "{{\"a\":{},\"b\":{},\"similarity\":{:.4},\"jaccard\":{:.4},\"containment\":{:.4},\"shared_anchors\":{}}}",
+                ids.get(pr.a),
+                ids.get(pr.b),
+                e.similarity(),
+                e.jaccard,
+                e.containment,
+                e.shared_anchors
+            )?;
+        }
+        w.flush().with_context(|| format!("writing {}", p.display()))?;
+    }
+
+    if !a.quiet {
+        let secs = start.elapsed().as_secs_f64();
+        let dups = removed.iter().filter(|&&r| r).count();
+        let b = engine.banding();
+        eprintln!(
+            "neardup: {} documents ({} invalid skipped, {} empty), {} duplicates in {} groups, {} boilerplate lines, {} candidates ({}x{} bands), {:.2} s, {:.0} documents/s",
+            stats.records,
+            stats.invalid,
+            empty,
+            dups,
+            groups.len(),
+            bp.len(),
+            res.candidates,
+            b.bands,
+            b.rows,
+            secs,
+            stats.records as f64 / secs.max(1e-9)
+        );
+    }
+    Ok(())
+}

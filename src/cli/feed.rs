@@ -1,0 +1,90 @@
+//! Reading a feed in passes: parsing, invalid-record policy and progress.
+
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use anyhow::Result;
+use rayon::prelude::*;
+
+use neardup::input::{Corpus, Doc, RawRecord};
+
+/// Records per batch handed to the parallel stages.
+pub const BATCH_DOCS: usize = 4096;
+/// Bytes per batch.
+pub const BATCH_BYTES: usize = 32 << 20;
+
+/// Counts of what a pass saw.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PassStats {
+    /// Records read.
+    pub records: u64,
+    /// Invalid records skipped (with --skip-invalid).
+    pub invalid: u64,
+}
+
+/// Parses batches in parallel and applies the invalid-record policy.
+pub struct Feed<'a> {
+    /// The corpus.
+    pub corpus: &'a Corpus,
+    /// Skip invalid records instead of failing.
+    pub skip_invalid: bool,
+    /// Print warnings for skipped records (only in one pass).
+    pub warn: bool,
+    /// Show progress on stderr.
+    pub progress: bool,
+}
+
+impl<'a> Feed<'a> {
+    /// A feed over `corpus`.
+    pub fn new(corpus: &'a Corpus, skip_invalid: bool) -> Feed<'a> {
+        Feed { corpus, skip_invalid, warn: false, progress: std::io::stderr().is_terminal() }
+    }
+
+    /// Reads the whole corpus; `f` gets each batch's raw records and parsed documents (`None`
+    /// for skipped ones).
+    pub fn pass<F>(&self, label: &str, mut f: F) -> Result<PassStats>
+    where
+        F: FnMut(&[RawRecord], &[Option<Doc<'_>>]) -> Result<()>,
+    {
+        let mut stats = PassStats::default();
+        let start = Instant::now();
+        let mut failure: Option<anyhow::Error> = None;
+        let outcome = self.corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
+            let parsed: Vec<_> = batch.par_iter().map(|r| self.corpus.parse(r)).collect();
+            let mut docs = Vec::with_capacity(parsed.len());
+            for p in parsed {
+                match p {
+                    Ok(d) => docs.push(Some(d)),
+                    Err(e) if self.skip_invalid && e.is_record_error() => {
+                        if self.warn {
+                            log::warn!("skipped: {e}");
+                            eprintln!("neardup: warning: skipped {e}");
+                        }
+                        stats.invalid += 1;
+                        docs.push(None);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            stats.records += batch.len() as u64;
+            if let Err(e) = f(batch, &docs) {
+                failure = Some(e);
+                return Err(neardup::Error::InvalidParam { name: "pass", reason: "aborted".into() });
+            }
+            if self.progress {
+                let secs = start.elapsed().as_secs_f64().max(1e-9);
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r{label}: {} documents, {:.0}/s   ", stats.records, stats.records as f64 / secs);
+            }
+            Ok(())
+        });
+        if self.progress {
+            eprint!("\r\x1b[2K");
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        outcome?;
+        Ok(stats)
+    }
+}

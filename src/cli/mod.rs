@@ -1,0 +1,15 @@
+//! The command-line interface: flags, configuration and one module per subcommand.
+
+pub mod args;
+pub mod config;
+pub mod dedup;
+pub mod feed;
+
+use anyhow::Result;
+
+/// Runs the parsed command line.
+pub fn run(cli: args::Cli) -> Result<()> {
+    match cli.command {
+        args::Command::Dedup(a) => dedup::run(&a),
+    }
+}

@@ -1,0 +1,443 @@
+//! The near-duplicate engine: the stages wired together.
+//!
+//! ```text
+//! texts ─► boilerplate lines counted (pass 1)
+//!       ─► strip boilerplate ─► normalize ─► word hashes ─┬► shingles ─► MinHash signature
+//!                                                         └► anchors (MOD-m sampled n-grams)
+//! signatures ─► LSH banding ──┐
+//! anchors ─► shared counts ───┴► candidate pairs ─► verify ─► union-find ─► groups + kept
+//! ```
+//!
+//! [`Engine`] holds the built stages; [`Fingerprints`] accumulates the per-document results in
+//! columns (signatures as one flat `u32` array) so that memory grows with the number of
+//! documents, not with their text; [`Engine::resolve`] finds and verifies pairs and groups them.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::boilerplate::{Boilerplate, BoilerplateParams, LineCounter};
+use crate::cluster::UnionFind;
+use crate::error::{Error, Result};
+use crate::lsh::anchors::{match_anchors, AnchorMatches, AnchorParams};
+use crate::lsh::{band_candidates, optimal_banding, unpack, Banding};
+use crate::normalize::{Mode, Normalizer};
+use crate::shingle::{ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
+use crate::signature::{estimate_jaccard, MinHasher, DEFAULT_NUM_PERM};
+use crate::verify::{self, Evidence, Thresholds, VerifyMode};
+
+/// Default Jaccard threshold, chosen on the reprints dev set (see `benches/RESULTS.md`).
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+/// Default containment threshold, chosen on the reprints dev set.
+pub const DEFAULT_CONTAINMENT: f64 = 0.5;
+/// Default shingles.
+pub const DEFAULT_SHINGLE: ShingleSpec = ShingleSpec::word(3);
+
+/// Everything that shapes a dedup run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DedupConfig {
+    /// Normalization mode.
+    pub normalize: Mode,
+    /// Shingles for the MinHash signature.
+    pub shingle: ShingleSpec,
+    /// MinHash slots.
+    pub num_perm: usize,
+    /// Seed of shingle hashing and MinHash.
+    pub seed: u64,
+    /// Jaccard threshold of verification; also tunes the LSH banding.
+    pub threshold: f64,
+    /// Containment threshold (above 1 disables the containment route).
+    pub containment: f64,
+    /// Anchor sampling for containment.
+    pub anchors: AnchorParams,
+    /// Explicit banding, or `None` to derive it from the threshold.
+    pub banding: Option<Banding>,
+    /// Weights of false positives and false negatives when deriving the banding.
+    pub lsh_weights: (f64, f64),
+    /// Verification mode.
+    pub verify: VerifyMode,
+    /// Boilerplate line detection, or `None` to keep every line.
+    pub boilerplate: Option<BoilerplateParams>,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            normalize: Mode::Auto,
+            shingle: DEFAULT_SHINGLE,
+            num_perm: DEFAULT_NUM_PERM,
+            seed: DEFAULT_SEED,
+            threshold: DEFAULT_THRESHOLD,
+            containment: DEFAULT_CONTAINMENT,
+            anchors: AnchorParams::default(),
+            banding: None,
+            lsh_weights: (0.3, 0.7),
+            verify: VerifyMode::Estimate,
+            boilerplate: Some(BoilerplateParams::default()),
+        }
+    }
+}
+
+/// The built pipeline.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    cfg: DedupConfig,
+    normalizer: Normalizer,
+    shingler: Shingler,
+    hasher: MinHasher,
+    banding: Banding,
+}
+
+/// Reusable per-thread buffers.
+#[derive(Default)]
+struct Scratch {
+    stripped: String,
+    norm: String,
+    words: Vec<u64>,
+    shingles: Vec<u64>,
+    bins: Vec<u64>,
+}
+
+/// One document's fingerprint.
+struct DocPrint {
+    sig: Option<Vec<u32>>,
+    anchors: Vec<u32>,
+    set: Vec<u64>,
+}
+
+/// Per-document fingerprints in columns, indexed by document number.
+#[derive(Debug, Default)]
+pub struct Fingerprints {
+    num_perm: usize,
+    sigs: Vec<u32>,
+    has_sig: Vec<bool>,
+    postings: Vec<(u32, u32)>,
+    sets: Vec<Vec<u64>>,
+}
+
+impl Fingerprints {
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.has_sig.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.has_sig.is_empty()
+    }
+
+    /// The signature of document `d`, if it had any shingle.
+    pub fn signature(&self, d: u32) -> Option<&[u32]> {
+        let d = d as usize;
+        self.has_sig[d].then(|| &self.sigs[d * self.num_perm..(d + 1) * self.num_perm])
+    }
+}
+
+/// A verified duplicate pair.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Pair {
+    /// Lower document number.
+    pub a: u32,
+    /// Higher document number.
+    pub b: u32,
+    /// The evidence.
+    pub evidence: Evidence,
+}
+
+/// The outcome of [`Engine::resolve`].
+#[derive(Debug, Default)]
+pub struct Resolution {
+    /// Verified pairs, sorted.
+    pub pairs: Vec<Pair>,
+    /// Groups of two or more documents, each sorted, ordered by first member.
+    pub groups: Vec<Vec<u32>>,
+    /// Candidate pairs examined.
+    pub candidates: usize,
+    anchors: AnchorMatches,
+}
+
+/// Which member of a group is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// The first in input order.
+    First,
+    /// The longest (ties: the first).
+    Longest,
+    /// The newest by date (ties and missing dates: the first).
+    Newest,
+}
+
+/// What the keep policy may look at.
+#[derive(Clone, Debug, Default)]
+pub struct DocMeta {
+    /// Text length in bytes.
+    pub len: usize,
+    /// Date string (sorts chronologically), if any.
+    pub date: Option<String>,
+}
+
+/// A duplicate group with its kept member.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The kept document.
+    pub kept: u32,
+    /// All members (the kept one included) with their similarity to the kept one.
+    pub members: Vec<(u32, f64)>,
+}
+
+impl Engine {
+    /// Builds the pipeline.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] for thresholds outside (0, 1], bad banding or MinHash sizes.
+    pub fn new(cfg: DedupConfig) -> Result<Engine> {
+        if !(cfg.threshold > 0.0 && cfg.threshold <= 1.0) {
+            return Err(Error::InvalidParam { name: "threshold", reason: format!("{} is outside (0, 1]", cfg.threshold) });
+        }
+        if !(cfg.containment > 0.0) {
+            return Err(Error::InvalidParam { name: "containment", reason: format!("{} must be positive", cfg.containment) });
+        }
+        if cfg.anchors.modulus == 0 || cfg.anchors.n == 0 || cfg.anchors.min_shared == 0 {
+            return Err(Error::InvalidParam { name: "anchors", reason: "n, modulus and min_shared must be positive".into() });
+        }
+        let hasher = MinHasher::new(cfg.num_perm, cfg.seed)?;
+        let banding = match cfg.banding {
+            Some(b) => {
+                b.validate(cfg.num_perm)?;
+                b
+            }
+            None => optimal_banding(cfg.threshold, cfg.num_perm, cfg.lsh_weights.0, cfg.lsh_weights.1)?,
+        };
+        Ok(Engine {
+            normalizer: Normalizer::new(cfg.normalize),
+            shingler: Shingler::new(cfg.shingle, cfg.seed),
+            hasher,
+            banding,
+            cfg,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DedupConfig {
+        &self.cfg
+    }
+
+    /// The LSH banding in use.
+    pub fn banding(&self) -> Banding {
+        self.banding
+    }
+
+    /// The verification thresholds.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds { jaccard: self.cfg.threshold, containment: self.cfg.containment }
+    }
+
+    /// Pass 1: counts the boilerplate lines of a batch of texts into `counter`.
+    pub fn count_lines(&self, texts: &[Option<&str>], counter: &mut LineCounter) {
+        let Some(p) = self.cfg.boilerplate else { return };
+        let keys: Vec<Vec<u64>> = texts
+            .par_iter()
+            .map(|t| t.map(|t| crate::boilerplate::doc_line_keys(t, &p)).unwrap_or_default())
+            .collect();
+        for k in &keys {
+            counter.add(k);
+        }
+    }
+
+    /// The boilerplate found by `counter` (none when disabled).
+    pub fn boilerplate(&self, counter: LineCounter) -> Boilerplate {
+        match self.cfg.boilerplate {
+            Some(p) => counter.finish(p),
+            None => Boilerplate::none(),
+        }
+    }
+
+    fn fingerprint(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) -> DocPrint {
+        bp.strip_into(text, &mut s.stripped);
+        self.normalizer.normalize_into(&s.stripped, &mut s.norm);
+        s.words.clear();
+        self.shingler.word_hashes_into(&s.norm, &mut s.words);
+        s.shingles.clear();
+        match self.cfg.shingle.kind {
+            ShingleKind::Word => self.shingler.windows_into(&s.words, &mut s.shingles),
+            ShingleKind::Char => self.shingler.shingles_into(&s.norm, &mut Vec::new(), &mut s.shingles),
+        }
+        let mut sig = vec![0u32; self.cfg.num_perm];
+        let has = self.hasher.sketch_into(&s.shingles, &mut s.bins, &mut sig);
+        let mut anchors = Vec::new();
+        if self.cfg.containment <= 1.0 {
+            self.cfg.anchors.sample_into(&s.words, &mut anchors);
+        }
+        let set = if self.cfg.verify == VerifyMode::Exact {
+            let mut set = s.shingles.clone();
+            set.sort_unstable();
+            set.dedup();
+            set
+        } else {
+            Vec::new()
+        };
+        DocPrint { sig: has.then_some(sig), anchors, set }
+    }
+
+    /// Pass 2: fingerprints a batch of texts (`None` for records that were skipped) and
+    /// appends them to `fps` as the next document numbers.
+    pub fn add_batch(&self, texts: &[Option<&str>], bp: &Boilerplate, fps: &mut Fingerprints) {
+        fps.num_perm = self.cfg.num_perm;
+        let prints: Vec<Option<DocPrint>> = texts
+            .par_iter()
+            .map_init(Scratch::default, |s, t| t.map(|t| self.fingerprint(t, bp, s)))
+            .collect();
+        for p in prints {
+            let d = fps.has_sig.len() as u32;
+            match p {
+                Some(DocPrint { sig: Some(sig), anchors, set }) => {
+                    fps.sigs.extend_from_slice(&sig);
+                    fps.has_sig.push(true);
+                    fps.postings.extend(anchors.into_iter().map(|a| (a, d)));
+                    if self.cfg.verify == VerifyMode::Exact {
+                        fps.sets.push(set);
+                    }
+                }
+                _ => {
+                    fps.sigs.extend(std::iter::repeat_n(u32::MAX, self.cfg.num_perm));
+                    fps.has_sig.push(false);
+                    if self.cfg.verify == VerifyMode::Exact {
+                        fps.sets.push(Vec::new());
+                    }
+                }
+            }
+        }
+    }
+
+    fn evidence(&self, fps: &Fingerprints, anchors: &AnchorMatches, a: u32, b: u32) -> Evidence {
+        if self.cfg.verify == VerifyMode::Exact {
+            return verify::exact(&fps.sets[a as usize], &fps.sets[b as usize]);
+        }
+        let (Some(sa), Some(sb)) = (fps.signature(a), fps.signature(b)) else {
+            return Evidence { jaccard: 0.0, containment: 0.0, shared_anchors: 0 };
+        };
+        let shared = anchors.shared(a, b).unwrap_or(0);
+        Evidence {
+            jaccard: estimate_jaccard(sa, sb),
+            containment: if shared > 0 { anchors.containment(a, b, shared) } else { 0.0 },
+            shared_anchors: shared,
+        }
+    }
+
+    /// Finds candidates, verifies them and groups the duplicates. Consumes the anchor
+    /// postings of `fps`.
+    pub fn resolve(&self, fps: &mut Fingerprints) -> Resolution {
+        let docs: Vec<u32> = (0..fps.len() as u32).filter(|&d| fps.has_sig[d as usize]).collect();
+        let lsh = band_candidates(&fps.sigs, self.cfg.num_perm, &docs, self.banding);
+        let anchors = match_anchors(std::mem::take(&mut fps.postings), fps.len(), &self.cfg.anchors);
+        let mut cands = lsh;
+        cands.extend(anchors.pairs.iter().map(|&(p, _)| p));
+        cands.par_sort_unstable();
+        cands.dedup();
+        let t = self.thresholds();
+        let pairs: Vec<Pair> = cands
+            .par_iter()
+            .filter_map(|&p| {
+                let (a, b) = unpack(p);
+                let evidence = self.evidence(fps, &anchors, a, b);
+                evidence.accepts(&t).then_some(Pair { a, b, evidence })
+            })
+            .collect();
+        let mut uf = UnionFind::new(fps.len());
+        for p in &pairs {
+            uf.union(p.a, p.b);
+        }
+        Resolution { groups: uf.groups(2), pairs, candidates: cands.len(), anchors }
+    }
+
+    /// Chooses the kept member of each group and each member's similarity to it.
+    pub fn finish_groups(&self, fps: &Fingerprints, res: &Resolution, meta: &[DocMeta], keep: Keep) -> Vec<Group> {
+        res.groups
+            .par_iter()
+            .map(|g| {
+                let kept = match keep {
+                    Keep::First => g[0],
+                    Keep::Longest => *g.iter().min_by_key(|&&d| (std::cmp::Reverse(meta[d as usize].len), d)).unwrap_or(&g[0]),
+                    Keep::Newest => *g
+                        .iter()
+                        .min_by(|&&x, &&y| meta[y as usize].date.cmp(&meta[x as usize].date).then(x.cmp(&y)))
+                        .unwrap_or(&g[0]),
+                };
+                let members = g
+                    .iter()
+                    .map(|&m| {
+                        if m == kept {
+                            return (m, 1.0);
+                        }
+                        let key = (kept.min(m), kept.max(m));
+                        let sim = match res.pairs.binary_search_by_key(&key, |p| (p.a, p.b)) {
+                            Ok(i) => res.pairs[i].evidence.similarity(),
+                            Err(_) => self.evidence(fps, &res.anchors, key.0, key.1).similarity(),
+                        };
+                        (m, sim)
+                    })
+                    .collect();
+                Group { kept, members }
+            })
+            .collect()
+    }
+
+    /// Deduplicates in-memory texts end to end (boilerplate, fingerprints, groups), keeping
+    /// the first member of each group.
+    pub fn dedup_texts(&self, texts: &[&str]) -> (Resolution, Vec<Group>) {
+        let opt: Vec<Option<&str>> = texts.iter().map(|&t| Some(t)).collect();
+        let mut counter = LineCounter::new();
+        self.count_lines(&opt, &mut counter);
+        let bp = self.boilerplate(counter);
+        let mut fps = Fingerprints::default();
+        self.add_batch(&opt, &bp, &mut fps);
+        let res = self.resolve(&mut fps);
+        let meta: Vec<DocMeta> = texts.iter().map(|t| DocMeta { len: t.len(), date: None }).collect();
+        let groups = self.finish_groups(&fps, &res, &meta, Keep::First);
+        (res, groups)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "The central bank raised interest rates by half a point on Tuesday, citing persistent inflation in food and energy prices across the region.";
+    const A2: &str = "The central bank raised interest rates by half a point on Tuesday, citing stubborn inflation in food and energy prices across the region.";
+    const B: &str = "Heavy rain flooded several districts of the capital overnight, and emergency crews evacuated hundreds of residents from low lying neighbourhoods.";
+
+    #[test]
+    fn finds_the_reprint_only() {
+        let e = Engine::new(DedupConfig::default()).unwrap();
+        let (_, groups) = e.dedup_texts(&[A, B, A2]);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].kept, 0);
+        assert_eq!(groups[0].members.iter().map(|m| m.0).collect::<Vec<_>>(), [0, 2]);
+    }
+
+    #[test]
+    fn shared_footer_is_not_duplication() {
+        let footer = "Copyright The Daily Courier. All rights reserved. This material may not be published, broadcast, rewritten or redistributed.\nShare this article\nFollow us on Twitter";
+        let texts: Vec<String> = (0..8)
+            .map(|i| format!("Story number {i} about {} and more.\n{footer}", ["a cat", "rates", "rain", "a match", "an election", "a fire", "a storm", "a trial"][i]))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let e = Engine::new(DedupConfig::default()).unwrap();
+        let (_, groups) = e.dedup_texts(&refs);
+        assert!(groups.is_empty(), "{groups:?}");
+        let no_bp = Engine::new(DedupConfig { boilerplate: None, ..DedupConfig::default() }).unwrap();
+        let (_, groups) = no_bp.dedup_texts(&refs);
+        assert!(!groups.is_empty(), "without boilerplate removal the footer dominates");
+    }
+
+    #[test]
+    fn exact_mode_agrees_on_clear_cases() {
+        let e = Engine::new(DedupConfig { verify: VerifyMode::Exact, ..DedupConfig::default() }).unwrap();
+        let (res, groups) = e.dedup_texts(&[A, B, A2]);
+        assert_eq!(groups.len(), 1);
+        let p = res.pairs[0];
+        let sa = Shingler::new(DEFAULT_SHINGLE, DEFAULT_SEED);
+        let n = Normalizer::default();
+        let exact = verify::exact(&sa.shingle_set(&n.normalize(A)), &sa.shingle_set(&n.normalize(A2)));
+        assert_eq!(p.evidence, exact);
+    }
+}

@@ -1,0 +1,46 @@
+//! # neardup
+//!
+//! Near-duplicate detection for news feeds: reprints, trimmed wire copy and articles set inside
+//! longer ones, in Arabic, English and other languages, with boilerplate that does not count.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! input ─► normalize ─► segment ─► shingle ─► signature ─► lsh ─► verify ─► cluster
+//!  (feeds)  (NFKC, case,  (lines,   (word/char  (one-perm   (bands,  (Jaccard,  (union-find,
+//!           Arabic fold)  sentences) n-grams)    MinHash)    anchors) containment) kept doc)
+//! ```
+//!
+//! [`dedup::Engine`] wires the stages together; `boilerplate` removes recurring lines first.
+//!
+//! ```
+//! use neardup::dedup::{DedupConfig, Engine};
+//!
+//! let texts = [
+//!     "وصل خليفة حفتر إلى موسكو وأجرى محادثات مع وزير الدفاع الروسي سيرجي شويجو حول الأزمة في ليبيا ومكافحة الإرهاب",
+//!     "Heavy rain flooded several districts of the capital overnight and crews evacuated residents",
+//!     "وصل خليفة حفتر الى موسكو و أجرى محادثات مع وزير الدفاع الروسى سيرجى شويجو حول الأزمة فى ليبيا ومكافحة الارهاب",
+//! ];
+//! let engine = Engine::new(DedupConfig::default())?;
+//! let (_, groups) = engine.dedup_texts(&texts);
+//! assert_eq!(groups.len(), 1);
+//! assert_eq!(groups[0].kept, 0);
+//! assert_eq!(groups[0].members[1].0, 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod boilerplate;
+pub mod cluster;
+pub mod dedup;
+pub mod error;
+pub mod input;
+pub mod lsh;
+pub mod naive;
+pub mod normalize;
+pub mod segment;
+pub mod shingle;
+pub mod signature;
+pub mod verify;
+
+pub use error::{Error, Result};
+pub use normalize::{Normalizer, NORMALIZER_VERSION};

@@ -1,0 +1,185 @@
+//! Containment anchors: pairs of documents that share rare sampled shingles.
+//!
+//! A short wire item reprinted inside a long roundup has a small Jaccard similarity with it, but
+//! almost all of the short item is *contained* in the roundup. Broder ("On the resemblance and
+//! containment of documents", 1997) shows that keeping the shingles whose hash is `0 mod m`
+//! (MOD-m sampling) gives samples `S(A)` with `S(A ∩ B) = S(A) ∩ S(B)`, so
+//! `|S(A) ∩ S(B)| / |S(A)|` estimates the containment of `A` in `B` without bias, whatever the
+//! lengths.
+//!
+//! Every document contributes its sampled word n-grams (*anchors*). Anchors are inverted by
+//! sorting `(anchor, doc)` postings. An anchor held by more than `max_df` documents is common
+//! phrasing or boilerplate and is ignored entirely: it neither links documents nor counts in
+//! their sample size. For each remaining pair of documents the number of shared anchors is
+//! counted exactly, and pairs with at least `min_shared` become candidates, scored by
+//! [`containment`].
+
+use rayon::prelude::*;
+
+use super::{pack, pairs_in_run, unpack};
+use crate::shingle::{combine, fmix64};
+
+/// Parameters of anchor sampling and matching.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnchorParams {
+    /// Word n-gram size of anchors.
+    pub n: usize,
+    /// Keep one shingle in `modulus` on average (MOD-m sampling).
+    pub modulus: u32,
+    /// Anchors held by more documents than this are ignored.
+    pub max_df: u32,
+    /// Pairs sharing fewer anchors are not candidates.
+    pub min_shared: u32,
+    /// Seed of the sampling hash.
+    pub seed: u64,
+}
+
+impl Default for AnchorParams {
+    fn default() -> Self {
+        AnchorParams { n: 4, modulus: 6, max_df: 32, min_shared: 3, seed: 0x616e_6368 }
+    }
+}
+
+impl AnchorParams {
+    /// Appends the sorted, deduplicated anchors of a document given its word hashes.
+    pub fn sample_into(&self, words: &[u64], out: &mut Vec<u32>) {
+        let start = out.len();
+        if words.len() >= self.n {
+            for w in words.windows(self.n) {
+                let h = fmix64(combine(self.seed, w));
+                if (h as u32) % self.modulus == 0 {
+                    out.push((h >> 32) as u32);
+                }
+            }
+        }
+        out[start..].sort_unstable();
+        let mut tail = out.split_off(start);
+        tail.dedup();
+        out.extend(tail);
+    }
+}
+
+/// The result of anchor matching.
+#[derive(Debug, Default)]
+pub struct AnchorMatches {
+    /// Per document, the number of its anchors held by at most `max_df` documents.
+    pub informative: Vec<u32>,
+    /// Candidate pairs (packed with [`super::pack`], sorted) and their shared anchor counts.
+    pub pairs: Vec<(u64, u32)>,
+}
+
+impl AnchorMatches {
+    /// The containment estimate of the smaller sample in the larger, for a pair in `pairs`.
+    pub fn containment(&self, a: u32, b: u32, shared: u32) -> f64 {
+        containment(shared, self.informative[a as usize], self.informative[b as usize])
+    }
+
+    /// Looks up the shared count of a pair (`None` when it is not a candidate here).
+    pub fn shared(&self, a: u32, b: u32) -> Option<u32> {
+        let key = pack(a, b);
+        self.pairs.binary_search_by_key(&key, |&(k, _)| k).ok().map(|i| self.pairs[i].1)
+    }
+}
+
+/// `shared / min(size_a, size_b)`, or 0 when a sample is empty.
+pub fn containment(shared: u32, size_a: u32, size_b: u32) -> f64 {
+    let m = size_a.min(size_b);
+    if m == 0 {
+        0.0
+    } else {
+        (shared as f64 / m as f64).min(1.0)
+    }
+}
+
+/// Matches documents through their anchors. `postings` holds `(anchor, doc)` with each
+/// document's anchors deduplicated; `n_docs` bounds the document numbers.
+pub fn match_anchors(mut postings: Vec<(u32, u32)>, n_docs: usize, p: &AnchorParams) -> AnchorMatches {
+    postings.par_sort_unstable();
+    let mut informative = vec![0u32; n_docs];
+    let mut instances: Vec<u64> = Vec::new();
+    let mut run = Vec::new();
+    for chunk in postings.chunk_by(|a, b| a.0 == b.0) {
+        if chunk.len() > p.max_df as usize {
+            continue;
+        }
+        for &(_, d) in chunk {
+            informative[d as usize] += 1;
+        }
+        if chunk.len() > 1 {
+            run.clear();
+            run.extend(chunk.iter().map(|&(_, d)| d));
+            pairs_in_run(&run, &mut instances);
+        }
+    }
+    drop(postings);
+    instances.par_sort_unstable();
+    let pairs = instances
+        .chunk_by(|a, b| a == b)
+        .filter(|c| c.len() as u32 >= p.min_shared)
+        .map(|c| (c[0], c.len() as u32))
+        .collect();
+    AnchorMatches { informative, pairs }
+}
+
+/// Convenience for tests and small inputs: matches documents given their anchor lists.
+pub fn match_anchor_lists(lists: &[Vec<u32>], p: &AnchorParams) -> AnchorMatches {
+    let postings = lists
+        .iter()
+        .enumerate()
+        .flat_map(|(d, l)| l.iter().map(move |&a| (a, d as u32)))
+        .collect();
+    match_anchors(postings, lists.len(), p)
+}
+
+/// The pairs of a match result, unpacked.
+pub fn unpacked_pairs(m: &AnchorMatches) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
+    m.pairs.iter().map(|&(p, s)| {
+        let (a, b) = unpack(p);
+        (a, b, s)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::naive::SplitMix;
+
+    fn words(rng: &mut SplitMix, n: usize) -> Vec<u64> {
+        (0..n).map(|_| rng.next()).collect()
+    }
+
+    #[test]
+    fn short_text_inside_long_text_is_contained() {
+        let p = AnchorParams::default();
+        let mut rng = SplitMix(1);
+        let short = words(&mut rng, 150);
+        let mut long = words(&mut rng, 600);
+        long.splice(200..200, short.iter().copied());
+        let unrelated = words(&mut rng, 400);
+        let lists: Vec<Vec<u32>> = [&short, &long, &unrelated]
+            .iter()
+            .map(|w| {
+                let mut out = Vec::new();
+                p.sample_into(w, &mut out);
+                out
+            })
+            .collect();
+        let m = match_anchor_lists(&lists, &p);
+        let pairs: Vec<_> = unpacked_pairs(&m).collect();
+        assert_eq!(pairs.len(), 1);
+        let (a, b, shared) = pairs[0];
+        assert_eq!((a, b), (0, 1));
+        assert!(m.containment(a, b, shared) > 0.95);
+    }
+
+    #[test]
+    fn common_anchors_are_ignored() {
+        let p = AnchorParams { max_df: 2, min_shared: 1, ..AnchorParams::default() };
+        let lists = vec![vec![1, 2], vec![1, 3], vec![1, 4], vec![2, 9]];
+        let m = match_anchor_lists(&lists, &p);
+        let pairs: Vec<_> = unpacked_pairs(&m).collect();
+        assert_eq!(pairs, [(0, 3, 1)]);
+        assert_eq!(m.informative, [1, 1, 1, 2]);
+        assert_eq!(m.shared(3, 0), Some(1));
+    }
+}

@@ -1,0 +1,241 @@
+//! Text normalization: the first stage of the pipeline.
+//!
+//! [`Normalizer`] turns raw text into a canonical token stream: words separated by single ASCII
+//! spaces. Two texts that differ only in case, compatibility forms, punctuation, whitespace,
+//! invisible format characters or Arabic orthographic variants normalize to the same string.
+//!
+//! The steps, in order (see [`unicode`] and [`arabic`] for the tables):
+//!
+//! 1. Unicode NFKC (Unicode Standard Annex #15), which also folds Arabic presentation forms
+//!    (U+FB50–U+FDFF, U+FE70–U+FEFF) to their base letters.
+//! 2. Case folding (full lowercase mapping, plus `ß` → `ss` and final sigma → sigma).
+//! 3. Arabic folding: harakat and Quranic marks removed, tatweel removed, alef and hamza-carrier
+//!    variants unified, Persian letters mapped, Arabic-Indic digits to ASCII.
+//! 4. Tokenization: letters and combining marks form words, digits form numbers (a `.` or `,`
+//!    between two digits stays inside the number, the Arabic decimal and thousands separators
+//!    become `.` and `,`), a digit glued to a letter is split from it (`عام2018` → `عام 2018`),
+//!    everything else (punctuation, symbols, whitespace) separates tokens.
+//!
+//! The result is idempotent: `normalize(normalize(x)) == normalize(x)` (a property test checks
+//! it). Any change to the output for some input must bump [`NORMALIZER_VERSION`], which is
+//! recorded in everything neardup persists.
+
+pub mod arabic;
+pub mod unicode;
+
+use std::borrow::Cow;
+
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Version of the normalization output. Bump it whenever any input normalizes differently.
+pub const NORMALIZER_VERSION: u32 = 1;
+
+/// How much normalization to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// No folding at all: the text is only split into Unicode words (UAX #29).
+    None,
+    /// NFKC, case folding, punctuation and Arabic orthographic folding. Arabic folding only
+    /// touches Arabic-script characters, so this is safe for any language.
+    Auto,
+    /// [`Mode::Auto`] plus the light Arabic clitic stemmer ([`arabic::light_stem`]) on every
+    /// Arabic word. Useful for matching restatements; too aggressive for exact reprints.
+    Arabic,
+}
+
+impl Mode {
+    /// Parses `none`, `auto` or `arabic`.
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "none" => Some(Mode::None),
+            "auto" => Some(Mode::Auto),
+            "arabic" => Some(Mode::Arabic),
+            _ => None,
+        }
+    }
+
+    /// The name accepted by [`Mode::parse`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::None => "none",
+            Mode::Auto => "auto",
+            Mode::Arabic => "arabic",
+        }
+    }
+}
+
+/// Normalizes text into space-separated tokens. Cheap to copy; holds no buffers.
+///
+/// ```
+/// use neardup::normalize::{Mode, Normalizer};
+/// let n = Normalizer::new(Mode::Auto);
+/// assert_eq!(n.normalize("وفي 29 مايو عام2018، قبلت الأطراف"), "وفي 29 مايو عام 2018 قبلت الاطراف");
+/// assert_eq!(n.normalize("  The U.N. said: 3.5%!"), "the u n said 3.5");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Normalizer {
+    mode: Mode,
+}
+
+impl Default for Normalizer {
+    fn default() -> Self {
+        Normalizer::new(Mode::Auto)
+    }
+}
+
+impl Normalizer {
+    /// A normalizer for the given mode.
+    pub fn new(mode: Mode) -> Normalizer {
+        Normalizer { mode }
+    }
+
+    /// The mode this normalizer applies.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Normalizes `text` into a new string.
+    pub fn normalize(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        self.normalize_into(text, &mut out);
+        out
+    }
+
+    /// Normalizes `text` into `out`, replacing its contents. Reusing `out` avoids allocation.
+    pub fn normalize_into(&self, text: &str, out: &mut String) {
+        out.clear();
+        match self.mode {
+            Mode::None => {
+                for (i, w) in text.unicode_words().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(w);
+                }
+            }
+            Mode::Auto | Mode::Arabic => {
+                fold_nfkc(text, out);
+                if self.mode == Mode::Arabic {
+                    let stemmed = out
+                        .split(' ')
+                        .map(arabic::light_stem)
+                        .filter(|w| !w.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    *out = stemmed;
+                }
+            }
+        }
+    }
+}
+
+/// NFKC followed by [`unicode::fold`], repeated until stable (at most a few rounds; almost all
+/// texts need one, and ASCII text skips NFKC altogether).
+fn fold_nfkc(text: &str, out: &mut String) {
+    let mut input: Cow<str> = Cow::Borrowed(text);
+    for _ in 0..4 {
+        let nfkc: Cow<str> = if needs_nfkc(&input) {
+            Cow::Owned(input.nfkc().collect())
+        } else {
+            Cow::Borrowed(&*input)
+        };
+        unicode::fold(&nfkc, out);
+        if !needs_nfkc(out) {
+            return;
+        }
+        // Case folding produced a sequence NFKC would change: go round again.
+        input = Cow::Owned(std::mem::take(out));
+    }
+}
+
+fn needs_nfkc(s: &str) -> bool {
+    !s.is_ascii() && is_nfkc_quick(s.chars()) != IsNormalized::Yes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn auto(s: &str) -> String {
+        Normalizer::new(Mode::Auto).normalize(s)
+    }
+
+    #[test]
+    fn nfkc_folds_compatibility_forms() {
+        assert_eq!(auto("ﬁne ＡＢＣ ①"), "fine abc 1");
+        // Arabic presentation forms (lam-alef ligature) fold to base letters.
+        assert_eq!(auto("\u{FEFB}"), "لا");
+    }
+
+    #[test]
+    fn case_folding() {
+        assert_eq!(auto("Straße ΟΔΟΣ"), "strasse οδοσ");
+    }
+
+    #[test]
+    fn whitespace_and_punctuation_separate_tokens() {
+        assert_eq!(auto("a\t\tb\r\n\nc — «d» (e)"), "a b c d e");
+        assert_eq!(auto("قال، ثم؛ هل؟ «نعم»"), "قال ثم هل نعم");
+    }
+
+    #[test]
+    fn numbers_keep_inner_separators() {
+        assert_eq!(auto("1,000.5 and 6,06 mln."), "1,000.5 and 6,06 mln");
+        // Arabic decimal (U+066B) and thousands (U+066C) separators, Arabic-Indic digits.
+        assert_eq!(auto("٣٫٥ و ١٬٠٠٠"), "3.5 و 1,000");
+        assert_eq!(auto("end. 2"), "end 2");
+    }
+
+    #[test]
+    fn none_mode_only_splits_words() {
+        let n = Normalizer::new(Mode::None);
+        assert_eq!(n.normalize("Hello, World! أهلاً"), "Hello World أهلاً");
+    }
+
+    #[test]
+    fn arabic_mode_stems_clitics() {
+        let n = Normalizer::new(Mode::Arabic);
+        assert_eq!(n.normalize("والمؤتمر بالرياض"), "موتمر رياض");
+    }
+
+    #[test]
+    fn format_characters_are_invisible() {
+        assert_eq!(auto("a\u{200D}b\u{200C}c\u{202B}d\u{FEFF}"), "abcd");
+    }
+
+    proptest! {
+        #[test]
+        fn idempotent(s in "\\PC{0,64}") {
+            let once = auto(&s);
+            prop_assert_eq!(auto(&once), once);
+        }
+
+        #[test]
+        fn idempotent_arabic_heavy(s in "[\u{0600}-\u{06FF}\u{0750}-\u{077F}\u{FB50}-\u{FDFF}\u{FE70}-\u{FEFF} 0-9a-zA-Z.,]{0,64}") {
+            let once = auto(&s);
+            prop_assert_eq!(auto(&once), once.clone());
+            let n = Normalizer::new(Mode::Arabic);
+            let stemmed = n.normalize(&s);
+            prop_assert!(!stemmed.contains("  "));
+        }
+
+        #[test]
+        fn output_is_single_spaced_tokens(s in "\\PC{0,64}") {
+            let out = auto(&s);
+            prop_assert!(!out.starts_with(' ') && !out.ends_with(' ') && !out.contains("  "));
+        }
+
+        /// The shingler splits normalized text on spaces; for alphabetic scripts that must equal
+        /// UAX #29 words. (UAX #29 splits CJK text into single ideographs; neardup keeps such
+        /// runs whole and leaves them to character shingles.)
+        #[test]
+        fn spaces_are_word_boundaries(s in "[a-zA-Z0-9\u{00C0}-\u{024F}\u{0400}-\u{04FF}\u{0600}-\u{06FF} .,;:!?'\"()«»،؛؟\n-]{0,64}") {
+            let out = auto(&s);
+            let by_space: Vec<&str> = out.split(' ').filter(|w| !w.is_empty()).collect();
+            let by_uax29: Vec<&str> = out.unicode_words().collect();
+            prop_assert_eq!(by_space, by_uax29);
+        }
+    }
+}

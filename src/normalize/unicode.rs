@@ -1,0 +1,125 @@
+//! Case folding, character classes and tokenization of NFKC text.
+
+use unicode_normalization::char::is_combining_mark;
+
+use super::arabic;
+
+/// What a character contributes to a token stream.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Class {
+    Letter,
+    Digit,
+    Separator,
+}
+
+fn classify(c: char) -> Class {
+    if c.is_ascii_digit() {
+        Class::Digit
+    } else if c.is_ascii_alphabetic() {
+        Class::Letter
+    } else if c.is_ascii() {
+        Class::Separator
+    } else if c.is_numeric() {
+        Class::Digit
+    } else if c.is_alphabetic() || is_combining_mark(c) {
+        Class::Letter
+    } else {
+        Class::Separator
+    }
+}
+
+/// True for characters that are dropped without leaving a word boundary: format controls
+/// (zero-width joiners, bidirectional marks, byte order mark, soft hyphen), Arabic harakat and
+/// tatweel.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{061C}')
+        || arabic::is_removed(c)
+}
+
+/// Emits normalized tokens into `out`, tracking word boundaries.
+struct Emitter<'a> {
+    out: &'a mut String,
+    prev: Class,
+    /// A `.` or `,` seen right after a digit: kept only if a digit follows.
+    pending_sep: Option<char>,
+}
+
+impl Emitter<'_> {
+    fn push(&mut self, c: char) {
+        let class = classify(c);
+        match class {
+            Class::Separator => {
+                if self.prev == Class::Digit && self.pending_sep.is_none() {
+                    if let Some(sep) = number_separator(c) {
+                        self.pending_sep = Some(sep);
+                        return;
+                    }
+                }
+                self.pending_sep = None;
+                self.prev = Class::Separator;
+            }
+            Class::Digit | Class::Letter => {
+                if let Some(sep) = self.pending_sep.take() {
+                    if class == Class::Digit {
+                        self.out.push(sep);
+                        self.out.push(c);
+                        return;
+                    }
+                    self.prev = Class::Separator;
+                }
+                let mark_continues = class == Class::Letter
+                    && self.prev != Class::Separator
+                    && is_combining_mark(c);
+                if !self.out.is_empty() && !mark_continues && self.prev != class {
+                    self.out.push(' ');
+                }
+                self.out.push(c);
+                if !mark_continues {
+                    self.prev = class;
+                }
+            }
+        }
+    }
+}
+
+/// Maps a separator that may sit inside a number to its canonical form.
+fn number_separator(c: char) -> Option<char> {
+    match c {
+        '.' | '\u{066B}' => Some('.'),
+        ',' | '\u{066C}' => Some(','),
+        _ => None,
+    }
+}
+
+/// Case-folds, Arabic-folds and tokenizes NFKC text into `out` (cleared first).
+pub(crate) fn fold(text: &str, out: &mut String) {
+    out.clear();
+    let mut e = Emitter { out, prev: Class::Separator, pending_sep: None };
+    for c in text.chars() {
+        if c.is_ascii() {
+            e.push(c.to_ascii_lowercase());
+            continue;
+        }
+        if is_invisible(c) {
+            continue;
+        }
+        if let Some(m) = arabic::fold_char(c) {
+            e.push(m);
+            continue;
+        }
+        match c {
+            'ß' | 'ẞ' => {
+                e.push('s');
+                e.push('s');
+            }
+            'ς' => e.push('σ'),
+            _ if c.is_lowercase() || !c.is_alphabetic() => e.push(c),
+            _ => {
+                for l in c.to_lowercase() {
+                    e.push(if l == 'ς' { 'σ' } else { l });
+                }
+            }
+        }
+    }
+}

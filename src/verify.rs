@@ -1,0 +1,113 @@
+//! Verification: a candidate pair becomes a duplicate only on evidence.
+//!
+//! Two kinds of evidence are weighed:
+//!
+//! * **resemblance**, the Jaccard similarity of the two shingle sets: estimated from the MinHash
+//!   signatures ([`VerifyMode::Estimate`], the default) or computed exactly on the shingle sets
+//!   ([`VerifyMode::Exact`]);
+//! * **containment** of the smaller document in the larger: from the shared anchors
+//!   ([`crate::lsh::anchors`]) by default, or exactly on the shingle sets in exact mode.
+//!
+//! A pair is a duplicate when its resemblance reaches the Jaccard threshold, or its containment
+//! reaches the containment threshold (a reprint trimmed, or set inside a longer article).
+
+use serde::Serialize;
+
+/// How candidates are verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyMode {
+    /// From signatures and anchors: no text is kept.
+    Estimate,
+    /// On the shingle sets, which are kept in memory (8 bytes per distinct shingle).
+    Exact,
+}
+
+/// The thresholds a pair must reach.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Thresholds {
+    /// Jaccard resemblance.
+    pub jaccard: f64,
+    /// Containment of the smaller in the larger; above 1 disables the containment route.
+    pub containment: f64,
+}
+
+/// The evidence for one pair.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Jaccard resemblance (estimated or exact).
+    pub jaccard: f64,
+    /// Containment of the smaller document in the larger (0 when unknown).
+    pub containment: f64,
+    /// Anchors the two documents share (0 in exact mode or when not measured).
+    pub shared_anchors: u32,
+}
+
+impl Evidence {
+    /// The reported similarity: the stronger of the two kinds of evidence.
+    pub fn similarity(&self) -> f64 {
+        self.jaccard.max(self.containment)
+    }
+
+    /// True when the evidence reaches either threshold.
+    pub fn accepts(&self, t: &Thresholds) -> bool {
+        self.jaccard >= t.jaccard || (t.containment <= 1.0 && self.containment >= t.containment)
+    }
+}
+
+/// Sizes of the intersection of two sorted, deduplicated sets.
+pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Exact Jaccard and containment of two sorted, deduplicated shingle sets.
+pub fn exact(a: &[u64], b: &[u64]) -> Evidence {
+    let inter = intersection_size(a, b);
+    let union = a.len() + b.len() - inter;
+    let small = a.len().min(b.len());
+    Evidence {
+        jaccard: if union == 0 { 0.0 } else { inter as f64 / union as f64 },
+        containment: if small == 0 { 0.0 } else { inter as f64 / small as f64 },
+        shared_anchors: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::naive;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn exact_matches_oracle(mut a in proptest::collection::vec(0u64..50, 0..40),
+                                mut b in proptest::collection::vec(0u64..50, 0..40)) {
+            a.sort_unstable(); a.dedup(); b.sort_unstable(); b.dedup();
+            let e = exact(&a, &b);
+            prop_assert!((e.jaccard - naive::jaccard(&a, &b)).abs() < 1e-12);
+            prop_assert!(e.containment >= e.jaccard);
+        }
+    }
+
+    #[test]
+    fn acceptance_uses_either_route() {
+        let t = Thresholds { jaccard: 0.5, containment: 0.7 };
+        let e = |j, c| Evidence { jaccard: j, containment: c, shared_anchors: 0 };
+        assert!(e(0.6, 0.0).accepts(&t));
+        assert!(e(0.1, 0.8).accepts(&t));
+        assert!(!e(0.4, 0.6).accepts(&t));
+        let off = Thresholds { containment: 1.1, ..t };
+        assert!(!e(0.1, 1.0).accepts(&off));
+    }
+}
