@@ -1,7 +1,8 @@
 //! Boilerplate lines: site footers, share buttons and bylines that recur across a feed.
 //!
 //! A line is boilerplate when it recurs verbatim (after trimming) in many documents of the
-//! feed. Such lines are removed before shingling, so two different articles that share a long
+//! feed, or when at least half of its normalized word 3-grams come from such lines (a footer
+//! reprinted with small edits). Such lines are removed before shingling, so two different articles that share a long
 //! footer are not near-duplicates, and a reprint that gained its outlet's footer still matches
 //! its source.
 //!
@@ -11,10 +12,10 @@
 //! SaudiNewsNet feed, long lines held by 4–8 documents are reprinted news paragraphs, while
 //! real footers recur in dozens to hundreds of documents.
 
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::segment;
+use crate::segment::{self, Span};
 
 /// When a line counts as boilerplate.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,51 +40,74 @@ pub fn line_key(line: &str, p: &BoilerplateParams) -> u64 {
     (xxh3_64(line.as_bytes()) & !1) | long as u64
 }
 
-/// The distinct line keys of a document, sorted.
-pub fn doc_line_keys(text: &str, p: &BoilerplateParams) -> Vec<u64> {
-    let mut keys: Vec<u64> =
-        segment::lines(text).into_iter().map(|s| line_key(&text[s.range()], p)).collect();
-    keys.sort_unstable();
-    keys.dedup();
+/// The distinct line keys of a document with the span of one occurrence, sorted by key.
+pub fn doc_line_keys(text: &str, p: &BoilerplateParams) -> Vec<(u64, Span)> {
+    let mut keys: Vec<(u64, Span)> =
+        segment::lines(text).into_iter().map(|s| (line_key(&text[s.range()], p), s)).collect();
+    keys.sort_unstable_by_key(|k| k.0);
+    keys.dedup_by_key(|k| k.0);
     keys
 }
 
-/// Counts, per line, the documents that hold it.
+/// Counts, per line, the documents that hold it, and keeps the text of lines that reach the
+/// boilerplate bar (so that near-verbatim copies can be recognised later).
 #[derive(Debug, Default)]
 pub struct LineCounter {
     counts: AHashMap<u64, u32>,
+    texts: Vec<String>,
+    params: BoilerplateParams,
 }
 
 impl LineCounter {
-    /// An empty counter.
-    pub fn new() -> LineCounter {
-        LineCounter::default()
+    /// An empty counter for `params`.
+    pub fn new(params: BoilerplateParams) -> LineCounter {
+        LineCounter { params, ..LineCounter::default() }
     }
 
-    /// Adds one document's distinct line keys (from [`doc_line_keys`]).
-    pub fn add(&mut self, keys: &[u64]) {
-        for &k in keys {
-            *self.counts.entry(k).or_insert(0) += 1;
+    fn bar(&self, key: u64) -> u32 {
+        if key & 1 == 1 {
+            self.params.min_docs.saturating_mul(self.params.long_factor)
+        } else {
+            self.params.min_docs
         }
     }
 
-    /// The boilerplate lines under `p`.
-    pub fn finish(self, p: BoilerplateParams) -> Boilerplate {
-        let long_min = p.min_docs.saturating_mul(p.long_factor);
-        let lines = self
-            .counts
-            .into_iter()
-            .filter(|&(k, c)| c >= if k & 1 == 1 { long_min } else { p.min_docs })
-            .collect();
-        Boilerplate { params: p, lines }
+    /// Adds one document: its text and its distinct line keys with their spans (from
+    /// [`doc_line_keys`]).
+    pub fn add(&mut self, text: &str, keys: &[(u64, Span)]) {
+        for &(k, span) in keys {
+            let c = self.counts.entry(k).or_insert(0);
+            *c += 1;
+            let c = *c;
+            if c == self.bar(k) {
+                self.texts.push(text[span.range()].to_owned());
+            }
+        }
+    }
+
+    /// The boilerplate lines. `near` turns a line into its normalized word n-gram hashes;
+    /// a line whose n-grams mostly come from boilerplate lines is boilerplate too.
+    pub fn finish(self, near: &dyn Fn(&str, &mut Vec<u64>)) -> Boilerplate {
+        let lines: AHashMap<u64, u32> =
+            self.counts.iter().filter(|&(&k, &c)| c >= self.bar(k)).map(|(&k, &c)| (k, c)).collect();
+        let mut shingles = AHashSet::new();
+        let mut buf = Vec::new();
+        for t in &self.texts {
+            buf.clear();
+            near(t, &mut buf);
+            shingles.extend(buf.iter().copied());
+        }
+        Boilerplate { params: self.params, lines, shingles }
     }
 }
 
-/// The set of boilerplate lines of a feed, with their document counts.
+/// The set of boilerplate lines of a feed, with their document counts, and the word n-grams
+/// of those lines.
 #[derive(Debug, Default, Clone)]
 pub struct Boilerplate {
     params: BoilerplateParams,
     lines: AHashMap<u64, u32>,
+    shingles: AHashSet<u64>,
 }
 
 impl Boilerplate {
@@ -107,32 +131,19 @@ impl Boilerplate {
         self.lines.get(&line_key(line, &self.params)).copied()
     }
 
-    /// Writes `text` without its boilerplate lines into `out` (lines joined by `\n`) and
-    /// returns the number of lines removed. When every line is boilerplate the whole text is
-    /// kept: a document made only of recurring lines is a duplicate, not an empty page.
-    pub fn strip_into(&self, text: &str, out: &mut String) -> usize {
-        out.clear();
-        if self.lines.is_empty() {
-            out.push_str(text);
-            return 0;
+    /// True when the line (already trimmed) recurs verbatim across the feed.
+    pub fn is_verbatim(&self, line: &str) -> bool {
+        !self.lines.is_empty() && self.lines.contains_key(&line_key(line, &self.params))
+    }
+
+    /// True when at least half of a line's word n-grams (`shingles`, at least 3 of them) come
+    /// from boilerplate lines: a footer reprinted with small edits.
+    pub fn is_near(&self, shingles: &[u64]) -> bool {
+        if self.shingles.is_empty() || shingles.len() < 3 {
+            return false;
         }
-        let mut removed = 0;
-        for span in segment::lines(text) {
-            let line = &text[span.range()];
-            if self.lines.contains_key(&line_key(line, &self.params)) {
-                removed += 1;
-            } else {
-                if !out.is_empty() {
-                    out.push('\n');
-                }
-                out.push_str(line);
-            }
-        }
-        if out.is_empty() {
-            out.push_str(text);
-            return 0;
-        }
-        removed
+        let hits = shingles.iter().filter(|s| self.shingles.contains(s)).count();
+        hits * 2 >= shingles.len()
     }
 }
 
@@ -144,18 +155,26 @@ mod tests {
     fn recurring_short_lines_are_boilerplate_long_lines_need_more() {
         let p = BoilerplateParams { min_docs: 3, long_chars: 20, long_factor: 2 };
         let long = "a long wire paragraph that outlets reprint";
-        let mut c = LineCounter::new();
+        let footer = "all rights reserved by the daily courier";
+        let mut c = LineCounter::new(p);
         for i in 0..4 {
-            let text = format!("story {i}\nShare\n{long}");
-            c.add(&doc_line_keys(&text, &p));
+            let text = format!("story {i}\nShare\n{long}\n{footer}");
+            c.add(&text, &doc_line_keys(&text, &p));
         }
-        let b = c.finish(p);
+        let words = |t: &str, out: &mut Vec<u64>| {
+            let w: Vec<&str> = t.split(' ').collect();
+            out.extend(w.windows(2).map(|w| xxh3_64(w.join(" ").as_bytes())));
+        };
+        let b = c.finish(&words);
         assert_eq!(b.count("Share"), Some(4));
+        assert!(b.is_verbatim("Share"));
         assert_eq!(b.count(long), None, "4 docs < 2 x 3 for a long line");
-        let mut out = String::new();
-        assert_eq!(b.strip_into("story 9\r\nShare\n", &mut out), 1);
-        assert_eq!(out, "story 9");
-        assert_eq!(b.strip_into("Share", &mut out), 0);
-        assert_eq!(out, "Share");
+        assert!(!b.is_verbatim("story 9"));
+        let mut edited = Vec::new();
+        words("all rights reserved by the courier", &mut edited);
+        assert!(b.is_near(&edited));
+        let mut other = Vec::new();
+        words("rights of the courier staff were reserved today", &mut other);
+        assert!(!b.is_near(&other));
     }
 }

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::lsh::anchors::{match_anchors, AnchorMatches, AnchorParams};
 use crate::lsh::{band_candidates, optimal_banding, unpack, Banding};
 use crate::normalize::{Mode, Normalizer};
+use crate::segment;
 use crate::shingle::{ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
 use crate::signature::{estimate_jaccard, MinHasher, DEFAULT_NUM_PERM};
 use crate::verify::{self, Evidence, Thresholds, VerifyMode};
@@ -83,6 +84,7 @@ pub struct Engine {
     cfg: DedupConfig,
     normalizer: Normalizer,
     shingler: Shingler,
+    bp_shingler: Shingler,
     hasher: MinHasher,
     banding: Banding,
 }
@@ -90,8 +92,9 @@ pub struct Engine {
 /// Reusable per-thread buffers.
 #[derive(Default)]
 struct Scratch {
-    stripped: String,
     norm: String,
+    joined: String,
+    line_shingles: Vec<u64>,
     words: Vec<u64>,
     shingles: Vec<u64>,
     bins: Vec<u64>,
@@ -210,6 +213,7 @@ impl Engine {
         Ok(Engine {
             normalizer: Normalizer::new(cfg.normalize),
             shingler: Shingler::new(cfg.shingle, cfg.seed),
+            bp_shingler: Shingler::new(ShingleSpec::word(3), cfg.seed),
             hasher,
             banding,
             cfg,
@@ -231,35 +235,82 @@ impl Engine {
         Thresholds { jaccard: self.cfg.threshold, containment: self.cfg.containment }
     }
 
-    /// Pass 1: counts the boilerplate lines of a batch of texts into `counter`.
+    /// A counter for pass 1.
+    pub fn line_counter(&self) -> LineCounter {
+        LineCounter::new(self.cfg.boilerplate.unwrap_or_default())
+    }
+
+    /// Pass 1: counts the lines of a batch of texts (`None` for skipped records).
     pub fn count_lines(&self, texts: &[Option<&str>], counter: &mut LineCounter) {
         let Some(p) = self.cfg.boilerplate else { return };
-        let keys: Vec<Vec<u64>> = texts
+        let keys: Vec<_> = texts
             .par_iter()
             .map(|t| t.map(|t| crate::boilerplate::doc_line_keys(t, &p)).unwrap_or_default())
             .collect();
-        for k in &keys {
-            counter.add(k);
+        for (t, k) in texts.iter().zip(&keys) {
+            if let Some(t) = t {
+                counter.add(t, k);
+            }
         }
     }
 
     /// The boilerplate found by `counter` (none when disabled).
     pub fn boilerplate(&self, counter: LineCounter) -> Boilerplate {
-        match self.cfg.boilerplate {
-            Some(p) => counter.finish(p),
-            None => Boilerplate::none(),
+        if self.cfg.boilerplate.is_none() {
+            return Boilerplate::none();
+        }
+        counter.finish(&|line, out| {
+            let norm = self.normalizer.normalize(line);
+            self.bp_shingler.shingles_into(&norm, &mut Vec::new(), out);
+        })
+    }
+
+    /// Normalizes `text` into word hashes (and, for character shingles, the joined normalized
+    /// text), leaving out boilerplate lines. When every line is boilerplate, the whole text is
+    /// used: a document made only of recurring lines is a duplicate, not an empty page.
+    fn words(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) {
+        s.words.clear();
+        s.joined.clear();
+        let chars = self.cfg.shingle.kind == ShingleKind::Char;
+        if !bp.is_empty() {
+            for span in segment::lines(text) {
+                let line = &text[span.range()];
+                if bp.is_verbatim(line) {
+                    continue;
+                }
+                self.normalizer.normalize_into(line, &mut s.norm);
+                let start = s.words.len();
+                self.shingler.word_hashes_into(&s.norm, &mut s.words);
+                s.line_shingles.clear();
+                self.bp_shingler.windows_into(&s.words[start..], &mut s.line_shingles);
+                if bp.is_near(&s.line_shingles) {
+                    s.words.truncate(start);
+                    continue;
+                }
+                if chars && !s.norm.is_empty() {
+                    if !s.joined.is_empty() {
+                        s.joined.push(' ');
+                    }
+                    s.joined.push_str(&s.norm);
+                }
+            }
+            if !s.words.is_empty() {
+                return;
+            }
+        }
+        self.normalizer.normalize_into(text, &mut s.norm);
+        self.shingler.word_hashes_into(&s.norm, &mut s.words);
+        if chars {
+            std::mem::swap(&mut s.joined, &mut s.norm);
         }
     }
 
     fn fingerprint(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) -> DocPrint {
-        bp.strip_into(text, &mut s.stripped);
-        self.normalizer.normalize_into(&s.stripped, &mut s.norm);
-        s.words.clear();
-        self.shingler.word_hashes_into(&s.norm, &mut s.words);
+        self.words(text, bp, s);
         s.shingles.clear();
         match self.cfg.shingle.kind {
             ShingleKind::Word => self.shingler.windows_into(&s.words, &mut s.shingles),
-            ShingleKind::Char => self.shingler.shingles_into(&s.norm, &mut Vec::new(), &mut s.shingles),
+            ShingleKind::Char => self.shingler.shingles_into(&s.joined, &mut Vec::new(), &mut s.shingles),
         }
         let mut sig = vec![0u32; self.cfg.num_perm];
         let has = self.hasher.sketch_into(&s.shingles, &mut s.bins, &mut sig);
@@ -385,7 +436,7 @@ impl Engine {
     /// the first member of each group.
     pub fn dedup_texts(&self, texts: &[&str]) -> (Resolution, Vec<Group>) {
         let opt: Vec<Option<&str>> = texts.iter().map(|&t| Some(t)).collect();
-        let mut counter = LineCounter::new();
+        let mut counter = self.line_counter();
         self.count_lines(&opt, &mut counter);
         let bp = self.boilerplate(counter);
         let mut fps = Fingerprints::default();

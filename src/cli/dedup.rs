@@ -10,7 +10,6 @@ use anyhow::{Context, Result};
 use super::args::DedupArgs;
 use super::config;
 use super::feed::Feed;
-use neardup::boilerplate::LineCounter;
 use neardup::dedup::{DocMeta, Engine, Fingerprints};
 use neardup::input::{Corpus, Format};
 
@@ -57,7 +56,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
 
     // Pass 1: boilerplate lines.
     feed.warn = true;
-    let mut counter = LineCounter::new();
+    let mut counter = engine.line_counter();
     let stats = feed.pass("boilerplate", |_, docs| {
         let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
         engine.count_lines(&texts, &mut counter);

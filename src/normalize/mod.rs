@@ -134,23 +134,27 @@ impl Normalizer {
 /// texts need one, and ASCII text skips NFKC altogether).
 fn fold_nfkc(text: &str, out: &mut String) {
     let mut input: Cow<str> = Cow::Borrowed(text);
-    for _ in 0..4 {
-        let nfkc: Cow<str> = if needs_nfkc(&input) {
-            Cow::Owned(input.nfkc().collect())
-        } else {
-            Cow::Borrowed(&*input)
-        };
+    for round in 0..4 {
+        let nfkc: Cow<str> =
+            if needs_nfkc(&input) { Cow::Owned(input.nfkc().collect()) } else { Cow::Borrowed(&*input) };
         unicode::fold(&nfkc, out);
-        if !needs_nfkc(out) {
+        if round == 3 || !needs_nfkc(out) {
             return;
         }
         // Case folding produced a sequence NFKC would change: go round again.
-        input = Cow::Owned(std::mem::take(out));
+        input = Cow::Owned(out.clone());
     }
 }
 
 fn needs_nfkc(s: &str) -> bool {
-    !s.is_ascii() && is_nfkc_quick(s.chars()) != IsNormalized::Yes
+    if s.is_ascii() {
+        return false;
+    }
+    match is_nfkc_quick(s.chars()) {
+        IsNormalized::Yes => false,
+        IsNormalized::No => true,
+        IsNormalized::Maybe => !unicode_normalization::is_nfkc(s),
+    }
 }
 
 #[cfg(test)]
