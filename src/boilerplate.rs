@@ -153,8 +153,8 @@ mod tests {
 
     #[test]
     fn recurring_short_lines_are_boilerplate_long_lines_need_more() {
-        let p = BoilerplateParams { min_docs: 3, long_chars: 20, long_factor: 2 };
-        let long = "a long wire paragraph that outlets reprint";
+        let p = BoilerplateParams { min_docs: 3, long_chars: 45, long_factor: 2 };
+        let long = "a long wire paragraph that outlets reprint word for word";
         let footer = "all rights reserved by the daily courier";
         let mut c = LineCounter::new(p);
         for i in 0..4 {

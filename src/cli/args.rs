@@ -77,6 +77,18 @@ pub struct DedupArgs {
     /// Do not use containment evidence (Jaccard only).
     #[arg(long)]
     pub no_containment: bool,
+    /// Containment anchors: word n-gram size.
+    #[arg(long, default_value_t = 3)]
+    pub anchor_ngram: usize,
+    /// Containment anchors: keep one n-gram in M (MOD-M sampling).
+    #[arg(long, default_value_t = 6)]
+    pub anchor_mod: u32,
+    /// Containment anchors held by more documents than this are ignored as common.
+    #[arg(long, default_value_t = 32)]
+    pub anchor_max_df: u32,
+    /// Containment needs at least this many shared anchors.
+    #[arg(long, default_value_t = 2)]
+    pub anchor_min_shared: u32,
     /// MinHash permutations (signature slots).
     #[arg(long, default_value_t = neardup::signature::DEFAULT_NUM_PERM)]
     pub num_perm: usize,

@@ -6,6 +6,7 @@ use super::args::{DedupArgs, InputArgs};
 use neardup::boilerplate::BoilerplateParams;
 use neardup::dedup::{DedupConfig, Keep};
 use neardup::input::{Fields, Format, ReadOptions};
+use neardup::lsh::anchors::AnchorParams;
 use neardup::lsh::Banding;
 use neardup::normalize::Mode;
 use neardup::shingle::ShingleSpec;
@@ -63,6 +64,13 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
         containment,
         banding: a.bands.zip(a.rows).map(|(bands, rows)| Banding { bands, rows }),
         lsh_weights: (fp, fneg),
+        anchors: AnchorParams {
+            n: a.anchor_ngram,
+            modulus: a.anchor_mod,
+            max_df: a.anchor_max_df,
+            min_shared: a.anchor_min_shared,
+            ..AnchorParams::default()
+        },
         verify,
         boilerplate: (!a.no_boilerplate)
             .then_some(BoilerplateParams { min_docs: a.boilerplate_min_docs, ..BoilerplateParams::default() }),

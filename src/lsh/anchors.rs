@@ -36,7 +36,7 @@ pub struct AnchorParams {
 
 impl Default for AnchorParams {
     fn default() -> Self {
-        AnchorParams { n: 4, modulus: 6, max_df: 32, min_shared: 3, seed: 0x616e_6368 }
+        AnchorParams { n: 3, modulus: 6, max_df: 32, min_shared: 2, seed: 0x616e_6368 }
     }
 }
 

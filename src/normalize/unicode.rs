@@ -68,9 +68,11 @@ impl Emitter<'_> {
                     }
                     self.prev = Class::Separator;
                 }
-                let mark_continues = class == Class::Letter
-                    && self.prev != Class::Separator
-                    && is_combining_mark(c);
+                let is_mark = class == Class::Letter && is_combining_mark(c);
+                if is_mark && self.prev == Class::Separator {
+                    return; // a mark with nothing to combine with is not a word (UAX #29)
+                }
+                let mark_continues = is_mark;
                 if !self.out.is_empty() && !mark_continues && self.prev != class {
                     self.out.push(' ');
                 }
