@@ -10,7 +10,8 @@
 //! the line's length: short lines (bylines, "Share", "إقرأ أيضاً") count as boilerplate from
 //! `min_docs` documents on, long lines only from `long_factor × min_docs`. On the 16k-article
 //! SaudiNewsNet feed, long lines held by 4–8 documents are reprinted news paragraphs, while
-//! real footers recur in dozens to hundreds of documents.
+//! real footers recur in dozens to hundreds of documents. A long line below that bar is still
+//! boilerplate when it sits inside a block of boilerplate lines ([`Boilerplate::is_in_block`]).
 
 use ahash::{AHashMap, AHashSet};
 use xxhash_rust::xxh3::xxh3_64;
@@ -97,7 +98,13 @@ impl LineCounter {
             near(t, &mut buf);
             shingles.extend(buf.iter().copied());
         }
-        Boilerplate { params: self.params, lines, shingles }
+        let block_candidates = self
+            .counts
+            .iter()
+            .filter(|&(&k, &c)| k & 1 == 1 && c >= self.params.min_docs && c < self.bar(k))
+            .map(|(&k, _)| k)
+            .collect();
+        Boilerplate { params: self.params, lines, shingles, block_candidates }
     }
 }
 
@@ -108,6 +115,7 @@ pub struct Boilerplate {
     params: BoilerplateParams,
     lines: AHashMap<u64, u32>,
     shingles: AHashSet<u64>,
+    block_candidates: AHashSet<u64>,
 }
 
 impl Boilerplate {
@@ -134,6 +142,18 @@ impl Boilerplate {
     /// True when the line (already trimmed) recurs verbatim across the feed.
     pub fn is_verbatim(&self, line: &str) -> bool {
         !self.lines.is_empty() && self.lines.contains_key(&line_key(line, &self.params))
+    }
+
+    /// True for a long line that recurs in `min_docs` documents or more (too few to be
+    /// boilerplate on its own) and sits inside a block of boilerplate: the lines before and
+    /// after it (or the end of the document) are boilerplate. A site's long copyright notice
+    /// between its share buttons is caught this way even in a small feed, while a reprinted
+    /// wire paragraph, which sits among the article's own lines, is not.
+    pub fn is_in_block(&self, line: &str, prev_is_boilerplate: bool, next_is_boilerplate: bool) -> bool {
+        prev_is_boilerplate
+            && next_is_boilerplate
+            && !self.block_candidates.is_empty()
+            && self.block_candidates.contains(&line_key(line, &self.params))
     }
 
     /// True when at least half of a line's word n-grams (`shingles`, at least 3 of them) come

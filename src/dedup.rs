@@ -105,6 +105,7 @@ struct Scratch {
 
 /// One document's fingerprint.
 struct DocPrint {
+    size: u32,
     sig: Option<Vec<u32>>,
     anchors: Vec<u32>,
     set: Vec<u64>,
@@ -116,6 +117,7 @@ pub struct Fingerprints {
     num_perm: usize,
     sigs: Vec<u32>,
     has_sig: Vec<bool>,
+    sizes: Vec<u32>,
     postings: Vec<(u32, u32)>,
     sets: Vec<Vec<u64>>,
 }
@@ -276,9 +278,14 @@ impl Engine {
         s.joined.clear();
         let chars = self.cfg.shingle.kind == ShingleKind::Char;
         if !bp.is_empty() {
-            for span in segment::lines(text) {
+            let spans = segment::lines(text);
+            let verbatim: Vec<bool> = spans.iter().map(|sp| bp.is_verbatim(&text[sp.range()])).collect();
+            let mut prev_bp = false;
+            for (i, span) in spans.iter().enumerate() {
                 let line = &text[span.range()];
-                if bp.is_verbatim(line) {
+                let next_bp = verbatim.get(i + 1).copied().unwrap_or(true);
+                if verbatim[i] || bp.is_in_block(line, prev_bp, next_bp) {
+                    prev_bp = true;
                     continue;
                 }
                 self.normalizer.normalize_into(line, &mut s.norm);
@@ -286,7 +293,8 @@ impl Engine {
                 self.shingler.word_hashes_into(&s.norm, &mut s.words);
                 s.line_shingles.clear();
                 self.bp_shingler.windows_into(&s.words[start..], &mut s.line_shingles);
-                if bp.is_near(&s.line_shingles) {
+                prev_bp = bp.is_near(&s.line_shingles);
+                if prev_bp {
                     s.words.truncate(start);
                     continue;
                 }
@@ -329,7 +337,7 @@ impl Engine {
         } else {
             Vec::new()
         };
-        DocPrint { sig: has.then_some(sig), anchors, set }
+        DocPrint { size: s.shingles.len().min(u32::MAX as usize) as u32, sig: has.then_some(sig), anchors, set }
     }
 
     /// Pass 2: fingerprints a batch of texts (`None` for records that were skipped) and
@@ -343,7 +351,8 @@ impl Engine {
         for p in prints {
             let d = fps.has_sig.len() as u32;
             match p {
-                Some(DocPrint { sig: Some(sig), anchors, set }) => {
+                Some(DocPrint { size, sig: Some(sig), anchors, set }) => {
+                    fps.sizes.push(size);
                     fps.sigs.extend_from_slice(&sig);
                     fps.has_sig.push(true);
                     fps.postings.extend(anchors.into_iter().map(|a| (a, d)));
@@ -352,6 +361,7 @@ impl Engine {
                     }
                 }
                 _ => {
+                    fps.sizes.push(0);
                     fps.sigs.extend(std::iter::repeat_n(u32::MAX, self.cfg.num_perm));
                     fps.has_sig.push(false);
                     if self.cfg.verify == VerifyMode::Exact {
@@ -426,6 +436,16 @@ impl Engine {
         }
     }
 
+    /// True when `x` may be dropped in favour of `kept`: they resemble each other, or `x` is
+    /// the smaller and is contained in `kept`. (A longer article that contains a shorter one
+    /// is not a duplicate *of* it.)
+    fn duplicate_of(&self, fps: &Fingerprints, res: &Resolution, x: u32, kept: u32) -> bool {
+        let e = self.pair_evidence(fps, res, x, kept);
+        let t = self.thresholds();
+        e.jaccard >= t.jaccard
+            || (e.containment >= t.containment && fps.sizes[x as usize] <= fps.sizes[kept as usize])
+    }
+
     /// Connected components of the verified pairs among `docs` (sorted).
     fn components(res: &Resolution, docs: &[u32]) -> Vec<Vec<u32>> {
         let mut uf = UnionFind::new(docs.len());
@@ -483,18 +503,20 @@ impl Engine {
             // Only a member that every other member duplicates may be kept: when a roundup
             // contains several wire items, the roundup stays and the items go, never the
             // reverse. The center always qualifies; small stars are checked in full.
+            let covers = |m: u32| star.iter().all(|&x| x == m || self.duplicate_of(fps, res, x, m));
             let eligible: Vec<u32> = if star.len() <= MAX_KEPT_CHECK {
-                star.iter()
-                    .copied()
-                    .filter(|&m| {
-                        m == center
-                            || star.iter().all(|&x| x == m || self.pair_evidence(fps, res, m, x).accepts(&t))
-                    })
-                    .collect()
-            } else {
+                star.iter().copied().filter(|&m| covers(m)).collect()
+            } else if covers(center) {
                 vec![center]
+            } else {
+                Vec::new()
             };
-            let kept = Self::choose_kept(&eligible, meta, keep);
+            let kept = if eligible.is_empty() {
+                // No member holds all the others: keep the largest.
+                *star.iter().max_by_key(|&&m| (fps.sizes[m as usize], std::cmp::Reverse(m))).unwrap_or(&center)
+            } else {
+                Self::choose_kept(&eligible, meta, keep)
+            };
             let members = star
                 .iter()
                 .map(|&m| (m, if m == kept { 1.0 } else { self.pair_evidence(fps, res, kept, m).similarity() }))

@@ -120,7 +120,8 @@ pub fn run(a: &DedupArgs) -> Result<()> {
                 if valid[d] && !removed[d] {
                     let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
                     out.write_all(&r.bytes).map_err(io)?;
-                    if corpus.source_format(r.source) != Format::Text || r.bytes.last() != Some(&b'\n') {
+                    // Lines get their terminator back; a text document is its file's bytes.
+                    if corpus.source_format(r.source) != Format::Text {
                         out.write_all(b"\n").map_err(io)?;
                     }
                 }
