@@ -89,8 +89,12 @@ impl LineCounter {
     /// The boilerplate lines. `near` turns a line into its normalized word n-gram hashes;
     /// a line whose n-grams mostly come from boilerplate lines is boilerplate too.
     pub fn finish(self, near: &dyn Fn(&str, &mut Vec<u64>)) -> Boilerplate {
-        let lines: AHashMap<u64, u32> =
-            self.counts.iter().filter(|&(&k, &c)| c >= self.bar(k)).map(|(&k, &c)| (k, c)).collect();
+        let lines: AHashMap<u64, u32> = self
+            .counts
+            .iter()
+            .filter(|&(&k, &c)| c >= self.bar(k))
+            .map(|(&k, &c)| (k, c))
+            .collect();
         let mut shingles = AHashSet::new();
         let mut buf = Vec::new();
         for t in &self.texts {
@@ -149,7 +153,12 @@ impl Boilerplate {
     /// after it (or the end of the document) are boilerplate. A site's long copyright notice
     /// between its share buttons is caught this way even in a small feed, while a reprinted
     /// wire paragraph, which sits among the article's own lines, is not.
-    pub fn is_in_block(&self, line: &str, prev_is_boilerplate: bool, next_is_boilerplate: bool) -> bool {
+    pub fn is_in_block(
+        &self,
+        line: &str,
+        prev_is_boilerplate: bool,
+        next_is_boilerplate: bool,
+    ) -> bool {
         prev_is_boilerplate
             && next_is_boilerplate
             && !self.block_candidates.is_empty()

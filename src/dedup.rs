@@ -199,13 +199,22 @@ impl Engine {
     /// [`Error::InvalidParam`] for thresholds outside (0, 1], bad banding or MinHash sizes.
     pub fn new(cfg: DedupConfig) -> Result<Engine> {
         if !(cfg.threshold > 0.0 && cfg.threshold <= 1.0) {
-            return Err(Error::InvalidParam { name: "threshold", reason: format!("{} is outside (0, 1]", cfg.threshold) });
+            return Err(Error::InvalidParam {
+                name: "threshold",
+                reason: format!("{} is outside (0, 1]", cfg.threshold),
+            });
         }
-        if !(cfg.containment > 0.0) {
-            return Err(Error::InvalidParam { name: "containment", reason: format!("{} must be positive", cfg.containment) });
+        if cfg.containment.is_nan() || cfg.containment <= 0.0 {
+            return Err(Error::InvalidParam {
+                name: "containment",
+                reason: format!("{} must be positive", cfg.containment),
+            });
         }
         if cfg.anchors.modulus == 0 || cfg.anchors.n == 0 || cfg.anchors.min_shared == 0 {
-            return Err(Error::InvalidParam { name: "anchors", reason: "n, modulus and min_shared must be positive".into() });
+            return Err(Error::InvalidParam {
+                name: "anchors",
+                reason: "n, modulus and min_shared must be positive".into(),
+            });
         }
         let hasher = MinHasher::new(cfg.num_perm, cfg.seed)?;
         let banding = match cfg.banding {
@@ -213,7 +222,9 @@ impl Engine {
                 b.validate(cfg.num_perm)?;
                 b
             }
-            None => optimal_banding(cfg.threshold, cfg.num_perm, cfg.lsh_weights.0, cfg.lsh_weights.1)?,
+            None => {
+                optimal_banding(cfg.threshold, cfg.num_perm, cfg.lsh_weights.0, cfg.lsh_weights.1)?
+            }
         };
         Ok(Engine {
             normalizer: Normalizer::new(cfg.normalize),
@@ -279,7 +290,8 @@ impl Engine {
         let chars = self.cfg.shingle.kind == ShingleKind::Char;
         if !bp.is_empty() {
             let spans = segment::lines(text);
-            let verbatim: Vec<bool> = spans.iter().map(|sp| bp.is_verbatim(&text[sp.range()])).collect();
+            let verbatim: Vec<bool> =
+                spans.iter().map(|sp| bp.is_verbatim(&text[sp.range()])).collect();
             let mut prev_bp = false;
             for (i, span) in spans.iter().enumerate() {
                 let line = &text[span.range()];
@@ -321,7 +333,9 @@ impl Engine {
         s.shingles.clear();
         match self.cfg.shingle.kind {
             ShingleKind::Word => self.shingler.windows_into(&s.words, &mut s.shingles),
-            ShingleKind::Char => self.shingler.shingles_into(&s.joined, &mut Vec::new(), &mut s.shingles),
+            ShingleKind::Char => {
+                self.shingler.shingles_into(&s.joined, &mut Vec::new(), &mut s.shingles)
+            }
         }
         let mut sig = vec![0u32; self.cfg.num_perm];
         let has = self.hasher.sketch_into(&s.shingles, &mut s.bins, &mut sig);
@@ -337,7 +351,12 @@ impl Engine {
         } else {
             Vec::new()
         };
-        DocPrint { size: s.shingles.len().min(u32::MAX as usize) as u32, sig: has.then_some(sig), anchors, set }
+        DocPrint {
+            size: s.shingles.len().min(u32::MAX as usize) as u32,
+            sig: has.then_some(sig),
+            anchors,
+            set,
+        }
     }
 
     /// Pass 2: fingerprints a batch of texts (`None` for records that were skipped) and
@@ -392,7 +411,8 @@ impl Engine {
     pub fn resolve(&self, fps: &mut Fingerprints) -> Resolution {
         let docs: Vec<u32> = (0..fps.len() as u32).filter(|&d| fps.has_sig[d as usize]).collect();
         let lsh = band_candidates(&fps.sigs, self.cfg.num_perm, &docs, self.banding);
-        let anchors = match_anchors(std::mem::take(&mut fps.postings), fps.len(), &self.cfg.anchors);
+        let anchors =
+            match_anchors(std::mem::take(&mut fps.postings), fps.len(), &self.cfg.anchors);
         let mut cands = lsh;
         cands.extend(anchors.pairs.iter().map(|&(p, _)| p));
         cands.par_sort_unstable();
@@ -417,12 +437,15 @@ impl Engine {
         let first = g[0];
         match keep {
             Keep::First => first,
-            Keep::Longest => {
-                *g.iter().min_by_key(|&&d| (std::cmp::Reverse(meta[d as usize].len), d)).unwrap_or(&first)
-            }
+            Keep::Longest => *g
+                .iter()
+                .min_by_key(|&&d| (std::cmp::Reverse(meta[d as usize].len), d))
+                .unwrap_or(&first),
             Keep::Newest => *g
                 .iter()
-                .min_by(|&&x, &&y| meta[y as usize].date.cmp(&meta[x as usize].date).then(x.cmp(&y)))
+                .min_by(|&&x, &&y| {
+                    meta[y as usize].date.cmp(&meta[x as usize].date).then(x.cmp(&y))
+                })
                 .unwrap_or(&first),
         }
     }
@@ -457,7 +480,10 @@ impl Engine {
                 }
             }
         }
-        uf.groups(2).into_iter().map(|g| g.into_iter().map(|i| docs[i as usize]).collect()).collect()
+        uf.groups(2)
+            .into_iter()
+            .map(|g| g.into_iter().map(|i| docs[i as usize]).collect())
+            .collect()
     }
 
     /// Verified-pair degree of each member of `docs` (sorted) within `docs`.
@@ -480,13 +506,24 @@ impl Engine {
     /// grouped again from its own verified pairs. Every member of a group is then a verified
     /// duplicate of the group's center, so chains (A like B, B like C, C like D) cannot merge
     /// unrelated articles. The kept document is chosen among the members by the policy.
-    fn split_component(&self, g: Vec<u32>, fps: &Fingerprints, res: &Resolution, meta: &[DocMeta], keep: Keep) -> Vec<Group> {
+    fn split_component(
+        &self,
+        g: Vec<u32>,
+        fps: &Fingerprints,
+        res: &Resolution,
+        meta: &[DocMeta],
+        keep: Keep,
+    ) -> Vec<Group> {
         let t = self.thresholds();
         let mut out = Vec::new();
         let mut work = vec![g];
         while let Some(g) = work.pop() {
             let deg = Self::degrees(res, &g);
-            let best = deg.iter().enumerate().max_by_key(|&(i, &d)| (d, std::cmp::Reverse(i))).map_or(0, |(i, _)| i);
+            let best = deg
+                .iter()
+                .enumerate()
+                .max_by_key(|&(i, &d)| (d, std::cmp::Reverse(i)))
+                .map_or(0, |(i, _)| i);
             let center = g[best];
             let mut star = vec![center];
             let mut rest = Vec::new();
@@ -513,13 +550,25 @@ impl Engine {
             };
             let kept = if eligible.is_empty() {
                 // No member holds all the others: keep the largest.
-                *star.iter().max_by_key(|&&m| (fps.sizes[m as usize], std::cmp::Reverse(m))).unwrap_or(&center)
+                *star
+                    .iter()
+                    .max_by_key(|&&m| (fps.sizes[m as usize], std::cmp::Reverse(m)))
+                    .unwrap_or(&center)
             } else {
                 Self::choose_kept(&eligible, meta, keep)
             };
             let members = star
                 .iter()
-                .map(|&m| (m, if m == kept { 1.0 } else { self.pair_evidence(fps, res, kept, m).similarity() }))
+                .map(|&m| {
+                    (
+                        m,
+                        if m == kept {
+                            1.0
+                        } else {
+                            self.pair_evidence(fps, res, kept, m).similarity()
+                        },
+                    )
+                })
                 .collect();
             out.push(Group { kept, members });
             if rest.len() >= 2 {
@@ -532,7 +581,13 @@ impl Engine {
     /// Turns the union-find components into groups: chooses the kept member of each, splits
     /// components so that every member is a verified duplicate of its kept document, and
     /// gives each member's similarity to the kept one. Groups come ordered by smallest member.
-    pub fn finish_groups(&self, fps: &Fingerprints, res: &Resolution, meta: &[DocMeta], keep: Keep) -> Vec<Group> {
+    pub fn finish_groups(
+        &self,
+        fps: &Fingerprints,
+        res: &Resolution,
+        meta: &[DocMeta],
+        keep: Keep,
+    ) -> Vec<Group> {
         let mut groups: Vec<Group> = res
             .groups
             .par_iter()
@@ -552,7 +607,8 @@ impl Engine {
         let mut fps = Fingerprints::default();
         self.add_batch(&opt, &bp, &mut fps);
         let res = self.resolve(&mut fps);
-        let meta: Vec<DocMeta> = texts.iter().map(|t| DocMeta { len: t.len(), date: None }).collect();
+        let meta: Vec<DocMeta> =
+            texts.iter().map(|t| DocMeta { len: t.len(), date: None }).collect();
         let groups = self.finish_groups(&fps, &res, &meta, Keep::First);
         (res, groups)
     }
@@ -579,8 +635,10 @@ mod tests {
     #[test]
     fn shared_footer_is_not_duplication() {
         let footer = "Copyright The Daily Courier. All rights reserved. This material may not be published, broadcast, rewritten or redistributed in any form.\nShare this article\nFollow us on Twitter";
-        let words = ["cat", "rates", "rain", "match", "election", "fire", "storm", "trial", "bridge",
-            "budget", "harvest", "strike", "museum", "vaccine", "festival", "drought"];
+        let words = [
+            "cat", "rates", "rain", "match", "election", "fire", "storm", "trial", "bridge",
+            "budget", "harvest", "strike", "museum", "vaccine", "festival", "drought",
+        ];
         let mut rng = crate::naive::SplitMix(11);
         let texts: Vec<String> = (0..24)
             .map(|_| {
@@ -592,20 +650,23 @@ mod tests {
         let e = Engine::new(DedupConfig::default()).unwrap();
         let (_, groups) = e.dedup_texts(&refs);
         assert!(groups.is_empty(), "{groups:?}");
-        let no_bp = Engine::new(DedupConfig { boilerplate: None, ..DedupConfig::default() }).unwrap();
+        let no_bp =
+            Engine::new(DedupConfig { boilerplate: None, ..DedupConfig::default() }).unwrap();
         let (_, groups) = no_bp.dedup_texts(&refs);
         assert!(!groups.is_empty(), "without boilerplate removal the footer dominates");
     }
 
     #[test]
     fn exact_mode_agrees_on_clear_cases() {
-        let e = Engine::new(DedupConfig { verify: VerifyMode::Exact, ..DedupConfig::default() }).unwrap();
+        let e = Engine::new(DedupConfig { verify: VerifyMode::Exact, ..DedupConfig::default() })
+            .unwrap();
         let (res, groups) = e.dedup_texts(&[A, B, A2]);
         assert_eq!(groups.len(), 1);
         let p = res.pairs[0];
         let sa = Shingler::new(DEFAULT_SHINGLE, DEFAULT_SEED);
         let n = Normalizer::default();
-        let exact = verify::exact(&sa.shingle_set(&n.normalize(A)), &sa.shingle_set(&n.normalize(A2)));
+        let exact =
+            verify::exact(&sa.shingle_set(&n.normalize(A)), &sa.shingle_set(&n.normalize(A2)));
         assert_eq!(p.evidence, exact);
     }
 }

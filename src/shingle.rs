@@ -186,7 +186,9 @@ impl Shingler {
             return;
         }
         let b = text.as_bytes();
-        out.extend((0..=chars - n).map(|i| xxh3_64_with_seed(&b[bounds[i]..bounds[i + n]], self.seed)));
+        out.extend(
+            (0..=chars - n).map(|i| xxh3_64_with_seed(&b[bounds[i]..bounds[i + n]], self.seed)),
+        );
     }
 
     /// The sorted, deduplicated shingle set of normalized `text`.

@@ -26,8 +26,12 @@ fn groups_of(path: &Path) -> BTreeSet<Vec<String>> {
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
             let kept = v["kept"].as_str().unwrap().to_owned();
-            let mut ids: Vec<String> =
-                v["members"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
+            let mut ids: Vec<String> = v["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned())
+                .collect();
             assert!(ids.contains(&kept), "the kept document is a member");
             ids.sort();
             ids
@@ -40,7 +44,9 @@ fn truth_of(path: &Path) -> BTreeSet<Vec<String>> {
     let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for l in std::fs::read_to_string(path).unwrap().lines() {
         let v: Value = serde_json::from_str(l).unwrap();
-        by.entry(v["group"].as_str().unwrap().to_owned()).or_default().push(v["id"].as_str().unwrap().to_owned());
+        by.entry(v["group"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(v["id"].as_str().unwrap().to_owned());
     }
     by.into_values()
         .filter(|g| g.len() > 1)
@@ -93,9 +99,19 @@ fn arabic_feed_with_variants_and_shared_footers() {
     let unrelated_max = |extra: &[&str]| {
         let dir = tempfile::tempdir().unwrap();
         let pairs = dir.path().join("pairs.jsonl");
-        neardup().arg("dedup").arg(&feed).arg("--pairs").arg(&pairs).args(["--threshold", "0.01"]).args(extra).assert().success();
+        neardup()
+            .arg("dedup")
+            .arg(&feed)
+            .arg("--pairs")
+            .arg(&pairs)
+            .args(["--threshold", "0.01"])
+            .args(extra)
+            .assert()
+            .success();
         let truth = truth_of(&feed);
-        let same = |a: &str, b: &str| truth.iter().any(|g| g.iter().any(|x| x == a) && g.iter().any(|x| x == b));
+        let same = |a: &str, b: &str| {
+            truth.iter().any(|g| g.iter().any(|x| x == a) && g.iter().any(|x| x == b))
+        };
         std::fs::read_to_string(&pairs)
             .unwrap()
             .lines()
@@ -139,7 +155,14 @@ fn stdin_and_gzip_read_like_files() {
     let feed = fixture("en_feed.jsonl");
     let bytes = std::fs::read(&feed).unwrap();
     let (_, from_file) = dedup_groups(&feed, &[]);
-    let from_stdin = neardup().args(["dedup", "-"]).write_stdin(bytes.clone()).assert().success().get_output().stdout.clone();
+    let from_stdin = neardup()
+        .args(["dedup", "-"])
+        .write_stdin(bytes.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert_eq!(String::from_utf8(from_stdin).unwrap(), from_file);
 
     let dir = tempfile::tempdir().unwrap();
@@ -155,12 +178,20 @@ fn stdin_and_gzip_read_like_files() {
 fn seed_article_alone_and_with_a_variant_copy() {
     let seed_text = std::fs::read_to_string(seed()).unwrap();
     let out = neardup().arg("dedup").arg(seed()).assert().success().get_output().stdout.clone();
-    assert_eq!(String::from_utf8(out).unwrap(), seed_text, "one text document comes back as it was");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        seed_text,
+        "one text document comes back as it was"
+    );
 
     // A copy with Arabic orthographic variants, tatweel and Arabic-Indic digits is a duplicate.
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.txt");
-    let variant = seed_text.replace('أ', "ا").replace("2018", "٢٠١٨").replace("حفتر", "حفـــتر").replace("ة ", "ه ");
+    let variant = seed_text
+        .replace('أ', "ا")
+        .replace("2018", "٢٠١٨")
+        .replace("حفتر", "حفـــتر")
+        .replace("ة ", "ه ");
     std::fs::write(&copy, variant).unwrap();
     let groups = dir.path().join("g.jsonl");
     neardup().arg("dedup").arg(seed()).arg(&copy).arg("--groups").arg(&groups).assert().success();
@@ -183,8 +214,16 @@ fn keep_policies() {
     std::fs::write(&feed, lines.iter().map(|v| v.to_string() + "\n").collect::<String>()).unwrap();
     for (keep, want) in [("first", "a"), ("longest", "b"), ("newest", "c")] {
         let g = dir.path().join(format!("{keep}.jsonl"));
-        neardup().arg("dedup").arg(&feed).args(["--keep", keep, "--date-field", "date", "--groups"]).arg(&g).assert().success();
-        let v: Value = serde_json::from_str(std::fs::read_to_string(&g).unwrap().lines().next().unwrap()).unwrap();
+        neardup()
+            .arg("dedup")
+            .arg(&feed)
+            .args(["--keep", keep, "--date-field", "date", "--groups"])
+            .arg(&g)
+            .assert()
+            .success();
+        let v: Value =
+            serde_json::from_str(std::fs::read_to_string(&g).unwrap().lines().next().unwrap())
+                .unwrap();
         assert_eq!(v["kept"], want, "--keep {keep}");
     }
     neardup().arg("dedup").arg(&feed).args(["--keep", "newest"]).assert().code(2);
@@ -200,8 +239,12 @@ fn exact_verification_and_char_shingles() {
     };
     let (exact, _) = dedup_groups(&feed, &["--verify", "exact"]);
     assert_eq!(exact, truth);
-    let (chars, _) = dedup_groups(&feed, &["--shingle", "char:5", "--no-containment", "--threshold", "0.6"]);
-    assert!(chars.iter().all(|g| truth.iter().any(|t| g.iter().all(|id| t.contains(id)))), "{chars:?}");
+    let (chars, _) =
+        dedup_groups(&feed, &["--shingle", "char:5", "--no-containment", "--threshold", "0.6"]);
+    assert!(
+        chars.iter().all(|g| truth.iter().any(|t| g.iter().all(|id| t.contains(id)))),
+        "{chars:?}"
+    );
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -239,7 +282,13 @@ fn invalid_utf8_names_file_and_line() {
 
 #[test]
 fn malformed_json_names_file_and_line() {
-    for bad in ["{\"text\": \"truncated", "{\"text\": \"x\"} trailing", "[1, 2]", "{\"text\": 42}", "{\"id\": \"no text\"}"] {
+    for bad in [
+        "{\"text\": \"truncated",
+        "{\"text\": \"x\"} trailing",
+        "[1, 2]",
+        "{\"text\": 42}",
+        "{\"id\": \"no text\"}",
+    ] {
         let input = format!("{GOOD}{bad}\n");
         let (code, _, err) = run_bad(input.as_bytes(), &[]);
         assert_eq!(code, 2, "{bad}");
@@ -251,7 +300,8 @@ fn malformed_json_names_file_and_line() {
 
 #[test]
 fn empty_documents_and_files_pass_through() {
-    let input = format!("{GOOD}{{\"id\":\"e\",\"text\":\"\"}}\n{{\"id\":\"p\",\"text\":\"!!! ...\"}}\n");
+    let input =
+        format!("{GOOD}{{\"id\":\"e\",\"text\":\"\"}}\n{{\"id\":\"p\",\"text\":\"!!! ...\"}}\n");
     let (code, out, err) = run_bad(input.as_bytes(), &[]);
     assert_eq!(code, 0);
     assert_eq!(out, input, "empty documents are unique, never grouped");
@@ -285,7 +335,13 @@ fn bad_flags_and_missing_files_exit_2() {
     ] {
         neardup().arg("dedup").arg(&feed).args(&args).assert().code(2);
     }
-    let out = neardup().args(["dedup", "/nonexistent/feed.jsonl"]).assert().code(2).get_output().stderr.clone();
+    let out = neardup()
+        .args(["dedup", "/nonexistent/feed.jsonl"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
     assert!(String::from_utf8_lossy(&out).contains("/nonexistent/feed.jsonl"));
 }
 
@@ -294,7 +350,11 @@ fn crlf_and_bom_are_handled() {
     let input = format!("\u{FEFF}{}", GOOD.replace('\n', "\r\n"));
     let (code, out, _) = run_bad(input.as_bytes(), &[]);
     assert_eq!(code, 0);
-    assert_eq!(out, GOOD.replace('\n', "\r\n"), "records are repeated as they came, without the BOM");
+    assert_eq!(
+        out,
+        GOOD.replace('\n', "\r\n"),
+        "records are repeated as they came, without the BOM"
+    );
 }
 
 #[test]
@@ -303,7 +363,16 @@ fn lines_format_and_ids() {
     let text = "the committee approved the new budget for the coming year after a long debate\nsomething else entirely about football results and the league table\nthe committee approved the new budget for the coming year after a long debate\n";
     let f = write(dir.path(), "docs.lines", text.as_bytes());
     let g = dir.path().join("g.jsonl");
-    let out = neardup().arg("dedup").arg(&f).arg("--groups").arg(&g).assert().success().get_output().stdout.clone();
+    let out = neardup()
+        .arg("dedup")
+        .arg(&f)
+        .arg("--groups")
+        .arg(&g)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
     let v: Value = serde_json::from_str(std::fs::read_to_string(&g).unwrap().trim()).unwrap();
     let kept = v["kept"].as_str().unwrap();

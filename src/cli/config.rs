@@ -16,7 +16,10 @@ use neardup::verify::VerifyMode;
 pub fn read_options(a: &InputArgs) -> Result<ReadOptions> {
     let format = match &a.format {
         None => None,
-        Some(f) => Some(Format::parse(f).with_context(|| format!("--format {f:?}: expected jsonl, lines or text"))?),
+        Some(f) => Some(
+            Format::parse(f)
+                .with_context(|| format!("--format {f:?}: expected jsonl, lines or text"))?,
+        ),
     };
     if a.max_doc_bytes == 0 {
         bail!("--max-doc-bytes must be positive");
@@ -52,9 +55,6 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
         bail!("--boilerplate-min-docs must be at least 2");
     }
     let containment = if a.no_containment { f64::INFINITY } else { a.containment };
-    if !(containment > 0.0) {
-        bail!("--containment must be positive");
-    }
     Ok(DedupConfig {
         normalize,
         shingle,
@@ -72,9 +72,10 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
             ..AnchorParams::default()
         },
         verify,
-        boilerplate: (!a.no_boilerplate)
-            .then_some(BoilerplateParams { min_docs: a.boilerplate_min_docs, ..BoilerplateParams::default() }),
-        ..DedupConfig::default()
+        boilerplate: (!a.no_boilerplate).then_some(BoilerplateParams {
+            min_docs: a.boilerplate_min_docs,
+            ..BoilerplateParams::default()
+        }),
     })
 }
 

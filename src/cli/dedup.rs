@@ -78,7 +78,10 @@ pub fn run(a: &DedupArgs) -> Result<()> {
             match d {
                 Some(d) => {
                     ids.push(&d.id_json);
-                    meta.push(DocMeta { len: d.text.len(), date: d.date.as_deref().map(str::to_owned) });
+                    meta.push(DocMeta {
+                        len: d.text.len(),
+                        date: d.date.as_deref().map(str::to_owned),
+                    });
                     valid.push(true);
                 }
                 None => {

@@ -69,12 +69,20 @@ impl<'a> Feed<'a> {
             stats.records += batch.len() as u64;
             if let Err(e) = f(batch, &docs) {
                 failure = Some(e);
-                return Err(neardup::Error::InvalidParam { name: "pass", reason: "aborted".into() });
+                return Err(neardup::Error::InvalidParam {
+                    name: "pass",
+                    reason: "aborted".into(),
+                });
             }
             if self.progress {
                 let secs = start.elapsed().as_secs_f64().max(1e-9);
                 let mut err = std::io::stderr().lock();
-                let _ = write!(err, "\r{label}: {} documents, {:.0}/s   ", stats.records, stats.records as f64 / secs);
+                let _ = write!(
+                    err,
+                    "\r{label}: {} documents, {:.0}/s   ",
+                    stats.records,
+                    stats.records as f64 / secs
+                );
             }
             Ok(())
         });

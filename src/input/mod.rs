@@ -134,17 +134,34 @@ impl Corpus {
                     Some(f) => f,
                     None => {
                         let mut head = Vec::new();
-                        open_maybe_gz(&path)?.take(4096).read_to_end(&mut head).map_err(io_err(stdin))?;
+                        open_maybe_gz(&path)?
+                            .take(4096)
+                            .read_to_end(&mut head)
+                            .map_err(io_err(stdin))?;
                         let first = head.iter().find(|b| !b.is_ascii_whitespace());
                         let bom_brace = head.starts_with(b"\xEF\xBB\xBF{");
-                        if first == Some(&b'{') || bom_brace { Format::Jsonl } else { Format::Text }
+                        if first == Some(&b'{') || bom_brace {
+                            Format::Jsonl
+                        } else {
+                            Format::Text
+                        }
                     }
                 };
-                sources.push(Source { display: stdin.into(), path: path.to_path_buf(), format, _spool: Some(path) });
+                sources.push(Source {
+                    display: stdin.into(),
+                    path: path.to_path_buf(),
+                    format,
+                    _spool: Some(path),
+                });
             } else {
                 File::open(input).map_err(io_err(input))?;
                 let format = opts.format.unwrap_or_else(|| Format::from_path(input));
-                sources.push(Source { display: input.clone(), path: input.clone(), format, _spool: None });
+                sources.push(Source {
+                    display: input.clone(),
+                    path: input.clone(),
+                    format,
+                    _spool: None,
+                });
             }
         }
         Ok(Corpus { sources, opts })
@@ -193,12 +210,15 @@ impl Corpus {
                             let mut total = buf.len();
                             if total > cap {
                                 buf.truncate(cap);
-                                total += io::copy(&mut reader, &mut io::sink()).map_err(io_err(&src.display))? as usize;
+                                total += io::copy(&mut reader, &mut io::sink())
+                                    .map_err(io_err(&src.display))?
+                                    as usize;
                             }
                             Some(total)
                         }
                     }
-                    Format::Jsonl | Format::Lines => read_line_capped(&mut reader, &mut buf, cap).map_err(io_err(&src.display))?,
+                    Format::Jsonl | Format::Lines => read_line_capped(&mut reader, &mut buf, cap)
+                        .map_err(io_err(&src.display))?,
                 };
                 let Some(total) = got else { break };
                 line += 1;
@@ -254,7 +274,11 @@ impl Corpus {
 
 /// Reads one line (without `\n`) into `buf`, keeping at most `cap + 1` bytes but consuming the
 /// whole line. Returns the line's full length, or `None` at end of input.
-fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<Option<usize>> {
+fn read_line_capped(
+    r: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<Option<usize>> {
     let mut total = 0usize;
     let mut any = false;
     loop {

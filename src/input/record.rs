@@ -51,7 +51,10 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string key")
             }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> std::result::Result<Key<'de>, E> {
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Key<'de>, E> {
                 Ok(Key(Cow::Borrowed(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Key<'de>, E> {
@@ -67,7 +70,10 @@ struct Picker<'f>([Option<&'f str>; 4]);
 
 impl<'de> DeserializeSeed<'de> for Picker<'_> {
     type Value = [Option<&'de RawValue>; 4];
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
@@ -77,7 +83,10 @@ impl<'de> Visitor<'de> for Picker<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
         let mut out = [None; 4];
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             match self.0.iter().position(|f| *f == Some(&*k)) {
@@ -108,7 +117,12 @@ fn location_id(path: &Path, line: u64) -> String {
 }
 
 /// Parses `raw` read from `path` in `format`.
-pub(super) fn parse<'a>(raw: &'a RawRecord, format: Format, path: &Path, fields: &Fields) -> Result<Doc<'a>> {
+pub(super) fn parse<'a>(
+    raw: &'a RawRecord,
+    format: Format,
+    path: &Path,
+    fields: &Fields,
+) -> Result<Doc<'a>> {
     let mut bytes = &raw.bytes[..];
     if format != Format::Text && bytes.last() == Some(&b'\r') {
         bytes = &bytes[..bytes.len() - 1];
@@ -120,7 +134,9 @@ pub(super) fn parse<'a>(raw: &'a RawRecord, format: Format, path: &Path, fields:
     })?;
     match format {
         Format::Text => Ok(Doc {
-            id_json: Cow::Owned(serde_json::to_string(&path.display().to_string()).unwrap_or_default()),
+            id_json: Cow::Owned(
+                serde_json::to_string(&path.display().to_string()).unwrap_or_default(),
+            ),
             text: Cow::Borrowed(text),
             date: None,
         }),
@@ -130,15 +146,31 @@ pub(super) fn parse<'a>(raw: &'a RawRecord, format: Format, path: &Path, fields:
             date: None,
         }),
         Format::Jsonl => {
-            let json_err = |message: String| Error::Json { path: path.to_path_buf(), line: raw.line, message };
+            let json_err =
+                |message: String| Error::Json { path: path.to_path_buf(), line: raw.line, message };
             let mut de = serde_json::Deserializer::from_str(text);
-            let picker = Picker([Some(&fields.text), Some(&fields.id), fields.title.as_deref(), fields.date.as_deref()]);
-            let [t, id, title, date] = picker.deserialize(&mut de).map_err(|e| json_err(e.to_string()))?;
+            let picker = Picker([
+                Some(&fields.text),
+                Some(&fields.id),
+                fields.title.as_deref(),
+                fields.date.as_deref(),
+            ]);
+            let [t, id, title, date] =
+                picker.deserialize(&mut de).map_err(|e| json_err(e.to_string()))?;
             de.end().map_err(|e| json_err(e.to_string()))?;
-            let bad = |problem| Error::BadField { path: path.to_path_buf(), line: raw.line, field: fields.text.clone(), problem };
-            let body = json_str(t.ok_or_else(|| bad("missing"))?).ok_or_else(|| bad("not a string"))?;
+            let bad = |problem| Error::BadField {
+                path: path.to_path_buf(),
+                line: raw.line,
+                field: fields.text.clone(),
+                problem,
+            };
+            let body =
+                json_str(t.ok_or_else(|| bad("missing"))?).ok_or_else(|| bad("not a string"))?;
             let id_json = match id {
-                Some(v) if v.get().starts_with('"') || v.get().starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
+                Some(v)
+                    if v.get().starts_with('"')
+                        || v.get().starts_with(|c: char| c == '-' || c.is_ascii_digit()) =>
+                {
                     Cow::Borrowed(v.get())
                 }
                 _ => Cow::Owned(location_id(path, raw.line)),
@@ -168,7 +200,8 @@ mod tests {
     #[test]
     fn picks_fields() {
         let f = Fields { title: Some("title".into()), date: Some("d".into()), ..Fields::default() };
-        let d = p(br#"{"x":[1,{"y":2}],"id":12,"text":"a\"b","title":"T","d":"2020-01-01"}"#, &f).unwrap();
+        let d = p(br#"{"x":[1,{"y":2}],"id":12,"text":"a\"b","title":"T","d":"2020-01-01"}"#, &f)
+            .unwrap();
         assert_eq!(d.id_json, "12");
         assert_eq!(d.text, "T\na\"b");
         assert_eq!(d.date.as_deref(), Some("2020-01-01"));
@@ -177,12 +210,21 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let f = Fields::default();
-        assert!(matches!(p(br#"{"text": 3}"#, &f), Err(Error::BadField { line: 7, problem: "not a string", .. })));
-        assert!(matches!(p(br#"{"id": "a"}"#, &f), Err(Error::BadField { problem: "missing", .. })));
+        assert!(matches!(
+            p(br#"{"text": 3}"#, &f),
+            Err(Error::BadField { line: 7, problem: "not a string", .. })
+        ));
+        assert!(matches!(
+            p(br#"{"id": "a"}"#, &f),
+            Err(Error::BadField { problem: "missing", .. })
+        ));
         assert!(matches!(p(br#"{"text": "a"} x"#, &f), Err(Error::Json { .. })));
         assert!(matches!(p(br#"{"text": "a""#, &f), Err(Error::Json { .. })));
         assert!(matches!(p(b"[1]", &f), Err(Error::Json { .. })));
-        assert!(matches!(p(b"{\"text\": \"\xff\"}", &f), Err(Error::InvalidUtf8 { offset: 10, .. })));
+        assert!(matches!(
+            p(b"{\"text\": \"\xff\"}", &f),
+            Err(Error::InvalidUtf8 { offset: 10, .. })
+        ));
     }
 
     #[test]

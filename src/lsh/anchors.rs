@@ -93,7 +93,11 @@ pub fn containment(shared: u32, size_a: u32, size_b: u32) -> f64 {
 
 /// Matches documents through their anchors. `postings` holds `(anchor, doc)` with each
 /// document's anchors deduplicated; `n_docs` bounds the document numbers.
-pub fn match_anchors(mut postings: Vec<(u32, u32)>, n_docs: usize, p: &AnchorParams) -> AnchorMatches {
+pub fn match_anchors(
+    mut postings: Vec<(u32, u32)>,
+    n_docs: usize,
+    p: &AnchorParams,
+) -> AnchorMatches {
     postings.par_sort_unstable();
     let mut informative = vec![0u32; n_docs];
     let mut instances: Vec<u64> = Vec::new();
@@ -123,11 +127,8 @@ pub fn match_anchors(mut postings: Vec<(u32, u32)>, n_docs: usize, p: &AnchorPar
 
 /// Convenience for tests and small inputs: matches documents given their anchor lists.
 pub fn match_anchor_lists(lists: &[Vec<u32>], p: &AnchorParams) -> AnchorMatches {
-    let postings = lists
-        .iter()
-        .enumerate()
-        .flat_map(|(d, l)| l.iter().map(move |&a| (a, d as u32)))
-        .collect();
+    let postings =
+        lists.iter().enumerate().flat_map(|(d, l)| l.iter().map(move |&a| (a, d as u32))).collect();
     match_anchors(postings, lists.len(), p)
 }
 

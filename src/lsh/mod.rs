@@ -122,7 +122,10 @@ mod tests {
         let cands = band_candidates(&sigs, k, &docs, banding);
         let found = cands.iter().map(|&c| unpack(c)).filter(|&(a, b)| a % 2 == 0 && b == a + 1);
         let found = found.count() as f64;
-        assert!(found >= expected - 3.0 * expected.sqrt() - 5.0, "found {found} expected {expected}");
+        assert!(
+            found >= expected - 3.0 * expected.sqrt() - 5.0,
+            "found {found} expected {expected}"
+        );
     }
 
     #[test]

@@ -135,8 +135,11 @@ impl Normalizer {
 fn fold_nfkc(text: &str, out: &mut String) {
     let mut input: Cow<str> = Cow::Borrowed(text);
     for round in 0..4 {
-        let nfkc: Cow<str> =
-            if needs_nfkc(&input) { Cow::Owned(input.nfkc().collect()) } else { Cow::Borrowed(&*input) };
+        let nfkc: Cow<str> = if needs_nfkc(&input) {
+            Cow::Owned(input.nfkc().collect())
+        } else {
+            Cow::Borrowed(&*input)
+        };
         unicode::fold(&nfkc, out);
         if round == 3 || !needs_nfkc(out) {
             return;

@@ -1,0 +1,27 @@
+//! Shingling throughput on normalized text.
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use neardup::normalize::Normalizer;
+use neardup::shingle::{ShingleSpec, Shingler, DEFAULT_SEED};
+
+mod common;
+
+fn bench(c: &mut Criterion) {
+    let text = Normalizer::default().normalize(&common::seed());
+    let mut g = c.benchmark_group("shingle");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    for spec in [ShingleSpec::word(3), ShingleSpec::word(5), ShingleSpec::char(5)] {
+        let s = Shingler::new(spec, DEFAULT_SEED);
+        let (mut words, mut out) = (Vec::new(), Vec::new());
+        g.bench_function(spec.to_string(), |b| {
+            b.iter(|| {
+                out.clear();
+                s.shingles_into(&text, &mut words, &mut out);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

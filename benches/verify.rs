@@ -1,0 +1,28 @@
+//! Candidate verification: estimated and exact.
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use neardup::naive::SplitMix;
+use neardup::signature::{estimate_jaccard, MinHasher};
+use neardup::verify::exact;
+
+fn bench(c: &mut Criterion) {
+    let mut rng = SplitMix(5);
+    let a: Vec<u64> = (0..400).map(|_| rng.next() % 1000).collect();
+    let b: Vec<u64> = (0..400).map(|_| rng.next() % 1000).collect();
+    let h = MinHasher::new(128, 1).unwrap();
+    let (sa, sb) = (h.sketch(&a).unwrap(), h.sketch(&b).unwrap());
+    let mut seta = a.clone();
+    seta.sort_unstable();
+    seta.dedup();
+    let mut setb = b.clone();
+    setb.sort_unstable();
+    setb.dedup();
+    let mut g = c.benchmark_group("verify");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("estimate_k128", |bch| bch.iter(|| estimate_jaccard(&sa, &sb)));
+    g.bench_function("exact_400_shingles", |bch| bch.iter(|| exact(&seta, &setb)));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
