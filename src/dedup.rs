@@ -341,7 +341,13 @@ impl Engine {
         let has = self.hasher.sketch_into(&s.shingles, &mut s.bins, &mut sig);
         let mut anchors = Vec::new();
         if self.cfg.containment <= 1.0 {
-            self.cfg.anchors.sample_into(&s.words, &mut anchors);
+            if self.cfg.shingle == ShingleSpec::word(self.cfg.anchors.n)
+                && s.words.len() >= self.cfg.anchors.n
+            {
+                self.cfg.anchors.sample_ngrams_into(&s.shingles, &mut anchors);
+            } else {
+                self.cfg.anchors.sample_into(&s.words, &mut anchors);
+            }
         }
         let set = if self.cfg.verify == VerifyMode::Exact {
             let mut set = s.shingles.clone();
@@ -399,11 +405,19 @@ impl Engine {
             return Evidence { jaccard: 0.0, containment: 0.0, shared_anchors: 0 };
         };
         let shared = anchors.shared(a, b).unwrap_or(0);
-        Evidence {
-            jaccard: estimate_jaccard(sa, sb),
-            containment: if shared > 0 { anchors.containment(a, b, shared) } else { 0.0 },
-            shared_anchors: shared,
-        }
+        let jaccard = estimate_jaccard(sa, sb);
+        let containment = if shared > 0 {
+            let (na, nb) = (fps.sizes[a as usize], fps.sizes[b as usize]);
+            let ratio = na.min(nb) as f64 / na.max(nb).max(1) as f64;
+            anchors.containment(a, b, shared).min(verify::containment_bound(
+                jaccard,
+                ratio,
+                self.cfg.num_perm,
+            ))
+        } else {
+            0.0
+        };
+        Evidence { jaccard, containment, shared_anchors: shared }
     }
 
     /// Finds candidates, verifies them and groups the duplicates. Consumes the anchor

@@ -43,6 +43,9 @@ impl Span {
 
 /// Trims Unicode whitespace from both ends of `text[start..end]`.
 fn trimmed(text: &str, start: usize, end: usize) -> Option<Span> {
+    if start >= end {
+        return None;
+    }
     let s = &text[start..end];
     let t = s.trim_start();
     let lead = s.len() - t.len();
@@ -59,19 +62,17 @@ pub fn lines(text: &str) -> Vec<Span> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\n' | b'\r' => {
-                out.extend(trimmed(text, start, i));
-                if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-                start = i + 1;
-            }
-            _ => {}
+    let mut skip_lf = None;
+    for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        if skip_lf == Some(i) {
+            start = i + 1;
+            continue;
         }
-        i += 1;
+        out.extend(trimmed(text, start, i));
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            skip_lf = Some(i + 1);
+        }
+        start = i + 1;
     }
     out.extend(trimmed(text, start, bytes.len()));
     out

@@ -54,6 +54,23 @@ impl Evidence {
     }
 }
 
+/// The largest containment consistent with an estimated Jaccard similarity.
+///
+/// If the smaller set `S` (size ratio `ρ = |S| / |L|`) has a fraction `c` inside the larger
+/// set `L`, then `J = cρ / (1 + ρ - cρ)`, so `c = J(1 + ρ) / (ρ(1 + J))`. The anchor estimate of
+/// containment rests on few samples and on rare n-grams only; the MinHash estimate of `J` is
+/// independent of it. Taking `J` three standard errors high (`sqrt(J(1-J)/k)`, with `J` at
+/// least 0.05) plus 0.02 gives an upper bound that a genuine containment never exceeds, while
+/// a pair that shares a few formulaic sentences is capped well below the threshold.
+pub fn containment_bound(jaccard: f64, ratio: f64, num_perm: usize) -> f64 {
+    if ratio <= 0.0 {
+        return 1.0;
+    }
+    let j = jaccard.max(0.05);
+    let upper = (jaccard + 3.0 * (j * (1.0 - j) / num_perm as f64).sqrt() + 0.02).min(1.0);
+    (upper * (1.0 + ratio) / (ratio * (1.0 + upper))).min(1.0)
+}
+
 /// Sizes of the intersection of two sorted, deduplicated sets.
 pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
@@ -98,6 +115,20 @@ mod tests {
             prop_assert!((e.jaccard - naive::jaccard(&a, &b)).abs() < 1e-12);
             prop_assert!(e.containment >= e.jaccard);
         }
+    }
+
+    #[test]
+    fn containment_bound_is_consistent_with_jaccard() {
+        // Containment c of a set in one 1/ratio times larger implies a Jaccard; the bound
+        // at that Jaccard never falls below c.
+        for &ratio in &[0.05, 0.2, 0.5, 0.8, 1.0] {
+            for &c in &[0.3, 0.5, 0.7, 1.0] {
+                let j = c * ratio / (1.0 + ratio - c * ratio);
+                assert!(containment_bound(j, ratio, 128) >= c - 1e-9, "ratio {ratio} c {c}");
+            }
+        }
+        // Two similar-sized articles with Jaccard 0.05 cannot be 55% contained.
+        assert!(containment_bound(0.05, 0.44, 128) < 0.5);
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub struct DedupArgs {
     #[arg(long, default_value_t = 3)]
     pub anchor_ngram: usize,
     /// Containment anchors: keep one n-gram in M (MOD-M sampling).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 4)]
     pub anchor_mod: u32,
     /// Containment anchors held by more documents than this are ignored as common.
     #[arg(long, default_value_t = 32)]

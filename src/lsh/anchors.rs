@@ -36,20 +36,29 @@ pub struct AnchorParams {
 
 impl Default for AnchorParams {
     fn default() -> Self {
-        AnchorParams { n: 3, modulus: 6, max_df: 32, min_shared: 2, seed: 0x616e_6368 }
+        AnchorParams { n: 3, modulus: 4, max_df: 32, min_shared: 2, seed: 0x616e_6368 }
     }
 }
 
 impl AnchorParams {
     /// Appends the sorted, deduplicated anchors of a document given its word hashes.
     pub fn sample_into(&self, words: &[u64], out: &mut Vec<u32>) {
-        let start = out.len();
+        let mut ngrams = Vec::with_capacity(words.len());
         if words.len() >= self.n {
-            for w in words.windows(self.n) {
-                let h = fmix64(combine(self.seed, w));
-                if (h as u32) % self.modulus == 0 {
-                    out.push((h >> 32) as u32);
-                }
+            ngrams.extend(words.windows(self.n).map(|w| combine(self.seed, w)));
+        }
+        self.sample_ngrams_into(&ngrams, out);
+    }
+
+    /// Appends the sorted, deduplicated anchors among already hashed word n-grams (any
+    /// stable n-gram hash; the engine reuses its shingle hashes when they are word n-grams of
+    /// the anchor size).
+    pub fn sample_ngrams_into(&self, ngrams: &[u64], out: &mut Vec<u32>) {
+        let start = out.len();
+        for &g in ngrams {
+            let h = fmix64(g ^ self.seed);
+            if (h as u32) % self.modulus == 0 {
+                out.push((h >> 32) as u32);
             }
         }
         out[start..].sort_unstable();

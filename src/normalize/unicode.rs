@@ -46,6 +46,7 @@ struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
+    #[inline]
     fn push(&mut self, c: char) {
         let class = classify(c);
         match class {
@@ -68,7 +69,7 @@ impl Emitter<'_> {
                     }
                     self.prev = Class::Separator;
                 }
-                let is_mark = class == Class::Letter && is_combining_mark(c);
+                let is_mark = class == Class::Letter && !c.is_ascii() && is_combining_mark(c);
                 if is_mark && self.prev == Class::Separator {
                     return; // a mark with nothing to combine with is not a word (UAX #29)
                 }
@@ -100,7 +101,22 @@ pub(crate) fn fold(text: &str, out: &mut String) {
     let mut e = Emitter { out, prev: Class::Separator, pending_sep: None };
     for c in text.chars() {
         if c.is_ascii() {
-            e.push(c.to_ascii_lowercase());
+            let c = c.to_ascii_lowercase();
+            // Fast path: a letter or digit continuing a token of its own class.
+            if e.pending_sep.is_none() {
+                let class = if c.is_ascii_lowercase() {
+                    Class::Letter
+                } else if c.is_ascii_digit() {
+                    Class::Digit
+                } else {
+                    Class::Separator
+                };
+                if class != Class::Separator && class == e.prev {
+                    e.out.push(c);
+                    continue;
+                }
+            }
+            e.push(c);
             continue;
         }
         if is_invisible(c) {
