@@ -133,6 +133,10 @@ impl Normalizer {
 /// NFKC followed by [`unicode::fold`], repeated until stable (at most a few rounds; almost all
 /// texts need one, and ASCII text skips NFKC altogether).
 fn fold_nfkc(text: &str, out: &mut String) {
+    if text.is_ascii() {
+        unicode::fold_ascii(text, out);
+        return;
+    }
     let mut input: Cow<str> = Cow::Borrowed(text);
     for round in 0..4 {
         let nfkc: Cow<str> = if needs_nfkc(&input) {

@@ -95,28 +95,54 @@ fn number_separator(c: char) -> Option<char> {
     }
 }
 
+/// [`fold`] for ASCII text, on bytes: the same token rules without decoding characters.
+pub(crate) fn fold_ascii(text: &str, out: &mut String) {
+    let mut buf = std::mem::take(out).into_bytes();
+    buf.clear();
+    let mut prev = Class::Separator;
+    let mut pending: Option<u8> = None;
+    for &b in text.as_bytes() {
+        let c = b.to_ascii_lowercase();
+        let class = if c.is_ascii_lowercase() {
+            Class::Letter
+        } else if c.is_ascii_digit() {
+            Class::Digit
+        } else {
+            Class::Separator
+        };
+        if class == Class::Separator {
+            if prev == Class::Digit && pending.is_none() && (c == b'.' || c == b',') {
+                pending = Some(c);
+                continue;
+            }
+            pending = None;
+            prev = Class::Separator;
+            continue;
+        }
+        if let Some(sep) = pending.take() {
+            if class == Class::Digit {
+                buf.push(sep);
+                buf.push(c);
+                continue;
+            }
+            prev = Class::Separator;
+        }
+        if prev != class && !buf.is_empty() {
+            buf.push(b' ');
+        }
+        buf.push(c);
+        prev = class;
+    }
+    *out = String::from_utf8(buf).unwrap_or_default();
+}
+
 /// Case-folds, Arabic-folds and tokenizes NFKC text into `out` (cleared first).
 pub(crate) fn fold(text: &str, out: &mut String) {
     out.clear();
     let mut e = Emitter { out, prev: Class::Separator, pending_sep: None };
     for c in text.chars() {
         if c.is_ascii() {
-            let c = c.to_ascii_lowercase();
-            // Fast path: a letter or digit continuing a token of its own class.
-            if e.pending_sep.is_none() {
-                let class = if c.is_ascii_lowercase() {
-                    Class::Letter
-                } else if c.is_ascii_digit() {
-                    Class::Digit
-                } else {
-                    Class::Separator
-                };
-                if class != Class::Separator && class == e.prev {
-                    e.out.push(c);
-                    continue;
-                }
-            }
-            e.push(c);
+            e.push(c.to_ascii_lowercase());
             continue;
         }
         if is_invisible(c) {
@@ -138,6 +164,22 @@ pub(crate) fn fold(text: &str, out: &mut String) {
                     e.push(if l == 'ς' { 'σ' } else { l });
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn ascii_fast_path_matches_general_fold(s in "[ -~\t\n]{0,80}") {
+            let (mut a, mut b) = (String::new(), String::new());
+            fold(&s, &mut a);
+            fold_ascii(&s, &mut b);
+            prop_assert_eq!(a, b);
         }
     }
 }
