@@ -37,6 +37,7 @@ pub mod input;
 pub mod lsh;
 pub mod naive;
 pub mod normalize;
+pub mod passages;
 pub mod segment;
 pub mod shingle;
 pub mod signature;

@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Deduplicate a feed: unique records to stdout, duplicate groups and pairs as JSON lines.
     Dedup(DedupArgs),
+    /// Find restated passages inside documents and across a corpus, and recurring boilerplate.
+    Passages(PassagesArgs),
 }
 
 /// Input options shared by the subcommands that read feeds.
@@ -125,6 +127,44 @@ pub struct DedupArgs {
     /// Hash seed.
     #[arg(long, default_value_t = neardup::shingle::DEFAULT_SEED)]
     pub seed: u64,
+    /// No summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Flags of `neardup passages`.
+#[derive(Args, Debug)]
+pub struct PassagesArgs {
+    /// Inputs and how to read them.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write results here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// doc (restatements inside each document) or corpus (also across documents; the default
+    /// when more than one document is read).
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Output: json (one JSON line per result; the default when stdout is not a terminal) or
+    /// table. `--format json` and `--format table` set this too (`--format jsonl|lines|text`
+    /// sets the input format, as for dedup).
+    #[arg(long)]
+    pub output_format: Option<String>,
+    /// Similarity (weighted soft Dice of content terms) a sentence or clause pair must reach.
+    #[arg(long, default_value_t = neardup::passages::PassageParams::default().threshold)]
+    pub threshold: f64,
+    /// Sentences or clauses with fewer content terms are not compared.
+    #[arg(long, default_value_t = neardup::passages::PassageParams::default().min_terms)]
+    pub min_terms: usize,
+    /// Also report a headline restated in the lead (kind "headline").
+    #[arg(long)]
+    pub headlines: bool,
+    /// A short line in this many documents (or twice in one) is boilerplate.
+    #[arg(long, default_value_t = 3)]
+    pub boilerplate_min_docs: usize,
+    /// Lines longer than this many characters are never boilerplate here.
+    #[arg(long, default_value_t = 100)]
+    pub boilerplate_max_chars: usize,
     /// No summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,

@@ -4,6 +4,7 @@ pub mod args;
 pub mod config;
 pub mod dedup;
 pub mod feed;
+pub mod passages;
 
 use anyhow::Result;
 
@@ -11,5 +12,6 @@ use anyhow::Result;
 pub fn run(cli: args::Cli) -> Result<()> {
     match cli.command {
         args::Command::Dedup(a) => dedup::run(&a),
+        args::Command::Passages(a) => passages::run(&a),
     }
 }

@@ -1,0 +1,181 @@
+//! `neardup passages`: restated passages inside documents and across a corpus, and the
+//! boilerplate lines of the feed.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+
+use super::args::PassagesArgs;
+use super::config;
+use super::feed::Feed;
+use neardup::input::Corpus;
+use neardup::passages::{
+    boilerplate_lines, Analyzer, Idf, PassageParams, Place, Restatement, Unit,
+};
+use neardup::segment::Span;
+
+/// Runs `neardup passages`.
+pub fn run(a: &PassagesArgs) -> Result<()> {
+    let mut inputs = a.input.inputs.clone();
+    if inputs.is_empty() {
+        inputs.push("-".into());
+    }
+    // `--format` names the output format (json, table) or the input format (jsonl, lines, text).
+    let mut input = a.input.clone();
+    let mut out_format = a.output_format.clone();
+    if let Some(f @ ("json" | "table")) = input.format.as_deref() {
+        out_format = Some(f.to_owned());
+        input.format = None;
+    }
+    let corpus = Corpus::open(&inputs, config::read_options(&input)?)?;
+    let mut feed = Feed::new(&corpus, input.skip_invalid);
+    feed.warn = true;
+    let mut docs: Vec<(String, String)> = Vec::new();
+    feed.pass("reading", |_, batch| {
+        for d in batch.iter().flatten() {
+            docs.push((d.id_json.to_string(), d.text.to_string()));
+        }
+        Ok(())
+    })?;
+    let scope = match a.scope.as_deref() {
+        None if docs.len() > 1 => "corpus",
+        None => "doc",
+        Some(s @ ("doc" | "corpus")) => s,
+        Some(s) => bail!("--scope {s:?}: expected doc or corpus"),
+    };
+    let format = match out_format.as_deref() {
+        None if io::stdout().is_terminal() => "table",
+        None => "json",
+        Some(f @ ("json" | "table")) => f,
+        Some(f) => bail!("--format {f:?}: expected json or table"),
+    };
+    if !(a.threshold > 0.0 && a.threshold <= 1.0) {
+        bail!("--threshold {} is outside (0, 1]", a.threshold);
+    }
+    let analyzer = Analyzer::new(PassageParams {
+        threshold: a.threshold,
+        min_terms: a.min_terms,
+        headlines: a.headlines,
+    });
+
+    let texts: Vec<(u32, &str)> =
+        docs.iter().enumerate().map(|(i, d)| (i as u32, d.1.as_str())).collect();
+    let boiler = boilerplate_lines(&texts, a.boilerplate_min_docs, a.boilerplate_max_chars);
+    let mut skip: Vec<Vec<Span>> = vec![Vec::new(); docs.len()];
+    for b in &boiler {
+        for p in &b.places {
+            skip[p.doc as usize].push(Span { start: p.start, end: p.end });
+        }
+    }
+    let units: Vec<Vec<Unit>> = docs.par_iter().map(|d| analyzer.units(&d.1)).collect();
+    let unit_refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
+    let idf = Idf::new(&unit_refs);
+    let mut found: Vec<Restatement> = (0..docs.len())
+        .into_par_iter()
+        .flat_map_iter(|d| analyzer.within(d as u32, &docs[d].1, &units[d], &skip[d], &idf))
+        .collect();
+    if scope == "corpus" {
+        let per_doc: Vec<(&[Unit], &[Span])> =
+            units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
+        found.extend(analyzer.across(&per_doc, &idf));
+    }
+
+    let stdout = io::stdout();
+    let mut w: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(stdout.lock())),
+    };
+    let id = |doc: u32| docs[doc as usize].0.as_str();
+    let place =
+        |p: &Place| format!("{{\"doc\":{},\"start\":{},\"end\":{}}}", id(p.doc), p.start, p.end);
+    if format == "json" {
+        for r in &found {
+            writeln!(
+                w,
+                "{{\"kind\":\"{}\",\"similarity\":{:.4},\"a\":{},\"b\":{}}}",
+                r.kind,
+                r.similarity,
+                place(&r.a),
+                place(&r.b)
+            )?;
+        }
+        for b in &boiler {
+            let places: Vec<String> = b.places.iter().map(place).collect();
+            writeln!(
+                w,
+                "{{\"kind\":\"boilerplate\",\"text\":{},\"count\":{},\"places\":[{}]}}",
+                serde_json::to_string(&b.text)?,
+                b.count,
+                places.join(",")
+            )?;
+        }
+    } else {
+        for r in &found {
+            let ta = &docs[r.a.doc as usize].1[r.a.start..r.a.end];
+            let tb = &docs[r.b.doc as usize].1[r.b.start..r.b.end];
+            writeln!(
+                w,
+                "── {} {:.2}  {} [{}..{}]  ⇄  {} [{}..{}]",
+                r.kind,
+                r.similarity,
+                id(r.a.doc),
+                r.a.start,
+                r.a.end,
+                id(r.b.doc),
+                r.b.start,
+                r.b.end
+            )?;
+            side_by_side(&mut w, ta, tb, 58)?;
+        }
+        for b in &boiler {
+            writeln!(w, "── boilerplate ×{}: \u{2068}{}\u{2069}", b.count, b.text)?;
+        }
+    }
+    w.flush()?;
+    if !a.quiet {
+        let restated = found.iter().filter(|r| r.kind == "restated").count();
+        eprintln!(
+            "neardup: {} documents, {} restated passage pairs, {} boilerplate lines",
+            docs.len(),
+            restated,
+            boiler.len()
+        );
+    }
+    Ok(())
+}
+
+/// Wraps `text` to lines of at most `width` characters, at spaces where possible.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let n = line.chars().count();
+        if n > 0 && n + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// Two texts in columns. Each cell is a first-strong isolate (U+2068 … U+2069), so a
+/// right-to-left cell keeps its own direction without reordering its neighbour.
+fn side_by_side(w: &mut dyn Write, a: &str, b: &str, width: usize) -> io::Result<()> {
+    let (la, lb) = (wrap(a, width), wrap(b, width));
+    for i in 0..la.len().max(lb.len()) {
+        let x = la.get(i).map_or("", String::as_str);
+        let y = lb.get(i).map_or("", String::as_str);
+        let pad = width.saturating_sub(x.chars().count());
+        writeln!(w, "\u{2068}{x}\u{2069}{}  │  \u{2068}{y}\u{2069}", " ".repeat(pad))?;
+    }
+    Ok(())
+}

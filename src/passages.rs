@@ -1,0 +1,754 @@
+//! Restated passages and boilerplate, with byte spans.
+//!
+//! Document-level MinHash cannot see a paragraph told twice in other words: the seed article
+//! restates its 29 May paragraph with other verbs and spellings (حفتر/هفتار, عام2018), and word
+//! 5-gram Jaccard between the two is below 0.05. This module works on *units*: sentences, and
+//! long Arabic sentences cut at their clause boundaries (a comma followed by the conjunction و
+//! or ف), each with its byte span in the original text.
+//!
+//! Each unit becomes a bag of content terms: the text is normalized with the light Arabic
+//! stemmer ([`crate::normalize::Mode::Arabic`]), stop words are dropped, number words become
+//! digits (`الثامن` → `8`), and terms are weighted by inverse document frequency over the units
+//! being compared. Two units are compared by a weighted Dice coefficient with *soft matching*:
+//! terms also match when their consonant skeletons (the word without the long vowels ا و ي)
+//! are within one edit, which joins transliteration variants such as حفتر and هفتار.
+//!
+//! The pipeline follows the seed–extend–filter scheme of text-alignment systems (PAN shared
+//! tasks; Sanchez-Perez, Sidorov and Gelbukh, 2014): unit pairs above the threshold are seeds,
+//! seeds that are adjacent in both places are merged into one passage pair, and pairs that are
+//! boilerplate, too short, or the headline restated in the lead are filtered out.
+
+use ahash::{AHashMap, AHashSet};
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::normalize::{Mode, Normalizer};
+use crate::segment::{self, Span};
+
+/// Parameters of passage matching.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PassageParams {
+    /// Weighted soft Dice similarity a unit pair must reach.
+    pub threshold: f64,
+    /// Units with fewer content terms are not compared.
+    pub min_terms: usize,
+    /// Report the headline restated in the lead (as kind `headline`).
+    pub headlines: bool,
+}
+
+impl Default for PassageParams {
+    fn default() -> Self {
+        PassageParams { threshold: 0.42, min_terms: 5, headlines: false }
+    }
+}
+
+/// A unit of text: a sentence or clause.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    /// Byte span in the document.
+    pub span: Span,
+    /// Content terms (hashes of stemmed words), deduplicated.
+    terms: Vec<u64>,
+    /// Consonant skeleton of each term (same order), for soft matching.
+    skeletons: Vec<Vec<char>>,
+    /// Index of the paragraph holding the unit.
+    pub paragraph: usize,
+}
+
+const STOP: &[&str] = &[
+    // Arabic (normalized and stemmed forms)
+    "في",
+    "من",
+    "علي",
+    "الي",
+    "عن",
+    "ان",
+    "او",
+    "ما",
+    "لا",
+    "لم",
+    "لن",
+    "قد",
+    "كان",
+    "كانت",
+    "هذا",
+    "هذه",
+    "ذلك",
+    "تلك",
+    "التي",
+    "الذي",
+    "الذين",
+    "مع",
+    "بعد",
+    "قبل",
+    "كل",
+    "بين",
+    "حيث",
+    "حول",
+    "هو",
+    "هي",
+    "هم",
+    "انه",
+    "ايضا",
+    "اي",
+    "ثم",
+    "او",
+    "اذا",
+    "عند",
+    "غير",
+    "منذ",
+    "خلال",
+    "كما",
+    "تم",
+    "يتم",
+    "به",
+    "بها",
+    "له",
+    "لها",
+    "فيه",
+    "فيها",
+    "عليه",
+    "عليها",
+    "الا",
+    "ولا",
+    "وقد",
+    "اما",
+    "ليس",
+    "بعض",
+    "عدد",
+    "نفس",
+    "ذات",
+    "يكون",
+    "تكون",
+    "هناك",
+    "وهو",
+    "وهي",
+    // English
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "by",
+    "from",
+    "as",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "it",
+    "its",
+    "that",
+    "this",
+    "these",
+    "those",
+    "he",
+    "she",
+    "they",
+    "his",
+    "her",
+    "their",
+    "has",
+    "have",
+    "had",
+    "not",
+    "but",
+    "which",
+    "who",
+    "will",
+    "would",
+    "said",
+    "says",
+    "also",
+    "than",
+    "after",
+    "before",
+    "about",
+    "into",
+    "over",
+    "there",
+];
+
+/// Arabic number words (normalized, stemmed) and the digits they stand for.
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("واحد", "1"),
+    ("اول", "1"),
+    ("اثنان", "2"),
+    ("اثنين", "2"),
+    ("ثاني", "2"),
+    ("ثلاثه", "3"),
+    ("ثالث", "3"),
+    ("اربعه", "4"),
+    ("رابع", "4"),
+    ("خمسه", "5"),
+    ("خامس", "5"),
+    ("سته", "6"),
+    ("سادس", "6"),
+    ("سبعه", "7"),
+    ("سابع", "7"),
+    ("ثمانيه", "8"),
+    ("ثامن", "8"),
+    ("تسعه", "9"),
+    ("تاسع", "9"),
+    ("عشره", "10"),
+    ("عاشر", "10"),
+    ("one", "1"),
+    ("first", "1"),
+    ("two", "2"),
+    ("second", "2"),
+    ("three", "3"),
+    ("third", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("eighth", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+];
+
+/// Splits text into units with their spans and paragraph numbers.
+pub fn unit_spans(text: &str) -> Vec<(Span, usize)> {
+    let mut out = Vec::new();
+    for (pi, para) in segment::paragraphs(text).into_iter().enumerate() {
+        for sent in segment::sentences_in(text, para) {
+            let mut start = sent.start;
+            let s = &text[sent.range()];
+            // Clause boundaries: an Arabic or Latin comma (or semicolon) followed by a word
+            // that starts with the conjunction و or ف.
+            for (i, c) in s.char_indices() {
+                if matches!(c, '،' | ',' | '؛' | ';') {
+                    let rest = s[i + c.len_utf8()..].trim_start();
+                    let cut = sent.start + i + c.len_utf8();
+                    if (rest.starts_with('و') || rest.starts_with('ف'))
+                        && cut - start > 40
+                        && sent.end - cut > 40
+                    {
+                        if let Some(sp) = trim_span(text, start, cut) {
+                            out.push((sp, pi));
+                        }
+                        start = cut;
+                    }
+                }
+            }
+            if let Some(sp) = trim_span(text, start, sent.end) {
+                out.push((sp, pi));
+            }
+        }
+    }
+    out
+}
+
+fn trim_span(text: &str, start: usize, end: usize) -> Option<Span> {
+    let s = &text[start..end];
+    let t = s.trim_start();
+    let lead = s.len() - t.len();
+    let t = t.trim_end();
+    (!t.is_empty()).then(|| Span { start: start + lead, end: start + lead + t.len() })
+}
+
+/// The consonant skeleton of a normalized word: without ا و ي (long vowels and their carriers).
+fn skeleton(word: &str) -> Vec<char> {
+    word.chars().filter(|c| !matches!(c, 'ا' | 'و' | 'ي')).collect()
+}
+
+/// Levenshtein distance of at most one, for short char slices.
+fn within_one_edit(a: &[char], b: &[char]) -> bool {
+    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if b.len() - a.len() > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if a.len() == b.len() {
+        a[prefix + 1.min(a.len() - prefix)..] == b[prefix + 1.min(b.len() - prefix)..]
+    } else {
+        a[prefix..] == b[prefix + 1..]
+    }
+}
+
+/// Turns texts into units and compares them.
+#[derive(Clone, Debug)]
+pub struct Analyzer {
+    params: PassageParams,
+    normalizer: Normalizer,
+    stop: AHashSet<&'static str>,
+    numbers: AHashMap<&'static str, &'static str>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new(PassageParams::default())
+    }
+}
+
+impl Analyzer {
+    /// An analyzer with `params`.
+    pub fn new(params: PassageParams) -> Analyzer {
+        Analyzer {
+            params,
+            normalizer: Normalizer::new(Mode::Arabic),
+            stop: STOP.iter().copied().collect(),
+            numbers: NUMBER_WORDS.iter().copied().collect(),
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &PassageParams {
+        &self.params
+    }
+
+    /// The content terms of a piece of text, as (hash, skeleton), deduplicated.
+    pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>) {
+        let norm = self.normalizer.normalize(text);
+        let mut seen = AHashSet::new();
+        let mut hashes = Vec::new();
+        let mut skels = Vec::new();
+        for w in norm.split(' ').filter(|w| !w.is_empty()) {
+            if self.stop.contains(w)
+                || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
+            {
+                continue;
+            }
+            let w = self.numbers.get(w).copied().unwrap_or(w);
+            let h = xxh3_64(w.as_bytes());
+            if seen.insert(h) {
+                hashes.push(h);
+                skels.push(skeleton(w));
+            }
+        }
+        (hashes, skels)
+    }
+
+    /// The units of a document.
+    pub fn units(&self, text: &str) -> Vec<Unit> {
+        unit_spans(text)
+            .into_iter()
+            .map(|(span, paragraph)| {
+                let (terms, skeletons) = self.terms(&text[span.range()]);
+                Unit { span, terms, skeletons, paragraph }
+            })
+            .collect()
+    }
+
+    /// Weighted soft Dice similarity of two units under term weights `idf`.
+    pub fn similarity(&self, a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
+        let wa: f64 = a.terms.iter().map(|&t| idf(t)).sum();
+        let wb: f64 = b.terms.iter().map(|&t| idf(t)).sum();
+        if wa == 0.0 || wb == 0.0 {
+            return 0.0;
+        }
+        let bset: AHashMap<u64, usize> = b.terms.iter().enumerate().map(|(i, &t)| (t, i)).collect();
+        let mut used = vec![false; b.terms.len()];
+        let mut matched = 0.0;
+        for (i, &t) in a.terms.iter().enumerate() {
+            if let Some(&j) = bset.get(&t) {
+                used[j] = true;
+                matched += idf(t);
+                continue;
+            }
+            let sa = &a.skeletons[i];
+            if sa.len() < 3 {
+                continue;
+            }
+            if let Some(j) = (0..b.terms.len()).find(|&j| {
+                !used[j]
+                    && b.skeletons[j].len() >= 3
+                    && !bset.is_empty()
+                    && within_one_edit(sa, &b.skeletons[j])
+            }) {
+                used[j] = true;
+                matched += 0.5 * (idf(t) + idf(b.terms[j]));
+            }
+        }
+        (2.0 * matched / (wa + wb)).min(1.0)
+    }
+}
+
+/// One side of a passage pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Place {
+    /// Document number (index in the input).
+    pub doc: u32,
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+/// Two passages that restate each other.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Restatement {
+    /// `restated`, or `headline` for a headline restated in the lead.
+    pub kind: &'static str,
+    /// The best unit similarity in the passage pair.
+    pub similarity: f64,
+    /// The earlier passage.
+    pub a: Place,
+    /// The later passage.
+    pub b: Place,
+}
+
+/// A line that recurs across the feed (or within one document).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BoilerplateLine {
+    /// The line as it first appeared.
+    pub text: String,
+    /// How many times it appears.
+    pub count: usize,
+    /// Where.
+    pub places: Vec<Place>,
+}
+
+/// Inverse document frequencies of terms over a set of units.
+#[derive(Debug, Default)]
+pub struct Idf {
+    df: AHashMap<u64, u32>,
+    n: f64,
+}
+
+impl Idf {
+    /// Counts the terms of `units` (each slice is one document's units).
+    pub fn new(units: &[&[Unit]]) -> Idf {
+        let mut df: AHashMap<u64, u32> = AHashMap::new();
+        let mut n = 0u32;
+        for us in units {
+            for u in us.iter() {
+                n += 1;
+                for &t in &u.terms {
+                    *df.entry(t).or_insert(0) += 1;
+                }
+            }
+        }
+        Idf { df, n: n.max(1) as f64 }
+    }
+
+    /// `ln(1 + N / df)`; unseen terms count as seen once.
+    pub fn weight(&self, t: u64) -> f64 {
+        let d = self.df.get(&t).copied().unwrap_or(1) as f64;
+        (1.0 + self.n / d).ln()
+    }
+
+    /// True for terms in more than a twentieth of the units (and at least 20 of them).
+    pub fn is_common(&self, t: u64) -> bool {
+        let d = self.df.get(&t).copied().unwrap_or(0) as f64;
+        d >= 20.0 && d > self.n / 20.0
+    }
+}
+
+/// Recurring lines: short lines (at most `max_chars` characters) that appear at least twice
+/// in one document, or in at least `min_docs` documents. `docs` holds `(doc number, text)`.
+pub fn boilerplate_lines(
+    docs: &[(u32, &str)],
+    min_docs: usize,
+    max_chars: usize,
+) -> Vec<BoilerplateLine> {
+    struct Acc {
+        line: BoilerplateLine,
+        docs: usize,
+        last_doc: Option<u32>,
+        in_one: usize,
+        max_in_one: usize,
+    }
+    let mut by_key: AHashMap<u64, Acc> = AHashMap::new();
+    let mut order = Vec::new();
+    for &(d, text) in docs {
+        for span in segment::lines(text) {
+            let line = &text[span.range()];
+            if line.chars().count() > max_chars {
+                continue;
+            }
+            let key = xxh3_64(line.as_bytes());
+            let e = by_key.entry(key).or_insert_with(|| {
+                order.push(key);
+                Acc {
+                    line: BoilerplateLine { text: line.to_owned(), count: 0, places: Vec::new() },
+                    docs: 0,
+                    last_doc: None,
+                    in_one: 0,
+                    max_in_one: 0,
+                }
+            });
+            if e.last_doc != Some(d) {
+                e.docs += 1;
+                e.last_doc = Some(d);
+                e.in_one = 0;
+            }
+            e.in_one += 1;
+            e.max_in_one = e.max_in_one.max(e.in_one);
+            e.line.count += 1;
+            e.line.places.push(Place { doc: d, start: span.start, end: span.end });
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|k| by_key.remove(&k))
+        .filter(|a| a.max_in_one >= 2 || a.docs >= min_docs.max(2))
+        .map(|a| a.line)
+        .collect()
+}
+
+/// A seed: unit ranges `i0..=i1` and `j0..=j1` and their similarity.
+type Seed = (usize, usize, usize, usize, f64);
+
+/// Merges seeds that overlap or are adjacent in both documents into passage pairs.
+fn merge_seeds(
+    mut seeds: Vec<Seed>,
+    ua: &[Unit],
+    ub: &[Unit],
+    da: u32,
+    db: u32,
+) -> Vec<Restatement> {
+    seeds.sort_by_key(|x| (x.0, x.2, x.1, x.3));
+    let mut used = vec![false; seeds.len()];
+    let mut out = Vec::new();
+    for s in 0..seeds.len() {
+        if used[s] {
+            continue;
+        }
+        used[s] = true;
+        let (i0, mut i1, j0, mut j1, mut sim) = seeds[s];
+        // Extend along the diagonal: a seed that starts inside or right after in both.
+        while let Some(k) = (s + 1..seeds.len()).find(|&k| {
+            let (a0, _, b0, _, _) = seeds[k];
+            !used[k] && a0 >= i0 && a0 <= i1 + 1 && b0 >= j0 && b0 <= j1 + 1
+        }) {
+            used[k] = true;
+            i1 = i1.max(seeds[k].1);
+            j1 = j1.max(seeds[k].3);
+            sim = sim.max(seeds[k].4);
+        }
+        out.push(Restatement {
+            kind: "restated",
+            similarity: sim,
+            a: Place { doc: da, start: ua[i0].span.start, end: ua[i1].span.end },
+            b: Place { doc: db, start: ub[j0].span.start, end: ub[j1].span.end },
+        });
+    }
+    out
+}
+
+impl Unit {
+    /// The content terms (hashes of stemmed words), deduplicated.
+    pub fn terms(&self) -> &[u64] {
+        &self.terms
+    }
+
+    /// Consecutive units joined into one (union of terms; the span of all). `units` must not
+    /// be empty.
+    pub fn join(units: &[Unit]) -> Unit {
+        join_units(units)
+    }
+}
+
+/// The union of consecutive units, as one unit.
+fn join_units(units: &[Unit]) -> Unit {
+    let mut out = units[0].clone();
+    for u in &units[1..] {
+        out.span.end = u.span.end;
+        for (t, sk) in u.terms.iter().zip(&u.skeletons) {
+            if !out.terms.contains(t) {
+                out.terms.push(*t);
+                out.skeletons.push(sk.clone());
+            }
+        }
+    }
+    out
+}
+
+impl Analyzer {
+    /// The best match between unit `i` of `ua` and unit `j` of `ub`, also trying each unit
+    /// joined with the next clause of its paragraph (a sliding window of two), so that a
+    /// sentence restated as two clauses, or two clauses restated as one, are seen whole.
+    fn best_window(
+        &self,
+        ua: &[Unit],
+        i: usize,
+        ub: &[Unit],
+        j: usize,
+        idf: &dyn Fn(u64) -> f64,
+    ) -> Seed {
+        let mut best = (i, i, j, j, self.similarity(&ua[i], &ub[j], idf));
+        let next_a = i + 1 < ua.len() && ua[i + 1].paragraph == ua[i].paragraph;
+        let next_b = j + 1 < ub.len() && ub[j + 1].paragraph == ub[j].paragraph;
+        // A window counts only when it beats both of its units alone: a clause that matches
+        // by itself is its own seed, and must not drag its neighbour in.
+        if next_b && !(std::ptr::eq(ua, ub) && j + 1 == i) {
+            let w = join_units(&ub[j..=j + 1]);
+            let sim = self.similarity(&ua[i], &w, idf);
+            if sim > best.4 && sim > self.similarity(&ua[i], &ub[j + 1], idf) {
+                best = (i, i, j, j + 1, sim);
+            }
+        }
+        if next_a && !(std::ptr::eq(ua, ub) && i + 1 >= j) {
+            let w = join_units(&ua[i..=i + 1]);
+            let sim = self.similarity(&w, &ub[j], idf);
+            if sim > best.4 && sim > self.similarity(&ua[i + 1], &ub[j], idf) {
+                best = (i, i + 1, j, j, sim);
+            }
+        }
+        best
+    }
+}
+
+impl Analyzer {
+    /// Restatements inside one document. `skip` holds spans (boilerplate lines) whose units are
+    /// left out; `idf` weighs terms.
+    pub fn within(
+        &self,
+        doc: u32,
+        text: &str,
+        units: &[Unit],
+        skip: &[Span],
+        idf: &Idf,
+    ) -> Vec<Restatement> {
+        let idf = &|t| idf.weight(t);
+        let eligible: Vec<bool> = units
+            .iter()
+            .map(|u| {
+                u.terms.len() >= self.params.min_terms
+                    && !skip.iter().any(|s| s.start <= u.span.start && u.span.end <= s.end)
+            })
+            .collect();
+        let first_para = units.first().map(|u| u.paragraph);
+        let mut seeds = Vec::new();
+        let mut headlines = Vec::new();
+        for i in 0..units.len() {
+            if !eligible[i] {
+                continue;
+            }
+            for j in i + 2..units.len() {
+                if !eligible[j] || units[j].paragraph == units[i].paragraph {
+                    continue;
+                }
+                let seed = self.best_window(units, i, units, j, idf);
+                let sim = seed.4;
+                if sim >= self.params.threshold {
+                    // A headline (the first paragraph: one short unit without a final stop)
+                    // restated in the lead.
+                    let is_headline = Some(units[i].paragraph) == first_para
+                        && units.iter().filter(|u| u.paragraph == units[i].paragraph).count() == 1
+                        && units[i].terms.len() <= 20
+                        && !text[units[i].span.range()].ends_with(['.', '؟', '?', '!', '…'])
+                        && units[j].paragraph <= units[i].paragraph + 3;
+                    if is_headline {
+                        headlines.push(seed);
+                    } else {
+                        seeds.push(seed);
+                    }
+                }
+            }
+        }
+        let mut out = merge_seeds(seeds, units, units, doc, doc);
+        if self.params.headlines {
+            for mut r in merge_seeds(headlines, units, units, doc, doc) {
+                r.kind = "headline";
+                out.push(r);
+            }
+        }
+        out
+    }
+}
+
+impl Analyzer {
+    /// Restatements between different documents. `docs[k]` holds the units of document
+    /// number `k` and the spans to skip. Candidates come from LSH over MinHash signatures of
+    /// the units' informative terms (64 slots, 32 bands of 2 rows: a unit pair sharing a
+    /// quarter of its terms is found with probability 0.87), then every candidate is scored
+    /// like a pair inside one document.
+    pub fn across(&self, docs: &[(&[Unit], &[Span])], idf: &Idf) -> Vec<Restatement> {
+        use crate::lsh::{band_candidates, unpack, Banding};
+        use crate::signature::MinHasher;
+        use rayon::prelude::*;
+        const K: usize = 64;
+        let hasher = match MinHasher::new(K, 0x7061_7373) {
+            Ok(h) => h,
+            Err(_) => return Vec::new(),
+        };
+        // Unit index -> (doc, unit number).
+        let mut where_: Vec<(u32, u32)> = Vec::new();
+        let mut sigs: Vec<u32> = Vec::new();
+        let mut sig = vec![0u32; K];
+        let mut bins = Vec::new();
+        for (d, (units, skip)) in docs.iter().enumerate() {
+            for (i, u) in units.iter().enumerate() {
+                if u.terms.len() < self.params.min_terms
+                    || skip.iter().any(|s| s.start <= u.span.start && u.span.end <= s.end)
+                {
+                    continue;
+                }
+                // Terms so common that they carry little evidence stay out of the signatures.
+                let informative: Vec<u64> =
+                    u.terms.iter().copied().filter(|&t| !idf.is_common(t)).collect();
+                if informative.len() < 3 || !hasher.sketch_into(&informative, &mut bins, &mut sig) {
+                    continue;
+                }
+                sigs.extend_from_slice(&sig);
+                where_.push((d as u32, i as u32));
+            }
+        }
+        let ids: Vec<u32> = (0..where_.len() as u32).collect();
+        let cands = band_candidates(&sigs, K, &ids, Banding { bands: 32, rows: 2 });
+        let mut seeds: Vec<(u32, u32, Seed)> = cands
+            .par_iter()
+            .filter_map(|&p| {
+                let (x, y) = unpack(p);
+                let ((da, ia), (db, ib)) = (where_[x as usize], where_[y as usize]);
+                if da == db {
+                    return None;
+                }
+                let (ua, ub) = (docs[da as usize].0, docs[db as usize].0);
+                let seed = self.best_window(ua, ia as usize, ub, ib as usize, &|t| idf.weight(t));
+                (seed.4 >= self.params.threshold).then_some((da, db, seed))
+            })
+            .collect();
+        seeds.sort_by_key(|x| (x.0, x.1, x.2 .0, x.2 .2));
+        let mut out = Vec::new();
+        for chunk in seeds.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+            let (da, db) = (chunk[0].0, chunk[0].1);
+            let pairs = chunk.iter().map(|s| s.2).collect();
+            out.extend(merge_seeds(pairs, docs[da as usize].0, docs[db as usize].0, da, db));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_edit() {
+        let s = |x: &str| x.chars().collect::<Vec<_>>();
+        assert!(within_one_edit(&s("حفتر"), &s("هفتر")));
+        assert!(within_one_edit(&s("abc"), &s("abxc")));
+        assert!(!within_one_edit(&s("abc"), &s("xyz")));
+        assert!(within_one_edit(&s("abc"), &s("abc")));
+    }
+
+    #[test]
+    fn units_split_arabic_clauses() {
+        let t = "في 29 مايو 2018 ، وافقت الفصائل الليبية على إجراء انتخابات رئاسية في البلاد، وحضر المؤتمر الأمين العام لجامعة الدول العربية أحمد أبو الغيط.";
+        let u = unit_spans(t);
+        assert_eq!(u.len(), 2, "{:?}", u.iter().map(|(s, _)| &t[s.range()]).collect::<Vec<_>>());
+        assert!(t[u[1].0.range()].starts_with("وحضر"));
+    }
+
+    #[test]
+    fn number_words_and_spelling_variants_match() {
+        let a = Analyzer::default();
+        let idf = |_| 1.0;
+        let x = a.units("وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا");
+        let y = a.units("ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار بوتين لن يذهب إلى إيطاليا");
+        assert!(a.similarity(&x[0], &y[0], &idf) > 0.5);
+    }
+}
