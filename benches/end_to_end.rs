@@ -12,7 +12,9 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(docs.len() as u64));
     let engine = Engine::new(DedupConfig::default()).unwrap();
-    g.bench_function("dedup_texts/5k_docs", |b| b.iter(|| engine.dedup_texts(&refs).1.len()));
+    g.bench_function("dedup_texts/5k_docs", |b| {
+        b.iter(|| engine.dedup_texts(&refs).unwrap().1.len())
+    });
     g.finish();
 }
 

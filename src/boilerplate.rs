@@ -17,6 +17,7 @@ use ahash::{AHashMap, AHashSet};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::segment::{self, Span};
+use crate::shingle::fmix64;
 
 /// When a line counts as boilerplate.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,10 +51,20 @@ pub fn doc_line_keys(text: &str, p: &BoilerplateParams) -> Vec<(u64, Span)> {
     keys
 }
 
+/// Rows and width of the count-min sketch that screens out lines seen once.
+const SKETCH_ROWS: usize = 4;
+const SKETCH_WIDTH: usize = 1 << 22;
+
 /// Counts, per line, the documents that hold it, and keeps the text of lines that reach the
 /// boilerplate bar (so that near-verbatim copies can be recognised later).
+///
+/// Most lines of a feed occur once. A count-min sketch with conservative update (Cormode and
+/// Muthukrishnan, 2005; 4 × 2²² one-byte counters, 16 MiB) absorbs them; only lines it has seen
+/// at least twice get an exact counter. Memory thus grows with the number of *repeated* lines.
+/// A sketch collision can only make a count too high, and only by a little.
 #[derive(Debug, Default)]
 pub struct LineCounter {
+    sketch: Vec<u8>,
     counts: AHashMap<u64, u32>,
     texts: Vec<String>,
     params: BoilerplateParams,
@@ -62,7 +73,11 @@ pub struct LineCounter {
 impl LineCounter {
     /// An empty counter for `params`.
     pub fn new(params: BoilerplateParams) -> LineCounter {
-        LineCounter { params, ..LineCounter::default() }
+        LineCounter {
+            params,
+            sketch: vec![0; SKETCH_ROWS * SKETCH_WIDTH],
+            ..LineCounter::default()
+        }
     }
 
     fn bar(&self, key: u64) -> u32 {
@@ -73,14 +88,47 @@ impl LineCounter {
         }
     }
 
+    /// Adds one to the sketch's counters of `key` (conservative update) and returns its
+    /// estimate.
+    fn sketch_add(&mut self, key: u64) -> u8 {
+        if self.sketch.is_empty() {
+            self.sketch = vec![0; SKETCH_ROWS * SKETCH_WIDTH];
+        }
+        let slots: [usize; SKETCH_ROWS] = std::array::from_fn(|r| {
+            r * SKETCH_WIDTH
+                + (fmix64(key ^ (r as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)) as usize
+                    & (SKETCH_WIDTH - 1))
+        });
+        let min = slots.iter().map(|&i| self.sketch[i]).min().unwrap_or(0);
+        let new = min.saturating_add(1);
+        for &i in &slots {
+            if self.sketch[i] < new {
+                self.sketch[i] = new;
+            }
+        }
+        new
+    }
+
     /// Adds one document: its text and its distinct line keys with their spans (from
     /// [`doc_line_keys`]).
     pub fn add(&mut self, text: &str, keys: &[(u64, Span)]) {
         for &(k, span) in keys {
-            let c = self.counts.entry(k).or_insert(0);
-            *c += 1;
-            let c = *c;
-            if c == self.bar(k) {
+            let bar = self.bar(k);
+            let reached = match self.counts.get_mut(&k) {
+                Some(c) => {
+                    *c += 1;
+                    *c == bar
+                }
+                None => {
+                    let est = self.sketch_add(k) as u32;
+                    if est < 2 {
+                        continue;
+                    }
+                    self.counts.insert(k, est);
+                    est >= bar
+                }
+            };
+            if reached {
                 self.texts.push(text[span.range()].to_owned());
             }
         }

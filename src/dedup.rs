@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::boilerplate::{Boilerplate, BoilerplateParams, LineCounter};
 use crate::cluster::UnionFind;
 use crate::error::{Error, Result};
-use crate::lsh::anchors::{match_anchors, AnchorMatches, AnchorParams};
+use crate::lsh::anchors::{match_anchors, AnchorMatches, AnchorParams, Postings};
 use crate::lsh::{band_candidates, optimal_banding, unpack, Banding};
 use crate::normalize::{Mode, Normalizer};
 use crate::segment;
@@ -118,7 +118,7 @@ pub struct Fingerprints {
     sigs: Vec<u32>,
     has_sig: Vec<bool>,
     sizes: Vec<u32>,
-    postings: Vec<(u32, u32)>,
+    postings: Postings,
     sets: Vec<Vec<u64>>,
 }
 
@@ -367,7 +367,15 @@ impl Engine {
 
     /// Pass 2: fingerprints a batch of texts (`None` for records that were skipped) and
     /// appends them to `fps` as the next document numbers.
-    pub fn add_batch(&self, texts: &[Option<&str>], bp: &Boilerplate, fps: &mut Fingerprints) {
+    ///
+    /// # Errors
+    /// [`Error::Io`] when anchor postings cannot be spilled to a temporary file.
+    pub fn add_batch(
+        &self,
+        texts: &[Option<&str>],
+        bp: &Boilerplate,
+        fps: &mut Fingerprints,
+    ) -> Result<()> {
         fps.num_perm = self.cfg.num_perm;
         let prints: Vec<Option<DocPrint>> = texts
             .par_iter()
@@ -380,7 +388,7 @@ impl Engine {
                     fps.sizes.push(size);
                     fps.sigs.extend_from_slice(&sig);
                     fps.has_sig.push(true);
-                    fps.postings.extend(anchors.into_iter().map(|a| (a, d)));
+                    fps.postings.extend(d, &anchors)?;
                     if self.cfg.verify == VerifyMode::Exact {
                         fps.sets.push(set);
                     }
@@ -395,6 +403,7 @@ impl Engine {
                 }
             }
         }
+        Ok(())
     }
 
     fn evidence(&self, fps: &Fingerprints, anchors: &AnchorMatches, a: u32, b: u32) -> Evidence {
@@ -422,11 +431,14 @@ impl Engine {
 
     /// Finds candidates, verifies them and groups the duplicates. Consumes the anchor
     /// postings of `fps`.
-    pub fn resolve(&self, fps: &mut Fingerprints) -> Resolution {
+    ///
+    /// # Errors
+    /// [`Error::Io`] when spilled anchor postings cannot be read back.
+    pub fn resolve(&self, fps: &mut Fingerprints) -> Result<Resolution> {
         let docs: Vec<u32> = (0..fps.len() as u32).filter(|&d| fps.has_sig[d as usize]).collect();
         let lsh = band_candidates(&fps.sigs, self.cfg.num_perm, &docs, self.banding);
         let anchors =
-            match_anchors(std::mem::take(&mut fps.postings), fps.len(), &self.cfg.anchors);
+            match_anchors(std::mem::take(&mut fps.postings), fps.len(), &self.cfg.anchors)?;
         let mut cands = lsh;
         cands.extend(anchors.pairs.iter().map(|&(p, _)| p));
         cands.par_sort_unstable();
@@ -444,7 +456,7 @@ impl Engine {
         for p in &pairs {
             uf.union(p.a, p.b);
         }
-        Resolution { groups: uf.groups(2), pairs, candidates: cands.len(), anchors }
+        Ok(Resolution { groups: uf.groups(2), pairs, candidates: cands.len(), anchors })
     }
 
     fn choose_kept(g: &[u32], meta: &[DocMeta], keep: Keep) -> u32 {
@@ -611,20 +623,30 @@ impl Engine {
         groups
     }
 
+    /// Exact evidence for two texts on their shingle sets (no boilerplate removal): the
+    /// near-duplicate measure of `neardup pairs`.
+    pub fn compare_texts(&self, a: &str, b: &str) -> Evidence {
+        let set = |t: &str| self.shingler.shingle_set(&self.normalizer.normalize(t));
+        verify::exact(&set(a), &set(b))
+    }
+
     /// Deduplicates in-memory texts end to end (boilerplate, fingerprints, groups), keeping
     /// the first member of each group.
-    pub fn dedup_texts(&self, texts: &[&str]) -> (Resolution, Vec<Group>) {
+    ///
+    /// # Errors
+    /// [`Error::Io`] when anchor postings must be spilled and the temporary file fails.
+    pub fn dedup_texts(&self, texts: &[&str]) -> Result<(Resolution, Vec<Group>)> {
         let opt: Vec<Option<&str>> = texts.iter().map(|&t| Some(t)).collect();
         let mut counter = self.line_counter();
         self.count_lines(&opt, &mut counter);
         let bp = self.boilerplate(counter);
         let mut fps = Fingerprints::default();
-        self.add_batch(&opt, &bp, &mut fps);
-        let res = self.resolve(&mut fps);
+        self.add_batch(&opt, &bp, &mut fps)?;
+        let res = self.resolve(&mut fps)?;
         let meta: Vec<DocMeta> =
             texts.iter().map(|t| DocMeta { len: t.len(), date: None }).collect();
         let groups = self.finish_groups(&fps, &res, &meta, Keep::First);
-        (res, groups)
+        Ok((res, groups))
     }
 }
 
@@ -639,7 +661,7 @@ mod tests {
     #[test]
     fn finds_the_reprint_only() {
         let e = Engine::new(DedupConfig::default()).unwrap();
-        let (_, groups) = e.dedup_texts(&[A, B, A2]);
+        let (_, groups) = e.dedup_texts(&[A, B, A2]).unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].kept, 0);
         assert_eq!(groups[0].members.iter().map(|m| m.0).collect::<Vec<_>>(), [0, 2]);
@@ -662,11 +684,11 @@ mod tests {
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let e = Engine::new(DedupConfig::default()).unwrap();
-        let (_, groups) = e.dedup_texts(&refs);
+        let (_, groups) = e.dedup_texts(&refs).unwrap();
         assert!(groups.is_empty(), "{groups:?}");
         let no_bp =
             Engine::new(DedupConfig { boilerplate: None, ..DedupConfig::default() }).unwrap();
-        let (_, groups) = no_bp.dedup_texts(&refs);
+        let (_, groups) = no_bp.dedup_texts(&refs).unwrap();
         assert!(!groups.is_empty(), "without boilerplate removal the footer dominates");
     }
 
@@ -674,7 +696,7 @@ mod tests {
     fn exact_mode_agrees_on_clear_cases() {
         let e = Engine::new(DedupConfig { verify: VerifyMode::Exact, ..DedupConfig::default() })
             .unwrap();
-        let (res, groups) = e.dedup_texts(&[A, B, A2]);
+        let (res, groups) = e.dedup_texts(&[A, B, A2]).unwrap();
         assert_eq!(groups.len(), 1);
         let p = res.pairs[0];
         let sa = Shingler::new(DEFAULT_SHINGLE, DEFAULT_SEED);

@@ -22,7 +22,7 @@
 //!     "وصل خليفة حفتر الى موسكو و أجرى محادثات مع وزير الدفاع الروسى سيرجى شويجو حول الأزمة فى ليبيا ومكافحة الارهاب",
 //! ];
 //! let engine = Engine::new(DedupConfig::default())?;
-//! let (_, groups) = engine.dedup_texts(&texts);
+//! let (_, groups) = engine.dedup_texts(&texts)?;
 //! assert_eq!(groups.len(), 1);
 //! assert_eq!(groups[0].kept, 0);
 //! assert_eq!(groups[0].members[1].0, 2);

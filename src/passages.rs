@@ -329,6 +329,12 @@ impl Analyzer {
         (hashes, skels)
     }
 
+    /// A whole text as one unit (all its content terms), spanning the text.
+    pub fn text_unit(&self, text: &str) -> Unit {
+        let (terms, skeletons) = self.terms(text);
+        Unit { span: Span { start: 0, end: text.len() }, terms, skeletons, paragraph: 0 }
+    }
+
     /// The units of a document.
     pub fn units(&self, text: &str) -> Vec<Unit> {
         unit_spans(text)

@@ -23,6 +23,8 @@ pub enum Command {
     Dedup(DedupArgs),
     /// Find restated passages inside documents and across a corpus, and recurring boilerplate.
     Passages(PassagesArgs),
+    /// Score labelled pairs with a measure (near-dup, passage); report accuracy and F1.
+    Pairs(PairsArgs),
 }
 
 /// Input options shared by the subcommands that read feeds.
@@ -168,4 +170,35 @@ pub struct PassagesArgs {
     /// No summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Flags of `neardup pairs`.
+#[derive(Args, Debug)]
+pub struct PairsArgs {
+    /// JSONL of pairs: `id1`/`id2` (texts from --docs) or `text1`/`text2`.
+    #[arg(long)]
+    pub pairs: PathBuf,
+    /// JSONL of documents holding the texts of `id1`/`id2`.
+    #[arg(long)]
+    pub docs: Option<PathBuf>,
+    /// near-dup (exact Jaccard and containment on shingles), passage (restatement
+    /// similarity) or story.
+    #[arg(long, default_value = "near-dup")]
+    pub measure: String,
+    /// Decision threshold (default: the measure's own).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// A label field in the pairs file: prints accuracy, precision, recall, F1 (booleans) or
+    /// Pearson correlation (numbers) on stderr.
+    #[arg(long)]
+    pub label_field: Option<String>,
+    /// Text field in --docs.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// Id field in --docs.
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+    /// Write scores here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }

@@ -73,7 +73,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     let mut empty = 0u64;
     feed.pass("fingerprint", |_, docs| {
         let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
-        engine.add_batch(&texts, &bp, &mut fps);
+        engine.add_batch(&texts, &bp, &mut fps)?;
         for d in docs {
             match d {
                 Some(d) => {
@@ -99,7 +99,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
         }
     }
 
-    let res = engine.resolve(&mut fps);
+    let res = engine.resolve(&mut fps)?;
     let groups = engine.finish_groups(&fps, &res, &meta, keep);
     let mut removed = vec![false; fps.len()];
     for g in &groups {

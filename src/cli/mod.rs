@@ -4,6 +4,7 @@ pub mod args;
 pub mod config;
 pub mod dedup;
 pub mod feed;
+pub mod pairs;
 pub mod passages;
 
 use anyhow::Result;
@@ -13,5 +14,6 @@ pub fn run(cli: args::Cli) -> Result<()> {
     match cli.command {
         args::Command::Dedup(a) => dedup::run(&a),
         args::Command::Passages(a) => passages::run(&a),
+        args::Command::Pairs(a) => pairs::run(&a),
     }
 }

@@ -14,7 +14,11 @@
 //! counted exactly, and pairs with at least `min_shared` become candidates, scored by
 //! [`containment`].
 
+use std::io::{Read, Seek, SeekFrom, Write};
+
 use rayon::prelude::*;
+
+use crate::error::{Error, Result};
 
 use super::{pack, pairs_in_run, unpack};
 use crate::shingle::{combine, fmix64};
@@ -100,45 +104,150 @@ pub fn containment(shared: u32, size_a: u32, size_b: u32) -> f64 {
     }
 }
 
-/// Matches documents through their anchors. `postings` holds `(anchor, doc)` with each
-/// document's anchors deduplicated; `n_docs` bounds the document numbers.
+/// Number of partitions of the anchor postings (by the anchor's top bits).
+const PARTITIONS: usize = 16;
+
+/// Postings held in memory before they are spilled to temporary files (8 bytes each).
+pub const DEFAULT_SPILL_ENTRIES: usize = 1 << 24;
+
+/// `(anchor, doc)` postings, partitioned by anchor so that each partition can be sorted and
+/// matched on its own, and spilled to anonymous temporary files once more than a budget of
+/// them are held. Matching then needs memory for one partition at a time: a sixteenth of the
+/// postings.
+#[derive(Debug)]
+pub struct Postings {
+    parts: Vec<Vec<(u32, u32)>>,
+    files: Vec<Option<std::fs::File>>,
+    in_memory: usize,
+    budget: usize,
+}
+
+impl Default for Postings {
+    fn default() -> Self {
+        Postings::new(DEFAULT_SPILL_ENTRIES)
+    }
+}
+
+fn spill_err(source: std::io::Error) -> Error {
+    Error::Io { path: "<anchor spill file>".into(), source }
+}
+
+impl Postings {
+    /// Empty postings that spill past `budget` entries in memory.
+    pub fn new(budget: usize) -> Postings {
+        Postings {
+            parts: vec![Vec::new(); PARTITIONS],
+            files: (0..PARTITIONS).map(|_| None).collect(),
+            in_memory: 0,
+            budget,
+        }
+    }
+
+    /// Adds the anchors of document `doc`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when spilling to a temporary file fails.
+    pub fn extend(&mut self, doc: u32, anchors: &[u32]) -> Result<()> {
+        for &a in anchors {
+            self.parts[(a >> 28) as usize].push((a, doc));
+        }
+        self.in_memory += anchors.len();
+        if self.in_memory > self.budget {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> Result<()> {
+        for (part, file) in self.parts.iter_mut().zip(self.files.iter_mut()) {
+            if part.is_empty() {
+                continue;
+            }
+            if file.is_none() {
+                *file = Some(tempfile::tempfile().map_err(spill_err)?);
+            }
+            if let Some(f) = file {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                for &(a, d) in part.iter() {
+                    w.write_all(&a.to_le_bytes()).map_err(spill_err)?;
+                    w.write_all(&d.to_le_bytes()).map_err(spill_err)?;
+                }
+                w.flush().map_err(spill_err)?;
+            }
+            part.clear();
+            part.shrink_to_fit();
+        }
+        self.in_memory = 0;
+        Ok(())
+    }
+
+    /// Takes partition `i`: what was spilled, then what is in memory.
+    fn take_partition(&mut self, i: usize) -> Result<Vec<(u32, u32)>> {
+        let mut out = Vec::new();
+        if let Some(mut f) = self.files[i].take() {
+            f.seek(SeekFrom::Start(0)).map_err(spill_err)?;
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).map_err(spill_err)?;
+            out.reserve(bytes.len() / 8 + self.parts[i].len());
+            out.extend(bytes.chunks_exact(8).map(|c| {
+                (
+                    u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                    u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+                )
+            }));
+        }
+        out.append(&mut self.parts[i]);
+        Ok(out)
+    }
+}
+
+/// Matches documents through their anchors. `n_docs` bounds the document numbers.
+///
+/// # Errors
+/// [`Error::Io`] when reading spilled postings fails.
 pub fn match_anchors(
-    mut postings: Vec<(u32, u32)>,
+    mut postings: Postings,
     n_docs: usize,
     p: &AnchorParams,
-) -> AnchorMatches {
-    postings.par_sort_unstable();
+) -> Result<AnchorMatches> {
     let mut informative = vec![0u32; n_docs];
     let mut instances: Vec<u64> = Vec::new();
     let mut run = Vec::new();
-    for chunk in postings.chunk_by(|a, b| a.0 == b.0) {
-        if chunk.len() > p.max_df as usize {
-            continue;
-        }
-        for &(_, d) in chunk {
-            informative[d as usize] += 1;
-        }
-        if chunk.len() > 1 {
-            run.clear();
-            run.extend(chunk.iter().map(|&(_, d)| d));
-            pairs_in_run(&run, &mut instances);
+    for i in 0..PARTITIONS {
+        let mut part = postings.take_partition(i)?;
+        part.par_sort_unstable();
+        for chunk in part.chunk_by(|a, b| a.0 == b.0) {
+            if chunk.len() > p.max_df as usize {
+                continue;
+            }
+            for &(_, d) in chunk {
+                informative[d as usize] += 1;
+            }
+            if chunk.len() > 1 {
+                run.clear();
+                run.extend(chunk.iter().map(|&(_, d)| d));
+                pairs_in_run(&run, &mut instances);
+            }
         }
     }
-    drop(postings);
     instances.par_sort_unstable();
     let pairs = instances
         .chunk_by(|a, b| a == b)
         .filter(|c| c.len() as u32 >= p.min_shared)
         .map(|c| (c[0], c.len() as u32))
         .collect();
-    AnchorMatches { informative, pairs }
+    Ok(AnchorMatches { informative, pairs })
 }
 
-/// Convenience for tests and small inputs: matches documents given their anchor lists.
+/// Convenience for tests and small inputs: matches documents given their anchor lists,
+/// in memory.
 pub fn match_anchor_lists(lists: &[Vec<u32>], p: &AnchorParams) -> AnchorMatches {
-    let postings =
-        lists.iter().enumerate().flat_map(|(d, l)| l.iter().map(move |&a| (a, d as u32))).collect();
-    match_anchors(postings, lists.len(), p)
+    let mut postings = Postings::new(usize::MAX);
+    for (d, l) in lists.iter().enumerate() {
+        // In-memory postings never spill, so this cannot fail.
+        let _ = postings.extend(d as u32, l);
+    }
+    match_anchors(postings, lists.len(), p).unwrap_or_default()
 }
 
 /// The pairs of a match result, unpacked.
@@ -180,6 +289,31 @@ mod tests {
         let (a, b, shared) = pairs[0];
         assert_eq!((a, b), (0, 1));
         assert!(m.containment(a, b, shared) > 0.95);
+    }
+
+    #[test]
+    fn spilled_postings_match_like_in_memory_ones() {
+        let p = AnchorParams { min_shared: 1, ..AnchorParams::default() };
+        let mut rng = SplitMix(4);
+        let lists: Vec<Vec<u32>> = (0..300)
+            .map(|_| {
+                let mut l: Vec<u32> =
+                    (0..40).map(|_| (rng.next() % 2000) as u32 * 0x0020_0001).collect();
+                l.sort_unstable();
+                l.dedup();
+                l
+            })
+            .collect();
+        let in_memory = match_anchor_lists(&lists, &p);
+        let mut spilled = Postings::new(100);
+        for (d, l) in lists.iter().enumerate() {
+            spilled.extend(d as u32, l).unwrap();
+        }
+        assert!(spilled.files.iter().any(Option::is_some), "the budget forces spills");
+        let from_disk = match_anchors(spilled, lists.len(), &p).unwrap();
+        assert_eq!(from_disk.pairs, in_memory.pairs);
+        assert_eq!(from_disk.informative, in_memory.informative);
+        assert!(!in_memory.pairs.is_empty());
     }
 
     #[test]

@@ -1,0 +1,183 @@
+//! `neardup pairs`: scores labelled pairs with one of neardup's measures.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use super::args::PairsArgs;
+use neardup::dedup::{DedupConfig, Engine};
+use neardup::passages::{Analyzer, Idf, PassageParams};
+
+/// One pair to score.
+struct Item {
+    id1: Value,
+    id2: Value,
+    text1: String,
+    text2: String,
+    label: Option<Value>,
+}
+
+fn read_jsonl(path: &std::path::Path) -> Result<Vec<(u64, Value)>> {
+    let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(f).lines().enumerate() {
+        let line = line.with_context(|| format!("{}:{}: reading", path.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: malformed JSON", path.display(), i + 1))?;
+        out.push((i as u64 + 1, v));
+    }
+    Ok(out)
+}
+
+/// Runs `neardup pairs`.
+pub fn run(a: &PairsArgs) -> Result<()> {
+    let measure = a.measure.as_str();
+    match measure {
+        "near-dup" | "passage" => {}
+        "story" => bail!(
+            "--measure story arrives with story clustering (issue 5); use near-dup or passage"
+        ),
+        m => bail!("--measure {m:?}: expected near-dup, passage or story"),
+    }
+    let docs: HashMap<String, String> = match &a.docs {
+        None => HashMap::new(),
+        Some(p) => read_jsonl(p)?
+            .into_iter()
+            .filter_map(|(_, v)| {
+                let id = match &v[&a.id_field] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => return None,
+                    other => other.to_string(),
+                };
+                Some((id, v[&a.text_field].as_str()?.to_owned()))
+            })
+            .collect(),
+    };
+    let key = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut items = Vec::new();
+    for (line, v) in read_jsonl(&a.pairs)? {
+        let text = |t: &str, id: &str| -> Result<String> {
+            if let Some(s) = v[t].as_str() {
+                return Ok(s.to_owned());
+            }
+            let k = key(&v[id]);
+            docs.get(&k).cloned().with_context(|| {
+                format!("{}:{line}: no {t} and id {k:?} not found in --docs", a.pairs.display())
+            })
+        };
+        items.push(Item {
+            id1: v["id1"].clone(),
+            id2: v["id2"].clone(),
+            text1: text("text1", "id1")?,
+            text2: text("text2", "id2")?,
+            label: a.label_field.as_ref().map(|f| v[f].clone()),
+        });
+    }
+
+    let scores: Vec<(f64, bool)> = match measure {
+        "near-dup" => {
+            let mut cfg = DedupConfig::default();
+            if let Some(t) = a.threshold {
+                cfg.threshold = t;
+            }
+            let engine = Engine::new(cfg)?;
+            let t = engine.thresholds();
+            items
+                .iter()
+                .map(|it| {
+                    let e = engine.compare_texts(&it.text1, &it.text2);
+                    (e.similarity(), e.accepts(&t))
+                })
+                .collect()
+        }
+        _ => {
+            let params = PassageParams {
+                threshold: a.threshold.unwrap_or(PassageParams::default().threshold),
+                ..PassageParams::default()
+            };
+            let analyzer = Analyzer::new(params);
+            let units: Vec<_> = items
+                .iter()
+                .flat_map(|it| [analyzer.text_unit(&it.text1), analyzer.text_unit(&it.text2)])
+                .collect();
+            let idf = Idf::new(&[&units]);
+            units
+                .chunks(2)
+                .map(|p| {
+                    let s = analyzer.similarity(&p[0], &p[1], &|t| idf.weight(t));
+                    (s, s >= params.threshold)
+                })
+                .collect()
+        }
+    };
+
+    let stdout = io::stdout();
+    let mut w: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(stdout.lock())),
+    };
+    for (it, &(sim, dec)) in items.iter().zip(&scores) {
+        writeln!(
+            w,
+            "{{\"id1\":{},\"id2\":{},\"similarity\":{:.4},\"decision\":{}}}",
+            it.id1, it.id2, sim, dec
+        )?;
+    }
+    w.flush()?;
+
+    if a.label_field.is_some() {
+        report(&items, &scores);
+    }
+    Ok(())
+}
+
+/// Prints accuracy, precision, recall and F1 for boolean labels, Pearson for numeric ones.
+fn report(items: &[Item], scores: &[(f64, bool)]) {
+    let (mut tp, mut fp, mut fneg, mut tn) = (0u64, 0u64, 0u64, 0u64);
+    let mut numeric = Vec::new();
+    for (it, &(sim, dec)) in items.iter().zip(scores) {
+        match &it.label {
+            Some(Value::Bool(l)) => match (dec, *l) {
+                (true, true) => tp += 1,
+                (true, false) => fp += 1,
+                (false, true) => fneg += 1,
+                (false, false) => tn += 1,
+            },
+            Some(Value::Number(n)) => numeric.push((sim, n.as_f64().unwrap_or(0.0))),
+            _ => {}
+        }
+    }
+    let n = tp + fp + fneg + tn;
+    if n > 0 {
+        let p = tp as f64 / (tp + fp).max(1) as f64;
+        let r = tp as f64 / (tp + fneg).max(1) as f64;
+        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        eprintln!(
+            "neardup: {n} labelled pairs: accuracy {:.4}, precision {p:.4}, recall {r:.4}, F1 {f1:.4}",
+            (tp + tn) as f64 / n as f64
+        );
+    }
+    if numeric.len() > 1 {
+        let m = numeric.len() as f64;
+        let (mx, my) = (
+            numeric.iter().map(|x| x.0).sum::<f64>() / m,
+            numeric.iter().map(|x| x.1).sum::<f64>() / m,
+        );
+        let cov: f64 = numeric.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+        let vx: f64 = numeric.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+        let vy: f64 = numeric.iter().map(|(_, y)| (y - my).powi(2)).sum();
+        let pearson = if vx > 0.0 && vy > 0.0 { cov / (vx * vy).sqrt() } else { 0.0 };
+        eprintln!("neardup: {} numeric labels: Pearson {pearson:.4}", numeric.len());
+    }
+}
