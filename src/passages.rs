@@ -25,6 +25,12 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::normalize::{Mode, Normalizer};
 use crate::segment::{self, Span};
 
+/// Default decision threshold of the passage measure on whole texts (`neardup pairs
+/// --measure passage`): a text of a hundred words or more that reuses another (rewritten,
+/// shortened) shares a smaller share of its terms than one restated sentence does. Chosen on
+/// the Clough and Stevenson dev answers (reuse against non-reuse).
+pub const PAIR_THRESHOLD: f64 = 0.3;
+
 /// Parameters of passage matching.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PassageParams {

@@ -88,7 +88,7 @@ pub struct DedupArgs {
     #[arg(long, default_value_t = 4)]
     pub anchor_mod: u32,
     /// Containment anchors held by more documents than this are ignored as common.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 16)]
     pub anchor_max_df: u32,
     /// Containment needs at least this many shared anchors.
     #[arg(long, default_value_t = 2)]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::args::PairsArgs;
 use neardup::dedup::{DedupConfig, Engine};
-use neardup::passages::{Analyzer, Idf, PassageParams};
+use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
 
 /// One pair to score.
 struct Item {
@@ -101,7 +101,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
         }
         _ => {
             let params = PassageParams {
-                threshold: a.threshold.unwrap_or(PassageParams::default().threshold),
+                threshold: a.threshold.unwrap_or(PAIR_THRESHOLD),
                 ..PassageParams::default()
             };
             let analyzer = Analyzer::new(params);

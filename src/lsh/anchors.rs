@@ -40,7 +40,7 @@ pub struct AnchorParams {
 
 impl Default for AnchorParams {
     fn default() -> Self {
-        AnchorParams { n: 3, modulus: 4, max_df: 32, min_shared: 2, seed: 0x616e_6368 }
+        AnchorParams { n: 3, modulus: 4, max_df: 16, min_shared: 2, seed: 0x616e_6368 }
     }
 }
 
@@ -108,7 +108,7 @@ pub fn containment(shared: u32, size_a: u32, size_b: u32) -> f64 {
 const PARTITIONS: usize = 16;
 
 /// Postings held in memory before they are spilled to temporary files (8 bytes each).
-pub const DEFAULT_SPILL_ENTRIES: usize = 1 << 24;
+pub const DEFAULT_SPILL_ENTRIES: usize = 1 << 22;
 
 /// `(anchor, doc)` postings, partitioned by anchor so that each partition can be sorted and
 /// matched on its own, and spilled to anonymous temporary files once more than a budget of
@@ -230,6 +230,7 @@ pub fn match_anchors(
             }
         }
     }
+    log::debug!("anchor matching: {} pair instances", instances.len());
     instances.par_sort_unstable();
     let pairs = instances
         .chunk_by(|a, b| a == b)
