@@ -59,8 +59,10 @@ pub fn corpus(n: usize, words: usize, seed: u64) -> Vec<String> {
     for i in 0..n {
         if i % 5 == 4 {
             let prev: Vec<&str> = out[i - 1].split(' ').collect();
-            let edited: Vec<&str> =
-                prev.iter().map(|w| if rng.next() % 20 == 0 { "edited" } else { w }).collect();
+            let edited: Vec<&str> = prev
+                .iter()
+                .map(|w| if rng.next().is_multiple_of(20) { "edited" } else { w })
+                .collect();
             out.push(edited.join(" "));
         } else {
             let doc: Vec<&str> =

@@ -23,7 +23,7 @@ use crate::lsh::{band_candidates, optimal_banding, unpack, Banding};
 use crate::normalize::{Mode, Normalizer};
 use crate::segment;
 use crate::shingle::{ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
-use crate::signature::{estimate_jaccard, MinHasher, DEFAULT_NUM_PERM};
+use crate::signature::{MinHasher, DEFAULT_NUM_PERM};
 use crate::verify::{self, Evidence, Thresholds, VerifyMode};
 
 /// Default Jaccard threshold, chosen on the reprints dev set (see `benches/RESULTS.md`).
@@ -103,6 +103,17 @@ struct Scratch {
     bins: Vec<u64>,
 }
 
+/// One document's fingerprint, for callers that keep fingerprints themselves (the store).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocFingerprint {
+    /// The MinHash signature (`None` when the document has no shingle).
+    pub signature: Option<Vec<u32>>,
+    /// Its anchors, sorted and deduplicated.
+    pub anchors: Vec<u32>,
+    /// Its number of shingles.
+    pub size: u32,
+}
+
 /// One document's fingerprint.
 struct DocPrint {
     size: u32,
@@ -131,6 +142,29 @@ impl Fingerprints {
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.has_sig.is_empty()
+    }
+
+    /// Appends one document's fingerprint as the next document number.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when anchor postings cannot be spilled.
+    pub fn push(&mut self, num_perm: usize, fp: Option<&DocFingerprint>) -> Result<()> {
+        self.num_perm = num_perm;
+        let d = self.has_sig.len() as u32;
+        match fp.and_then(|f| f.signature.as_deref().map(|s| (f, s))) {
+            Some((f, sig)) => {
+                self.sigs.extend_from_slice(sig);
+                self.has_sig.push(true);
+                self.sizes.push(f.size);
+                self.postings.extend(d, &f.anchors)?;
+            }
+            None => {
+                self.sigs.extend(std::iter::repeat_n(u32::MAX, num_perm));
+                self.has_sig.push(false);
+                self.sizes.push(0);
+            }
+        }
+        Ok(())
     }
 
     /// The signature of document `d`, if it had any shingle.
@@ -365,6 +399,23 @@ impl Engine {
         }
     }
 
+    /// Fingerprints texts in parallel (`None` for skipped records).
+    pub fn fingerprint_texts(
+        &self,
+        texts: &[Option<&str>],
+        bp: &Boilerplate,
+    ) -> Vec<Option<DocFingerprint>> {
+        texts
+            .par_iter()
+            .map_init(Scratch::default, |s, t| {
+                t.map(|t| {
+                    let p = self.fingerprint(t, bp, s);
+                    DocFingerprint { signature: p.sig, anchors: p.anchors, size: p.size }
+                })
+            })
+            .collect()
+    }
+
     /// Pass 2: fingerprints a batch of texts (`None` for records that were skipped) and
     /// appends them to `fps` as the next document numbers.
     ///
@@ -414,19 +465,8 @@ impl Engine {
             return Evidence { jaccard: 0.0, containment: 0.0, shared_anchors: 0 };
         };
         let shared = anchors.shared(a, b).unwrap_or(0);
-        let jaccard = estimate_jaccard(sa, sb);
-        let containment = if shared > 0 {
-            let (na, nb) = (fps.sizes[a as usize], fps.sizes[b as usize]);
-            let ratio = na.min(nb) as f64 / na.max(nb).max(1) as f64;
-            anchors.containment(a, b, shared).min(verify::containment_bound(
-                jaccard,
-                ratio,
-                self.cfg.num_perm,
-            ))
-        } else {
-            0.0
-        };
-        Evidence { jaccard, containment, shared_anchors: shared }
+        let (ia, ib) = (anchors.informative[a as usize], anchors.informative[b as usize]);
+        verify::estimate(sa, sb, shared, (ia, ib), (fps.sizes[a as usize], fps.sizes[b as usize]))
     }
 
     /// Finds candidates, verifies them and groups the duplicates. Consumes the anchor

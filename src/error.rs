@@ -58,6 +58,9 @@ pub enum Error {
         /// "missing" or "not a string".
         problem: &'static str,
     },
+    /// A signature store problem.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// A document is larger than the configured limit.
     #[error("{}:{line}: document is {len} bytes, over --max-doc-bytes {max}", path.display())]
     DocTooLarge {
@@ -69,6 +72,80 @@ pub enum Error {
         len: usize,
         /// The limit.
         max: usize,
+    },
+}
+
+/// Store errors, each with the file it concerns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The file does not start with the expected magic number.
+    #[error("{}: not a neardup {kind} file (bad magic number)", path.display())]
+    BadMagic {
+        /// The file.
+        path: PathBuf,
+        /// What it should have been.
+        kind: &'static str,
+    },
+    /// The format version is outside what this build reads.
+    #[error("{}: format version {found} is not supported (this build reads {}..={})", path.display(), supported.start(), supported.end())]
+    UnsupportedVersion {
+        /// The file.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+        /// The versions this build reads.
+        supported: std::ops::RangeInclusive<u32>,
+    },
+    /// The file is shorter than its header says.
+    #[error("{}: truncated ({found} bytes, expected {expected})", path.display())]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Expected length in bytes.
+        expected: u64,
+        /// Actual length in bytes.
+        found: u64,
+    },
+    /// The checksum does not match the contents.
+    #[error("{}: checksum mismatch (stored {expected:#018x}, computed {found:#018x}): the file is damaged", path.display())]
+    ChecksumMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The checksum stored in the file.
+        expected: u64,
+        /// The checksum of the contents.
+        found: u64,
+    },
+    /// A parameter differs between the store and the request.
+    #[error("parameter {field} of the store is {store}, but {given} was asked for")]
+    IncompatibleParams {
+        /// The parameter.
+        field: &'static str,
+        /// The store's value.
+        store: String,
+        /// The requested value.
+        given: String,
+    },
+    /// Another process is writing to the store.
+    #[error("{}: another writer holds the store's lock", path.display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// The structure of a file is inconsistent.
+    #[error("{}: corrupt: {reason}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The directory holds no store.
+    #[error("{}: no neardup store here (no MANIFEST)", path.display())]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
     },
 }
 

@@ -41,6 +41,7 @@ pub mod passages;
 pub mod segment;
 pub mod shingle;
 pub mod signature;
+pub mod store;
 pub mod verify;
 
 pub use error::{Error, Result};

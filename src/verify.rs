@@ -71,6 +71,31 @@ pub fn containment_bound(jaccard: f64, ratio: f64, num_perm: usize) -> f64 {
     (upper * (1.0 + ratio) / (ratio * (1.0 + upper))).min(1.0)
 }
 
+/// Evidence from fingerprints alone: the MinHash estimate of Jaccard, and the anchor
+/// containment (`shared` anchors out of `samples` informative ones on each side), capped by
+/// [`containment_bound`] for the two documents' shingle counts `sizes`.
+pub fn estimate(
+    sig_a: &[u32],
+    sig_b: &[u32],
+    shared: u32,
+    samples: (u32, u32),
+    sizes: (u32, u32),
+) -> Evidence {
+    let jaccard = crate::signature::estimate_jaccard(sig_a, sig_b);
+    let containment = if shared > 0 {
+        let (na, nb) = sizes;
+        let ratio = na.min(nb) as f64 / na.max(nb).max(1) as f64;
+        crate::lsh::anchors::containment(shared, samples.0, samples.1).min(containment_bound(
+            jaccard,
+            ratio,
+            sig_a.len(),
+        ))
+    } else {
+        0.0
+    };
+    Evidence { jaccard, containment, shared_anchors: shared }
+}
+
 /// Sizes of the intersection of two sorted, deduplicated sets.
 pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);

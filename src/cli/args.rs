@@ -25,6 +25,9 @@ pub enum Command {
     Passages(PassagesArgs),
     /// Score labelled pairs with a measure (near-dup, passage); report accuracy and F1.
     Pairs(PairsArgs),
+    /// The persistent signature store: add, query, stats, verify, compact, remove.
+    #[command(subcommand)]
+    Index(IndexCommand),
 }
 
 /// Input options shared by the subcommands that read feeds.
@@ -81,27 +84,27 @@ pub struct DedupArgs {
     /// Do not use containment evidence (Jaccard only).
     #[arg(long)]
     pub no_containment: bool,
-    /// Containment anchors: word n-gram size.
-    #[arg(long, default_value_t = 3)]
-    pub anchor_ngram: usize,
-    /// Containment anchors: keep one n-gram in M (MOD-M sampling).
-    #[arg(long, default_value_t = 4)]
-    pub anchor_mod: u32,
+    /// Containment anchors: word n-gram size [default: 3].
+    #[arg(long)]
+    pub anchor_ngram: Option<usize>,
+    /// Containment anchors: keep one n-gram in M (MOD-M sampling) [default: 4].
+    #[arg(long)]
+    pub anchor_mod: Option<u32>,
     /// Containment anchors held by more documents than this are ignored as common.
     #[arg(long, default_value_t = 16)]
     pub anchor_max_df: u32,
     /// Containment needs at least this many shared anchors.
     #[arg(long, default_value_t = 2)]
     pub anchor_min_shared: u32,
-    /// MinHash permutations (signature slots).
-    #[arg(long, default_value_t = neardup::signature::DEFAULT_NUM_PERM)]
-    pub num_perm: usize,
-    /// Shingles: word:N or char:N.
-    #[arg(long, default_value = "word:3")]
-    pub shingle: String,
-    /// Normalization: auto, arabic (adds clitic stemming) or none.
-    #[arg(long, default_value = "auto")]
-    pub normalize: String,
+    /// MinHash permutations (signature slots) [default: 128].
+    #[arg(long)]
+    pub num_perm: Option<usize>,
+    /// Shingles: word:N or char:N [default: word:3].
+    #[arg(long)]
+    pub shingle: Option<String>,
+    /// Normalization: auto, arabic (adds clitic stemming) or none [default: auto].
+    #[arg(long)]
+    pub normalize: Option<String>,
     /// LSH bands (with --rows; default: derived from the threshold).
     #[arg(long, requires = "rows")]
     pub bands: Option<usize>,
@@ -126,9 +129,13 @@ pub struct DedupArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Hash seed.
-    #[arg(long, default_value_t = neardup::shingle::DEFAULT_SEED)]
-    pub seed: u64,
+    /// Hash seed [default: 7954884637869830193].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Deduplicate against the signature store in DIR as well, and add the new unique
+    /// documents to it. The store's parameters apply; a conflicting flag is an error.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
     /// No summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -201,4 +208,40 @@ pub struct PairsArgs {
     /// Write scores here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+/// `neardup index` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum IndexCommand {
+    /// Report which new documents duplicate stored ones or each other, then store them.
+    Add(DedupArgs),
+    /// Read-only: the stored matches of each input document (same shape as dedup --groups).
+    Query(DedupArgs),
+    /// Documents, segments, parameters and size of a store.
+    Stats(StoreArg),
+    /// Check every file of a store, checksums included; names each damaged file.
+    Verify(StoreArg),
+    /// Merge all segments into one and drop removed documents.
+    Compact(StoreArg),
+    /// Remove documents by id.
+    Remove(RemoveArgs),
+}
+
+/// Just the store.
+#[derive(Args, Debug)]
+pub struct StoreArg {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+}
+
+/// Flags of `neardup index remove`.
+#[derive(Args, Debug)]
+pub struct RemoveArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// Ids to remove (as they appear in the input: a string id, or a number).
+    #[arg(required = true)]
+    pub ids: Vec<String>,
 }

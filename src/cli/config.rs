@@ -10,6 +10,7 @@ use neardup::lsh::anchors::AnchorParams;
 use neardup::lsh::Banding;
 use neardup::normalize::Mode;
 use neardup::shingle::ShingleSpec;
+use neardup::store::StoreParams;
 use neardup::verify::VerifyMode;
 
 /// Read options from the input flags.
@@ -38,9 +39,16 @@ pub fn read_options(a: &InputArgs) -> Result<ReadOptions> {
 
 /// The engine configuration from `dedup` flags.
 pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
-    let normalize = Mode::parse(&a.normalize)
-        .with_context(|| format!("--normalize {:?}: expected auto, arabic or none", a.normalize))?;
-    let shingle = ShingleSpec::parse(&a.shingle).context("--shingle")?;
+    let d = DedupConfig::default();
+    let normalize = match &a.normalize {
+        None => d.normalize,
+        Some(n) => Mode::parse(n)
+            .with_context(|| format!("--normalize {n:?}: expected auto, arabic or none"))?,
+    };
+    let shingle = match &a.shingle {
+        None => d.shingle,
+        Some(s) => ShingleSpec::parse(s).context("--shingle")?,
+    };
     let (fp, fneg) = a
         .lsh_weights
         .split_once(',')
@@ -58,18 +66,18 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
     Ok(DedupConfig {
         normalize,
         shingle,
-        num_perm: a.num_perm,
-        seed: a.seed,
+        num_perm: a.num_perm.unwrap_or(d.num_perm),
+        seed: a.seed.unwrap_or(d.seed),
         threshold: a.threshold,
         containment,
         banding: a.bands.zip(a.rows).map(|(bands, rows)| Banding { bands, rows }),
         lsh_weights: (fp, fneg),
         anchors: AnchorParams {
-            n: a.anchor_ngram,
-            modulus: a.anchor_mod,
+            n: a.anchor_ngram.unwrap_or(d.anchors.n),
+            modulus: a.anchor_mod.unwrap_or(d.anchors.modulus),
             max_df: a.anchor_max_df,
             min_shared: a.anchor_min_shared,
-            ..AnchorParams::default()
+            ..d.anchors
         },
         verify,
         boilerplate: (!a.no_boilerplate).then_some(BoilerplateParams {
@@ -77,6 +85,43 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
             ..BoilerplateParams::default()
         }),
     })
+}
+
+/// Refuses flags that contradict a store's parameters: each explicitly given parameter flag
+/// must equal the store's value; flags left out take the store's value.
+pub fn check_store_flags(a: &DedupArgs, cfg: &DedupConfig, store: &StoreParams) -> Result<()> {
+    let conflict = |flag: &str, ours: String, theirs: String| -> Result<()> {
+        if ours != theirs {
+            bail!("--{flag} {ours} conflicts with the store, which was made with {flag} {theirs}");
+        }
+        Ok(())
+    };
+    if a.num_perm.is_some() {
+        conflict("num-perm", cfg.num_perm.to_string(), store.num_perm.to_string())?;
+    }
+    if a.shingle.is_some() {
+        conflict("shingle", cfg.shingle.to_string(), store.shingle.to_string())?;
+    }
+    if a.normalize.is_some() {
+        conflict("normalize", cfg.normalize.name().into(), store.normalize.name().into())?;
+    }
+    if a.seed.is_some() {
+        conflict("seed", cfg.seed.to_string(), store.seed.to_string())?;
+    }
+    if let Some(b) = cfg.banding {
+        conflict("bands", b.bands.to_string(), store.bands.to_string())?;
+        conflict("rows", b.rows.to_string(), store.rows.to_string())?;
+    }
+    if a.anchor_ngram.is_some() {
+        conflict("anchor-ngram", cfg.anchors.n.to_string(), store.anchor_n.to_string())?;
+    }
+    if a.anchor_mod.is_some() {
+        conflict("anchor-mod", cfg.anchors.modulus.to_string(), store.anchor_mod.to_string())?;
+    }
+    if cfg.verify == VerifyMode::Exact {
+        bail!("--verify exact keeps shingle sets, which a store does not hold: use --verify estimate with --store");
+    }
+    Ok(())
 }
 
 /// The keep policy.

@@ -44,6 +44,9 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     if let Some(t) = a.threads {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("--threads")?;
     }
+    if a.store.is_some() {
+        return super::index::add_or_query(a, super::index::Mode::Dedup);
+    }
     let cfg = config::dedup_config(a)?;
     let keep = config::keep(a)?;
     let engine = Engine::new(cfg).context("configuring dedup")?;

@@ -96,3 +96,55 @@ impl<'a> Feed<'a> {
         Ok(stats)
     }
 }
+
+/// A document read and fingerprinted, with what the store keeps of it.
+#[derive(Debug)]
+pub struct FedDoc {
+    /// Position in the feed (all records, valid or not).
+    pub ordinal: u64,
+    /// The id as raw JSON.
+    pub id_json: String,
+    /// Its date, if a date field was given and present.
+    pub date: Option<String>,
+    /// Text length in bytes.
+    pub text_len: u32,
+    /// The fingerprint (`None` for skipped records).
+    pub fp: Option<neardup::dedup::DocFingerprint>,
+}
+
+/// Reads the whole feed twice (boilerplate lines, then fingerprints) and keeps every
+/// document's fingerprint in memory, for the store commands.
+pub fn fingerprint_all(
+    engine: &neardup::dedup::Engine,
+    corpus: &Corpus,
+    skip_invalid: bool,
+) -> Result<(Vec<FedDoc>, PassStats)> {
+    let mut feed = Feed::new(corpus, skip_invalid);
+    feed.warn = true;
+    let mut counter = engine.line_counter();
+    let stats = feed.pass("boilerplate", |_, docs| {
+        let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
+        engine.count_lines(&texts, &mut counter);
+        Ok(())
+    })?;
+    let bp = engine.boilerplate(counter);
+    feed.warn = false;
+    let mut out = Vec::new();
+    feed.pass("fingerprint", |raw, docs| {
+        let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
+        let fps = engine.fingerprint_texts(&texts, &bp);
+        for ((r, d), fp) in raw.iter().zip(docs).zip(fps) {
+            if let Some(d) = d {
+                out.push(FedDoc {
+                    ordinal: r.ordinal,
+                    id_json: d.id_json.to_string(),
+                    date: d.date.as_deref().map(str::to_owned),
+                    text_len: d.text.len().min(u32::MAX as usize) as u32,
+                    fp,
+                });
+            }
+        }
+        Ok(())
+    })?;
+    Ok((out, stats))
+}

@@ -4,6 +4,7 @@ pub mod args;
 pub mod config;
 pub mod dedup;
 pub mod feed;
+pub mod index;
 pub mod pairs;
 pub mod passages;
 
@@ -15,5 +16,6 @@ pub fn run(cli: args::Cli) -> Result<()> {
         args::Command::Dedup(a) => dedup::run(&a),
         args::Command::Passages(a) => passages::run(&a),
         args::Command::Pairs(a) => pairs::run(&a),
+        args::Command::Index(c) => index::run(&c),
     }
 }

@@ -61,7 +61,7 @@ impl AnchorParams {
         let start = out.len();
         for &g in ngrams {
             let h = fmix64(g ^ self.seed);
-            if (h as u32) % self.modulus == 0 {
+            if (h as u32).is_multiple_of(self.modulus) {
                 out.push((h >> 32) as u32);
             }
         }

@@ -1,0 +1,348 @@
+//! `neardup index ...` and `neardup dedup --store`: deduplication against history.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use super::args::{DedupArgs, IndexCommand, RemoveArgs, StoreArg};
+use super::config;
+use super::feed::{fingerprint_all, FedDoc};
+use neardup::cluster::UnionFind;
+use neardup::dedup::{Engine, Fingerprints};
+use neardup::input::Corpus;
+use neardup::store::{verify_dir, NewDoc, SignatureStore, StoreParams, StoreWriter, StoredMatch};
+
+/// Runs an index subcommand.
+pub fn run(cmd: &IndexCommand) -> Result<()> {
+    match cmd {
+        IndexCommand::Add(a) => add_or_query(a, Mode::Add),
+        IndexCommand::Query(a) => add_or_query(a, Mode::Query),
+        IndexCommand::Stats(s) => stats(s),
+        IndexCommand::Verify(s) => verify(s),
+        IndexCommand::Compact(s) => {
+            let mut w = StoreWriter::open(&s.store, None)
+                .with_context(|| format!("opening store {}", s.store.display()))?;
+            let before = w.store().segments().len();
+            w.compact()?;
+            eprintln!(
+                "neardup: compacted {before} segments into {}, {} documents",
+                w.store().segments().len(),
+                w.store().len()
+            );
+            Ok(())
+        }
+        IndexCommand::Remove(r) => remove(r),
+    }
+}
+
+/// What to do with the input.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Report and store every new document.
+    Add,
+    /// Report only.
+    Query,
+    /// Report, write the unique records, store the unique ones (`dedup --store`).
+    Dedup,
+}
+
+/// A group of new documents (one union-find component) and what it matched in the store.
+struct Component {
+    members: Vec<usize>,
+    best_stored: Option<StoredMatch>,
+    group: u64,
+}
+
+/// The store's parameters and the engine for a run against `dir`.
+fn engine_for(a: &DedupArgs, dir: &Path) -> Result<(Engine, StoreParams, bool)> {
+    let cfg = config::dedup_config(a)?;
+    if dir.join("MANIFEST").exists() {
+        let s = SignatureStore::open(dir)
+            .with_context(|| format!("opening store {}", dir.display()))?;
+        config::check_store_flags(a, &cfg, s.params())?;
+        let cfg = s.params().apply(&cfg);
+        return Ok((Engine::new(cfg)?, *s.params(), true));
+    }
+    config::check_store_flags(
+        a,
+        &cfg,
+        &StoreParams::from_config(&cfg, Engine::new(cfg.clone())?.banding()),
+    )?;
+    let engine = Engine::new(cfg)?;
+    let params = StoreParams::from_config(engine.config(), engine.banding());
+    Ok((engine, params, false))
+}
+
+/// `index add`, `index query` and `dedup --store`.
+pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
+    let dir = a.store.as_deref().context("--store DIR is required")?;
+    let (engine, params, exists) = engine_for(a, dir)?;
+    let mut writer = match mode {
+        Mode::Query => None,
+        _ => Some(
+            StoreWriter::open(dir, Some(&params))
+                .with_context(|| format!("opening store {}", dir.display()))?,
+        ),
+    };
+    let reader = match &writer {
+        Some(_) => None,
+        None if !exists => anyhow::bail!("{}: no neardup store here (no MANIFEST)", dir.display()),
+        None => Some(SignatureStore::open(dir)?),
+    };
+    let store = view(&writer, &reader);
+    let mut inputs = a.input.inputs.clone();
+    if inputs.is_empty() {
+        inputs.push("-".into());
+    }
+    let corpus = Corpus::open(&inputs, config::read_options(&a.input)?)?;
+    let (docs, stats) = fingerprint_all(&engine, &corpus, a.input.skip_invalid)?;
+    let cfg = engine.config();
+    let t = engine.thresholds();
+    let stored: Vec<Vec<StoredMatch>> = docs
+        .par_iter()
+        .map(|d| d.fp.as_ref().map(|fp| store.query(fp, &t, &cfg.anchors)).unwrap_or_default())
+        .collect();
+
+    // Duplicates among the new documents.
+    let mut fps = Fingerprints::default();
+    for d in &docs {
+        fps.push(cfg.num_perm, d.fp.as_ref())?;
+    }
+    let res = engine.resolve(&mut fps)?;
+    let mut uf = UnionFind::new(docs.len());
+    for p in &res.pairs {
+        uf.union(p.a, p.b);
+    }
+    let mut comps: Vec<Component> = uf
+        .groups(1)
+        .into_iter()
+        .map(|g| {
+            let members: Vec<usize> = g.into_iter().map(|x| x as usize).collect();
+            let best_stored = members
+                .iter()
+                .filter_map(|&m| stored[m].first().copied())
+                .max_by(|x, y| x.evidence.similarity().total_cmp(&y.evidence.similarity()));
+            Component { members, best_stored, group: 0 }
+        })
+        .collect();
+    for c in &mut comps {
+        c.group = c.best_stored.map_or(u64::MAX, |m| store.group(m.segment, m.doc));
+    }
+    if let Some(w) = writer.as_mut() {
+        for c in comps.iter_mut().filter(|c| c.group == u64::MAX) {
+            c.group = w.reserve_groups(1);
+        }
+    }
+    let store = view(&writer, &reader);
+
+    // Report: one line per group with two or more members, stored ones included.
+    let stdout = io::stdout();
+    let mut report: Box<dyn Write> = match (&a.groups, mode) {
+        (Some(p), _) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        (None, Mode::Dedup) => Box::new(io::sink()),
+        (None, _) => Box::new(BufWriter::new(stdout.lock())),
+    };
+    let mut duplicates = vec![false; docs.len()];
+    let mut reported = 0;
+    for c in &comps {
+        let mut lines = Vec::new();
+        let kept = match &c.best_stored {
+            Some(m) => store.id_json(m.segment, m.doc).to_owned(),
+            None => docs[c.members[0]].id_json.clone(),
+        };
+        if let Some(m) = &c.best_stored {
+            lines.push(format!(
+                "{{\"id\":{},\"similarity\":1.0000,\"stored\":true}}",
+                store.id_json(m.segment, m.doc)
+            ));
+        }
+        for (i, &m) in c.members.iter().enumerate() {
+            let sim = match stored[m].first() {
+                Some(s) => s.evidence.similarity(),
+                None if i == 0 && c.best_stored.is_none() => 1.0,
+                None => res
+                    .pairs
+                    .iter()
+                    .filter(|p| p.a as usize == m || p.b as usize == m)
+                    .map(|p| p.evidence.similarity())
+                    .fold(0.0, f64::max),
+            };
+            if c.best_stored.is_some() || i > 0 {
+                duplicates[m] = true;
+            }
+            lines.push(format!(
+                "{{\"id\":{},\"similarity\":{sim:.4},\"stored\":false}}",
+                docs[m].id_json
+            ));
+        }
+        if lines.len() >= 2 {
+            let group = if c.group == u64::MAX { "null".to_owned() } else { c.group.to_string() };
+            writeln!(
+                report,
+                "{{\"group\":{group},\"kept\":{kept},\"members\":[{}]}}",
+                lines.join(",")
+            )?;
+            reported += 1;
+        }
+    }
+    report.flush()?;
+    drop(report);
+
+    // Store.
+    let new_docs: Vec<NewDoc> = comps
+        .iter()
+        .flat_map(|c| c.members.iter().map(move |&m| (m, c.group)))
+        .filter(|&(m, _)| docs[m].fp.as_ref().is_some_and(|f| f.signature.is_some()))
+        .filter(|&(m, _)| mode == Mode::Add || !duplicates[m])
+        .map(|(m, group)| to_new_doc(&docs[m], group))
+        .collect();
+    let stored_now = new_docs.len();
+    if let Some(w) = writer.as_mut() {
+        w.add(&new_docs).with_context(|| format!("writing to store {}", dir.display()))?;
+    }
+
+    if mode == Mode::Dedup {
+        write_unique(a, &corpus, &docs, &duplicates)?;
+    }
+    if !a.quiet {
+        let dups = duplicates.iter().filter(|&&d| d).count();
+        let verb = if mode == Mode::Query { "queried" } else { "added" };
+        eprintln!(
+            "neardup: {} documents ({} invalid skipped), {} duplicates in {} groups; {verb} {} documents; store holds {}",
+            stats.records,
+            stats.invalid,
+            dups,
+            reported,
+            if mode == Mode::Query { docs.len() } else { stored_now },
+            view(&writer, &reader).len(),
+        );
+    }
+    Ok(())
+}
+
+/// The committed state: the writer's, or the read-only one's.
+fn view<'a>(
+    writer: &'a Option<StoreWriter>,
+    reader: &'a Option<SignatureStore>,
+) -> &'a SignatureStore {
+    match (writer, reader) {
+        (Some(w), _) => w.store(),
+        (None, Some(r)) => r,
+        (None, None) => unreachable!("one of writer and reader is always open"),
+    }
+}
+
+fn to_new_doc(d: &FedDoc, group: u64) -> NewDoc {
+    NewDoc {
+        id_json: d.id_json.clone(),
+        date: d.date.clone(),
+        text_len: d.text_len,
+        group,
+        fp: d.fp.clone().unwrap_or(neardup::dedup::DocFingerprint {
+            signature: None,
+            anchors: Vec::new(),
+            size: 0,
+        }),
+    }
+}
+
+/// The unique records (not duplicates of the store nor of each other), byte for byte.
+fn write_unique(
+    a: &DedupArgs,
+    corpus: &Corpus,
+    docs: &[FedDoc],
+    duplicates: &[bool],
+) -> Result<()> {
+    let mut drop_ordinal = std::collections::HashSet::new();
+    for (d, &dup) in docs.iter().zip(duplicates) {
+        if dup {
+            drop_ordinal.insert(d.ordinal);
+        }
+    }
+    let valid: std::collections::HashSet<u64> = docs.iter().map(|d| d.ordinal).collect();
+    let stdout = io::stdout();
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(stdout.lock())),
+    };
+    corpus.for_each_batch(super::feed::BATCH_DOCS, super::feed::BATCH_BYTES, |batch| {
+        for r in batch {
+            if valid.contains(&r.ordinal) && !drop_ordinal.contains(&r.ordinal) {
+                let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
+                out.write_all(&r.bytes).map_err(io)?;
+                if corpus.source_format(r.source) != neardup::input::Format::Text {
+                    out.write_all(b"\n").map_err(io)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    Ok(())
+}
+
+fn stats(s: &StoreArg) -> Result<()> {
+    let store = SignatureStore::open(&s.store)
+        .with_context(|| format!("opening store {}", s.store.display()))?;
+    let p = store.params();
+    let m = store.manifest();
+    println!(
+        "{{\"documents\":{},\"segments\":{},\"removed\":{},\"generation\":{},\"disk_bytes\":{},\"format_version\":{},\"params\":{{\"num_perm\":{},\"seed\":{},\"shingle\":\"{}\",\"normalize\":\"{}\",\"normalizer_version\":{},\"hash_id\":{},\"bands\":{},\"rows\":{},\"anchor_ngram\":{},\"anchor_mod\":{}}}}}",
+        store.len(),
+        m.segments.len(),
+        m.removed.len(),
+        m.generation,
+        store.disk_bytes(),
+        neardup::store::FORMAT_VERSION,
+        p.num_perm,
+        p.seed,
+        p.shingle,
+        p.normalize.name(),
+        p.normalizer_version,
+        p.hash_id,
+        p.bands,
+        p.rows,
+        p.anchor_n,
+        p.anchor_mod
+    );
+    Ok(())
+}
+
+fn verify(s: &StoreArg) -> Result<()> {
+    let checks =
+        verify_dir(&s.store).with_context(|| format!("verifying store {}", s.store.display()))?;
+    let mut bad = 0;
+    for c in &checks {
+        match &c.problem {
+            None => println!("ok {}", c.path.display()),
+            Some(e) => {
+                bad += 1;
+                println!("DAMAGED {}: {e}", c.path.display());
+            }
+        }
+    }
+    if bad > 0 {
+        anyhow::bail!("{bad} damaged file(s) in {}", s.store.display());
+    }
+    Ok(())
+}
+
+fn remove(r: &RemoveArgs) -> Result<()> {
+    let mut w = StoreWriter::open(&r.store, None)
+        .with_context(|| format!("opening store {}", r.store.display()))?;
+    // Ids are stored as raw JSON: accept both `abc` and `"abc"`, and numbers.
+    let mut ids = Vec::new();
+    for id in &r.ids {
+        ids.push(id.clone());
+        ids.push(serde_json::to_string(id)?);
+    }
+    let n = w.remove(&ids)?;
+    eprintln!("neardup: removed {n} documents; store holds {}", w.store().len());
+    Ok(())
+}

@@ -1,0 +1,359 @@
+//! The signature store: round trips, parameters, locking, corruption, compatibility, crashes.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use assert_cmd::Command;
+use neardup::error::{Error, StoreError};
+use neardup::store::{verify_dir, SignatureStore};
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+fn neardup() -> Command {
+    Command::cargo_bin("neardup").unwrap()
+}
+
+fn add(store: &Path, input: &Path) -> String {
+    let out = neardup()
+        .args(["index", "add", "--store"])
+        .arg(store)
+        .arg(input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn lines(s: &str) -> Vec<Value> {
+    s.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn add_then_query_round_trips_and_groups_stay_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    add(&store, &fixture("en_feed.jsonl"));
+    let s = SignatureStore::open(&store).unwrap();
+    assert_eq!(s.len(), 12);
+    // Every stored document is found again by a query with the same feed.
+    let out = neardup()
+        .args(["index", "query", "--store"])
+        .arg(&store)
+        .arg(fixture("en_feed.jsonl"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let groups = lines(&String::from_utf8(out).unwrap());
+    assert_eq!(groups.len(), 7, "one group per stored story: {groups:?}");
+    for g in &groups {
+        let members = g["members"].as_array().unwrap();
+        assert!(members.iter().any(|m| m["stored"] == true));
+    }
+    // A reprint added the next night joins its story's group id.
+    let night2 = dir.path().join("night2.jsonl");
+    let rates = std::fs::read_to_string(fixture("en_feed.jsonl"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .replace("\"en-rates\"", "\"en-rates-night2\"");
+    std::fs::write(&night2, rates + "\n").unwrap();
+    let report = lines(&add(&store, &night2));
+    assert_eq!(report.len(), 1);
+    let first_group = lines(
+        &std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args(["index", "query", "--store"])
+            .arg(&store)
+            .arg(fixture("en_feed.jsonl"))
+            .output()
+            .map(|o| String::from_utf8(o.stdout).unwrap())
+            .unwrap(),
+    )
+    .into_iter()
+    .find(|g| g["members"].as_array().unwrap().iter().any(|m| m["id"] == "en-rates"))
+    .unwrap()["group"]
+        .clone();
+    assert_eq!(report[0]["group"], first_group);
+    assert_eq!(SignatureStore::open(&store).unwrap().len(), 13);
+}
+
+#[test]
+fn parameter_mismatch_is_refused_naming_both_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    add(&store, &fixture("en_feed.jsonl"));
+    let err = neardup()
+        .args(["index", "add", "--shingle", "char:5", "--store"])
+        .arg(&store)
+        .arg(fixture("ar_feed.jsonl"))
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.contains("char:5") && err.contains("word:3"), "{err}");
+    assert_eq!(SignatureStore::open(&store).unwrap().len(), 12, "nothing was added");
+}
+
+#[test]
+fn a_second_writer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    add(&store, &fixture("en_feed.jsonl"));
+    let holder = neardup::store::StoreWriter::open(&store, None).unwrap();
+    let err = neardup()
+        .args(["index", "add", "--store"])
+        .arg(&store)
+        .arg(fixture("ar_feed.jsonl"))
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&err).contains("another writer"),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    // Readers are not blocked by the writer.
+    neardup()
+        .args(["index", "query", "--store"])
+        .arg(&store)
+        .arg(fixture("ar_feed.jsonl"))
+        .assert()
+        .success();
+    drop(holder);
+    add(&store, &fixture("ar_feed.jsonl"));
+}
+
+fn segment_of(store: &Path) -> PathBuf {
+    store.join("seg-000001.nds")
+}
+
+fn fresh_store(dir: &Path) -> PathBuf {
+    let store = dir.join("store");
+    add(&store, &fixture("en_feed.jsonl"));
+    store
+}
+
+#[test]
+fn each_corruption_has_its_own_error() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let store = fresh_store(&dir.path().join("magic"));
+    let seg = segment_of(&store);
+    let mut b = std::fs::read(&seg).unwrap();
+    b[0] ^= 0xff;
+    std::fs::write(&seg, &b).unwrap();
+    assert!(matches!(SignatureStore::open(&store), Err(Error::Store(StoreError::BadMagic { .. }))));
+
+    let store = fresh_store(&dir.path().join("version"));
+    let seg = segment_of(&store);
+    let mut b = std::fs::read(&seg).unwrap();
+    b[8..12].copy_from_slice(&99u32.to_le_bytes());
+    b[12..16].copy_from_slice(&99u32.to_le_bytes());
+    std::fs::write(&seg, &b).unwrap();
+    assert!(matches!(
+        SignatureStore::open(&store),
+        Err(Error::Store(StoreError::UnsupportedVersion { found: 99, .. }))
+    ));
+
+    let store = fresh_store(&dir.path().join("truncated"));
+    let seg = segment_of(&store);
+    let b = std::fs::read(&seg).unwrap();
+    std::fs::write(&seg, &b[..b.len() - 100]).unwrap();
+    assert!(matches!(
+        SignatureStore::open(&store),
+        Err(Error::Store(StoreError::Truncated { .. }))
+    ));
+
+    let store = fresh_store(&dir.path().join("flipped"));
+    let seg = segment_of(&store);
+    let mut b = std::fs::read(&seg).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 0x01;
+    std::fs::write(&seg, &b).unwrap();
+    let checks = verify_dir(&store).unwrap();
+    let damaged: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
+    assert_eq!(damaged.len(), 1);
+    assert_eq!(damaged[0].path, seg);
+    assert!(matches!(damaged[0].problem, Some(Error::Store(StoreError::ChecksumMismatch { .. }))));
+    let out = neardup()
+        .args(["index", "verify", "--store"])
+        .arg(&store)
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("DAMAGED"));
+
+    let store = fresh_store(&dir.path().join("manifest"));
+    let man = store.join("MANIFEST");
+    let mut b = std::fs::read(&man).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 0x01;
+    std::fs::write(&man, &b).unwrap();
+    assert!(matches!(
+        SignatureStore::open(&store),
+        Err(Error::Store(StoreError::ChecksumMismatch { .. }))
+    ));
+}
+
+/// A store written by format version 1, committed in `fixtures/store_v1/` (made with
+/// `neardup index add --store fixtures/store_v1 fixtures/en_feed.jsonl`), must open and answer
+/// in every later release.
+#[test]
+fn committed_v1_store_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("store_v1");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(fixture("store_v1")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    assert!(verify_dir(&copy).unwrap().iter().all(|c| c.problem.is_none()));
+    let s = SignatureStore::open(&copy).unwrap();
+    assert_eq!(s.len(), 12);
+    let out = neardup()
+        .args(["index", "query", "--store"])
+        .arg(&copy)
+        .arg(fixture("en_feed.jsonl"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(lines(&String::from_utf8(out).unwrap()).len(), 7);
+}
+
+#[test]
+fn remove_and_compact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh_store(dir.path());
+    add(&store, &fixture("ar_feed.jsonl"));
+    assert_eq!(SignatureStore::open(&store).unwrap().segments().len(), 2);
+    neardup()
+        .args(["index", "remove", "--store"])
+        .arg(&store)
+        .args(["en-rates", "ar-visit"])
+        .assert()
+        .success();
+    assert_eq!(SignatureStore::open(&store).unwrap().len(), 19);
+    neardup().args(["index", "compact", "--store"]).arg(&store).assert().success();
+    let s = SignatureStore::open(&store).unwrap();
+    assert_eq!((s.len(), s.segments().len(), s.manifest().removed.len()), (19, 1, 0));
+    let files: Vec<String> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.iter().filter(|f| f.ends_with(".nds")).count(), 1, "{files:?}");
+}
+
+/// Kills `index add` with SIGKILL at random moments, 50 times, and checks that the store
+/// opens, verifies, and holds every batch whose `add` returned, each whole; a batch whose add
+/// was killed is either absent or whole (it may have committed just before the kill).
+#[test]
+fn sigkill_loop_never_loses_or_tears_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut rng = neardup::naive::SplitMix(77);
+    let mut returned = Vec::new();
+    let mut killed = Vec::new();
+    let words = [
+        "harbour", "budget", "storm", "vaccine", "league", "museum", "strike", "bridge", "harvest",
+        "court",
+    ];
+    for batch in 0..50u64 {
+        let feed = dir.path().join(format!("b{batch}.jsonl"));
+        let mut text = String::new();
+        for i in 0..200 {
+            let body: Vec<&str> = (0..40).map(|_| words[(rng.next() % 10) as usize]).collect();
+            text.push_str(
+                &serde_json::json!({"id": format!("b{batch}-{i}"), "text": body.join(" ")})
+                    .to_string(),
+            );
+            text.push('\n');
+        }
+        std::fs::write(&feed, text).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args(["index", "add", "--no-containment", "--threshold", "0.99", "--store"])
+            .arg(&store)
+            .arg(&feed)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let wait_ms = rng.next() % 40;
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                assert!(status.success());
+                returned.push(batch);
+            }
+            None => {
+                child.kill().unwrap();
+                let status = child.wait().unwrap();
+                if status.success() {
+                    returned.push(batch);
+                } else {
+                    killed.push(batch);
+                }
+            }
+        }
+    }
+    assert!(
+        !killed.is_empty() && !returned.is_empty(),
+        "kills {} returns {}",
+        killed.len(),
+        returned.len()
+    );
+    if !store.join("MANIFEST").exists() {
+        assert!(returned.is_empty());
+        return;
+    }
+    assert!(verify_dir(&store).unwrap().iter().all(|c| c.problem.is_none()));
+    let s = SignatureStore::open(&store).unwrap();
+    let mut per_batch = std::collections::BTreeMap::new();
+    for seg in s.segments() {
+        for d in 0..seg.len() {
+            let id: String = serde_json::from_str(seg.id_json(d)).unwrap();
+            let b: u64 = id[1..id.find('-').unwrap()].parse().unwrap();
+            *per_batch.entry(b).or_insert(0) += 1;
+        }
+    }
+    for b in &returned {
+        assert_eq!(
+            per_batch.get(b),
+            Some(&200),
+            "batch {b} returned but is not whole in the store"
+        );
+    }
+    for (b, n) in &per_batch {
+        assert_eq!(*n, 200, "batch {b} is torn");
+        assert!(returned.contains(b) || killed.contains(b));
+    }
+}
+
+#[test]
+fn dedup_against_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let feed = fixture("en_feed.jsonl");
+    let first = neardup().arg("dedup").arg(&feed).arg("--store").arg(&store).assert().success().get_output().stdout.clone();
+    let plain = neardup().arg("dedup").arg(&feed).assert().success().get_output().stdout.clone();
+    assert_eq!(first.split(|&b| b == b'\n').count(), plain.split(|&b| b == b'\n').count(), "same unique count as without a store");
+    // The second night everything is already known.
+    let second = neardup().arg("dedup").arg(&feed).arg("--store").arg(&store).assert().success().get_output().stdout.clone();
+    assert!(second.is_empty(), "{}", String::from_utf8_lossy(&second));
+    // Only the unique documents were stored, once.
+    assert_eq!(SignatureStore::open(&store).unwrap().len(), String::from_utf8(first).unwrap().lines().count());
+}
