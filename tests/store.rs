@@ -348,12 +348,37 @@ fn dedup_against_history() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let feed = fixture("en_feed.jsonl");
-    let first = neardup().arg("dedup").arg(&feed).arg("--store").arg(&store).assert().success().get_output().stdout.clone();
+    let first = neardup()
+        .arg("dedup")
+        .arg(&feed)
+        .arg("--store")
+        .arg(&store)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let plain = neardup().arg("dedup").arg(&feed).assert().success().get_output().stdout.clone();
-    assert_eq!(first.split(|&b| b == b'\n').count(), plain.split(|&b| b == b'\n').count(), "same unique count as without a store");
+    assert_eq!(
+        first.split(|&b| b == b'\n').count(),
+        plain.split(|&b| b == b'\n').count(),
+        "same unique count as without a store"
+    );
     // The second night everything is already known.
-    let second = neardup().arg("dedup").arg(&feed).arg("--store").arg(&store).assert().success().get_output().stdout.clone();
+    let second = neardup()
+        .arg("dedup")
+        .arg(&feed)
+        .arg("--store")
+        .arg(&store)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert!(second.is_empty(), "{}", String::from_utf8_lossy(&second));
     // Only the unique documents were stored, once.
-    assert_eq!(SignatureStore::open(&store).unwrap().len(), String::from_utf8(first).unwrap().lines().count());
+    assert_eq!(
+        SignatureStore::open(&store).unwrap().len(),
+        String::from_utf8(first).unwrap().lines().count()
+    );
 }

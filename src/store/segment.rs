@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! header (320 bytes)  magic "NDUPSEG\0" | version u32 | oldest reader u32 | params (64) |
-//!                     doc count u64 | section table: 12 × (offset u64, length u64) | zeros
+//!                     doc count u64 | section table: 14 × (offset u64, length u64) | zeros
 //! sections            0 signatures   n × num_perm × u32
 //!                     1 sizes        n × u32 (shingles per document)
 //!                     2 groups       n × u64 (stable group ids)
@@ -14,6 +14,9 @@
 //!                     8 anchor count n × u32
 //!                     9 date offsets (n + 1) × u64 into section 10
 //!                    10 dates        UTF-8, back to back (empty: no date)
+//!                    11 (unused)
+//!                    12 band fences  bands × ceil(n / 512) × u64: every 512th key of each band
+//!                    13 anchor fences ceil(m / 512) × u32: every 512th anchor
 //! footer (24 bytes)   body length u64 | XXH3-64 of everything before | "NDUPEND\0"
 //! ```
 //!
@@ -31,7 +34,11 @@ use crate::dedup::DocFingerprint;
 use crate::error::{Error, Result, StoreError};
 use crate::lsh::band_key;
 
-const SECTIONS: usize = 12;
+const SECTIONS: usize = 14;
+/// Every `FENCE`-th key of a sorted column is repeated in a small fence column, so that a
+/// lookup reads the fences and then one block of the big column (a page or two) instead of
+/// binary-searching across the whole column.
+const FENCE: usize = 512;
 /// Header length.
 pub const HEADER_LEN: usize = 320;
 
@@ -124,6 +131,14 @@ impl Segment {
                 }
                 .into());
             }
+        }
+        let fences = n.div_ceil(FENCE);
+        if sections[12].1 != bands * fences * 8
+            || sections[13].1 != (sections[7].1 / 8).div_ceil(FENCE) * 4
+        {
+            return Err(
+                StoreError::Corrupt { path: path.into(), reason: "fence sections".into() }.into()
+            );
         }
         if !sections[7].1.is_multiple_of(8) {
             return Err(StoreError::Corrupt {
@@ -254,9 +269,13 @@ impl Segment {
     /// Documents whose band `band` has key `key`.
     pub fn band_hits(&self, band: usize, key: u64, out: &mut Vec<u32>) {
         let bytes = &self.sec(6)[band * self.n * 12..(band + 1) * self.n * 12];
+        let nf = self.n.div_ceil(FENCE);
+        let fences = &self.sec(12)[band * nf * 8..(band + 1) * nf * 8];
+        // The first block whose first key is >= key; the run may start in the block before.
+        let blk = partition_point(nf, |i| u64_at(fences, i * 8) < key).saturating_sub(1);
+        let (from, to) = (blk * FENCE, ((blk + 2) * FENCE).min(self.n));
         let key_at = |i: usize| u64_at(bytes, i * 12);
-        let lo = partition_point(self.n, |i| key_at(i) < key);
-        let mut i = lo;
+        let mut i = from + partition_point(to - from, |j| key_at(from + j) < key);
         while i < self.n && key_at(i) == key {
             out.push(u32_at(bytes, i * 12 + 8));
             i += 1;
@@ -267,8 +286,15 @@ impl Segment {
     pub fn anchor_hits(&self, anchor: u32, max_df: usize, out: &mut Vec<u32>) {
         let bytes = self.sec(7);
         let m = bytes.len() / 8;
-        let lo = partition_point(m, |i| u32_at(bytes, i * 8) < anchor);
-        let hi = lo + partition_point(m - lo, |i| u32_at(bytes, (lo + i) * 8) <= anchor);
+        let fences = self.sec(13);
+        let nf = fences.len() / 4;
+        let blk = partition_point(nf, |i| u32_at(fences, i * 4) < anchor).saturating_sub(1);
+        let (from, to) = (blk * FENCE, ((blk + 2) * FENCE).min(m));
+        let lo = from + partition_point(to - from, |j| u32_at(bytes, (from + j) * 8) < anchor);
+        let mut hi = lo;
+        while hi < m && hi - lo <= max_df && u32_at(bytes, hi * 8) == anchor {
+            hi += 1;
+        }
         if hi - lo <= max_df {
             out.extend((lo..hi).map(|i| u32_at(bytes, i * 8 + 4)));
         }
@@ -318,40 +344,74 @@ impl Segment {
                 sections[6].extend_from_slice(&doc.to_le_bytes());
             }
         }
+        for band in 0..params.bands as usize {
+            let col = &sections[6][band * n * 12..(band + 1) * n * 12];
+            let fences: Vec<u8> = (0..n.div_ceil(FENCE))
+                .flat_map(|b| col[b * FENCE * 12..b * FENCE * 12 + 8].to_vec())
+                .collect();
+            sections[12].extend_from_slice(&fences);
+        }
         let mut anchors: Vec<(u32, u32)> = docs
             .iter()
             .enumerate()
             .flat_map(|(i, d)| d.fp.anchors.iter().map(move |&a| (a, i as u32)))
             .collect();
         anchors.sort_unstable();
-        for (a, d) in anchors {
+        for (i, &(a, d)) in anchors.iter().enumerate() {
             sections[7].extend_from_slice(&a.to_le_bytes());
             sections[7].extend_from_slice(&d.to_le_bytes());
+            if i.is_multiple_of(FENCE) {
+                sections[13].extend_from_slice(&a.to_le_bytes());
+            }
         }
 
-        let mut buf = Vec::with_capacity(
-            HEADER_LEN + sections.iter().map(Vec::len).sum::<usize>() + FOOTER_LEN,
-        );
-        buf.extend_from_slice(SEGMENT_MAGIC);
-        buf.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        buf.extend_from_slice(&OLDEST_SUPPORTED_FORMAT_VERSION.to_le_bytes());
-        buf.extend_from_slice(&params.encode());
-        buf.extend_from_slice(&(n as u64).to_le_bytes());
+        let mut head = Vec::with_capacity(HEADER_LEN);
+        head.extend_from_slice(SEGMENT_MAGIC);
+        head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        head.extend_from_slice(&OLDEST_SUPPORTED_FORMAT_VERSION.to_le_bytes());
+        head.extend_from_slice(&params.encode());
+        head.extend_from_slice(&(n as u64).to_le_bytes());
         let mut off = HEADER_LEN as u64;
         for s in &sections {
-            buf.extend_from_slice(&off.to_le_bytes());
-            buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            head.extend_from_slice(&off.to_le_bytes());
+            head.extend_from_slice(&(s.len() as u64).to_le_bytes());
             off += s.len() as u64;
         }
-        buf.resize(HEADER_LEN, 0);
-        for s in &sections {
-            buf.extend_from_slice(s);
-        }
-        push_footer(&mut buf);
-        let checksum = u64_at(&buf, buf.len() - 16);
-        write_atomically(path, &buf)?;
-        Ok(checksum)
+        head.resize(HEADER_LEN, 0);
+        // Stream the file out, hashing as it goes, instead of assembling it in memory.
+        let mut parts: Vec<&[u8]> = vec![&head];
+        parts.extend(sections.iter().map(Vec::as_slice));
+        write_parts_atomically(path, &parts)
     }
+}
+
+/// Writes `parts` and the footer to `path` through a temporary file (fsync, rename, fsync of
+/// the directory); returns the checksum.
+fn write_parts_atomically(path: &Path, parts: &[&[u8]]) -> Result<u64> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = path.with_extension("tmp");
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut len = 0u64;
+    let sum;
+    {
+        let f = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        for p in parts {
+            hasher.update(p);
+            len += p.len() as u64;
+            w.write_all(p).map_err(io_err(&tmp))?;
+        }
+        sum = hasher.digest();
+        w.write_all(&len.to_le_bytes()).map_err(io_err(&tmp))?;
+        w.write_all(&sum.to_le_bytes()).map_err(io_err(&tmp))?;
+        w.write_all(END_MAGIC).map_err(io_err(&tmp))?;
+        let f =
+            w.into_inner().map_err(|e| Error::Io { path: tmp.clone(), source: e.into_error() })?;
+        f.sync_all().map_err(io_err(&tmp))?;
+    }
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir))?;
+    Ok(sum)
 }
 
 /// The first index in `0..n` for which `pred` is false (`pred` must be monotone).
