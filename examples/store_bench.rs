@@ -16,6 +16,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let store = SignatureStore::open(dir)?;
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
+    // Resident memory, anonymous (the process's own) and file-backed (mapped store pages,
+    // reclaimable page cache), in MiB.
+    let rss = || {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .unwrap_or(0)
+                / 1024
+        };
+        format!("anon {} MiB, file {} MiB", field("RssAnon:"), field("RssFile:"))
+    };
+    eprintln!("rss after open: {}", rss());
     let engine = Engine::new(store.params().apply(&DedupConfig::default()))?;
     use std::io::BufRead;
     let texts: Vec<String> = std::io::BufReader::new(std::fs::File::open(queries)?)
@@ -29,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let refs: Vec<Option<&str>> = texts.iter().map(|t| Some(t.as_str())).collect();
     let fps = engine.fingerprint_texts(&refs, &neardup::boilerplate::Boilerplate::none());
+    eprintln!("rss after fingerprinting: {}", rss());
     let th = engine.thresholds();
     let mut lat = Vec::with_capacity(fps.len());
     let mut found = 0;
@@ -38,6 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         lat.push(t.elapsed().as_secs_f64() * 1e6);
         found += !m.is_empty() as usize;
     }
+    eprintln!("rss after queries: {}", rss());
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize];
     println!(

@@ -87,6 +87,8 @@ impl Segment {
         // unlinks old ones, which keeps existing maps valid on POSIX systems).
         #[allow(unsafe_code)]
         let map = unsafe { Mmap::map(&file) }.map_err(io_err(path))?;
+        // Queries jump around the columns: read-around would page in megabytes per lookup.
+        let _ = map.advise(memmap2::Advice::Random);
         let (body, checksum) = check_frame(&map, SEGMENT_MAGIC, "segment", path)?;
         if body < HEADER_LEN {
             return Err(StoreError::Truncated {
