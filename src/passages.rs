@@ -354,11 +354,18 @@ impl Analyzer {
 
     /// Weighted soft Dice similarity of two units under term weights `idf`.
     pub fn similarity(&self, a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
-        let wa: f64 = a.terms.iter().map(|&t| idf(t)).sum();
-        let wb: f64 = b.terms.iter().map(|&t| idf(t)).sum();
+        let (matched, wa, wb) = self.soft_match(a, b, idf);
         if wa == 0.0 || wb == 0.0 {
             return 0.0;
         }
+        (2.0 * matched / (wa + wb)).min(1.0)
+    }
+
+    /// The weight of the terms of `a` matched in `b` (exactly or by skeleton), and the total
+    /// weights of `a` and `b`.
+    fn soft_match(&self, a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> (f64, f64, f64) {
+        let wa: f64 = a.terms.iter().map(|&t| idf(t)).sum();
+        let wb: f64 = b.terms.iter().map(|&t| idf(t)).sum();
         let bset: AHashMap<u64, usize> = b.terms.iter().enumerate().map(|(i, &t)| (t, i)).collect();
         let mut used = vec![false; b.terms.len()];
         let mut matched = 0.0;
@@ -373,18 +380,96 @@ impl Analyzer {
                 continue;
             }
             if let Some(j) = (0..b.terms.len()).find(|&j| {
-                !used[j]
-                    && b.skeletons[j].len() >= 3
-                    && !bset.is_empty()
-                    && within_one_edit(sa, &b.skeletons[j])
+                !used[j] && b.skeletons[j].len() >= 3 && within_one_edit(sa, &b.skeletons[j])
             }) {
                 used[j] = true;
                 matched += 0.5 * (idf(t) + idf(b.terms[j]));
             }
         }
-        (2.0 * matched / (wa + wb)).min(1.0)
+        (matched, wa, wb)
+    }
+
+    /// Features of a pair of texts for the paraphrase model ([`PARAPHRASE_MODEL`]): soft
+    /// Dice and soft containment of content terms, Jaccard of all words, Dice of word bigrams,
+    /// length ratio, agreement of numbers, and Dice of character 4-grams.
+    pub fn pair_features(&self, a: &str, b: &str, idf: &dyn Fn(u64) -> f64) -> [f64; FEATURES] {
+        let (ua, ub) = (self.text_unit(a), self.text_unit(b));
+        let (matched, wa, wb) = self.soft_match(&ua, &ub, idf);
+        let dice = if wa + wb > 0.0 { (2.0 * matched / (wa + wb)).min(1.0) } else { 0.0 };
+        let contain = if wa.min(wb) > 0.0 { (matched / wa.min(wb)).min(1.0) } else { 0.0 };
+        let plain = Normalizer::new(Mode::Auto);
+        let (na, nb) = (plain.normalize(a), plain.normalize(b));
+        let wa: Vec<&str> = na.split(' ').filter(|w| !w.is_empty()).collect();
+        let wb: Vec<&str> = nb.split(' ').filter(|w| !w.is_empty()).collect();
+        let set = |v: &[&str]| v.iter().map(|w| xxh3_64(w.as_bytes())).collect::<AHashSet<u64>>();
+        let jac = |x: &AHashSet<u64>, y: &AHashSet<u64>| {
+            let u = x.union(y).count();
+            if u == 0 {
+                1.0
+            } else {
+                x.intersection(y).count() as f64 / u as f64
+            }
+        };
+        let dice_sets = |x: &AHashSet<u64>, y: &AHashSet<u64>| {
+            let t = x.len() + y.len();
+            if t == 0 {
+                1.0
+            } else {
+                2.0 * x.intersection(y).count() as f64 / t as f64
+            }
+        };
+        let words = jac(&set(&wa), &set(&wb));
+        let bigrams = |v: &[&str]| {
+            v.windows(2)
+                .map(|w| xxh3_64(format!("{} {}", w[0], w[1]).as_bytes()))
+                .collect::<AHashSet<u64>>()
+        };
+        let bi = dice_sets(&bigrams(&wa), &bigrams(&wb));
+        let ratio = wa.len().min(wb.len()) as f64 / wa.len().max(wb.len()).max(1) as f64;
+        let nums = |v: &[&str]| {
+            v.iter()
+                .filter(|w| w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b','))
+                .map(|w| xxh3_64(w.as_bytes()))
+                .collect::<AHashSet<u64>>()
+        };
+        let num = jac(&nums(&wa), &nums(&wb));
+        let grams = |s: &str| {
+            let c: Vec<char> = s.chars().collect();
+            c.windows(4)
+                .map(|w| xxh3_64(w.iter().collect::<String>().as_bytes()))
+                .collect::<AHashSet<u64>>()
+        };
+        let chars = dice_sets(&grams(&na), &grams(&nb));
+        [dice, contain, words, bi, ratio, num, chars]
+    }
+
+    /// The paraphrase model's probability that two texts restate each other.
+    pub fn paraphrase_probability(&self, a: &str, b: &str, idf: &dyn Fn(u64) -> f64) -> f64 {
+        let f = self.pair_features(a, b, idf);
+        let z = PARAPHRASE_MODEL.bias
+            + f.iter().zip(PARAPHRASE_MODEL.weights).map(|(x, w)| x * w).sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
     }
 }
+
+/// Number of pair features.
+pub const FEATURES: usize = 7;
+
+/// A logistic model over [`Analyzer::pair_features`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogisticModel {
+    /// One weight per feature.
+    pub weights: [f64; FEATURES],
+    /// The intercept.
+    pub bias: f64,
+}
+
+/// Trained by `benches/eval/train_paraphrase.py` on the MSRP training split (news sentence
+/// pairs labelled as paraphrases); the script prints these constants.
+pub const PARAPHRASE_MODEL: LogisticModel = LogisticModel {
+    weights: [3.33158, -0.746735, 4.96558, -4.38407, 3.39662, 0.492302, 4.09307],
+    bias: -6.98353,
+};
 
 /// One side of a passage pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

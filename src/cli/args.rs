@@ -208,6 +208,9 @@ pub struct PairsArgs {
     /// Write scores here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Also write the passage measure's features (for training the model).
+    #[arg(long, hide = true)]
+    pub emit_features: bool,
 }
 
 /// `neardup index` subcommands.

@@ -11,6 +11,9 @@ use super::args::PairsArgs;
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
 
+/// Texts of at most this many words are sentences for the passage measure.
+const SENTENCE_WORDS: usize = 60;
+
 /// One pair to score.
 struct Item {
     id1: Value,
@@ -83,6 +86,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
         });
     }
 
+    let mut features: Vec<Vec<f64>> = Vec::new();
     let scores: Vec<(f64, bool)> = match measure {
         "near-dup" => {
             let mut cfg = DedupConfig::default();
@@ -110,11 +114,23 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 .flat_map(|it| [analyzer.text_unit(&it.text1), analyzer.text_unit(&it.text2)])
                 .collect();
             let idf = Idf::new(&[&units]);
-            units
-                .chunks(2)
-                .map(|p| {
-                    let s = analyzer.similarity(&p[0], &p[1], &|t| idf.weight(t));
-                    (s, s >= params.threshold)
+            let w = |t| idf.weight(t);
+            items
+                .iter()
+                .map(|it| {
+                    let f = analyzer.pair_features(&it.text1, &it.text2, &w);
+                    if a.emit_features {
+                        features.push(f.to_vec());
+                    }
+                    // Sentences: the trained paraphrase model. Longer texts (text reuse):
+                    // the weighted soft Dice, whose scale the model was not trained on.
+                    let words = |t: &str| t.split_whitespace().count();
+                    if words(&it.text1).max(words(&it.text2)) <= SENTENCE_WORDS {
+                        let p = analyzer.paraphrase_probability(&it.text1, &it.text2, &w);
+                        (p, p >= a.threshold.unwrap_or(0.5))
+                    } else {
+                        (f[0], f[0] >= params.threshold)
+                    }
                 })
                 .collect()
         }
@@ -127,10 +143,11 @@ pub fn run(a: &PairsArgs) -> Result<()> {
         )),
         None => Box::new(BufWriter::new(stdout.lock())),
     };
-    for (it, &(sim, dec)) in items.iter().zip(&scores) {
+    for (i, (it, &(sim, dec))) in items.iter().zip(&scores).enumerate() {
+        let extra = features.get(i).map(|f| format!(",\"features\":{f:?}")).unwrap_or_default();
         writeln!(
             w,
-            "{{\"id1\":{},\"id2\":{},\"similarity\":{:.4},\"decision\":{}}}",
+            "{{\"id1\":{},\"id2\":{},\"similarity\":{:.4},\"decision\":{}{extra}}}",
             it.id1, it.id2, sim, dec
         )?;
     }
