@@ -25,6 +25,11 @@ pub enum Command {
     Passages(PassagesArgs),
     /// Score labelled pairs with a measure (near-dup, passage); report accuracy and F1.
     Pairs(PairsArgs),
+    /// Cluster a feed into stories (related coverage of one event).
+    Cluster(ClusterArgs),
+    /// Evaluate: `eval clusters` scores story clustering against a truth field.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// The persistent signature store: add, query, stats, verify, compact, remove.
     #[command(subcommand)]
     Index(IndexCommand),
@@ -189,7 +194,7 @@ pub struct PairsArgs {
     #[arg(long)]
     pub docs: Option<PathBuf>,
     /// near-dup (exact Jaccard and containment on shingles), passage (restatement
-    /// similarity) or story.
+    /// similarity) or story (TF-IDF cosine, as story clustering uses).
     #[arg(long, default_value = "near-dup")]
     pub measure: String,
     /// Decision threshold (default: the measure's own).
@@ -247,4 +252,60 @@ pub struct RemoveArgs {
     /// Ids to remove (as they appear in the input: a string id, or a number).
     #[arg(required = true)]
     pub ids: Vec<String>,
+}
+
+/// Flags of `neardup cluster`.
+#[derive(Args, Debug)]
+pub struct ClusterArgs {
+    /// Inputs and how to read them.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write stories here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Cosine between an article and a story centroid needed to join the story.
+    #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().threshold)]
+    pub threshold: f64,
+    /// Only join stories active within this time (e.g. 3d, 12h; needs --date-field).
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Weight of title (first line) terms.
+    #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().title_weight)]
+    pub title_weight: f32,
+    /// Weight of names (capitalized inside a sentence) and numbers.
+    #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().entity_weight)]
+    pub entity_weight: f32,
+    /// Members of a story this similar (cosine) to an earlier member are marked near-duplicates.
+    #[arg(long, default_value_t = 0.8)]
+    pub near_duplicate: f64,
+    /// No summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `neardup eval` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum EvalCommand {
+    /// B-cubed precision/recall/F1, pairwise F1 and ARI of `cluster` against a truth field.
+    Clusters(EvalClustersArgs),
+}
+
+/// Flags of `neardup eval clusters`.
+#[derive(Args, Debug)]
+pub struct EvalClustersArgs {
+    /// Inputs and how to read them.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The JSONL field holding the true story of each article.
+    #[arg(long)]
+    pub truth_field: String,
+    /// Clustering threshold (as for `cluster`).
+    #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().threshold)]
+    pub threshold: f64,
+    /// Weight of title terms (as for `cluster`).
+    #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().title_weight)]
+    pub title_weight: f32,
+    /// Weight of names and numbers (as for `cluster`).
+    #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().entity_weight)]
+    pub entity_weight: f32,
 }

@@ -1,6 +1,7 @@
 //! The command-line interface: flags, configuration and one module per subcommand.
 
 pub mod args;
+pub mod cluster;
 pub mod config;
 pub mod dedup;
 pub mod feed;
@@ -17,5 +18,7 @@ pub fn run(cli: args::Cli) -> Result<()> {
         args::Command::Passages(a) => passages::run(&a),
         args::Command::Pairs(a) => pairs::run(&a),
         args::Command::Index(c) => index::run(&c),
+        args::Command::Cluster(a) => cluster::run(&a),
+        args::Command::Eval(args::EvalCommand::Clusters(a)) => cluster::eval(&a),
     }
 }

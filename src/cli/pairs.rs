@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::args::PairsArgs;
+use neardup::cluster::story::{cosine, weigh, StoryParams, Vectorizer};
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
 
@@ -42,10 +43,7 @@ fn read_jsonl(path: &std::path::Path) -> Result<Vec<(u64, Value)>> {
 pub fn run(a: &PairsArgs) -> Result<()> {
     let measure = a.measure.as_str();
     match measure {
-        "near-dup" | "passage" => {}
-        "story" => bail!(
-            "--measure story arrives with story clustering (issue 5); use near-dup or passage"
-        ),
+        "near-dup" | "passage" | "story" => {}
         m => bail!("--measure {m:?}: expected near-dup, passage or story"),
     }
     let docs: HashMap<String, String> = match &a.docs {
@@ -100,6 +98,35 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 .map(|it| {
                     let e = engine.compare_texts(&it.text1, &it.text2);
                     (e.similarity(), e.accepts(&t))
+                })
+                .collect()
+        }
+        "story" => {
+            // TF-IDF cosine, with document frequencies over every text available: the
+            // --docs collection, or the texts of the pairs.
+            let v = Vectorizer::new(StoryParams::default());
+            let mut df = ahash::AHashMap::new();
+            let corpus: Vec<&str> = if docs.is_empty() {
+                items.iter().flat_map(|it| [it.text1.as_str(), it.text2.as_str()]).collect()
+            } else {
+                docs.values().map(String::as_str).collect()
+            };
+            for t in &corpus {
+                Vectorizer::count_df(&mut df, &v.term_counts(None, t));
+            }
+            let n = corpus.len() as f32;
+            let vecs: Vec<_> = items
+                .iter()
+                .flat_map(|it| [&it.text1, &it.text2])
+                .map(|t| {
+                    weigh(v.term_counts(None, t), |h| df.get(&h).copied().unwrap_or(1) as f32, n)
+                })
+                .collect();
+            let t = a.threshold.unwrap_or(StoryParams::default().threshold);
+            vecs.chunks(2)
+                .map(|p| {
+                    let c = cosine(&p[0], &p[1]);
+                    (c, c >= t)
                 })
                 .collect()
         }

@@ -1,0 +1,315 @@
+//! `neardup cluster` (stories) and `neardup eval clusters` (scores against a truth field).
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, Write};
+
+use ahash::AHashMap;
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+
+use super::args::{ClusterArgs, EvalClustersArgs};
+use super::config;
+use super::feed::Feed;
+use neardup::cluster::metrics;
+use neardup::cluster::story::{cluster, cosine, weigh, SparseVec, StoryParams, Vectorizer};
+use neardup::input::Corpus;
+
+/// What the clustering needs of each article.
+struct Article {
+    id_json: String,
+    title: String,
+    date: Option<String>,
+    time: Option<i64>,
+    truth: Option<String>,
+    vector: SparseVec,
+}
+
+/// Parses `3d`, `12h`, `30m`, `90s` or plain seconds.
+fn parse_window(s: &str) -> Result<i64> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 =
+        num.parse().with_context(|| format!("--window {s:?}: expected e.g. 3d, 12h, 30m"))?;
+    Ok(n * match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => bail!("--window {s:?}: unit must be s, m, h or d"),
+    })
+}
+
+/// Seconds since 1970 of an ISO 8601 date (`YYYY-MM-DD`, optionally `THH:MM[:SS]`), UTC.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let (hh, mm, ss) = if b.len() >= 16 && (b[10] == b'T' || b[10] == b' ') {
+        (num(11..13)?, num(14..16)?, if b.len() >= 19 { num(17..19).unwrap_or(0) } else { 0 })
+    } else {
+        (0, 0, 0)
+    };
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some(days * 86400 + hh * 3600 + mm * 60 + ss)
+}
+
+fn read_articles(
+    input: &super::args::InputArgs,
+    params: &StoryParams,
+    truth_field: Option<&str>,
+) -> Result<Vec<Article>> {
+    let mut inputs = input.inputs.clone();
+    if inputs.is_empty() {
+        inputs.push("-".into());
+    }
+    let corpus = Corpus::open(&inputs, config::read_options(input)?)?;
+    let vectorizer = Vectorizer::new(*params);
+    let mut feed = Feed::new(&corpus, input.skip_invalid);
+    feed.warn = true;
+    // Pass 1: document frequencies. Pass 2: vectors, ids, titles, dates.
+    let mut df: AHashMap<u64, u32> = AHashMap::new();
+    let mut n = 0u64;
+    let title_of = |text: &str| {
+        text.lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(200)
+            .collect::<String>()
+    };
+    feed.pass("counting terms", |_, docs| {
+        let counts: Vec<_> =
+            docs.par_iter().flatten().map(|d| vectorizer.term_counts(None, &d.text)).collect();
+        for c in &counts {
+            Vectorizer::count_df(&mut df, c);
+        }
+        n += counts.len() as u64;
+        Ok(())
+    })?;
+    feed.warn = false;
+    let mut out = Vec::new();
+    feed.pass("vectors", |raw, docs| {
+        let vecs: Vec<Option<SparseVec>> = docs
+            .par_iter()
+            .map(|d| {
+                d.as_ref().map(|d| {
+                    weigh(
+                        vectorizer.term_counts(None, &d.text),
+                        |t| df.get(&t).copied().unwrap_or(1) as f32,
+                        n as f32,
+                    )
+                })
+            })
+            .collect();
+        for ((r, d), v) in raw.iter().zip(docs).zip(vecs) {
+            let (Some(d), Some(v)) = (d, v) else { continue };
+            let truth = match truth_field {
+                None => None,
+                Some(f) => {
+                    let line = std::str::from_utf8(&r.bytes).unwrap_or("");
+                    let value: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+                    match &value[f] {
+                        serde_json::Value::Null => None,
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        other => Some(other.to_string()),
+                    }
+                }
+            };
+            let date = d.date.as_deref().map(str::to_owned);
+            out.push(Article {
+                id_json: d.id_json.to_string(),
+                title: title_of(&d.text),
+                time: date.as_deref().and_then(parse_date),
+                date,
+                truth,
+                vector: v,
+            });
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn params_of(
+    threshold: f64,
+    window: Option<&str>,
+    title_weight: f32,
+    entity_weight: f32,
+) -> Result<StoryParams> {
+    if !(threshold > 0.0 && threshold <= 1.0) {
+        bail!("--threshold {threshold} is outside (0, 1]");
+    }
+    if !(title_weight > 0.0 && entity_weight > 0.0) {
+        bail!("--title-weight and --entity-weight must be positive");
+    }
+    Ok(StoryParams {
+        threshold,
+        title_weight,
+        entity_weight,
+        window_secs: window.map(parse_window).transpose()?,
+        ..StoryParams::default()
+    })
+}
+
+fn assign(articles: &[Article], params: &StoryParams) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..articles.len()).collect();
+    // By time when known (undated articles keep their input position among themselves).
+    order.sort_by_key(|&i| (articles[i].time.unwrap_or(i64::MIN), i));
+    let times: Vec<i64> = articles.iter().map(|a| a.time.unwrap_or(0)).collect();
+    let has_times = params.window_secs.is_some();
+    let vectors: Vec<SparseVec> = articles.iter().map(|a| a.vector.clone()).collect();
+    let first = cluster(&vectors, &order, has_times.then_some(times.as_slice()), params);
+    if has_times {
+        // Refinement ignores time: with a window, the online pass is the answer.
+        return first;
+    }
+    neardup::cluster::story::refine(&vectors, &first, params, 3)
+}
+
+/// Runs `neardup cluster`.
+pub fn run(a: &ClusterArgs) -> Result<()> {
+    let params = params_of(a.threshold, a.window.as_deref(), a.title_weight, a.entity_weight)?;
+    if a.window.is_some() && a.input.date_field.is_none() {
+        bail!("--window needs --date-field");
+    }
+    let articles = read_articles(&a.input, &params, None)?;
+    let stories = assign(&articles, &params);
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, &s) in stories.iter().enumerate() {
+        if members.len() <= s as usize {
+            members.resize(s as usize + 1, Vec::new());
+        }
+        members[s as usize].push(i);
+    }
+    let stdout = io::stdout();
+    let mut w: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(stdout.lock())),
+    };
+    let vectorizer = Vectorizer::new(params);
+    for (sid, m) in members.iter().enumerate() {
+        // Centroid, representative (closest member), top terms, dates, near-duplicates.
+        let mut sum: AHashMap<u64, f32> = AHashMap::new();
+        for &i in m {
+            for &(t, x) in &articles[i].vector {
+                *sum.entry(t).or_insert(0.0) += x;
+            }
+        }
+        let centroid = weigh(sum.into_iter().collect(), |_| 1.0, std::f32::consts::E - 1.0);
+        let rep = *m
+            .iter()
+            .max_by(|&&x, &&y| {
+                cosine(&articles[x].vector, &centroid)
+                    .total_cmp(&cosine(&articles[y].vector, &centroid))
+                    .then(y.cmp(&x))
+            })
+            .unwrap_or(&m[0]);
+        let terms = top_terms(&vectorizer, &articles[rep].title, &centroid, 8);
+        let dates: Vec<&str> = m.iter().filter_map(|&i| articles[i].date.as_deref()).collect();
+        let first = dates
+            .iter()
+            .min()
+            .map_or("null".to_owned(), |d| serde_json::to_string(d).unwrap_or_default());
+        let last = dates
+            .iter()
+            .max()
+            .map_or("null".to_owned(), |d| serde_json::to_string(d).unwrap_or_default());
+        let mut near = Vec::new();
+        if m.len() <= 200 {
+            for (x, &i) in m.iter().enumerate() {
+                if let Some(&j) = m[..x].iter().find(|&&j| {
+                    cosine(&articles[i].vector, &articles[j].vector) >= a.near_duplicate
+                }) {
+                    near.push(format!("[{},{}]", articles[i].id_json, articles[j].id_json));
+                }
+            }
+        }
+        let ids: Vec<&str> = m.iter().map(|&i| articles[i].id_json.as_str()).collect();
+        writeln!(
+            w,
+            "{{\"story\":{sid},\"members\":[{}],\"title\":{},\"terms\":{},\"first\":{first},\"last\":{last},\"near_duplicates\":[{}]}}",
+            ids.join(","),
+            serde_json::to_string(&articles[rep].title)?,
+            serde_json::to_string(&terms)?,
+            near.join(",")
+        )?;
+    }
+    w.flush()?;
+    if !a.quiet {
+        eprintln!("neardup: {} articles in {} stories", articles.len(), members.len());
+    }
+    Ok(())
+}
+
+/// The heaviest centroid terms that appear in the representative's title, as words.
+fn top_terms(v: &Vectorizer, title: &str, centroid: &SparseVec, k: usize) -> Vec<String> {
+    let weights: HashMap<u64, f32> = centroid.iter().copied().collect();
+    let mut words: Vec<(f32, String)> = Vec::new();
+    for word in title.split_whitespace() {
+        for (h, _) in v.term_counts(Some(word), "") {
+            if let Some(&w) = weights.get(&h) {
+                let norm = neardup::normalize::Normalizer::new(neardup::normalize::Mode::Arabic)
+                    .normalize(word);
+                if !words.iter().any(|x| x.1 == norm) {
+                    words.push((w, norm));
+                }
+            }
+        }
+    }
+    words.sort_by(|a, b| b.0.total_cmp(&a.0));
+    words.into_iter().take(k).map(|x| x.1).collect()
+}
+
+/// Runs `neardup eval clusters`.
+pub fn eval(a: &EvalClustersArgs) -> Result<()> {
+    let params = params_of(a.threshold, None, a.title_weight, a.entity_weight)?;
+    let articles = read_articles(&a.input, &params, Some(&a.truth_field))?;
+    let stories = assign(&articles, &params);
+    let truth: Vec<String> = articles.iter().map(|x| x.truth.clone().unwrap_or_default()).collect();
+    if truth.iter().all(String::is_empty) {
+        bail!("no article has the truth field {:?}", a.truth_field);
+    }
+    let s = metrics::score(&stories, &truth);
+    println!("{}", serde_json::to_string(&s)?);
+    eprintln!(
+        "neardup: {} articles, {} stories (truth {}): B-cubed P {:.4} R {:.4} F1 {:.4}, pairwise F1 {:.4}, ARI {:.4}",
+        articles.len(),
+        stories.iter().max().map_or(0, |&m| m + 1),
+        truth.iter().collect::<std::collections::HashSet<_>>().len(),
+        s.bcubed_precision,
+        s.bcubed_recall,
+        s.bcubed_f1,
+        s.pair_f1,
+        s.ari
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_windows() {
+        assert_eq!(parse_date("1970-01-02"), Some(86400));
+        assert_eq!(parse_date("2015-08-10T12:30:00Z"), Some(1_439_209_800));
+        assert_eq!(parse_date("yesterday"), None);
+        assert_eq!(parse_window("3d").unwrap(), 259_200);
+        assert!(parse_window("3w").is_err());
+    }
+}

@@ -1,0 +1,562 @@
+//! Story clustering: related coverage of one event, beyond near-duplicates.
+//!
+//! **Representation.** Each article becomes a sparse TF-IDF vector over normalized terms
+//! (Arabic-aware normalization with the light stemmer, stop words removed): sublinear term
+//! frequency `1 + ln tf` times `ln(1 + N / df)`, with title (first line) terms, numbers and
+//! names (words capitalized inside a sentence) weighted up, then L2-normalized.
+//!
+//! **Candidates.** Prefix filtering (Bayardo, Ma and Srikant, "Scaling Up All Pairs Similarity
+//! Search", WWW 2007): two vectors with a high cosine must share one of their heaviest terms. Each
+//! story is indexed under the heaviest terms of its members; a new article looks up its own
+//! `prefix` heaviest terms, so the work per article is bounded and the whole run is about linear.
+//!
+//! **Clustering without chaining.** Articles are assigned one at a time (in date order when
+//! dates are known, else input order) to the story whose *centroid* is most similar, or start a
+//! new story below the threshold: the centroid comparison of online news clustering (Miranda et
+//! al., "Multilingual Clustering of Streaming News", EMNLP 2018), which compares an article with
+//! the story as a whole rather than with its nearest member, so weak links do not chain two
+//! events together. An optional time window only lets an article join a story active within it.
+
+use ahash::{AHashMap, AHashSet};
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::normalize::{Mode, Normalizer};
+use crate::segment;
+
+/// Parameters of story clustering.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StoryParams {
+    /// Cosine between an article and a story centroid needed to join the story.
+    pub threshold: f64,
+    /// Weight multiplier of title (first line) terms.
+    pub title_weight: f32,
+    /// Weight multiplier of names (capitalized inside a sentence) and numbers.
+    pub entity_weight: f32,
+    /// Heaviest terms of an article used to find candidate stories.
+    pub prefix: usize,
+    /// Terms kept in a story centroid.
+    pub centroid_terms: usize,
+    /// Only join stories whose last article is at most this many seconds older.
+    pub window_secs: Option<i64>,
+}
+
+impl Default for StoryParams {
+    fn default() -> Self {
+        StoryParams {
+            threshold: 0.25,
+            title_weight: 2.0,
+            entity_weight: 3.0,
+            prefix: 12,
+            centroid_terms: 300,
+            window_secs: None,
+        }
+    }
+}
+
+/// A sparse vector: (term, weight), sorted by term.
+pub type SparseVec = Vec<(u64, f32)>;
+
+/// Cosine of two L2-normalized sparse vectors.
+pub fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
+    let (mut i, mut j, mut s) = (0, 0, 0.0f64);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                s += a[i].1 as f64 * b[j].1 as f64;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    s
+}
+
+const STOP: &[&str] = &[
+    "في",
+    "من",
+    "علي",
+    "الي",
+    "عن",
+    "ان",
+    "او",
+    "ما",
+    "لا",
+    "لم",
+    "لن",
+    "قد",
+    "كان",
+    "كانت",
+    "هذا",
+    "هذه",
+    "ذلك",
+    "التي",
+    "الذي",
+    "الذين",
+    "مع",
+    "بعد",
+    "قبل",
+    "كل",
+    "بين",
+    "حيث",
+    "حول",
+    "هو",
+    "هي",
+    "هم",
+    "انه",
+    "ايضا",
+    "ثم",
+    "اذا",
+    "عند",
+    "غير",
+    "منذ",
+    "خلال",
+    "كما",
+    "تم",
+    "يتم",
+    "به",
+    "بها",
+    "له",
+    "لها",
+    "فيه",
+    "فيها",
+    "عليه",
+    "الا",
+    "قال",
+    "وقال",
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "by",
+    "from",
+    "as",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "it",
+    "its",
+    "that",
+    "this",
+    "these",
+    "those",
+    "he",
+    "she",
+    "they",
+    "his",
+    "her",
+    "their",
+    "has",
+    "have",
+    "had",
+    "not",
+    "but",
+    "which",
+    "who",
+    "will",
+    "would",
+    "said",
+    "says",
+    "also",
+    "than",
+    "after",
+    "about",
+    "into",
+    "over",
+    "there",
+    "we",
+    "you",
+    "i",
+    "our",
+    "your",
+    "them",
+    "him",
+    "up",
+    "out",
+    "more",
+    "when",
+    "what",
+    "all",
+    "can",
+    "could",
+    "one",
+    "new",
+    "if",
+    "so",
+    "no",
+    "do",
+    "did",
+    "just",
+    "s",
+    "t",
+    "der",
+    "die",
+    "das",
+    "und",
+    "den",
+    "von",
+    "zu",
+    "mit",
+    "ist",
+    "im",
+    "el",
+    "la",
+    "los",
+    "las",
+    "de",
+    "que",
+    "en",
+    "y",
+    "del",
+    "se",
+    "por",
+    "un",
+    "una",
+    "le",
+    "les",
+    "des",
+    "et",
+    "il",
+    "ve",
+    "bir",
+    "bu",
+    "da",
+    "i",
+    "w",
+    "z",
+    "na",
+    "się",
+    "nie",
+    "o",
+    "że",
+    "do",
+];
+
+/// Turns articles into weighted term vectors.
+#[derive(Clone, Debug)]
+pub struct Vectorizer {
+    normalizer: Normalizer,
+    stop: AHashSet<u64>,
+    params: StoryParams,
+}
+
+impl Vectorizer {
+    /// A vectorizer for `params`.
+    pub fn new(params: StoryParams) -> Vectorizer {
+        let normalizer = Normalizer::new(Mode::Arabic);
+        let stop = STOP.iter().map(|w| xxh3_64(normalizer.normalize(w).as_bytes())).collect();
+        Vectorizer { normalizer, stop, params }
+    }
+
+    /// Raw term counts of an article with their boosts (title, names, numbers).
+    pub fn term_counts(&self, title: Option<&str>, text: &str) -> Vec<(u64, f32)> {
+        let mut counts: AHashMap<u64, f32> = AHashMap::new();
+        let mut add = |raw: &str, boost: f32| {
+            // Names: a capitalized word that does not start a sentence.
+            let mut prev_end_of_sentence = true;
+            for word in raw.split_whitespace() {
+                let cap =
+                    word.chars().next().is_some_and(char::is_uppercase) && !prev_end_of_sentence;
+                prev_end_of_sentence = word.ends_with(['.', '!', '?', ':', '"']);
+                let norm = self.normalizer.normalize(word);
+                for t in norm
+                    .split(' ')
+                    .filter(|t| t.chars().count() >= 2 || t.chars().all(|c| c.is_ascii_digit()))
+                {
+                    let h = xxh3_64(t.as_bytes());
+                    if self.stop.contains(&h) || t.is_empty() {
+                        continue;
+                    }
+                    let number = t.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+                    let w = boost * if cap || number { self.params.entity_weight } else { 1.0 };
+                    *counts.entry(h).or_insert(0.0) += w;
+                }
+            }
+        };
+        let (title, body) = match title {
+            Some(t) => (t, text),
+            None => {
+                let first = segment::lines(text).first().copied();
+                match first {
+                    Some(s) => (&text[s.range()], &text[s.end..]),
+                    None => ("", text),
+                }
+            }
+        };
+        add(title, self.params.title_weight);
+        add(body, 1.0);
+        let mut v: Vec<(u64, f32)> = counts.into_iter().collect();
+        v.sort_unstable_by_key(|x| x.0);
+        v
+    }
+
+    /// Document frequencies: call with each article's term counts.
+    pub fn count_df(df: &mut AHashMap<u64, u32>, counts: &[(u64, f32)]) {
+        for &(t, _) in counts {
+            *df.entry(t).or_insert(0) += 1;
+        }
+    }
+
+    /// TF-IDF vectors of articles (`(title, text)`), with document frequencies from them.
+    pub fn vectors(&self, docs: &[(Option<&str>, &str)]) -> Vec<SparseVec> {
+        let counts: Vec<Vec<(u64, f32)>> =
+            docs.par_iter().map(|(t, x)| self.term_counts(*t, x)).collect();
+        let mut df: AHashMap<u64, u32> = AHashMap::new();
+        for c in &counts {
+            for &(t, _) in c {
+                *df.entry(t).or_insert(0) += 1;
+            }
+        }
+        let n = docs.len().max(1) as f32;
+        counts
+            .into_par_iter()
+            .map(|c| weigh(c, |t| df.get(&t).copied().unwrap_or(1) as f32, n))
+            .collect()
+    }
+}
+
+/// Terms kept per article vector: the heaviest ones carry the story; the tail costs memory.
+pub const MAX_TERMS: usize = 100;
+
+/// Sublinear TF times IDF, the heaviest [`MAX_TERMS`] kept, L2-normalized.
+pub fn weigh(counts: Vec<(u64, f32)>, df: impl Fn(u64) -> f32, n: f32) -> SparseVec {
+    let mut v: SparseVec = counts
+        .into_iter()
+        .map(|(t, c)| (t, (1.0 + c.max(1e-6).ln().max(0.0)) * (1.0 + n / df(t)).ln()))
+        .collect();
+    if v.len() > MAX_TERMS {
+        v.select_nth_unstable_by(MAX_TERMS, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(MAX_TERMS);
+        v.sort_unstable_by_key(|x| x.0);
+    }
+    let norm = v.iter().map(|x| (x.1 as f64).powi(2)).sum::<f64>().sqrt() as f32;
+    if norm > 0.0 {
+        for x in &mut v {
+            x.1 /= norm;
+        }
+    }
+    v
+}
+
+/// The heaviest `k` terms of a vector.
+fn prefix(v: &SparseVec, k: usize) -> Vec<u64> {
+    let mut by_weight: Vec<&(u64, f32)> = v.iter().collect();
+    by_weight.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    by_weight.into_iter().take(k).map(|x| x.0).collect()
+}
+
+/// A story being built: the sum of its members' vectors.
+struct Story {
+    sum: AHashMap<u64, f32>,
+    centroid: SparseVec,
+    last: i64,
+    size: usize,
+}
+
+impl Story {
+    fn refresh(&mut self, keep: usize) {
+        let mut v: Vec<(u64, f32)> = self.sum.iter().map(|(&t, &w)| (t, w)).collect();
+        if v.len() > keep {
+            v.select_nth_unstable_by(keep, |a, b| b.1.total_cmp(&a.1));
+            v.truncate(keep);
+            self.sum = v.iter().copied().collect();
+        }
+        v.sort_unstable_by_key(|x| x.0);
+        let norm = v.iter().map(|x| (x.1 as f64).powi(2)).sum::<f64>().sqrt() as f32;
+        for x in &mut v {
+            x.1 /= norm.max(1e-12);
+        }
+        self.centroid = v;
+    }
+}
+
+/// Assigns each article to a story. `order` gives the processing order (e.g. by date);
+/// `times` (seconds) enables the window. Returns the story number of each article (stories
+/// numbered in order of creation).
+pub fn cluster(
+    vectors: &[SparseVec],
+    order: &[usize],
+    times: Option<&[i64]>,
+    p: &StoryParams,
+) -> Vec<u32> {
+    let prefixes: Vec<Vec<u64>> = vectors.par_iter().map(|v| prefix(v, p.prefix)).collect();
+    let mut stories: Vec<Story> = Vec::new();
+    let mut index: AHashMap<u64, Vec<u32>> = AHashMap::new();
+    let mut out = vec![u32::MAX; vectors.len()];
+    for &d in order {
+        let v = &vectors[d];
+        let t = times.map_or(0, |ts| ts[d]);
+        let mut cands: Vec<u32> = Vec::new();
+        for term in &prefixes[d] {
+            if let Some(list) = index.get(term) {
+                // The most recent stories under a term are the likely ones: bounded work.
+                cands.extend(list.iter().rev().take(64));
+            }
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        let best = cands
+            .iter()
+            .filter(|&&s| p.window_secs.is_none_or(|w| t - stories[s as usize].last <= w))
+            .map(|&s| (s, cosine(v, &stories[s as usize].centroid)))
+            .filter(|&(_, c)| c >= p.threshold)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        let s = match best {
+            Some((s, _)) => s,
+            None => {
+                stories.push(Story {
+                    sum: AHashMap::new(),
+                    centroid: Vec::new(),
+                    last: t,
+                    size: 0,
+                });
+                (stories.len() - 1) as u32
+            }
+        };
+        let st = &mut stories[s as usize];
+        for &(term, w) in v {
+            *st.sum.entry(term).or_insert(0.0) += w;
+        }
+        st.size += 1;
+        st.last = st.last.max(t);
+        st.refresh(p.centroid_terms);
+        for term in &prefixes[d] {
+            let list = index.entry(*term).or_default();
+            if list.last() != Some(&s) {
+                list.push(s);
+            }
+        }
+        out[d] = s;
+    }
+    out
+}
+
+/// Centroids of the stories of `assignment`: normalized sums of member vectors, each cut to
+/// `keep` terms.
+fn centroids(vectors: &[SparseVec], assignment: &[u32], keep: usize) -> Vec<SparseVec> {
+    let k = assignment.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut sums: Vec<AHashMap<u64, f32>> = vec![AHashMap::new(); k];
+    for (v, &s) in vectors.iter().zip(assignment) {
+        for &(t, w) in v {
+            *sums[s as usize].entry(t).or_insert(0.0) += w;
+        }
+    }
+    sums.into_par_iter()
+        .map(|sum| {
+            let mut st = Story { sum, centroid: Vec::new(), last: 0, size: 0 };
+            st.refresh(keep);
+            st.centroid
+        })
+        .collect()
+}
+
+/// Refines an assignment: every article moves to the most similar centroid among the stories
+/// found through its heaviest terms (if above the threshold), then stories are renumbered in
+/// order of first appearance. A few rounds of this (a sparse, candidate-bounded k-means step)
+/// undo the order effects of the single online pass: early stories start from one article.
+pub fn refine(
+    vectors: &[SparseVec],
+    assignment: &[u32],
+    p: &StoryParams,
+    rounds: usize,
+) -> Vec<u32> {
+    let mut cur = assignment.to_vec();
+    let prefixes: Vec<Vec<u64>> = vectors.par_iter().map(|v| prefix(v, p.prefix)).collect();
+    for _ in 0..rounds {
+        let cents = centroids(vectors, &cur, p.centroid_terms);
+        let mut sizes: AHashMap<u32, usize> = AHashMap::new();
+        for &s in &cur {
+            *sizes.entry(s).or_insert(0) += 1;
+        }
+        let mut index: AHashMap<u64, Vec<u32>> = AHashMap::new();
+        for (s, c) in cents.iter().enumerate() {
+            for t in prefix(c, p.prefix * 2) {
+                index.entry(t).or_default().push(s as u32);
+            }
+        }
+        let next: Vec<u32> = (0..vectors.len())
+            .into_par_iter()
+            .map(|d| {
+                let own_story = cur[d];
+                // Leave-one-out: an article's own story without it. A story of one is empty.
+                let own = if sizes[&own_story] <= 1 {
+                    0.0
+                } else {
+                    let c = &cents[own_story as usize];
+                    let n = sizes[&own_story] as f64;
+                    // The centroid is dominated less by one member as the story grows.
+                    (cosine(&vectors[d], c) * n - 1.0).max(0.0) / (n - 1.0)
+                };
+                let mut cands: Vec<u32> =
+                    prefixes[d].iter().filter_map(|t| index.get(t)).flatten().copied().collect();
+                cands.sort_unstable();
+                cands.dedup();
+                cands
+                    .into_iter()
+                    .filter(|&s| s != own_story)
+                    .map(|s| (s, cosine(&vectors[d], &cents[s as usize])))
+                    .filter(|&(_, c)| c >= p.threshold && c > own)
+                    .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+                    .map_or(own_story, |(s, _)| s)
+            })
+            .collect();
+        let changed = next.iter().zip(&cur).filter(|(a, b)| a != b).count();
+        cur = renumber(&next);
+        if changed == 0 {
+            break;
+        }
+    }
+    cur
+}
+
+/// Renumbers stories 0.. in order of first appearance.
+fn renumber(a: &[u32]) -> Vec<u32> {
+    let mut map: AHashMap<u32, u32> = AHashMap::new();
+    a.iter()
+        .map(|&s| {
+            let n = map.len() as u32;
+            *map.entry(s).or_insert(n)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_events_of_one_kind_stay_apart() {
+        let docs = [
+            (None, "Tara Reid enters rehab\nActress Tara Reid checked into Promises Treatment Center in Malibu on Tuesday, her representative said."),
+            (None, "Tara Reid checks into rehab clinic\nThe actress Tara Reid has entered the Promises Treatment Center, her rep told People magazine."),
+            (None, "Lindsay Lohan goes to rehab\nLindsay Lohan reported to a rehab facility in Los Angeles on Monday to begin a 90-day court-ordered stay."),
+            (None, "Lohan starts court-ordered rehab stay\nLindsay Lohan arrived at the rehab facility on Monday for her 90-day stay ordered by the court."),
+        ];
+        let v = Vectorizer::new(StoryParams::default()).vectors(&docs);
+        let s = cluster(&v, &[0, 1, 2, 3], None, &StoryParams::default());
+        assert_eq!(s[0], s[1]);
+        assert_eq!(s[2], s[3]);
+        assert_ne!(s[0], s[2]);
+    }
+
+    #[test]
+    fn cosine_of_normalized_vectors() {
+        let a = weigh(vec![(1, 1.0), (2, 1.0)], |_| 1.0, 10.0);
+        assert!((cosine(&a, &a) - 1.0).abs() < 1e-6);
+        let b = weigh(vec![(3, 1.0)], |_| 1.0, 10.0);
+        assert_eq!(cosine(&a, &b), 0.0);
+    }
+}
