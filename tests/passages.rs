@@ -184,7 +184,23 @@ fn pairs_scores_labelled_pairs() {
     assert!(scored[0]["similarity"].as_f64().unwrap() > scored[1]["similarity"].as_f64().unwrap());
     assert!(String::from_utf8_lossy(&out.stderr).contains("accuracy 1.0000"));
 
-    // A missing id is an error naming the line; the story measure is refused for now.
+    // The story measure scores the same pairs by TF-IDF cosine.
+    let out = Command::cargo_bin("neardup")
+        .unwrap()
+        .args(["pairs", "--measure", "story", "--pairs"])
+        .arg(&pairs)
+        .arg("--docs")
+        .arg(&docs)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let story: Vec<Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(story[0]["similarity"].as_f64().unwrap() > story[1]["similarity"].as_f64().unwrap());
+
+    // A missing id is an error naming the line.
     std::fs::write(&pairs, "{\"id1\": \"a\", \"id2\": \"zzz\"}\n").unwrap();
     let err = Command::cargo_bin("neardup")
         .unwrap()

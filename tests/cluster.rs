@@ -1,0 +1,114 @@
+//! Story clustering through the real binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+fn neardup() -> Command {
+    Command::cargo_bin("neardup").unwrap()
+}
+
+#[test]
+fn stories_fixture_is_clustered_by_event() {
+    let out = neardup()
+        .arg("cluster")
+        .arg(fixture("stories.jsonl"))
+        .args(["--date-field", "date"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stories: Vec<Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let members: Vec<Vec<String>> = stories
+        .iter()
+        .map(|s| {
+            s["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect();
+    // The two earthquakes (s0-s2 in Chile, s3-s5 in Japan) are different stories.
+    let story_of = |id: &str| members.iter().position(|m| m.iter().any(|x| x == id)).unwrap();
+    assert_eq!(story_of("s0"), story_of("s2"));
+    assert_eq!(story_of("s3"), story_of("s5"));
+    assert_ne!(story_of("s0"), story_of("s3"));
+    for s in &stories {
+        assert!(s["title"].is_string() && s["terms"].is_array());
+        assert!(s["first"].as_str().unwrap() <= s["last"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn eval_clusters_reports_scores() {
+    let out = neardup()
+        .args(["eval", "clusters", "--truth-field", "story"])
+        .arg(fixture("stories.jsonl"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let s: Value = serde_json::from_str(String::from_utf8(out).unwrap().trim()).unwrap();
+    assert!(s["bcubed_f1"].as_f64().unwrap() >= 0.9, "{s}");
+    assert!(s["ari"].as_f64().unwrap() >= 0.8, "{s}");
+    // A threshold that splits everything is measurably worse.
+    let out = neardup()
+        .args(["eval", "clusters", "--truth-field", "story", "--threshold", "0.99"])
+        .arg(fixture("stories.jsonl"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let worse: Value = serde_json::from_str(String::from_utf8(out).unwrap().trim()).unwrap();
+    assert!(worse["bcubed_recall"].as_f64().unwrap() < 0.5);
+    neardup()
+        .args(["eval", "clusters", "--truth-field", "nope"])
+        .arg(fixture("stories.jsonl"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn window_needs_dates_and_splits_distant_articles() {
+    neardup()
+        .arg("cluster")
+        .arg(fixture("stories.jsonl"))
+        .args(["--window", "1d"])
+        .assert()
+        .code(2);
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("f.jsonl");
+    let text = "Floods hit the river town of Cahors after three days of rain, firefighters said.";
+    let lines = [
+        serde_json::json!({"id": "a", "date": "2024-01-01", "text": text}),
+        serde_json::json!({"id": "b", "date": "2024-01-02", "text": text}),
+        serde_json::json!({"id": "c", "date": "2024-03-01", "text": text}),
+    ];
+    std::fs::write(&feed, lines.iter().map(|v| v.to_string() + "\n").collect::<String>()).unwrap();
+    let run = |extra: &[&str]| {
+        let out = neardup()
+            .arg("cluster")
+            .arg(&feed)
+            .args(["--date-field", "date"])
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap().lines().count()
+    };
+    assert_eq!(run(&[]), 1);
+    assert_eq!(run(&["--window", "3d"]), 2, "the March article starts a new story");
+}
