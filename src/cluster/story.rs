@@ -264,24 +264,41 @@ impl Vectorizer {
     /// Raw term counts of an article with their boosts (title, names, numbers).
     pub fn term_counts(&self, title: Option<&str>, text: &str) -> Vec<(u64, f32)> {
         let mut counts: AHashMap<u64, f32> = AHashMap::new();
+        let mut norm = String::new();
+        let mut word_norm = String::new();
         let mut add = |raw: &str, boost: f32| {
-            // Names: a capitalized word that does not start a sentence.
+            // Names: capitalized words that do not start a sentence. Only those are normalized
+            // one by one; the text itself is normalized line by line.
+            let mut names: AHashSet<u64> = AHashSet::new();
             let mut prev_end_of_sentence = true;
             for word in raw.split_whitespace() {
                 let cap =
                     word.chars().next().is_some_and(char::is_uppercase) && !prev_end_of_sentence;
                 prev_end_of_sentence = word.ends_with(['.', '!', '?', ':', '"']);
-                let norm = self.normalizer.normalize(word);
-                for t in norm
-                    .split(' ')
-                    .filter(|t| t.chars().count() >= 2 || t.chars().all(|c| c.is_ascii_digit()))
-                {
-                    let h = xxh3_64(t.as_bytes());
-                    if self.stop.contains(&h) || t.is_empty() {
+                if cap {
+                    self.normalizer.normalize_into(word, &mut word_norm);
+                    names.extend(word_norm.split(' ').map(|t| xxh3_64(t.as_bytes())));
+                }
+            }
+            for line in raw.lines() {
+                self.normalizer.normalize_into(line, &mut norm);
+                for t in norm.split(' ') {
+                    let short = t.len() < 2 || (t.len() < 4 && t.chars().nth(1).is_none());
+                    let number = !t.is_empty()
+                        && t.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b',');
+                    if t.is_empty() || (short && !number) {
                         continue;
                     }
-                    let number = t.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',');
-                    let w = boost * if cap || number { self.params.entity_weight } else { 1.0 };
+                    let h = xxh3_64(t.as_bytes());
+                    if self.stop.contains(&h) {
+                        continue;
+                    }
+                    let w = boost
+                        * if number || names.contains(&h) {
+                            self.params.entity_weight
+                        } else {
+                            1.0
+                        };
                     *counts.entry(h).or_insert(0.0) += w;
                 }
             }
@@ -358,6 +375,21 @@ fn prefix(v: &SparseVec, k: usize) -> Vec<u64> {
     by_weight.into_iter().take(k).map(|x| x.0).collect()
 }
 
+/// Stories scored per article: those sharing the most of its heaviest terms.
+const MAX_CANDIDATES: usize = 24;
+
+/// The `k` stories that occur most often in `cands` (ties: the most recent, i.e. highest).
+fn top_candidates(mut cands: Vec<u32>, k: usize) -> Vec<u32> {
+    cands.sort_unstable();
+    let mut counted: Vec<(usize, u32)> =
+        cands.chunk_by(|a, b| a == b).map(|c| (c.len(), c[0])).collect();
+    if counted.len() > k {
+        counted.select_nth_unstable_by(k, |a, b| b.cmp(a));
+        counted.truncate(k);
+    }
+    counted.into_iter().map(|c| c.1).collect()
+}
+
 /// A story being built: the sum of its members' vectors.
 struct Story {
     sum: AHashMap<u64, f32>,
@@ -406,8 +438,7 @@ pub fn cluster(
                 cands.extend(list.iter().rev().take(64));
             }
         }
-        cands.sort_unstable();
-        cands.dedup();
+        let cands = top_candidates(cands, MAX_CANDIDATES);
         let best = cands
             .iter()
             .filter(|&&s| p.window_secs.is_none_or(|w| t - stories[s as usize].last <= w))
@@ -500,11 +531,13 @@ pub fn refine(
                     // The centroid is dominated less by one member as the story grows.
                     (cosine(&vectors[d], c) * n - 1.0).max(0.0) / (n - 1.0)
                 };
-                let mut cands: Vec<u32> =
-                    prefixes[d].iter().filter_map(|t| index.get(t)).flatten().copied().collect();
-                cands.sort_unstable();
-                cands.dedup();
-                cands
+                let cands: Vec<u32> = prefixes[d]
+                    .iter()
+                    .filter_map(|t| index.get(t))
+                    .flat_map(|l| l.iter().rev().take(64))
+                    .copied()
+                    .collect();
+                top_candidates(cands, MAX_CANDIDATES)
                     .into_iter()
                     .filter(|&s| s != own_story)
                     .map(|s| (s, cosine(&vectors[d], &cents[s as usize])))

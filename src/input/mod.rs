@@ -183,7 +183,8 @@ impl Corpus {
     }
 
     /// Reads every record in order, handing them over in batches of up to `batch_docs` records
-    /// or about `batch_bytes` bytes.
+    /// or about `batch_bytes` bytes. Reading runs on its own thread, one or two batches ahead of
+    /// `f`, so that I/O and parsing overlap with the work done on each batch.
     ///
     /// # Errors
     /// [`Error::Io`] on read errors, or whatever `f` returns.
@@ -191,6 +192,29 @@ impl Corpus {
     where
         F: FnMut(&[RawRecord]) -> Result<()>,
     {
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<RawRecord>>>(2);
+            scope.spawn(move || {
+                let sent =
+                    self.read_batches(batch_docs, batch_bytes, &mut |b| tx.send(Ok(b)).is_ok());
+                if let Err(e) = sent {
+                    let _ = tx.send(Err(e));
+                }
+            });
+            for batch in rx {
+                f(&batch?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The reading side of [`Corpus::for_each_batch`]: `emit` returns false to stop early.
+    fn read_batches(
+        &self,
+        batch_docs: usize,
+        batch_bytes: usize,
+        emit: &mut dyn FnMut(Vec<RawRecord>) -> bool,
+    ) -> Result<()> {
         let mut batch: Vec<RawRecord> = Vec::new();
         let mut bytes = 0usize;
         let mut ordinal = 0u64;
@@ -238,8 +262,9 @@ impl Corpus {
                 });
                 ordinal += 1;
                 if batch.len() >= batch_docs || bytes >= batch_bytes {
-                    f(&batch)?;
-                    batch.clear();
+                    if !emit(std::mem::take(&mut batch)) {
+                        return Ok(());
+                    }
                     bytes = 0;
                 }
                 if src.format == Format::Text {
@@ -248,7 +273,7 @@ impl Corpus {
             }
         }
         if !batch.is_empty() {
-            f(&batch)?;
+            emit(batch);
         }
         Ok(())
     }
