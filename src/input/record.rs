@@ -90,6 +90,9 @@ impl<'de> Visitor<'de> for Picker<'_> {
         let mut out = [None; 4];
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             match self.0.iter().position(|f| *f == Some(&*k)) {
+                Some(i) if out[i].is_some() => {
+                    return Err(de::Error::custom(format_args!("duplicate field {k:?}")));
+                }
                 Some(i) => out[i] = Some(map.next_value::<&'de RawValue>()?),
                 None => {
                     map.next_value::<IgnoredAny>()?;
