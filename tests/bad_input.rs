@@ -152,7 +152,7 @@ fn many_one_word_documents() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::with_capacity(30 << 20);
     for i in 0..1_000_000u32 {
-        text.push_str("w");
+        text.push('w');
         text.push_str(&(i % 1000).to_string());
         text.push('\n');
     }
