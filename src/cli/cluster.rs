@@ -21,7 +21,6 @@ struct Article {
     date: Option<String>,
     time: Option<i64>,
     truth: Option<String>,
-    vector: SparseVec,
 }
 
 /// Parses `3d`, `12h`, `30m`, `90s` or plain seconds.
@@ -69,7 +68,7 @@ fn read_articles(
     input: &super::args::InputArgs,
     params: &StoryParams,
     truth_field: Option<&str>,
-) -> Result<Vec<Article>> {
+) -> Result<(Vec<Article>, Vec<SparseVec>)> {
     let mut inputs = input.inputs.clone();
     if inputs.is_empty() {
         inputs.push("-".into());
@@ -79,7 +78,7 @@ fn read_articles(
     let mut feed = Feed::new(&corpus, input.skip_invalid);
     feed.warn = true;
     // Pass 1: document frequencies. Pass 2: vectors, ids, titles, dates.
-    let mut df: AHashMap<u64, u32> = AHashMap::new();
+    let mut df: AHashMap<neardup::cluster::story::Term, u32> = AHashMap::new();
     let mut n = 0u64;
     let title_of = |text: &str| {
         text.lines()
@@ -101,6 +100,7 @@ fn read_articles(
     })?;
     feed.warn = false;
     let mut out = Vec::new();
+    let mut vectors = Vec::new();
     feed.pass("vectors", |raw, docs| {
         let vecs: Vec<Option<SparseVec>> = docs
             .par_iter()
@@ -135,12 +135,12 @@ fn read_articles(
                 time: date.as_deref().and_then(parse_date),
                 date,
                 truth,
-                vector: v,
             });
+            vectors.push(v);
         }
         Ok(())
     })?;
-    Ok(out)
+    Ok((out, vectors))
 }
 
 fn params_of(
@@ -164,19 +164,18 @@ fn params_of(
     })
 }
 
-fn assign(articles: &[Article], params: &StoryParams) -> Vec<u32> {
+fn assign(articles: &[Article], vectors: &[SparseVec], params: &StoryParams) -> Vec<u32> {
     let mut order: Vec<usize> = (0..articles.len()).collect();
     // By time when known (undated articles keep their input position among themselves).
     order.sort_by_key(|&i| (articles[i].time.unwrap_or(i64::MIN), i));
     let times: Vec<i64> = articles.iter().map(|a| a.time.unwrap_or(0)).collect();
     let has_times = params.window_secs.is_some();
-    let vectors: Vec<SparseVec> = articles.iter().map(|a| a.vector.clone()).collect();
-    let first = cluster(&vectors, &order, has_times.then_some(times.as_slice()), params);
+    let first = cluster(vectors, &order, has_times.then_some(times.as_slice()), params);
     if has_times {
         // Refinement ignores time: with a window, the online pass is the answer.
         return first;
     }
-    neardup::cluster::story::refine(&vectors, &first, params, 3)
+    neardup::cluster::story::refine(vectors, &first, params, 3)
 }
 
 /// Runs `neardup cluster`.
@@ -185,8 +184,8 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     if a.window.is_some() && a.input.date_field.is_none() {
         bail!("--window needs --date-field");
     }
-    let articles = read_articles(&a.input, &params, None)?;
-    let stories = assign(&articles, &params);
+    let (articles, vectors) = read_articles(&a.input, &params, None)?;
+    let stories = assign(&articles, &vectors, &params);
     let mut members: Vec<Vec<usize>> = Vec::new();
     for (i, &s) in stories.iter().enumerate() {
         if members.len() <= s as usize {
@@ -204,9 +203,9 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     let vectorizer = Vectorizer::new(params);
     for (sid, m) in members.iter().enumerate() {
         // Centroid, representative (closest member), top terms, dates, near-duplicates.
-        let mut sum: AHashMap<u64, f32> = AHashMap::new();
+        let mut sum: AHashMap<neardup::cluster::story::Term, f32> = AHashMap::new();
         for &i in m {
-            for &(t, x) in &articles[i].vector {
+            for &(t, x) in &vectors[i] {
                 *sum.entry(t).or_insert(0.0) += x;
             }
         }
@@ -214,8 +213,8 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
         let rep = *m
             .iter()
             .max_by(|&&x, &&y| {
-                cosine(&articles[x].vector, &centroid)
-                    .total_cmp(&cosine(&articles[y].vector, &centroid))
+                cosine(&vectors[x], &centroid)
+                    .total_cmp(&cosine(&vectors[y], &centroid))
                     .then(y.cmp(&x))
             })
             .unwrap_or(&m[0]);
@@ -232,9 +231,9 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
         let mut near = Vec::new();
         if m.len() <= 200 {
             for (x, &i) in m.iter().enumerate() {
-                if let Some(&j) = m[..x].iter().find(|&&j| {
-                    cosine(&articles[i].vector, &articles[j].vector) >= a.near_duplicate
-                }) {
+                if let Some(&j) =
+                    m[..x].iter().find(|&&j| cosine(&vectors[i], &vectors[j]) >= a.near_duplicate)
+                {
                     near.push(format!("[{},{}]", articles[i].id_json, articles[j].id_json));
                 }
             }
@@ -258,7 +257,7 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
 
 /// The heaviest centroid terms that appear in the representative's title, as words.
 fn top_terms(v: &Vectorizer, title: &str, centroid: &SparseVec, k: usize) -> Vec<String> {
-    let weights: HashMap<u64, f32> = centroid.iter().copied().collect();
+    let weights: HashMap<neardup::cluster::story::Term, f32> = centroid.iter().copied().collect();
     let mut words: Vec<(f32, String)> = Vec::new();
     for word in title.split_whitespace() {
         for (h, _) in v.term_counts(Some(word), "") {
@@ -278,8 +277,8 @@ fn top_terms(v: &Vectorizer, title: &str, centroid: &SparseVec, k: usize) -> Vec
 /// Runs `neardup eval clusters`.
 pub fn eval(a: &EvalClustersArgs) -> Result<()> {
     let params = params_of(a.threshold, None, a.title_weight, a.entity_weight)?;
-    let articles = read_articles(&a.input, &params, Some(&a.truth_field))?;
-    let stories = assign(&articles, &params);
+    let (articles, vectors) = read_articles(&a.input, &params, Some(&a.truth_field))?;
+    let stories = assign(&articles, &vectors, &params);
     let truth: Vec<String> = articles.iter().map(|x| x.truth.clone().unwrap_or_default()).collect();
     if truth.iter().all(String::is_empty) {
         bail!("no article has the truth field {:?}", a.truth_field);

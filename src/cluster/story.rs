@@ -54,8 +54,17 @@ impl Default for StoryParams {
     }
 }
 
+/// A term: the high 32 bits of the XXH3 hash of its normalized form. (A chance collision
+/// merges two terms' weights in one story vector; at a million distinct terms that happens to
+/// about a hundred pairs, which moves no cosine measurably, and halves the vectors' memory.)
+pub type Term = u32;
+
 /// A sparse vector: (term, weight), sorted by term.
-pub type SparseVec = Vec<(u64, f32)>;
+pub type SparseVec = Vec<(Term, f32)>;
+
+fn term(t: &str) -> Term {
+    (xxh3_64(t.as_bytes()) >> 32) as Term
+}
 
 /// Cosine of two L2-normalized sparse vectors.
 pub fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
@@ -249,7 +258,7 @@ const STOP: &[&str] = &[
 #[derive(Clone, Debug)]
 pub struct Vectorizer {
     normalizer: Normalizer,
-    stop: AHashSet<u64>,
+    stop: AHashSet<Term>,
     params: StoryParams,
 }
 
@@ -257,19 +266,19 @@ impl Vectorizer {
     /// A vectorizer for `params`.
     pub fn new(params: StoryParams) -> Vectorizer {
         let normalizer = Normalizer::new(Mode::Arabic);
-        let stop = STOP.iter().map(|w| xxh3_64(normalizer.normalize(w).as_bytes())).collect();
+        let stop = STOP.iter().map(|w| term(&normalizer.normalize(w))).collect();
         Vectorizer { normalizer, stop, params }
     }
 
     /// Raw term counts of an article with their boosts (title, names, numbers).
-    pub fn term_counts(&self, title: Option<&str>, text: &str) -> Vec<(u64, f32)> {
-        let mut counts: AHashMap<u64, f32> = AHashMap::new();
+    pub fn term_counts(&self, title: Option<&str>, text: &str) -> Vec<(Term, f32)> {
+        let mut counts: AHashMap<Term, f32> = AHashMap::new();
         let mut norm = String::new();
         let mut word_norm = String::new();
         let mut add = |raw: &str, boost: f32| {
             // Names: capitalized words that do not start a sentence. Only those are normalized
             // one by one; the text itself is normalized line by line.
-            let mut names: AHashSet<u64> = AHashSet::new();
+            let mut names: AHashSet<Term> = AHashSet::new();
             let mut prev_end_of_sentence = true;
             for word in raw.split_whitespace() {
                 let cap =
@@ -277,7 +286,7 @@ impl Vectorizer {
                 prev_end_of_sentence = word.ends_with(['.', '!', '?', ':', '"']);
                 if cap {
                     self.normalizer.normalize_into(word, &mut word_norm);
-                    names.extend(word_norm.split(' ').map(|t| xxh3_64(t.as_bytes())));
+                    names.extend(word_norm.split(' ').map(term));
                 }
             }
             for line in raw.lines() {
@@ -289,7 +298,7 @@ impl Vectorizer {
                     if t.is_empty() || (short && !number) {
                         continue;
                     }
-                    let h = xxh3_64(t.as_bytes());
+                    let h = term(t);
                     if self.stop.contains(&h) {
                         continue;
                     }
@@ -315,13 +324,13 @@ impl Vectorizer {
         };
         add(title, self.params.title_weight);
         add(body, 1.0);
-        let mut v: Vec<(u64, f32)> = counts.into_iter().collect();
+        let mut v: Vec<(Term, f32)> = counts.into_iter().collect();
         v.sort_unstable_by_key(|x| x.0);
         v
     }
 
     /// Document frequencies: call with each article's term counts.
-    pub fn count_df(df: &mut AHashMap<u64, u32>, counts: &[(u64, f32)]) {
+    pub fn count_df(df: &mut AHashMap<Term, u32>, counts: &[(Term, f32)]) {
         for &(t, _) in counts {
             *df.entry(t).or_insert(0) += 1;
         }
@@ -329,9 +338,9 @@ impl Vectorizer {
 
     /// TF-IDF vectors of articles (`(title, text)`), with document frequencies from them.
     pub fn vectors(&self, docs: &[(Option<&str>, &str)]) -> Vec<SparseVec> {
-        let counts: Vec<Vec<(u64, f32)>> =
+        let counts: Vec<Vec<(Term, f32)>> =
             docs.par_iter().map(|(t, x)| self.term_counts(*t, x)).collect();
-        let mut df: AHashMap<u64, u32> = AHashMap::new();
+        let mut df: AHashMap<Term, u32> = AHashMap::new();
         for c in &counts {
             for &(t, _) in c {
                 *df.entry(t).or_insert(0) += 1;
@@ -349,7 +358,7 @@ impl Vectorizer {
 pub const MAX_TERMS: usize = 100;
 
 /// Sublinear TF times IDF, the heaviest [`MAX_TERMS`] kept, L2-normalized.
-pub fn weigh(counts: Vec<(u64, f32)>, df: impl Fn(u64) -> f32, n: f32) -> SparseVec {
+pub fn weigh(counts: Vec<(Term, f32)>, df: impl Fn(Term) -> f32, n: f32) -> SparseVec {
     let mut v: SparseVec = counts
         .into_iter()
         .map(|(t, c)| (t, (1.0 + c.max(1e-6).ln().max(0.0)) * (1.0 + n / df(t)).ln()))
@@ -369,8 +378,8 @@ pub fn weigh(counts: Vec<(u64, f32)>, df: impl Fn(u64) -> f32, n: f32) -> Sparse
 }
 
 /// The heaviest `k` terms of a vector.
-fn prefix(v: &SparseVec, k: usize) -> Vec<u64> {
-    let mut by_weight: Vec<&(u64, f32)> = v.iter().collect();
+fn prefix(v: &SparseVec, k: usize) -> Vec<Term> {
+    let mut by_weight: Vec<&(Term, f32)> = v.iter().collect();
     by_weight.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     by_weight.into_iter().take(k).map(|x| x.0).collect()
 }
@@ -390,29 +399,51 @@ fn top_candidates(mut cands: Vec<u32>, k: usize) -> Vec<u32> {
     counted.into_iter().map(|c| c.1).collect()
 }
 
-/// A story being built: the sum of its members' vectors.
+/// A story being built. A story of one article uses that article's vector as its centroid;
+/// the sum of member vectors exists only from the second member on (most stories of a large
+/// feed have one article, so this is where the memory goes).
 struct Story {
-    sum: AHashMap<u64, f32>,
+    first: usize,
+    sum: Option<AHashMap<Term, f32>>,
     centroid: SparseVec,
     last: i64,
-    size: usize,
 }
 
 impl Story {
-    fn refresh(&mut self, keep: usize) {
-        let mut v: Vec<(u64, f32)> = self.sum.iter().map(|(&t, &w)| (t, w)).collect();
-        if v.len() > keep {
-            v.select_nth_unstable_by(keep, |a, b| b.1.total_cmp(&a.1));
-            v.truncate(keep);
-            self.sum = v.iter().copied().collect();
+    fn centroid<'a>(&'a self, vectors: &'a [SparseVec]) -> &'a SparseVec {
+        if self.sum.is_some() {
+            &self.centroid
+        } else {
+            &vectors[self.first]
         }
-        v.sort_unstable_by_key(|x| x.0);
-        let norm = v.iter().map(|x| (x.1 as f64).powi(2)).sum::<f64>().sqrt() as f32;
-        for x in &mut v {
-            x.1 /= norm.max(1e-12);
-        }
-        self.centroid = v;
     }
+
+    fn add(&mut self, v: &SparseVec, vectors: &[SparseVec], keep: usize) {
+        let sum = self.sum.get_or_insert_with(|| vectors[self.first].iter().copied().collect());
+        for &(t, w) in v {
+            *sum.entry(t).or_insert(0.0) += w;
+        }
+        self.centroid = normalized_top(sum, keep);
+        if sum.len() > 4 * keep {
+            // Forget the lightest terms so that a long story's sum stays bounded.
+            *sum = self.centroid.iter().map(|&(t, _)| (t, sum[&t])).collect();
+        }
+    }
+}
+
+/// The heaviest `keep` terms of a sum, sorted by term, L2-normalized.
+fn normalized_top(sum: &AHashMap<Term, f32>, keep: usize) -> SparseVec {
+    let mut v: Vec<(Term, f32)> = sum.iter().map(|(&t, &w)| (t, w)).collect();
+    if v.len() > keep {
+        v.select_nth_unstable_by(keep, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(keep);
+    }
+    v.sort_unstable_by_key(|x| x.0);
+    let norm = v.iter().map(|x| (x.1 as f64).powi(2)).sum::<f64>().sqrt() as f32;
+    for x in &mut v {
+        x.1 /= norm.max(1e-12);
+    }
+    v
 }
 
 /// Assigns each article to a story. `order` gives the processing order (e.g. by date);
@@ -424,9 +455,9 @@ pub fn cluster(
     times: Option<&[i64]>,
     p: &StoryParams,
 ) -> Vec<u32> {
-    let prefixes: Vec<Vec<u64>> = vectors.par_iter().map(|v| prefix(v, p.prefix)).collect();
+    let prefixes: Vec<Vec<Term>> = vectors.par_iter().map(|v| prefix(v, p.prefix)).collect();
     let mut stories: Vec<Story> = Vec::new();
-    let mut index: AHashMap<u64, Vec<u32>> = AHashMap::new();
+    let mut index: AHashMap<Term, Vec<u32>> = AHashMap::new();
     let mut out = vec![u32::MAX; vectors.len()];
     for &d in order {
         let v = &vectors[d];
@@ -442,28 +473,21 @@ pub fn cluster(
         let best = cands
             .iter()
             .filter(|&&s| p.window_secs.is_none_or(|w| t - stories[s as usize].last <= w))
-            .map(|&s| (s, cosine(v, &stories[s as usize].centroid)))
+            .map(|&s| (s, cosine(v, stories[s as usize].centroid(vectors))))
             .filter(|&(_, c)| c >= p.threshold)
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         let s = match best {
-            Some((s, _)) => s,
+            Some((s, _)) => {
+                let st = &mut stories[s as usize];
+                st.add(v, vectors, p.centroid_terms);
+                st.last = st.last.max(t);
+                s
+            }
             None => {
-                stories.push(Story {
-                    sum: AHashMap::new(),
-                    centroid: Vec::new(),
-                    last: t,
-                    size: 0,
-                });
+                stories.push(Story { first: d, sum: None, centroid: Vec::new(), last: t });
                 (stories.len() - 1) as u32
             }
         };
-        let st = &mut stories[s as usize];
-        for &(term, w) in v {
-            *st.sum.entry(term).or_insert(0.0) += w;
-        }
-        st.size += 1;
-        st.last = st.last.max(t);
-        st.refresh(p.centroid_terms);
         for term in &prefixes[d] {
             let list = index.entry(*term).or_default();
             if list.last() != Some(&s) {
@@ -475,23 +499,48 @@ pub fn cluster(
     out
 }
 
-/// Centroids of the stories of `assignment`: normalized sums of member vectors, each cut to
-/// `keep` terms.
-fn centroids(vectors: &[SparseVec], assignment: &[u32], keep: usize) -> Vec<SparseVec> {
-    let k = assignment.iter().copied().max().map_or(0, |m| m as usize + 1);
-    let mut sums: Vec<AHashMap<u64, f32>> = vec![AHashMap::new(); k];
-    for (v, &s) in vectors.iter().zip(assignment) {
-        for &(t, w) in v {
-            *sums[s as usize].entry(t).or_insert(0.0) += w;
+/// A story's centroid for refinement: its one article's vector, or its own.
+enum Centroid {
+    Doc(usize),
+    Own(SparseVec),
+}
+
+impl Centroid {
+    fn get<'a>(&'a self, vectors: &'a [SparseVec]) -> &'a SparseVec {
+        match self {
+            Centroid::Doc(d) => &vectors[*d],
+            Centroid::Own(v) => v,
         }
     }
-    sums.into_par_iter()
-        .map(|sum| {
-            let mut st = Story { sum, centroid: Vec::new(), last: 0, size: 0 };
-            st.refresh(keep);
-            st.centroid
+}
+
+/// Centroids and sizes of the stories of `assignment`.
+fn centroids(vectors: &[SparseVec], assignment: &[u32], keep: usize) -> (Vec<Centroid>, Vec<u32>) {
+    let k = assignment.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut sizes = vec![0u32; k];
+    let mut first = vec![usize::MAX; k];
+    for (d, &s) in assignment.iter().enumerate() {
+        sizes[s as usize] += 1;
+        if first[s as usize] == usize::MAX {
+            first[s as usize] = d;
+        }
+    }
+    let mut sums: AHashMap<u32, AHashMap<Term, f32>> = AHashMap::new();
+    for (v, &s) in vectors.iter().zip(assignment) {
+        if sizes[s as usize] > 1 {
+            let sum = sums.entry(s).or_default();
+            for &(t, w) in v {
+                *sum.entry(t).or_insert(0.0) += w;
+            }
+        }
+    }
+    let cents = (0..k)
+        .map(|s| match sums.get(&(s as u32)) {
+            Some(sum) => Centroid::Own(normalized_top(sum, keep)),
+            None => Centroid::Doc(first[s]),
         })
-        .collect()
+        .collect();
+    (cents, sizes)
 }
 
 /// Refines an assignment: every article moves to the most similar centroid among the stories
@@ -505,16 +554,12 @@ pub fn refine(
     rounds: usize,
 ) -> Vec<u32> {
     let mut cur = assignment.to_vec();
-    let prefixes: Vec<Vec<u64>> = vectors.par_iter().map(|v| prefix(v, p.prefix)).collect();
+    let prefixes: Vec<Vec<Term>> = vectors.par_iter().map(|v| prefix(v, p.prefix)).collect();
     for _ in 0..rounds {
-        let cents = centroids(vectors, &cur, p.centroid_terms);
-        let mut sizes: AHashMap<u32, usize> = AHashMap::new();
-        for &s in &cur {
-            *sizes.entry(s).or_insert(0) += 1;
-        }
-        let mut index: AHashMap<u64, Vec<u32>> = AHashMap::new();
+        let (cents, sizes) = centroids(vectors, &cur, p.centroid_terms);
+        let mut index: AHashMap<Term, Vec<u32>> = AHashMap::new();
         for (s, c) in cents.iter().enumerate() {
-            for t in prefix(c, p.prefix * 2) {
+            for t in prefix(c.get(vectors), p.prefix * 2) {
                 index.entry(t).or_default().push(s as u32);
             }
         }
@@ -523,11 +568,11 @@ pub fn refine(
             .map(|d| {
                 let own_story = cur[d];
                 // Leave-one-out: an article's own story without it. A story of one is empty.
-                let own = if sizes[&own_story] <= 1 {
+                let own = if sizes[own_story as usize] <= 1 {
                     0.0
                 } else {
-                    let c = &cents[own_story as usize];
-                    let n = sizes[&own_story] as f64;
+                    let c = cents[own_story as usize].get(vectors);
+                    let n = sizes[own_story as usize] as f64;
                     // The centroid is dominated less by one member as the story grows.
                     (cosine(&vectors[d], c) * n - 1.0).max(0.0) / (n - 1.0)
                 };
@@ -540,7 +585,7 @@ pub fn refine(
                 top_candidates(cands, MAX_CANDIDATES)
                     .into_iter()
                     .filter(|&s| s != own_story)
-                    .map(|s| (s, cosine(&vectors[d], &cents[s as usize])))
+                    .map(|s| (s, cosine(&vectors[d], cents[s as usize].get(vectors))))
                     .filter(|&(_, c)| c >= p.threshold && c > own)
                     .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
                     .map_or(own_story, |(s, _)| s)

@@ -117,7 +117,11 @@ impl Segment {
         let bands = params.bands as usize;
         // Bound the document count by what the file can hold before any size arithmetic.
         if n > body / (4 * k.max(1)) {
-            return Err(StoreError::Corrupt { path: path.into(), reason: format!("document count {n} does not fit the file") }.into());
+            return Err(StoreError::Corrupt {
+                path: path.into(),
+                reason: format!("document count {n} does not fit the file"),
+            }
+            .into());
         }
         let expect = [
             (0, n * k * 4),
