@@ -95,42 +95,59 @@ fn number_separator(c: char) -> Option<char> {
     }
 }
 
+/// Byte classes for the ASCII fast path: 0 separator, 1 letter, 2 digit.
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphabetic() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
 /// [`fold`] for ASCII text, on bytes: the same token rules without decoding characters.
 pub(crate) fn fold_ascii(text: &str, out: &mut String) {
     let mut buf = std::mem::take(out).into_bytes();
     buf.clear();
-    let mut prev = Class::Separator;
+    buf.reserve(text.len());
+    let mut prev = 0u8; // class of the last emitted byte, 0 = separator
     let mut pending: Option<u8> = None;
     for &b in text.as_bytes() {
-        let c = b.to_ascii_lowercase();
-        let class = if c.is_ascii_lowercase() {
-            Class::Letter
-        } else if c.is_ascii_digit() {
-            Class::Digit
-        } else {
-            Class::Separator
-        };
-        if class == Class::Separator {
-            if prev == Class::Digit && pending.is_none() && (c == b'.' || c == b',') {
-                pending = Some(c);
+        let class = ASCII_CLASS[(b & 0x7f) as usize];
+        if class != 0 && class == prev && pending.is_none() {
+            // The common case: a word or number goes on.
+            buf.push(b.to_ascii_lowercase());
+            continue;
+        }
+        if class == 0 {
+            if prev == 2 && pending.is_none() && (b == b'.' || b == b',') {
+                pending = Some(b);
                 continue;
             }
             pending = None;
-            prev = Class::Separator;
+            prev = 0;
             continue;
         }
         if let Some(sep) = pending.take() {
-            if class == Class::Digit {
+            if class == 2 {
                 buf.push(sep);
-                buf.push(c);
+                buf.push(b);
                 continue;
             }
-            prev = Class::Separator;
+            prev = 0;
         }
         if prev != class && !buf.is_empty() {
             buf.push(b' ');
         }
-        buf.push(c);
+        buf.push(b.to_ascii_lowercase());
         prev = class;
     }
     *out = String::from_utf8(buf).unwrap_or_default();
