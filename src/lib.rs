@@ -38,6 +38,7 @@ pub mod lsh;
 pub mod naive;
 pub mod normalize;
 pub mod passages;
+pub mod report;
 pub mod segment;
 pub mod shingle;
 pub mod signature;

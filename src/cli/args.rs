@@ -25,6 +25,8 @@ pub enum Command {
     Passages(PassagesArgs),
     /// Score labelled pairs with a measure (near-dup, passage); report accuracy and F1.
     Pairs(PairsArgs),
+    /// Write a self-contained HTML page to review duplicates, restated passages and stories.
+    Report(ReportArgs),
     /// Cluster a feed into stories (related coverage of one event).
     Cluster(ClusterArgs),
     /// Evaluate: `eval clusters` scores story clustering against a truth field.
@@ -308,4 +310,15 @@ pub struct EvalClustersArgs {
     /// Weight of names and numbers (as for `cluster`).
     #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().entity_weight)]
     pub entity_weight: f32,
+}
+
+/// Flags of `neardup report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Inputs and how to read them.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The HTML file to write.
+    #[arg(long, short)]
+    pub output: PathBuf,
 }

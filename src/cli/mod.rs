@@ -8,6 +8,7 @@ pub mod feed;
 pub mod index;
 pub mod pairs;
 pub mod passages;
+pub mod report;
 
 use anyhow::Result;
 
@@ -19,6 +20,7 @@ pub fn run(cli: args::Cli) -> Result<()> {
         args::Command::Pairs(a) => pairs::run(&a),
         args::Command::Index(c) => index::run(&c),
         args::Command::Cluster(a) => cluster::run(&a),
+        args::Command::Report(a) => report::run(&a),
         args::Command::Eval(args::EvalCommand::Clusters(a)) => cluster::eval(&a),
     }
 }

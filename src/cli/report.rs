@@ -1,0 +1,154 @@
+//! `neardup report`: the review page.
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use super::args::ReportArgs;
+use super::config;
+use super::feed::Feed;
+use neardup::cluster::story::{cluster, refine, StoryParams, Vectorizer};
+use neardup::dedup::{DedupConfig, Engine};
+use neardup::input::Corpus;
+use neardup::passages::{boilerplate_lines, Analyzer, Idf, PassageParams, Unit};
+use neardup::report::{render, DupGroup, Excerpt, ReportData, Restated, StoryView};
+use neardup::segment::Span;
+
+/// Runs `neardup report`.
+pub fn run(a: &ReportArgs) -> Result<()> {
+    let mut inputs = a.input.inputs.clone();
+    if inputs.is_empty() {
+        inputs.push("-".into());
+    }
+    let corpus = Corpus::open(&inputs, config::read_options(&a.input)?)?;
+    let mut feed = Feed::new(&corpus, a.input.skip_invalid);
+    feed.warn = true;
+    // (id as shown, text, date)
+    let mut docs: Vec<(String, String, String)> = Vec::new();
+    feed.pass("reading", |_, batch| {
+        for d in batch.iter().flatten() {
+            let id = serde_json::from_str::<String>(&d.id_json)
+                .unwrap_or_else(|_| d.id_json.to_string());
+            docs.push((id, d.text.to_string(), d.date.as_deref().unwrap_or("").to_owned()));
+        }
+        Ok(())
+    })?;
+    let texts: Vec<&str> = docs.iter().map(|d| d.1.as_str()).collect();
+    let excerpt = |i: usize| Excerpt { id: docs[i].0.clone(), text: docs[i].1.clone() };
+
+    // Duplicates.
+    let engine = Engine::new(DedupConfig::default())?;
+    let (_, groups) = engine.dedup_texts(&texts)?;
+    let groups = groups
+        .iter()
+        .map(|g| DupGroup {
+            kept: excerpt(g.kept as usize),
+            members: g
+                .members
+                .iter()
+                .filter(|m| m.0 != g.kept)
+                .map(|&(m, s)| (excerpt(m as usize), s))
+                .collect(),
+        })
+        .collect();
+
+    // Restated passages and boilerplate.
+    let analyzer = Analyzer::new(PassageParams::default());
+    let numbered: Vec<(u32, &str)> =
+        texts.iter().enumerate().map(|(i, t)| (i as u32, *t)).collect();
+    let boiler = boilerplate_lines(&numbered, 3, 100);
+    let mut skip: Vec<Vec<Span>> = vec![Vec::new(); docs.len()];
+    for b in &boiler {
+        for p in &b.places {
+            skip[p.doc as usize].push(Span { start: p.start, end: p.end });
+        }
+    }
+    let units: Vec<Vec<Unit>> = texts.par_iter().map(|t| analyzer.units(t)).collect();
+    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
+    let idf = Idf::new(&refs);
+    let mut found: Vec<_> = (0..docs.len())
+        .flat_map(|d| analyzer.within(d as u32, texts[d], &units[d], &skip[d], &idf))
+        .collect();
+    if docs.len() > 1 {
+        let per_doc: Vec<(&[Unit], &[Span])> =
+            units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
+        found.extend(analyzer.across(&per_doc, &idf));
+    }
+    let restated = found
+        .iter()
+        .filter(|r| r.kind == "restated")
+        .map(|r| Restated {
+            similarity: r.similarity,
+            a: Excerpt {
+                id: docs[r.a.doc as usize].0.clone(),
+                text: texts[r.a.doc as usize][r.a.start..r.a.end].to_owned(),
+            },
+            b: Excerpt {
+                id: docs[r.b.doc as usize].0.clone(),
+                text: texts[r.b.doc as usize][r.b.start..r.b.end].to_owned(),
+            },
+            spans: ((r.a.start, r.a.end), (r.b.start, r.b.end)),
+        })
+        .collect();
+
+    // Stories of two or more articles.
+    let params = StoryParams::default();
+    let input: Vec<(Option<&str>, &str)> = texts.iter().map(|t| (None, *t)).collect();
+    let vectors = Vectorizer::new(params).vectors(&input);
+    let order: Vec<usize> = (0..docs.len()).collect();
+    let assignment = refine(&vectors, &cluster(&vectors, &order, None, &params), &params, 3);
+    let mut by_story: Vec<Vec<usize>> = Vec::new();
+    for (i, &s) in assignment.iter().enumerate() {
+        if by_story.len() <= s as usize {
+            by_story.resize(s as usize + 1, Vec::new());
+        }
+        by_story[s as usize].push(i);
+    }
+    let first_line = |t: &str| {
+        t.lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(160)
+            .collect::<String>()
+    };
+    let stories = by_story
+        .into_iter()
+        .filter(|m| m.len() > 1)
+        .map(|mut m| {
+            m.sort_by(|&x, &y| docs[x].2.cmp(&docs[y].2).then(x.cmp(&y)));
+            StoryView {
+                title: first_line(texts[m[0]]),
+                members: m
+                    .iter()
+                    .map(|&i| (docs[i].2.clone(), docs[i].0.clone(), first_line(texts[i])))
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let data = ReportData {
+        groups,
+        restated,
+        stories,
+        boilerplate: boiler.iter().map(|b| (b.text.clone(), b.count)).collect(),
+    };
+    let html = render(
+        &data,
+        &format!(
+            "neardup report: {}",
+            inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    );
+    std::fs::write(&a.output, html).with_context(|| format!("writing {}", a.output.display()))?;
+    eprintln!(
+        "neardup: report of {} documents written to {}: {} duplicate groups, {} restated passages, {} stories, {} boilerplate lines",
+        docs.len(),
+        a.output.display(),
+        data.groups.len(),
+        data.restated.len(),
+        data.stories.len(),
+        data.boilerplate.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! The review page, rendered in headless Chromium (issue 9): the seed's four restatements are
+//! shown with their words marked, Arabic paragraphs are right-to-left, and a screenshot is saved
+//! under `target/` as a CI artifact.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium(args: &[&str], url: &Path, profile: &Path) -> Option<String> {
+    let out = Process::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", url.display()))
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn render(input: &Path, out: &Path) {
+    Command::cargo_bin("neardup")
+        .unwrap()
+        .arg("report")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .success();
+}
+
+/// The restated items of a dumped DOM, as their inner HTML.
+fn restated_items(dom: &str) -> Vec<&str> {
+    dom.split("<div class=\"item restated\"")
+        .skip(1)
+        .map(|s| s.split("<div class=\"item ").next().unwrap_or(s))
+        .collect()
+}
+
+fn have_chromium() -> bool {
+    if Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    // CI installs Chromium (.ci/run); a developer machine may not have it.
+    assert!(std::env::var_os("CI").is_none(), "CI must have {CHROMIUM}");
+    eprintln!("skipping: {CHROMIUM} is not installed");
+    false
+}
+
+#[test]
+fn seed_report_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("seed.html");
+    render(&root().join("seeds/000_f93aa94b4d3c9c3a.txt"), &html);
+    let static_html = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !static_html.contains("http://") && !static_html.contains("https://"),
+        "no external assets"
+    );
+    if !have_chromium() {
+        return;
+    }
+    let dom = chromium(&["--dump-dom"], &html, &dir.path().join("profile")).unwrap();
+    assert!(dom.contains("data-match=\"1\""), "the page's script ran");
+    let items = restated_items(&dom);
+    for (x, y) in [
+        ("وافقت الفصائل الليبية", "قبلت الأطراف المتنازعة"),
+        ("وحضر المؤتمر الأمين العام", "وفي المحادثات السابقة"),
+        ("ويجب أن يكون الحدث", "ومن المفترض أن يكون"),
+        ("وأشار المتحدث باسم", "وفي أكتوبر أعلن"),
+    ] {
+        let plain = |i: &str| i.replace("<mark>", "").replace("</mark>", "");
+        let item = items.iter().find(|i| plain(i).contains(x) && plain(i).contains(y));
+        let item = item.unwrap_or_else(|| panic!("restatement {x} / {y} not shown"));
+        assert!(item.matches("<mark>").count() >= 10, "restatement {x} / {y} not highlighted");
+        assert!(item.contains("<p dir=\"rtl\""), "Arabic passage not right-to-left");
+    }
+    // The screenshot is kept as a CI artifact.
+    let shot = root().join("target/report-seed.png");
+    chromium(
+        &["--window-size=1400,1800", &format!("--screenshot={}", shot.display())],
+        &html,
+        &dir.path().join("profile2"),
+    );
+    assert!(
+        std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false),
+        "no screenshot at {}",
+        shot.display()
+    );
+}
+
+#[test]
+fn mixed_feed_report_directions() {
+    let dir = tempfile::tempdir().unwrap();
+    let html: PathBuf = dir.path().join("mixed.html");
+    render(&root().join("fixtures/mixed_feed.jsonl"), &html);
+    if !have_chromium() {
+        return;
+    }
+    let dom = chromium(&["--dump-dom"], &html, &dir.path().join("profile")).unwrap();
+    // Arabic paragraphs right-to-left, English ones left-to-right, in the same page.
+    let rtl = dom
+        .split("<p dir=\"rtl\"")
+        .skip(1)
+        .filter(|p| p.contains("حفتر") || p.contains("أمطار") || p.contains("امطار"))
+        .count();
+    let ltr = dom
+        .split("<p dir=\"ltr\"")
+        .skip(1)
+        .filter(|p| p.contains("central bank") || p.contains("Heavy rain"))
+        .count();
+    assert!(rtl > 0 && ltr > 0, "rtl {rtl} ltr {ltr}");
+    assert!(dom.contains("class=\"item group\""), "duplicate groups shown");
+    assert!(dom.contains("class=\"item story\""), "stories shown");
+    assert!(dom.contains("<mark"), "differences and matches marked");
+}
