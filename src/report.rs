@@ -136,16 +136,33 @@ p{unicode-bidi:plaintext;margin:.3em 0;line-height:1.6}p[dir=rtl]{text-align:rig
 mark{background:#ffe08a}mark.diff,.member mark{background:#f7b3b3}
 .meta{color:#666;font-size:.85em}.pager button{margin:0 .2em}.hidden{display:none}";
 
-const SCRIPT: &str = "const PAGE=50;
+const SCRIPT: &str = "const PAGE=50;const DATA={};
+function load(){for(const sec of document.querySelectorAll('section[data-paged]')){
+DATA[sec.id]=JSON.parse(sec.querySelector('script.data').textContent).map(([s,h])=>({s:s,h:h,t:null}));}refresh();}
+function plain(it){if(it.t===null){const d=document.createElement('div');d.innerHTML=it.h;it.t=d.textContent.toLowerCase();}return it.t;}
 function refresh(){const q=document.getElementById('q').value.toLowerCase();const min=parseFloat(document.getElementById('min').value);
 document.getElementById('minv').textContent=min.toFixed(2);
-for(const sec of document.querySelectorAll('section[data-paged]')){const items=[...sec.querySelectorAll('.item')];
-const shown=items.filter(it=>{const ok=(!q||it.textContent.toLowerCase().includes(q))&&(parseFloat(it.dataset.sim||'1')>=min);it.dataset.match=ok?'1':'0';return ok;});
-const pages=Math.max(1,Math.ceil(shown.length/PAGE));let p=Math.min(parseInt(sec.dataset.page||'0'),pages-1);sec.dataset.page=p;
-items.forEach(it=>it.classList.add('hidden'));shown.slice(p*PAGE,(p+1)*PAGE).forEach(it=>it.classList.remove('hidden'));
+for(const sec of document.querySelectorAll('section[data-paged]')){const items=DATA[sec.id]||[];
+const shown=items.filter(it=>it.s>=min&&(!q||plain(it).includes(q)));
+const pages=Math.max(1,Math.ceil(shown.length/PAGE));const p=Math.min(parseInt(sec.dataset.page||'0'),pages-1);sec.dataset.page=p;
+sec.querySelector('.items').innerHTML=shown.slice(p*PAGE,(p+1)*PAGE).map(it=>it.h).join('');
 sec.querySelector('.count').textContent=shown.length+' shown, page '+(p+1)+' of '+pages;}}
 function page(id,d){const s=document.getElementById(id);s.dataset.page=Math.max(0,parseInt(s.dataset.page||'0')+d);refresh();}
-document.addEventListener('DOMContentLoaded',refresh);";
+document.addEventListener('DOMContentLoaded',load);";
+
+/// Writes a section: its heading, pager, an empty list the script fills one page at a time,
+/// and its items as JSON (`[similarity, html]`), so that the page stays light at 10k items.
+fn section(h: &mut String, id: &str, heading: &str, items: &[(f64, String)]) {
+    let _ = write!(
+        h,
+        "<section id=\"{id}\" data-paged><h2>{heading}</h2><div class=\"pager\"><button onclick=\"page('{id}',-1)\">previous</button><button onclick=\"page('{id}',1)\">next</button> <span class=\"count\"></span></div><div class=\"items\"></div><script type=\"application/json\" class=\"data\">"
+    );
+    let json: Vec<serde_json::Value> =
+        items.iter().map(|(s, html)| serde_json::json!([(s * 1e4).round() / 1e4, html])).collect();
+    // `</` inside a script element would end it: JSON allows the escaped form.
+    h.push_str(&serde_json::to_string(&json).unwrap_or_default().replace("</", "<\\/"));
+    h.push_str("</script></section>");
+}
 
 /// Renders the page.
 pub fn render(data: &ReportData, title: &str) -> String {
@@ -166,22 +183,13 @@ pub fn render(data: &ReportData, title: &str) -> String {
         data.stories.len(),
         data.boilerplate.len()
     );
-    let pager = |id: &str| {
-        format!("<div class=\"pager\"><button onclick=\"page('{id}',-1)\">previous</button><button onclick=\"page('{id}',1)\">next</button> <span class=\"count\"></span></div>")
-    };
-
-    let _ = write!(
-        h,
-        "<section id=\"duplicates\" data-paged><h2>Duplicate groups</h2>{}",
-        pager("duplicates")
-    );
+    let mut items = Vec::new();
     for (i, g) in data.groups.iter().enumerate() {
         let min = g.members.iter().map(|m| m.1).fold(1.0, f64::min);
         let kept_words = words(&g.kept.text, &norm);
-        let _ = write!(h, "<div class=\"item group\" data-sim=\"{min:.4}\"><div class=\"meta\">group {i} · kept <b>{}</b></div>", escape(&g.kept.id));
-        let _ = write!(
-            h,
-            "<div class=\"kept side\">{}</div>",
+        let mut x = format!(
+            "<div class=\"item group\"><div class=\"meta\">group {i} · kept <b>{}</b></div><div class=\"kept side\">{}</div>",
+            escape(&g.kept.id),
             marked_paragraphs(&g.kept.text, &AHashSet::new(), &norm, "kept")
         );
         for (m, sim) in &g.members {
@@ -189,72 +197,74 @@ pub fn render(data: &ReportData, title: &str) -> String {
             let diff: AHashSet<u64> =
                 words(&m.text, &norm).difference(&kept_words).copied().collect();
             let _ = write!(
-                h,
-                "<details class=\"member side\"><summary class=\"meta\">{} · similarity {sim:.2}</summary>{}</details>",
+                x,
+                "<details class=\"member side\" open><summary class=\"meta\">{} · similarity {sim:.2}</summary>{}</details>",
                 escape(&m.id),
                 marked_paragraphs(&m.text, &diff, &norm, "member")
             );
         }
-        h.push_str("</div>");
+        x.push_str("</div>");
+        items.push((min, x));
     }
-    h.push_str("</section>");
+    section(&mut h, "duplicates", "Duplicate groups", &items);
 
-    let _ = write!(
-        h,
-        "<section id=\"restated\" data-paged><h2>Restated passages</h2>{}",
-        pager("restated")
-    );
-    for r in &data.restated {
-        let (wa, wb) = (words(&r.a.text, &norm), words(&r.b.text, &norm));
-        let shared: AHashSet<u64> = wa.intersection(&wb).copied().collect();
-        let _ = write!(
-            h,
-            "<div class=\"item restated\" data-sim=\"{:.4}\"><div class=\"meta\">similarity {:.2} · {} [{}..{}] ⇄ {} [{}..{}]</div><div class=\"pair\"><div class=\"side a\">{}</div><div class=\"side b\">{}</div></div></div>",
-            r.similarity,
-            r.similarity,
-            escape(&r.a.id),
-            r.spans.0 .0,
-            r.spans.0 .1,
-            escape(&r.b.id),
-            r.spans.1 .0,
-            r.spans.1 .1,
-            marked_paragraphs(&r.a.text, &shared, &norm, "passage"),
-            marked_paragraphs(&r.b.text, &shared, &norm, "passage")
-        );
-    }
-    h.push_str("</section>");
-
-    let _ = write!(h, "<section id=\"stories\" data-paged><h2>Stories</h2>{}", pager("stories"));
-    for s in &data.stories {
-        let _ = write!(
-            h,
-            "<div class=\"item story\"><p dir=\"{}\"><b>{}</b></p><ol class=\"timeline\">",
-            direction(&s.title),
-            escape(&s.title)
-        );
-        for (date, id, title) in &s.members {
-            let _ = write!(
-                h,
-                "<li><span class=\"meta\">{} · {}</span> <span dir=\"{}\">{}</span></li>",
-                escape(date),
-                escape(id),
-                direction(title),
-                escape(title)
+    let items: Vec<(f64, String)> = data
+        .restated
+        .iter()
+        .map(|r| {
+            let (wa, wb) = (words(&r.a.text, &norm), words(&r.b.text, &norm));
+            let shared: AHashSet<u64> = wa.intersection(&wb).copied().collect();
+            let x = format!(
+                "<div class=\"item restated\"><div class=\"meta\">similarity {:.2} · {} [{}..{}] ⇄ {} [{}..{}]</div><div class=\"pair\"><div class=\"side a\">{}</div><div class=\"side b\">{}</div></div></div>",
+                r.similarity,
+                escape(&r.a.id),
+                r.spans.0 .0,
+                r.spans.0 .1,
+                escape(&r.b.id),
+                r.spans.1 .0,
+                r.spans.1 .1,
+                marked_paragraphs(&r.a.text, &shared, &norm, "passage"),
+                marked_paragraphs(&r.b.text, &shared, &norm, "passage")
             );
-        }
-        h.push_str("</ol></div>");
-    }
-    h.push_str("</section>");
+            (r.similarity, x)
+        })
+        .collect();
+    section(&mut h, "restated", "Restated passages", &items);
 
-    let _ = write!(
-        h,
-        "<section id=\"boilerplate\" data-paged><h2>Boilerplate</h2>{}",
-        pager("boilerplate")
-    );
-    for (text, count) in &data.boilerplate {
-        let _ = write!(h, "<div class=\"item bp\"><p dir=\"{}\">{} <span class=\"meta\">× {count}</span></p></div>", direction(text), escape(text));
-    }
-    h.push_str("</section></main></body></html>\n");
+    let items: Vec<(f64, String)> = data
+        .stories
+        .iter()
+        .map(|s| {
+            let mut x = format!(
+                "<div class=\"item story\"><p dir=\"{}\"><b>{}</b></p><ol class=\"timeline\">",
+                direction(&s.title),
+                escape(&s.title)
+            );
+            for (date, id, title) in &s.members {
+                let _ = write!(
+                    x,
+                    "<li><span class=\"meta\">{} · {}</span> <span dir=\"{}\">{}</span></li>",
+                    escape(date),
+                    escape(id),
+                    direction(title),
+                    escape(title)
+                );
+            }
+            x.push_str("</ol></div>");
+            (1.0, x)
+        })
+        .collect();
+    section(&mut h, "stories", "Stories", &items);
+
+    let items: Vec<(f64, String)> = data
+        .boilerplate
+        .iter()
+        .map(|(text, count)| {
+            (1.0, format!("<div class=\"item bp\"><p dir=\"{}\">{} <span class=\"meta\">× {count}</span></p></div>", direction(text), escape(text)))
+        })
+        .collect();
+    section(&mut h, "boilerplate", "Boilerplate", &items);
+    h.push_str("</main></body></html>\n");
     h
 }
 
@@ -282,8 +292,8 @@ mod tests {
             ..ReportData::default()
         };
         let html = render(&data, "t");
-        assert!(html.contains("<mark>حفتر</mark>") && html.contains("<mark>موسكو</mark>"));
-        assert!(html.contains("dir=\"rtl\""));
+        assert!(html.contains("<mark>حفتر<\\/mark>") && html.contains("<mark>موسكو<\\/mark>"));
+        assert!(html.contains("dir=\\\"rtl\\\""), "{html}");
         assert!(!html.contains("<mark>وصل</mark>"));
     }
 }
