@@ -382,3 +382,46 @@ fn dedup_against_history() {
         String::from_utf8(first).unwrap().lines().count()
     );
 }
+
+/// A full disk, simulated with a file-size limit (`ulimit -f`, SIGXFSZ ignored so that the
+/// write fails with EFBIG): `index add` stops with a clear error and exit code 2, and the store
+/// stays at its previous commit, readable and verified.
+#[test]
+fn a_full_disk_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh_store(dir.path());
+    let before = SignatureStore::open(&store).unwrap().len();
+    // A batch whose segment needs more than the 64 KiB limit.
+    let big = dir.path().join("big.jsonl");
+    let mut text = String::new();
+    let mut rng = neardup::naive::SplitMix(3);
+    let words = ["harbour", "budget", "storm", "vaccine", "league", "museum", "strike", "bridge"];
+    for i in 0..400 {
+        let body: Vec<&str> = (0..60).map(|_| words[(rng.next() % 8) as usize]).collect();
+        text.push_str(
+            &serde_json::json!({"id": format!("big-{i}"), "text": body.join(" ")}).to_string(),
+        );
+        text.push('\n');
+    }
+    std::fs::write(&big, text).unwrap();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 64; exec {} index add --store {} {}",
+        env!("CARGO_BIN_EXE_neardup"),
+        store.display(),
+        big.display()
+    );
+    let out = std::process::Command::new("bash").args(["-c", &script]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("neardup: error") && err.to_lowercase().contains("too large"), "{err}");
+    assert!(verify_dir(&store).unwrap().iter().all(|c| c.problem.is_none()));
+    assert_eq!(SignatureStore::open(&store).unwrap().len(), before);
+    // The next writer cleans up what the failed one left, and works.
+    add(&store, &fixture("ar_feed.jsonl"));
+    let leftovers: Vec<String> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
