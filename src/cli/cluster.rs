@@ -8,11 +8,9 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use super::args::{ClusterArgs, EvalClustersArgs};
-use super::config;
 use super::feed::Feed;
 use neardup::cluster::metrics;
 use neardup::cluster::story::{cluster, cosine, weigh, SparseVec, StoryParams, Vectorizer};
-use neardup::input::Corpus;
 
 /// What the clustering needs of each article.
 struct Article {
@@ -69,11 +67,7 @@ fn read_articles(
     params: &StoryParams,
     truth_field: Option<&str>,
 ) -> Result<(Vec<Article>, Vec<SparseVec>)> {
-    let mut inputs = input.inputs.clone();
-    if inputs.is_empty() {
-        inputs.push("-".into());
-    }
-    let corpus = Corpus::open(&inputs, config::read_options(input)?)?;
+    let corpus = super::feed::open_corpus(input)?;
     let vectorizer = Vectorizer::new(*params);
     let mut feed = Feed::new(&corpus, input.skip_invalid);
     feed.warn = true;

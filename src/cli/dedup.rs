@@ -11,7 +11,7 @@ use super::args::DedupArgs;
 use super::config;
 use super::feed::Feed;
 use neardup::dedup::{DocMeta, Engine, Fingerprints};
-use neardup::input::{Corpus, Format};
+use neardup::input::Format;
 
 /// Document ids as raw JSON, stored back to back.
 #[derive(Default)]
@@ -50,23 +50,9 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     let cfg = config::dedup_config(a)?;
     let keep = config::keep(a)?;
     let engine = Engine::new(cfg).context("configuring dedup")?;
-    let mut inputs = a.input.inputs.clone();
-    if inputs.is_empty() {
-        inputs.push("-".into());
-    }
-    let corpus = Corpus::open(&inputs, config::read_options(&a.input)?)?;
+    let corpus = super::feed::open_corpus(&a.input)?;
     let mut feed = Feed::new(&corpus, a.input.skip_invalid);
-
-    // Pass 1: boilerplate lines.
-    feed.warn = true;
-    let mut counter = engine.line_counter();
-    let stats = feed.pass("boilerplate", |_, docs| {
-        let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
-        engine.count_lines(&texts, &mut counter);
-        Ok(())
-    })?;
-    let bp = engine.boilerplate(counter);
-    feed.warn = false;
+    let (bp, stats) = super::feed::boilerplate_pass(&engine, &mut feed)?;
 
     // Pass 2: fingerprints, ids and metadata.
     let mut fps = Fingerprints::default();

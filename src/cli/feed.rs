@@ -8,6 +8,29 @@ use rayon::prelude::*;
 
 use neardup::input::{Corpus, Doc, RawRecord};
 
+/// Opens the inputs named by the flags (stdin when none).
+pub fn open_corpus(input: &super::args::InputArgs) -> Result<Corpus> {
+    let mut inputs = input.inputs.clone();
+    if inputs.is_empty() {
+        inputs.push("-".into());
+    }
+    Ok(Corpus::open(&inputs, super::config::read_options(input)?)?)
+}
+
+/// Pass 1 of the dedup pipeline: counts the feed's lines and returns its boilerplate. Skipped
+/// records are warned about here (once).
+pub fn boilerplate_pass(engine: &neardup::dedup::Engine, feed: &mut Feed<'_>) -> Result<(neardup::boilerplate::Boilerplate, PassStats)> {
+    feed.warn = true;
+    let mut counter = engine.line_counter();
+    let stats = feed.pass("boilerplate", |_, docs| {
+        let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
+        engine.count_lines(&texts, &mut counter);
+        Ok(())
+    })?;
+    feed.warn = false;
+    Ok((engine.boilerplate(counter), stats))
+}
+
 /// Records per batch handed to the parallel stages.
 pub const BATCH_DOCS: usize = 4096;
 /// Bytes per batch.
@@ -120,15 +143,7 @@ pub fn fingerprint_all(
     skip_invalid: bool,
 ) -> Result<(Vec<FedDoc>, PassStats)> {
     let mut feed = Feed::new(corpus, skip_invalid);
-    feed.warn = true;
-    let mut counter = engine.line_counter();
-    let stats = feed.pass("boilerplate", |_, docs| {
-        let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
-        engine.count_lines(&texts, &mut counter);
-        Ok(())
-    })?;
-    let bp = engine.boilerplate(counter);
-    feed.warn = false;
+    let (bp, stats) = boilerplate_pass(engine, &mut feed)?;
     let mut out = Vec::new();
     feed.pass("fingerprint", |raw, docs| {
         let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();

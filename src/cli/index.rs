@@ -92,11 +92,7 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
         None => Some(SignatureStore::open(dir)?),
     };
     let store = view(&writer, &reader);
-    let mut inputs = a.input.inputs.clone();
-    if inputs.is_empty() {
-        inputs.push("-".into());
-    }
-    let corpus = Corpus::open(&inputs, config::read_options(&a.input)?)?;
+    let corpus = super::feed::open_corpus(&a.input)?;
     let (docs, stats) = fingerprint_all(&engine, &corpus, a.input.skip_invalid)?;
     let cfg = engine.config();
     let t = engine.thresholds();

@@ -4,22 +4,16 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use super::args::ReportArgs;
-use super::config;
 use super::feed::Feed;
 use neardup::cluster::story::{cluster, refine, StoryParams, Vectorizer};
 use neardup::dedup::{DedupConfig, Engine};
-use neardup::input::Corpus;
 use neardup::passages::{boilerplate_lines, Analyzer, Idf, PassageParams, Unit};
 use neardup::report::{render, DupGroup, Excerpt, ReportData, Restated, StoryView};
 use neardup::segment::Span;
 
 /// Runs `neardup report`.
 pub fn run(a: &ReportArgs) -> Result<()> {
-    let mut inputs = a.input.inputs.clone();
-    if inputs.is_empty() {
-        inputs.push("-".into());
-    }
-    let corpus = Corpus::open(&inputs, config::read_options(&a.input)?)?;
+    let corpus = super::feed::open_corpus(&a.input)?;
     let mut feed = Feed::new(&corpus, a.input.skip_invalid);
     feed.warn = true;
     // (id as shown, text, date)
@@ -137,7 +131,7 @@ pub fn run(a: &ReportArgs) -> Result<()> {
         &data,
         &format!(
             "neardup report: {}",
-            inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            a.input.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         ),
     );
     std::fs::write(&a.output, html).with_context(|| format!("writing {}", a.output.display()))?;
