@@ -19,7 +19,10 @@ pub fn open_corpus(input: &super::args::InputArgs) -> Result<Corpus> {
 
 /// Pass 1 of the dedup pipeline: counts the feed's lines and returns its boilerplate. Skipped
 /// records are warned about here (once).
-pub fn boilerplate_pass(engine: &neardup::dedup::Engine, feed: &mut Feed<'_>) -> Result<(neardup::boilerplate::Boilerplate, PassStats)> {
+pub fn boilerplate_pass(
+    engine: &neardup::dedup::Engine,
+    feed: &mut Feed<'_>,
+) -> Result<(neardup::boilerplate::Boilerplate, PassStats)> {
     feed.warn = true;
     let mut counter = engine.line_counter();
     let stats = feed.pass("boilerplate", |_, docs| {

@@ -21,6 +21,7 @@
 //! recorded in everything neardup persists.
 
 pub mod arabic;
+pub mod stopwords;
 pub mod unicode;
 
 use std::borrow::Cow;
