@@ -214,6 +214,10 @@ fn prefix(v: &SparseVec, k: usize) -> Vec<Term> {
     by_weight.into_iter().take(k).map(|x| x.0).collect()
 }
 
+/// During refinement an article alone in its story joins another from this fraction of the
+/// threshold: a story of one is the likeliest fragment of a split event.
+const SINGLETON_FACTOR: f64 = 0.7;
+
 /// Stories scored per article: those sharing the most of its heaviest terms.
 const MAX_CANDIDATES: usize = 24;
 
@@ -416,7 +420,14 @@ pub fn refine(
                     .into_iter()
                     .filter(|&s| s != own_story)
                     .map(|s| (s, cosine(&vectors[d], cents[s as usize].get(vectors))))
-                    .filter(|&(_, c)| c >= p.threshold && c > own)
+                    .filter(|&(_, c)| {
+                        let bar = if sizes[own_story as usize] <= 1 {
+                            p.threshold * SINGLETON_FACTOR
+                        } else {
+                            p.threshold
+                        };
+                        c >= bar && c > own
+                    })
                     .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
                     .map_or(own_story, |(s, _)| s)
             })
