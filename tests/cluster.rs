@@ -112,3 +112,69 @@ fn window_needs_dates_and_splits_distant_articles() {
     assert_eq!(run(&[]), 1);
     assert_eq!(run(&["--window", "3d"]), 2, "the March article starts a new story");
 }
+
+/// Issue 5: with `--store`, a later night's articles join the stored stories and the story ids
+/// stay stable; new events start new ids.
+#[test]
+fn story_ids_are_stable_across_nights() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("stories");
+    let all = std::fs::read_to_string(fixture("stories.jsonl")).unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    let night = |name: &str, ls: &[&str]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, ls.join("\n") + "\n").unwrap();
+        let out = neardup()
+            .arg("cluster")
+            .arg(&p)
+            .arg("--store")
+            .arg(&store)
+            .args(["--date-field", "date"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let story_of = |stories: &[Value], id: &str| {
+        stories
+            .iter()
+            .find(|s| s["members"].as_array().unwrap().iter().any(|m| m == id))
+            .map(|s| s["story"].as_u64().unwrap())
+    };
+    // Night 1: the first article of each story. Night 2: the rest.
+    let first: Vec<&str> = vec![lines[0], lines[3], lines[6], lines[9]];
+    let rest: Vec<&str> =
+        lines.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, l)| *l).collect();
+    let n1 = night("n1.jsonl", &first);
+    let n2 = night("n2.jsonl", &rest);
+    for (a, b) in [("s0", "s1"), ("s3", "s4"), ("s6", "s7"), ("s9", "s10")] {
+        assert_eq!(story_of(&n1, a), story_of(&n2, b), "{b} joins {a}'s stored story");
+    }
+    let ids: std::collections::BTreeSet<u64> =
+        n1.iter().map(|s| s["story"].as_u64().unwrap()).collect();
+    assert_eq!(ids.len(), 4);
+    // A damaged story file is an error naming it, and is left as it was.
+    let path = store.join("STORIES");
+    let mut b = std::fs::read(&path).unwrap();
+    let mid = b.len() / 2;
+    b[mid] ^= 1;
+    std::fs::write(&path, &b).unwrap();
+    let err = neardup()
+        .arg("cluster")
+        .arg(fixture("stories.jsonl"))
+        .arg("--store")
+        .arg(&store)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&err).contains("STORIES"), "{}", String::from_utf8_lossy(&err));
+    assert_eq!(std::fs::read(&path).unwrap(), b);
+}

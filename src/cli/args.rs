@@ -277,6 +277,10 @@ pub struct ClusterArgs {
     /// Weight of names (capitalized inside a sentence) and numbers.
     #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().entity_weight)]
     pub entity_weight: f32,
+    /// Keep stories in DIR (the `STORIES` file of a store directory): new articles join the
+    /// stored stories or start new ones, and story ids stay stable from run to run.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
     /// Members of a story this similar (cosine) to an earlier member are marked near-duplicates.
     #[arg(long, default_value_t = 0.8)]
     pub near_duplicate: f64,

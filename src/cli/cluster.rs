@@ -10,7 +10,10 @@ use rayon::prelude::*;
 use super::args::{ClusterArgs, EvalClustersArgs};
 use super::feed::Feed;
 use neardup::cluster::metrics;
-use neardup::cluster::story::{cluster, cosine, weigh, SparseVec, StoryParams, Vectorizer};
+use neardup::cluster::story::{
+    cluster, cluster_onto, cosine, weigh, SparseVec, StoryParams, Term, Vectorizer,
+};
+use neardup::store::stories::StoryStore;
 
 /// What the clustering needs of each article.
 struct Article {
@@ -62,17 +65,24 @@ pub fn parse_date(s: &str) -> Option<i64> {
     Some(days * 86400 + hh * 3600 + mm * 60 + ss)
 }
 
+/// What reading a feed yields: the articles, their vectors, and the feed's own document
+/// frequencies and article count (without the history's).
+type Read = (Vec<Article>, Vec<SparseVec>, AHashMap<Term, u32>, u64);
+
+/// Reads a feed in two passes. `history` adds a story store's term statistics to the feed's
+/// for the inverse document frequencies.
 fn read_articles(
     input: &super::args::InputArgs,
     params: &StoryParams,
     truth_field: Option<&str>,
-) -> Result<(Vec<Article>, Vec<SparseVec>)> {
+    history: Option<&StoryStore>,
+) -> Result<Read> {
     let corpus = super::feed::open_corpus(input)?;
     let vectorizer = Vectorizer::new(*params);
     let mut feed = Feed::new(&corpus, input.skip_invalid);
     feed.warn = true;
     // Pass 1: document frequencies. Pass 2: vectors, ids, titles, dates.
-    let mut df: AHashMap<neardup::cluster::story::Term, u32> = AHashMap::new();
+    let mut df: AHashMap<Term, u32> = AHashMap::new();
     let mut n = 0u64;
     let title_of = |text: &str| {
         text.lines()
@@ -93,6 +103,14 @@ fn read_articles(
         Ok(())
     })?;
     feed.warn = false;
+    let own_df = df.clone();
+    let own_n = n;
+    if let Some(h) = history {
+        for &(t, d) in &h.df {
+            *df.entry(t).or_insert(0) += d;
+        }
+        n += h.articles;
+    }
     let mut out = Vec::new();
     let mut vectors = Vec::new();
     feed.pass("vectors", |raw, docs| {
@@ -134,7 +152,7 @@ fn read_articles(
         }
         Ok(())
     })?;
-    Ok((out, vectors))
+    Ok((out, vectors, own_df, own_n))
 }
 
 fn params_of(
@@ -178,8 +196,72 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     if a.window.is_some() && a.input.date_field.is_none() {
         bail!("--window needs --date-field");
     }
-    let (articles, vectors) = read_articles(&a.input, &params, None)?;
-    let stories = assign(&articles, &vectors, &params);
+    // With a store: its lock, its stories and term statistics; stories keep their ids.
+    let lock = a
+        .store
+        .as_deref()
+        .map(neardup::store::lock_dir)
+        .transpose()
+        .context("opening the story store")?;
+    let history = match &a.store {
+        Some(dir) => Some(
+            StoryStore::load(dir)
+                .with_context(|| format!("reading the stories of {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let (articles, vectors, own_df, own_n) =
+        read_articles(&a.input, &params, None, history.as_ref())?;
+    let (stories, story_ids) = match &history {
+        None => {
+            let s = assign(&articles, &vectors, &params);
+            let ids: Vec<u64> = (0..=s.iter().copied().max().unwrap_or(0) as u64).collect();
+            (s, ids)
+        }
+        Some(h) => {
+            let mut order: Vec<usize> = (0..articles.len()).collect();
+            order.sort_by_key(|&i| (articles[i].time.unwrap_or(i64::MIN), i));
+            let times: Vec<i64> = articles.iter().map(|x| x.time.unwrap_or(0)).collect();
+            let existing: Vec<_> = h.stories.iter().map(|(_, s)| s.clone()).collect();
+            let (assignment, states) = cluster_onto(
+                &existing,
+                &vectors,
+                &order,
+                params.window_secs.map(|_| times.as_slice()),
+                &params,
+            );
+            // Stored stories keep their ids; new ones take the next ones, in order of creation.
+            let mut next = h.next_id;
+            let ids: Vec<u64> = (0..states.len())
+                .map(|s| match h.stories.get(s) {
+                    Some((id, _)) => *id,
+                    None => {
+                        next += 1;
+                        next - 1
+                    }
+                })
+                .collect();
+            let mut df: AHashMap<Term, u32> = h.df.iter().copied().collect();
+            for (t, d) in own_df {
+                *df.entry(t).or_insert(0) += d;
+            }
+            let mut df: Vec<(Term, u32)> = df.into_iter().collect();
+            df.sort_unstable();
+            let updated = StoryStore {
+                next_id: next,
+                articles: h.articles + own_n,
+                df,
+                stories: ids.iter().copied().zip(states).collect(),
+            };
+            if let Some(dir) = &a.store {
+                updated
+                    .save(dir)
+                    .with_context(|| format!("saving the stories of {}", dir.display()))?;
+            }
+            (assignment, ids)
+        }
+    };
+    drop(lock);
     let mut members: Vec<Vec<usize>> = Vec::new();
     for (i, &s) in stories.iter().enumerate() {
         if members.len() <= s as usize {
@@ -196,6 +278,9 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     };
     let vectorizer = Vectorizer::new(params);
     for (sid, m) in members.iter().enumerate() {
+        if m.is_empty() {
+            continue; // a stored story with no article tonight
+        }
         // Centroid, representative (closest member), top terms, dates, near-duplicates.
         let mut sum: AHashMap<neardup::cluster::story::Term, f32> = AHashMap::new();
         for &i in m {
@@ -235,7 +320,8 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
         let ids: Vec<&str> = m.iter().map(|&i| articles[i].id_json.as_str()).collect();
         writeln!(
             w,
-            "{{\"story\":{sid},\"members\":[{}],\"title\":{},\"terms\":{},\"first\":{first},\"last\":{last},\"near_duplicates\":[{}]}}",
+            "{{\"story\":{},\"members\":[{}],\"title\":{},\"terms\":{},\"first\":{first},\"last\":{last},\"near_duplicates\":[{}]}}",
+            story_ids[sid],
             ids.join(","),
             serde_json::to_string(&articles[rep].title)?,
             serde_json::to_string(&terms)?,
@@ -244,7 +330,11 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     }
     w.flush()?;
     if !a.quiet {
-        eprintln!("neardup: {} articles in {} stories", articles.len(), members.len());
+        eprintln!(
+            "neardup: {} articles in {} stories",
+            articles.len(),
+            members.iter().filter(|m| !m.is_empty()).count()
+        );
     }
     Ok(())
 }
@@ -271,7 +361,7 @@ fn top_terms(v: &Vectorizer, title: &str, centroid: &SparseVec, k: usize) -> Vec
 /// Runs `neardup eval clusters`.
 pub fn eval(a: &EvalClustersArgs) -> Result<()> {
     let params = params_of(a.threshold, None, a.title_weight, a.entity_weight)?;
-    let (articles, vectors) = read_articles(&a.input, &params, Some(&a.truth_field))?;
+    let (articles, vectors, _, _) = read_articles(&a.input, &params, Some(&a.truth_field), None)?;
     let stories = assign(&articles, &vectors, &params);
     let truth: Vec<String> = articles.iter().map(|x| x.truth.clone().unwrap_or_default()).collect();
     if truth.iter().all(String::is_empty) {

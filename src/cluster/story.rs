@@ -280,6 +280,18 @@ fn normalized_top(sum: &AHashMap<Term, f32>, keep: usize) -> SparseVec {
     v
 }
 
+/// A story carried from one run to the next (by the story store): the sum of its members'
+/// vectors (cut to its heaviest terms), its last date and its size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoryState {
+    /// Sum of member vectors, sorted by term.
+    pub sum: Vec<(Term, f32)>,
+    /// Time of its newest article (seconds; 0 when undated).
+    pub last: i64,
+    /// Number of articles.
+    pub size: u32,
+}
+
 /// Assigns each article to a story. `order` gives the processing order (e.g. by date);
 /// `times` (seconds) enables the window. Returns the story number of each article (stories
 /// numbered in order of creation).
@@ -289,9 +301,32 @@ pub fn cluster(
     times: Option<&[i64]>,
     p: &StoryParams,
 ) -> Vec<u32> {
+    cluster_onto(&[], vectors, order, times, p).0
+}
+
+/// Like [`cluster`], starting from `existing` stories, which keep their numbers
+/// `0..existing.len()`; new stories are numbered after them. Returns the assignment and the
+/// state of every story afterwards.
+pub fn cluster_onto(
+    existing: &[StoryState],
+    vectors: &[SparseVec],
+    order: &[usize],
+    times: Option<&[i64]>,
+    p: &StoryParams,
+) -> (Vec<u32>, Vec<StoryState>) {
     let prefixes: Vec<Vec<Term>> = vectors.par_iter().map(|v| prefix(v, p.prefix)).collect();
     let mut stories: Vec<Story> = Vec::new();
+    let mut sizes: Vec<u32> = Vec::new();
     let mut index: AHashMap<Term, Vec<u32>> = AHashMap::new();
+    for (s, st) in existing.iter().enumerate() {
+        let sum: AHashMap<Term, f32> = st.sum.iter().copied().collect();
+        let centroid = normalized_top(&sum, p.centroid_terms);
+        for t in prefix(&centroid, p.prefix) {
+            index.entry(t).or_default().push(s as u32);
+        }
+        stories.push(Story { first: usize::MAX, sum: Some(sum), centroid, last: st.last });
+        sizes.push(st.size);
+    }
     let mut out = vec![u32::MAX; vectors.len()];
     for &d in order {
         let v = &vectors[d];
@@ -315,10 +350,12 @@ pub fn cluster(
                 let st = &mut stories[s as usize];
                 st.add(v, vectors, p.centroid_terms);
                 st.last = st.last.max(t);
+                sizes[s as usize] += 1;
                 s
             }
             None => {
                 stories.push(Story { first: d, sum: None, centroid: Vec::new(), last: t });
+                sizes.push(1);
                 (stories.len() - 1) as u32
             }
         };
@@ -330,7 +367,19 @@ pub fn cluster(
         }
         out[d] = s;
     }
-    out
+    let states = stories
+        .iter()
+        .zip(&sizes)
+        .map(|(st, &size)| {
+            let mut sum: Vec<(Term, f32)> = match &st.sum {
+                Some(m) => m.iter().map(|(&t, &w)| (t, w)).collect(),
+                None => vectors[st.first].clone(),
+            };
+            sum.sort_unstable_by_key(|x| x.0);
+            StoryState { sum, last: st.last, size }
+        })
+        .collect();
+    (out, states)
 }
 
 /// A story's centroid for refinement: its one article's vector, or its own.

@@ -22,6 +22,7 @@
 pub mod format;
 pub mod manifest;
 pub mod segment;
+pub mod stories;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -247,6 +248,29 @@ pub fn verify_dir(dir: &Path) -> Result<Vec<FileCheck>> {
         out.push(FileCheck { path, problem });
     }
     Ok(out)
+}
+
+/// Creates `dir` if needed and takes its writer lock (an flock on `dir/LOCK`, held until the
+/// returned file is dropped or the process dies).
+///
+/// # Errors
+/// [`StoreError::Locked`] when another process holds it; I/O errors.
+pub fn lock_dir(dir: &Path) -> Result<File> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let lock_path = dir.join("LOCK");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_err(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(StoreError::Locked { path: lock_path }.into())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::Io { path: lock_path, source: e }),
+    }
 }
 
 /// The one writer of a store. Holds the store's lock until dropped.
