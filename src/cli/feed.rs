@@ -138,13 +138,18 @@ pub struct FedDoc {
     pub fp: Option<neardup::dedup::DocFingerprint>,
 }
 
-/// Reads the whole feed twice (boilerplate lines, then fingerprints) and keeps every
-/// document's fingerprint in memory, for the store commands.
-pub fn fingerprint_all(
+/// Reads the feed twice (boilerplate lines, then fingerprints) and hands the fingerprinted
+/// documents to `f` in chunks of `chunk_docs`, for the store commands.
+pub fn fingerprint_chunks<F>(
     engine: &neardup::dedup::Engine,
     corpus: &Corpus,
     skip_invalid: bool,
-) -> Result<(Vec<FedDoc>, PassStats)> {
+    chunk_docs: usize,
+    mut f: F,
+) -> Result<PassStats>
+where
+    F: FnMut(Vec<FedDoc>) -> Result<()>,
+{
     let mut feed = Feed::new(corpus, skip_invalid);
     let (bp, stats) = boilerplate_pass(engine, &mut feed)?;
     let mut out = Vec::new();
@@ -162,7 +167,13 @@ pub fn fingerprint_all(
                 });
             }
         }
+        if out.len() >= chunk_docs {
+            f(std::mem::take(&mut out))?;
+        }
         Ok(())
     })?;
-    Ok((out, stats))
+    if !out.is_empty() {
+        f(out)?;
+    }
+    Ok(stats)
 }

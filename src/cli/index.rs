@@ -1,5 +1,6 @@
 //! `neardup index ...` and `neardup dedup --store`: deduplication against history.
 
+use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
@@ -8,7 +9,7 @@ use rayon::prelude::*;
 
 use super::args::{DedupArgs, IndexCommand, RemoveArgs, StoreArg};
 use super::config;
-use super::feed::{fingerprint_all, FedDoc};
+use super::feed::{fingerprint_chunks, FedDoc};
 use neardup::cluster::UnionFind;
 use neardup::dedup::{Engine, Fingerprints};
 use neardup::input::Corpus;
@@ -75,6 +76,21 @@ fn engine_for(a: &DedupArgs, dir: &Path) -> Result<(Engine, StoreParams, bool)> 
     Ok((engine, params, false))
 }
 
+/// Documents handled per chunk by the store commands: each chunk is queried against the store,
+/// deduplicated within itself and committed as one segment before the next is read, so memory
+/// stays bounded and later chunks see earlier ones in the store.
+const CHUNK_DOCS: usize = 100_000;
+
+/// What one chunk produced.
+struct ChunkOutcome {
+    /// Ordinals of the documents found to be duplicates.
+    duplicates: Vec<u64>,
+    /// Groups reported.
+    reported: usize,
+    /// Documents stored.
+    stored: usize,
+}
+
 /// `index add`, `index query` and `dedup --store`.
 pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
     let dir = a.store.as_deref().context("--store DIR is required")?;
@@ -91,11 +107,61 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
         None if !exists => anyhow::bail!("{}: no neardup store here (no MANIFEST)", dir.display()),
         None => Some(SignatureStore::open(dir)?),
     };
-    let store = view(&writer, &reader);
     let corpus = super::feed::open_corpus(&a.input)?;
-    let (docs, stats) = fingerprint_all(&engine, &corpus, a.input.skip_invalid)?;
+    let stdout = io::stdout();
+    let mut report: Box<dyn Write> = match (&a.groups, mode) {
+        (Some(p), _) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        (None, Mode::Dedup) => Box::new(io::sink()),
+        (None, _) => Box::new(BufWriter::new(stdout.lock())),
+    };
+    let mut dropped: HashSet<u64> = HashSet::new();
+    let mut valid: HashSet<u64> = HashSet::new();
+    let (mut reported, mut stored_now, mut docs_seen) = (0usize, 0usize, 0usize);
+    let stats = fingerprint_chunks(&engine, &corpus, a.input.skip_invalid, CHUNK_DOCS, |docs| {
+        valid.extend(docs.iter().map(|d| d.ordinal));
+        docs_seen += docs.len();
+        let out = process_chunk(&engine, &mut writer, &reader, &docs, mode, &mut *report)
+            .with_context(|| format!("writing to store {}", dir.display()))?;
+        dropped.extend(out.duplicates.iter().copied());
+        reported += out.reported;
+        stored_now += out.stored;
+        Ok(())
+    })?;
+    report.flush()?;
+    drop(report);
+    if mode == Mode::Dedup {
+        write_unique(a, &corpus, &valid, &dropped)?;
+    }
+    if !a.quiet {
+        let verb = if mode == Mode::Query { "queried" } else { "added" };
+        eprintln!(
+            "neardup: {} documents ({} invalid skipped), {} duplicates in {} groups; {verb} {} documents; store holds {}",
+            stats.records,
+            stats.invalid,
+            dropped.len(),
+            reported,
+            if mode == Mode::Query { docs_seen } else { stored_now },
+            view(&writer, &reader).len(),
+        );
+    }
+    Ok(())
+}
+
+/// Queries one chunk against the store, finds its internal duplicates, reports the groups and
+/// (unless querying) commits its documents as a segment.
+fn process_chunk(
+    engine: &Engine,
+    writer: &mut Option<StoreWriter>,
+    reader: &Option<SignatureStore>,
+    docs: &[FedDoc],
+    mode: Mode,
+    report: &mut dyn Write,
+) -> Result<ChunkOutcome> {
     let cfg = engine.config();
     let t = engine.thresholds();
+    let store = view(writer, reader);
     let stored: Vec<Vec<StoredMatch>> = docs
         .par_iter()
         .map(|d| d.fp.as_ref().map(|fp| store.query(fp, &t, &cfg.anchors)).unwrap_or_default())
@@ -103,7 +169,7 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
 
     // Duplicates among the new documents.
     let mut fps = Fingerprints::default();
-    for d in &docs {
+    for d in docs {
         fps.push(cfg.num_perm, d.fp.as_ref())?;
     }
     let res = engine.resolve(&mut fps)?;
@@ -131,17 +197,9 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
             c.group = w.reserve_groups(1);
         }
     }
-    let store = view(&writer, &reader);
+    let store = view(writer, reader);
 
     // Report: one line per group with two or more members, stored ones included.
-    let stdout = io::stdout();
-    let mut report: Box<dyn Write> = match (&a.groups, mode) {
-        (Some(p), _) => Box::new(BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        (None, Mode::Dedup) => Box::new(io::sink()),
-        (None, _) => Box::new(BufWriter::new(stdout.lock())),
-    };
     let mut duplicates = vec![false; docs.len()];
     let mut reported = 0;
     for c in &comps {
@@ -185,8 +243,6 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
             reported += 1;
         }
     }
-    report.flush()?;
-    drop(report);
 
     // Store.
     let new_docs: Vec<NewDoc> = comps
@@ -198,26 +254,18 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
         .collect();
     let stored_now = new_docs.len();
     if let Some(w) = writer.as_mut() {
-        w.add(&new_docs).with_context(|| format!("writing to store {}", dir.display()))?;
+        w.add(&new_docs)?;
     }
-
-    if mode == Mode::Dedup {
-        write_unique(a, &corpus, &docs, &duplicates)?;
-    }
-    if !a.quiet {
-        let dups = duplicates.iter().filter(|&&d| d).count();
-        let verb = if mode == Mode::Query { "queried" } else { "added" };
-        eprintln!(
-            "neardup: {} documents ({} invalid skipped), {} duplicates in {} groups; {verb} {} documents; store holds {}",
-            stats.records,
-            stats.invalid,
-            dups,
-            reported,
-            if mode == Mode::Query { docs.len() } else { stored_now },
-            view(&writer, &reader).len(),
-        );
-    }
-    Ok(())
+    Ok(ChunkOutcome {
+        duplicates: docs
+            .iter()
+            .zip(&duplicates)
+            .filter(|(_, &d)| d)
+            .map(|(d, _)| d.ordinal)
+            .collect(),
+        reported,
+        stored: if mode == Mode::Query { 0 } else { stored_now },
+    })
 }
 
 /// The committed state: the writer's, or the read-only one's.
@@ -250,16 +298,9 @@ fn to_new_doc(d: &FedDoc, group: u64) -> NewDoc {
 fn write_unique(
     a: &DedupArgs,
     corpus: &Corpus,
-    docs: &[FedDoc],
-    duplicates: &[bool],
+    valid: &HashSet<u64>,
+    dropped: &HashSet<u64>,
 ) -> Result<()> {
-    let mut drop_ordinal = std::collections::HashSet::new();
-    for (d, &dup) in docs.iter().zip(duplicates) {
-        if dup {
-            drop_ordinal.insert(d.ordinal);
-        }
-    }
-    let valid: std::collections::HashSet<u64> = docs.iter().map(|d| d.ordinal).collect();
     let stdout = io::stdout();
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(BufWriter::new(
@@ -269,7 +310,7 @@ fn write_unique(
     };
     corpus.for_each_batch(super::feed::BATCH_DOCS, super::feed::BATCH_BYTES, |batch| {
         for r in batch {
-            if valid.contains(&r.ordinal) && !drop_ordinal.contains(&r.ordinal) {
+            if valid.contains(&r.ordinal) && !dropped.contains(&r.ordinal) {
                 let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
                 out.write_all(&r.bytes).map_err(io)?;
                 if corpus.source_format(r.source) != neardup::input::Format::Text {
