@@ -79,7 +79,7 @@ fn engine_for(a: &DedupArgs, dir: &Path) -> Result<(Engine, StoreParams, bool)> 
 /// Documents handled per chunk by the store commands: each chunk is queried against the store,
 /// deduplicated within itself and committed as one segment before the next is read, so memory
 /// stays bounded and later chunks see earlier ones in the store.
-const CHUNK_DOCS: usize = 100_000;
+const CHUNK_DOCS: usize = 250_000;
 
 /// What one chunk produced.
 struct ChunkOutcome {
