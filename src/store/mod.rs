@@ -289,23 +289,7 @@ impl StoreWriter {
     /// [`StoreError::Locked`] when another process writes; [`StoreError::NotAStore`] when the
     /// store does not exist and `params` is `None`; a parameter mismatch; I/O errors.
     pub fn open(dir: &Path, params: Option<&StoreParams>) -> Result<StoreWriter> {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let lock_path = dir.join("LOCK");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_err(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StoreError::Locked { path: lock_path }.into())
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::Io { path: lock_path, source: e })
-            }
-        }
+        let lock = lock_dir(dir)?;
         // The lock is an flock: it dies with its process, so a lock file left by a killed
         // writer is stale by construction and taking it above succeeds.
         if !dir.join("MANIFEST").exists() {
