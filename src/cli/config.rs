@@ -22,8 +22,8 @@ pub fn read_options(a: &InputArgs) -> Result<ReadOptions> {
                 .with_context(|| format!("--format {f:?}: expected jsonl, lines or text"))?,
         ),
     };
-    if a.max_doc_bytes == 0 {
-        bail!("--max-doc-bytes must be positive");
+    if a.max_doc_bytes == 0 || a.max_doc_bytes > 1 << 40 {
+        bail!("--max-doc-bytes must be between 1 and 2^40");
     }
     Ok(ReadOptions {
         format,
