@@ -229,7 +229,7 @@ impl Corpus {
                         if line > 0 {
                             None
                         } else {
-                            let mut limited = (&mut reader).take(cap as u64 + 1);
+                            let mut limited = (&mut reader).take((cap as u64).saturating_add(1));
                             limited.read_to_end(&mut buf).map_err(io_err(&src.display))?;
                             let mut total = buf.len();
                             if total > cap {
@@ -320,7 +320,7 @@ fn read_line_capped(
             Some(i) => (&avail[..i], i + 1, true),
             None => (avail, avail.len(), false),
         };
-        let room = (cap + 1).saturating_sub(buf.len());
+        let room = cap.saturating_add(1).saturating_sub(buf.len());
         buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
         total += chunk.len();
         r.consume(used);
