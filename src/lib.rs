@@ -11,7 +11,15 @@
 //!           Arabic fold)  sentences) n-grams)    MinHash)    anchors) containment) kept doc)
 //! ```
 //!
-//! [`dedup::Engine`] wires the stages together; `boilerplate` removes recurring lines first.
+//! [`dedup::Engine`] wires the stages together; [`boilerplate`] removes recurring lines first.
+//! Beside near-duplicates:
+//!
+//! * [`passages`] finds passages restated inside one article or across a corpus, with byte
+//!   spans, and the boilerplate lines of a feed;
+//! * [`cluster::story`] groups related coverage into stories (TF-IDF, prefix-filter candidates,
+//!   centroid assignment), scored by [`cluster::metrics`];
+//! * [`store`] persists signatures (and stories) in an embedded, crash-safe, incremental store;
+//! * [`report`] renders a self-contained HTML page for a person to review.
 //!
 //! ```
 //! use neardup::dedup::{DedupConfig, Engine};
