@@ -115,16 +115,15 @@ const ASCII_CLASS: [u8; 128] = {
 
 /// [`fold`] for ASCII text, on bytes: the same token rules without decoding characters.
 pub(crate) fn fold_ascii(text: &str, out: &mut String) {
-    let mut buf = std::mem::take(out).into_bytes();
-    buf.clear();
-    buf.reserve(text.len());
+    out.clear();
+    out.reserve(text.len());
     let mut prev = 0u8; // class of the last emitted byte, 0 = separator
     let mut pending: Option<u8> = None;
     for &b in text.as_bytes() {
         let class = ASCII_CLASS[(b & 0x7f) as usize];
         if class != 0 && class == prev && pending.is_none() {
             // The common case: a word or number goes on.
-            buf.push(b.to_ascii_lowercase());
+            out.push(b.to_ascii_lowercase() as char);
             continue;
         }
         if class == 0 {
@@ -138,19 +137,18 @@ pub(crate) fn fold_ascii(text: &str, out: &mut String) {
         }
         if let Some(sep) = pending.take() {
             if class == 2 {
-                buf.push(sep);
-                buf.push(b);
+                out.push(sep as char);
+                out.push(b as char);
                 continue;
             }
             prev = 0;
         }
-        if prev != class && !buf.is_empty() {
-            buf.push(b' ');
+        if prev != class && !out.is_empty() {
+            out.push(' ');
         }
-        buf.push(b.to_ascii_lowercase());
+        out.push(b.to_ascii_lowercase() as char);
         prev = class;
     }
-    *out = String::from_utf8(buf).unwrap_or_default();
 }
 
 /// Case-folds, Arabic-folds and tokenizes NFKC text into `out` (cleared first).
