@@ -10,8 +10,7 @@ use rayon::prelude::*;
 use super::args::{DedupArgs, IndexCommand, RemoveArgs, StoreArg};
 use super::config;
 use super::feed::{fingerprint_chunks, FedDoc};
-use neardup::cluster::UnionFind;
-use neardup::dedup::{Engine, Fingerprints};
+use neardup::dedup::{DocMeta, Engine, Fingerprints, Keep};
 use neardup::input::Corpus;
 use neardup::store::{verify_dir, NewDoc, SignatureStore, StoreParams, StoreWriter, StoredMatch};
 
@@ -173,15 +172,28 @@ fn process_chunk(
         fps.push(cfg.num_perm, d.fp.as_ref())?;
     }
     let res = engine.resolve(&mut fps)?;
-    let mut uf = UnionFind::new(docs.len());
-    for p in &res.pairs {
-        uf.union(p.a, p.b);
-    }
-    let mut comps: Vec<Component> = uf
-        .groups(1)
-        .into_iter()
+    // Star-shaped groups as `dedup` makes them (no chaining), the kept document first; every
+    // other document is a group of its own.
+    let meta: Vec<DocMeta> =
+        docs.iter().map(|d| DocMeta { len: d.text_len as usize, date: d.date.clone() }).collect();
+    let groups = engine.finish_groups(&fps, &res, &meta, Keep::First);
+    let mut in_group = vec![false; docs.len()];
+    let mut member_lists: Vec<Vec<usize>> = groups
+        .iter()
         .map(|g| {
-            let members: Vec<usize> = g.into_iter().map(|x| x as usize).collect();
+            let mut m: Vec<usize> = vec![g.kept as usize];
+            m.extend(g.members.iter().map(|x| x.0 as usize).filter(|&x| x != g.kept as usize));
+            for &x in &m {
+                in_group[x] = true;
+            }
+            m
+        })
+        .collect();
+    member_lists.extend((0..docs.len()).filter(|&d| !in_group[d]).map(|d| vec![d]));
+    member_lists.sort_by_key(|m| m.iter().copied().min().unwrap_or(0));
+    let mut comps: Vec<Component> = member_lists
+        .into_iter()
+        .map(|members| {
             let best_stored = members
                 .iter()
                 .filter_map(|&m| stored[m].first().copied())
