@@ -1,7 +1,7 @@
 //! `neardup dedup`: unique records out, duplicate groups and pairs with their evidence.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -11,7 +11,6 @@ use super::args::DedupArgs;
 use super::config;
 use super::feed::Feed;
 use neardup::dedup::{DocMeta, Engine, Fingerprints};
-use neardup::input::Format;
 
 /// Document ids as raw JSON, stored back to back.
 #[derive(Default)]
@@ -100,28 +99,9 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     }
 
     // Pass 3: unique records, byte for byte.
-    {
-        let stdout = io::stdout();
-        let mut out: Box<dyn Write> = match &a.output {
-            Some(p) => Box::new(create(p)?),
-            None => Box::new(BufWriter::with_capacity(1 << 20, stdout.lock())),
-        };
-        corpus.for_each_batch(super::feed::BATCH_DOCS, super::feed::BATCH_BYTES, |batch| {
-            for r in batch {
-                let d = r.ordinal as usize;
-                if valid[d] && !removed[d] {
-                    let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
-                    out.write_all(&r.bytes).map_err(io)?;
-                    // Lines get their terminator back; a text document is its file's bytes.
-                    if corpus.source_format(r.source) != Format::Text {
-                        out.write_all(b"\n").map_err(io)?;
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        out.flush().context("writing unique records")?;
-    }
+    super::feed::write_records(&corpus, a.output.as_deref(), |o| {
+        valid[o as usize] && !removed[o as usize]
+    })?;
 
     if let Some(p) = &a.groups {
         let mut w = create(p)?;

@@ -34,6 +34,37 @@ pub fn boilerplate_pass(
     Ok((engine.boilerplate(counter), stats))
 }
 
+/// The output pass: writes the records for which `keep(ordinal)` holds, byte for byte, to
+/// `output` or stdout. Lines get their terminator back; a text document is its file's bytes.
+pub fn write_records(
+    corpus: &Corpus,
+    output: Option<&std::path::Path>,
+    keep: impl Fn(u64) -> bool,
+) -> Result<()> {
+    use anyhow::Context;
+    use std::io::BufWriter;
+    let stdout = std::io::stdout();
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::with_capacity(1 << 20, stdout.lock())),
+    };
+    corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
+        for r in batch.iter().filter(|r| keep(r.ordinal)) {
+            let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
+            out.write_all(&r.bytes).map_err(io)?;
+            if corpus.source_format(r.source) != neardup::input::Format::Text {
+                out.write_all(b"\n").map_err(io)?;
+            }
+        }
+        Ok(())
+    })?;
+    out.flush().context("writing unique records")?;
+    Ok(())
+}
+
 /// Records per batch handed to the parallel stages.
 pub const BATCH_DOCS: usize = 4096;
 /// Bytes per batch.

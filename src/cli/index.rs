@@ -11,7 +11,6 @@ use super::args::{DedupArgs, IndexCommand, RemoveArgs, StoreArg};
 use super::config;
 use super::feed::{fingerprint_chunks, FedDoc};
 use neardup::dedup::{DocMeta, Engine, Fingerprints, Keep};
-use neardup::input::Corpus;
 use neardup::store::{verify_dir, NewDoc, SignatureStore, StoreParams, StoreWriter, StoredMatch};
 
 /// Runs an index subcommand.
@@ -131,7 +130,10 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
     report.flush()?;
     drop(report);
     if mode == Mode::Dedup {
-        write_unique(a, &corpus, &valid, &dropped)?;
+        // The unique records (not duplicates of the store nor of each other), byte for byte.
+        super::feed::write_records(&corpus, a.output.as_deref(), |o| {
+            valid.contains(&o) && !dropped.contains(&o)
+        })?;
     }
     if !a.quiet {
         let verb = if mode == Mode::Query { "queried" } else { "added" };
@@ -304,36 +306,6 @@ fn to_new_doc(d: &FedDoc, group: u64) -> NewDoc {
             size: 0,
         }),
     }
-}
-
-/// The unique records (not duplicates of the store nor of each other), byte for byte.
-fn write_unique(
-    a: &DedupArgs,
-    corpus: &Corpus,
-    valid: &HashSet<u64>,
-    dropped: &HashSet<u64>,
-) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(BufWriter::new(stdout.lock())),
-    };
-    corpus.for_each_batch(super::feed::BATCH_DOCS, super::feed::BATCH_BYTES, |batch| {
-        for r in batch {
-            if valid.contains(&r.ordinal) && !dropped.contains(&r.ordinal) {
-                let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
-                out.write_all(&r.bytes).map_err(io)?;
-                if corpus.source_format(r.source) != neardup::input::Format::Text {
-                    out.write_all(b"\n").map_err(io)?;
-                }
-            }
-        }
-        Ok(())
-    })?;
-    out.flush()?;
-    Ok(())
 }
 
 fn stats(s: &StoreArg) -> Result<()> {
