@@ -24,8 +24,10 @@ use crate::normalize::{Mode, Normalizer};
 use crate::segment;
 use crate::shingle::{ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
 use crate::signature::{MinHasher, DEFAULT_NUM_PERM};
-use crate::verify::{self, Evidence, Thresholds, VerifyMode};
+use crate::verify::{self, Decision, Evidence, Thresholds, VerifyMode};
 
+/// Default recall floor of the derived banding at the threshold ([`optimal_banding`]).
+pub const DEFAULT_LSH_MIN_RECALL: f64 = 0.99;
 /// Default Jaccard threshold, chosen on the reprints dev set (see `benches/RESULTS.md`).
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// Default containment threshold, chosen on the reprints dev set.
@@ -57,6 +59,8 @@ pub struct DedupConfig {
     pub banding: Option<Banding>,
     /// Weights of false positives and false negatives when deriving the banding.
     pub lsh_weights: (f64, f64),
+    /// Least candidate probability of a pair at the threshold when deriving the banding.
+    pub lsh_min_recall: f64,
     /// Verification mode.
     pub verify: VerifyMode,
     /// Boilerplate line detection, or `None` to keep every line.
@@ -75,7 +79,8 @@ impl Default for DedupConfig {
             anchors: AnchorParams::default(),
             banding: None,
             lsh_weights: (0.3, 0.7),
-            verify: VerifyMode::Estimate,
+            lsh_min_recall: DEFAULT_LSH_MIN_RECALL,
+            verify: VerifyMode::Auto,
             boilerplate: Some(BoilerplateParams::default()),
         }
     }
@@ -194,6 +199,11 @@ pub struct Resolution {
     pub groups: Vec<Vec<u32>>,
     /// Candidate pairs examined.
     pub candidates: usize,
+    /// Pairs too close to a threshold for the estimate, still to be settled exactly
+    /// ([`Engine::settle`]); sorted. Until then they stand on their estimate.
+    pub borderline: Vec<Pair>,
+    /// Pairs settled exactly, accepted or not, with their exact evidence; sorted.
+    pub settled: Vec<Pair>,
     anchors: AnchorMatches,
 }
 
@@ -256,9 +266,13 @@ impl Engine {
                 b.validate(cfg.num_perm)?;
                 b
             }
-            None => {
-                optimal_banding(cfg.threshold, cfg.num_perm, cfg.lsh_weights.0, cfg.lsh_weights.1)?
-            }
+            None => optimal_banding(
+                cfg.threshold,
+                cfg.num_perm,
+                cfg.lsh_weights.0,
+                cfg.lsh_weights.1,
+                cfg.lsh_min_recall,
+            )?,
         };
         Ok(Engine {
             normalizer: Normalizer::new(cfg.normalize),
@@ -362,7 +376,8 @@ impl Engine {
         }
     }
 
-    fn fingerprint(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) -> DocPrint {
+    /// The shingle hashes of `text` (boilerplate left out) into `s.shingles`, in text order.
+    fn shingles(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) {
         self.words(text, bp, s);
         s.shingles.clear();
         match self.cfg.shingle.kind {
@@ -371,6 +386,26 @@ impl Engine {
                 self.shingler.shingles_into(&s.joined, &mut Vec::new(), &mut s.shingles)
             }
         }
+    }
+
+    /// The sorted, deduplicated shingle sets of texts (`None` for skipped records), as the
+    /// signatures saw them: the input of exact verification.
+    pub fn exact_sets(&self, texts: &[Option<&str>], bp: &Boilerplate) -> Vec<Vec<u64>> {
+        texts
+            .par_iter()
+            .map_init(Scratch::default, |s, t| {
+                let Some(t) = t else { return Vec::new() };
+                self.shingles(t, bp, s);
+                let mut set = s.shingles.clone();
+                set.sort_unstable();
+                set.dedup();
+                set
+            })
+            .collect()
+    }
+
+    fn fingerprint(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) -> DocPrint {
+        self.shingles(text, bp, s);
         let mut sig = vec![0u32; self.cfg.num_perm];
         let has = self.hasher.sketch_into(&s.shingles, &mut s.bins, &mut sig);
         let mut anchors = Vec::new();
@@ -484,19 +519,124 @@ impl Engine {
         cands.par_sort_unstable();
         cands.dedup();
         let t = self.thresholds();
-        let pairs: Vec<Pair> = cands
+        let auto = self.cfg.verify == VerifyMode::Auto;
+        let judged: Vec<(Pair, Decision)> = cands
             .par_iter()
             .filter_map(|&p| {
                 let (a, b) = unpack(p);
                 let evidence = self.evidence(fps, &anchors, a, b);
-                evidence.accepts(&t).then_some(Pair { a, b, evidence })
+                let decision = if auto {
+                    let samples =
+                        anchors.informative[a as usize].min(anchors.informative[b as usize]);
+                    evidence.decide(&t, self.cfg.num_perm, samples)
+                } else if evidence.accepts(&t) {
+                    Decision::Accept
+                } else {
+                    Decision::Reject
+                };
+                (decision != Decision::Reject).then_some((Pair { a, b, evidence }, decision))
             })
             .collect();
-        let mut uf = UnionFind::new(fps.len());
-        for p in &pairs {
+        // Borderline pairs stand on their estimate until `settle` replaces it.
+        let borderline: Vec<Pair> =
+            judged.iter().filter(|(_, d)| *d == Decision::Borderline).map(|(p, _)| *p).collect();
+        let pairs: Vec<Pair> =
+            judged.into_iter().map(|(p, _)| p).filter(|p| p.evidence.accepts(&t)).collect();
+        let groups = Self::group_pairs(fps.len(), &pairs);
+        Ok(Resolution {
+            groups,
+            pairs,
+            borderline,
+            settled: Vec::new(),
+            candidates: cands.len(),
+            anchors,
+        })
+    }
+
+    fn group_pairs(n: usize, pairs: &[Pair]) -> Vec<Vec<u32>> {
+        let mut uf = UnionFind::new(n);
+        for p in pairs {
             uf.union(p.a, p.b);
         }
-        Ok(Resolution { groups: uf.groups(2), pairs, candidates: cands.len(), anchors })
+        uf.groups(2)
+    }
+
+    /// Settles the borderline pairs of `res` exactly ([`VerifyMode::Auto`]). `fetch` gets a
+    /// sorted list of document numbers and returns their shingle sets ([`Engine::exact_sets`]),
+    /// in that order; it is called once per chunk of pairs whose documents' sets fit in
+    /// `budget_bytes` (one chunk, and so one re-read of the input, in all but huge runs).
+    /// Accepted pairs and groups are then recomputed with the exact evidence.
+    ///
+    /// # Errors
+    /// Whatever `fetch` returns, or [`Error::InvalidParam`] when it returns the wrong number
+    /// of sets.
+    pub fn settle<F, E>(
+        &self,
+        fps: &Fingerprints,
+        res: &mut Resolution,
+        budget_bytes: usize,
+        mut fetch: F,
+    ) -> std::result::Result<(), E>
+    where
+        F: FnMut(&[u32]) -> std::result::Result<Vec<Vec<u64>>, E>,
+        E: From<Error>,
+    {
+        if res.borderline.is_empty() {
+            return Ok(());
+        }
+        let borderline = std::mem::take(&mut res.borderline);
+        let mut settled: Vec<Pair> = Vec::with_capacity(borderline.len());
+        let mut in_chunk = vec![false; fps.len()];
+        let mut docs: Vec<u32> = Vec::new();
+        let (mut bytes, mut start) = (0usize, 0usize);
+        let cost = |d: u32| fps.sizes[d as usize] as usize * 8 + 24;
+        for i in 0..=borderline.len() {
+            let extra = borderline.get(i).map_or(0, |p| {
+                [p.a, p.b].iter().filter(|&&d| !in_chunk[d as usize]).map(|&d| cost(d)).sum()
+            });
+            let last = i == borderline.len();
+            if last || (bytes + extra > budget_bytes && i > start) {
+                docs.sort_unstable();
+                let sets = fetch(&docs)?;
+                if sets.len() != docs.len() {
+                    return Err(Error::InvalidParam {
+                        name: "settle",
+                        reason: format!("{} sets for {} documents", sets.len(), docs.len()),
+                    }
+                    .into());
+                }
+                let set_of = |d: u32| &sets[docs.binary_search(&d).unwrap_or(0)];
+                settled.par_extend(borderline[start..i].par_iter().map(|p| Pair {
+                    a: p.a,
+                    b: p.b,
+                    evidence: verify::exact(set_of(p.a), set_of(p.b)),
+                }));
+                for &d in &docs {
+                    in_chunk[d as usize] = false;
+                }
+                docs.clear();
+                (bytes, start) = (0, i);
+                if last {
+                    break;
+                }
+            }
+            let p = borderline[i];
+            for d in [p.a, p.b] {
+                if !in_chunk[d as usize] {
+                    in_chunk[d as usize] = true;
+                    docs.push(d);
+                    bytes += cost(d);
+                }
+            }
+        }
+        let t = self.thresholds();
+        let key = |p: &Pair| (p.a, p.b);
+        res.pairs.retain(|p| settled.binary_search_by_key(&key(p), key).is_err());
+        res.pairs.extend(settled.iter().filter(|p| p.evidence.accepts(&t)).copied());
+        res.pairs.par_sort_unstable_by_key(key);
+        res.groups = Self::group_pairs(fps.len(), &res.pairs);
+        res.settled = settled;
+        Ok(())
     }
 
     fn choose_kept(g: &[u32], meta: &[DocMeta], keep: Keep) -> u32 {
@@ -519,6 +659,9 @@ impl Engine {
     /// The evidence for a pair: from the verified pairs when it is one, else computed.
     fn pair_evidence(&self, fps: &Fingerprints, res: &Resolution, a: u32, b: u32) -> Evidence {
         let key = (a.min(b), a.max(b));
+        if let Ok(i) = res.settled.binary_search_by_key(&key, |p| (p.a, p.b)) {
+            return res.settled[i].evidence;
+        }
         match res.pairs.binary_search_by_key(&key, |p| (p.a, p.b)) {
             Ok(i) => res.pairs[i].evidence,
             Err(_) => self.evidence(fps, &res.anchors, key.0, key.1),
@@ -682,7 +825,11 @@ impl Engine {
         let bp = self.boilerplate(counter);
         let mut fps = Fingerprints::default();
         self.add_batch(&opt, &bp, &mut fps)?;
-        let res = self.resolve(&mut fps)?;
+        let mut res = self.resolve(&mut fps)?;
+        self.settle(&fps, &mut res, usize::MAX, |docs| {
+            let some: Vec<Option<&str>> = docs.iter().map(|&d| Some(texts[d as usize])).collect();
+            Ok::<_, Error>(self.exact_sets(&some, &bp))
+        })?;
         let meta: Vec<DocMeta> =
             texts.iter().map(|t| DocMeta { len: t.len(), date: None }).collect();
         let groups = self.finish_groups(&fps, &res, &meta, Keep::First);
@@ -744,5 +891,75 @@ mod tests {
         let exact =
             verify::exact(&sa.shingle_set(&n.normalize(A)), &sa.shingle_set(&n.normalize(A2)));
         assert_eq!(p.evidence, exact);
+    }
+
+    /// Texts with a spread of edit rates, so that some pairs land near the threshold.
+    fn edited_family(seed: u64) -> Vec<String> {
+        let mut rng = crate::naive::SplitMix(seed);
+        let mut out = Vec::new();
+        for _ in 0..8 {
+            let base: Vec<u64> = (0..80).map(|_| rng.next() % 400).collect();
+            out.push(base.iter().map(|w| format!("w{w}")).collect::<Vec<_>>().join(" "));
+            for rate in [3, 6, 9, 12, 15] {
+                let v: Vec<String> = base
+                    .iter()
+                    .map(|&w| if rng.next() % 100 < rate { rng.next() % 400 + 1000 } else { w })
+                    .map(|w| format!("w{w}"))
+                    .collect();
+                out.push(v.join(" "));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn auto_mode_settles_borderline_pairs_exactly() {
+        let cfg = DedupConfig {
+            threshold: 0.6,
+            containment: 2.0,
+            boilerplate: None,
+            ..DedupConfig::default()
+        };
+        let texts = edited_family(5);
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let auto = Engine::new(cfg.clone()).unwrap();
+        let exact = Engine::new(DedupConfig { verify: VerifyMode::Exact, ..cfg.clone() }).unwrap();
+        let (ra, ga) = auto.dedup_texts(&refs).unwrap();
+        let (re, ge) = exact.dedup_texts(&refs).unwrap();
+        assert!(ra.settled.len() >= 5, "too few borderline pairs to test: {}", ra.settled.len());
+        assert!(ra.borderline.is_empty());
+        // Every settled pair carries its exact evidence and is accepted exactly when exact
+        // verification accepts it.
+        let t = auto.thresholds();
+        for p in &ra.settled {
+            let e = re.pairs.iter().find(|q| (q.a, q.b) == (p.a, p.b));
+            assert_eq!(p.evidence.accepts(&t), e.is_some(), "{p:?}");
+            if let Some(e) = e {
+                assert_eq!(e.evidence, p.evidence);
+            }
+        }
+        let ids = |r: &Resolution| r.pairs.iter().map(|p| (p.a, p.b)).collect::<Vec<_>>();
+        assert_eq!(ids(&ra), ids(&re));
+        let members =
+            |g: &[Group]| g.iter().map(|g| g.members.iter().map(|m| m.0).collect()).collect();
+        let (ma, me): (Vec<Vec<u32>>, Vec<Vec<u32>>) = (members(&ga), members(&ge));
+        assert_eq!(ma, me);
+
+        // Settling in many small chunks (one re-read each) gives the same answer.
+        let opt: Vec<Option<&str>> = refs.iter().map(|&t| Some(t)).collect();
+        let bp = Boilerplate::none();
+        let mut fps = Fingerprints::default();
+        auto.add_batch(&opt, &bp, &mut fps).unwrap();
+        let mut res = auto.resolve(&mut fps).unwrap();
+        let mut calls = 0;
+        auto.settle(&fps, &mut res, 1, |docs| {
+            calls += 1;
+            let some: Vec<Option<&str>> = docs.iter().map(|&d| opt[d as usize]).collect();
+            Ok::<_, Error>(auto.exact_sets(&some, &bp))
+        })
+        .unwrap();
+        assert_eq!(calls, ra.settled.len());
+        assert_eq!(ids(&res), ids(&ra));
+        assert_eq!(res.settled, ra.settled);
     }
 }

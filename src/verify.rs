@@ -3,8 +3,9 @@
 //! Two kinds of evidence are weighed:
 //!
 //! * **resemblance**, the Jaccard similarity of the two shingle sets: estimated from the MinHash
-//!   signatures ([`VerifyMode::Estimate`], the default) or computed exactly on the shingle sets
-//!   ([`VerifyMode::Exact`]);
+//!   signatures ([`VerifyMode::Estimate`]), computed exactly on the shingle sets
+//!   ([`VerifyMode::Exact`]), or estimated and then computed exactly for the pairs the estimate
+//!   cannot decide ([`VerifyMode::Auto`], the default);
 //! * **containment** of the smaller document in the larger: from the shared anchors
 //!   ([`crate::lsh::anchors`]) by default, or exactly on the shingle sets in exact mode.
 //!
@@ -20,6 +21,42 @@ pub enum VerifyMode {
     Estimate,
     /// On the shingle sets, which are kept in memory (8 bytes per distinct shingle).
     Exact,
+    /// From signatures and anchors where they decide the pair: a pair whose estimate lies
+    /// within three standard errors of a threshold ([`margin`]) is settled exactly on the two
+    /// texts' shingle sets, read again for that purpose.
+    Auto,
+}
+
+impl VerifyMode {
+    /// Parses `estimate`, `exact` or `auto`.
+    pub fn parse(s: &str) -> Option<VerifyMode> {
+        match s {
+            "estimate" => Some(VerifyMode::Estimate),
+            "exact" => Some(VerifyMode::Exact),
+            "auto" => Some(VerifyMode::Auto),
+            _ => None,
+        }
+    }
+}
+
+/// What the estimate says of a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Clearly a duplicate.
+    Accept,
+    /// Clearly not.
+    Reject,
+    /// Too close to a threshold to tell from the estimate.
+    Borderline,
+}
+
+/// Half-width of the band around threshold `t` inside which an estimate from `n` samples
+/// cannot decide: three standard errors of a proportion, `3·sqrt(t(1-t)/n)`, plus 0.01 for
+/// the shingle-count rounding. With 128 slots at `t = 0.8` this is 0.116; the chance that a
+/// pair of true similarity on one side is estimated beyond the band on the other is 0.13%.
+pub fn margin(t: f64, n: u32) -> f64 {
+    let t = t.clamp(0.0, 1.0);
+    3.0 * (t * (1.0 - t) / n.max(1) as f64).sqrt() + 0.01
 }
 
 /// The thresholds a pair must reach.
@@ -51,6 +88,23 @@ impl Evidence {
     /// True when the evidence reaches either threshold.
     pub fn accepts(&self, t: &Thresholds) -> bool {
         self.jaccard >= t.jaccard || (t.containment <= 1.0 && self.containment >= t.containment)
+    }
+
+    /// How an estimate from `num_perm` slots and `anchor_samples` informative anchors (the
+    /// smaller side's) stands against the thresholds: accepted or rejected when clear of them
+    /// by [`margin`], borderline otherwise. Containment only counts when anchors are shared.
+    pub fn decide(&self, t: &Thresholds, num_perm: usize, anchor_samples: u32) -> Decision {
+        let mj = margin(t.jaccard, num_perm.min(u32::MAX as usize) as u32);
+        let use_c = t.containment <= 1.0 && self.shared_anchors > 0;
+        let mc = margin(t.containment, anchor_samples);
+        if self.jaccard >= t.jaccard + mj || (use_c && self.containment >= t.containment + mc) {
+            Decision::Accept
+        } else if self.jaccard < t.jaccard - mj && (!use_c || self.containment < t.containment - mc)
+        {
+            Decision::Reject
+        } else {
+            Decision::Borderline
+        }
     }
 }
 

@@ -121,8 +121,14 @@ pub struct DedupArgs {
     /// Weights of false positives and false negatives when deriving bands: FP,FN.
     #[arg(long, default_value = "0.3,0.7")]
     pub lsh_weights: String,
-    /// Verification: estimate (from signatures) or exact (on shingle sets; keeps them in memory).
-    #[arg(long, default_value = "estimate")]
+    /// Least probability that a pair at the threshold becomes a candidate, when deriving bands
+    #[arg(long, default_value_t = neardup::dedup::DEFAULT_LSH_MIN_RECALL)]
+    pub lsh_min_recall: f64,
+    /// Verification: auto (estimate, and pairs within three standard errors of a threshold
+    /// settled exactly on their texts, read again), estimate (signatures only) or exact (every
+    /// candidate on shingle sets kept in memory). With --store, auto decides pairs with stored
+    /// documents from the estimate: the store holds no text
+    #[arg(long, default_value = "auto")]
     pub verify: String,
     /// Which member of a group to keep: first, longest or newest (needs --date-field).
     #[arg(long, default_value = "first")]

@@ -54,11 +54,8 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
         .split_once(',')
         .and_then(|(x, y)| Some((x.trim().parse::<f64>().ok()?, y.trim().parse::<f64>().ok()?)))
         .with_context(|| format!("--lsh-weights {:?}: expected FP,FN", a.lsh_weights))?;
-    let verify = match a.verify.as_str() {
-        "estimate" => VerifyMode::Estimate,
-        "exact" => VerifyMode::Exact,
-        v => bail!("--verify {v:?}: expected estimate or exact"),
-    };
+    let verify = VerifyMode::parse(&a.verify)
+        .with_context(|| format!("--verify {:?}: expected auto, estimate or exact", a.verify))?;
     if a.boilerplate_min_docs < 2 {
         bail!("--boilerplate-min-docs must be at least 2");
     }
@@ -72,6 +69,7 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
         containment,
         banding: a.bands.zip(a.rows).map(|(bands, rows)| Banding { bands, rows }),
         lsh_weights: (fp, fneg),
+        lsh_min_recall: a.lsh_min_recall,
         anchors: AnchorParams {
             n: a.anchor_ngram.unwrap_or(d.anchors.n),
             modulus: a.anchor_mod.unwrap_or(d.anchors.modulus),

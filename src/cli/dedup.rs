@@ -37,6 +37,9 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, f))
 }
 
+/// Memory for the shingle sets of borderline pairs' documents in one re-read of the input.
+const EXACT_BUDGET: usize = 512 << 20;
+
 /// Runs `neardup dedup`.
 pub fn run(a: &DedupArgs) -> Result<()> {
     let start = Instant::now();
@@ -87,7 +90,21 @@ pub fn run(a: &DedupArgs) -> Result<()> {
         }
     }
 
-    let res = engine.resolve(&mut fps)?;
+    let mut res = engine.resolve(&mut fps)?;
+    // Borderline pairs: their texts are read again and compared exactly.
+    engine.settle(&fps, &mut res, EXACT_BUDGET, |docs| {
+        let mut sets = vec![Vec::new(); docs.len()];
+        super::feed::pass_selected(&corpus, docs, |batch| {
+            let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
+            for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, &bp)) {
+                if let Ok(i) = docs.binary_search(&d) {
+                    sets[i] = set;
+                }
+            }
+            Ok(())
+        })?;
+        Ok::<_, anyhow::Error>(sets)
+    })?;
     let groups = engine.finish_groups(&fps, &res, &meta, keep);
     let mut removed = vec![false; fps.len()];
     for g in &groups {

@@ -154,6 +154,55 @@ impl<'a> Feed<'a> {
     }
 }
 
+/// Reads the corpus again and parses only the records whose ordinals are in `wanted` (sorted),
+/// handing each batch of them to `f` as `(ordinal, text)`. They were read without error
+/// before: an error now means the input changed during the run.
+pub fn pass_selected<F>(corpus: &Corpus, wanted: &[u32], mut f: F) -> Result<()>
+where
+    F: FnMut(&[(u32, &str)]) -> Result<()>,
+{
+    let mut failure: Option<anyhow::Error> = None;
+    let mut next = 0usize;
+    let outcome = corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
+        let mut picked: Vec<&RawRecord> = Vec::new();
+        for r in batch {
+            while next < wanted.len() && u64::from(wanted[next]) < r.ordinal {
+                next += 1;
+            }
+            if next < wanted.len() && u64::from(wanted[next]) == r.ordinal {
+                picked.push(r);
+            }
+        }
+        if picked.is_empty() {
+            return Ok(());
+        }
+        let parsed: Vec<_> = picked.par_iter().map(|r| corpus.parse(r)).collect();
+        let mut docs = Vec::with_capacity(parsed.len());
+        for (r, p) in picked.iter().zip(&parsed) {
+            match p {
+                Ok(d) => docs.push((r.ordinal as u32, &*d.text)),
+                Err(e) => {
+                    failure = Some(anyhow::anyhow!("{e} (the input changed during the run?)"));
+                    return Err(neardup::Error::InvalidParam {
+                        name: "pass",
+                        reason: "aborted".into(),
+                    });
+                }
+            }
+        }
+        if let Err(e) = f(&docs) {
+            failure = Some(e);
+            return Err(neardup::Error::InvalidParam { name: "pass", reason: "aborted".into() });
+        }
+        Ok(())
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    outcome?;
+    Ok(())
+}
+
 /// A document read and fingerprinted, with what the store keeps of it.
 #[derive(Debug)]
 pub struct FedDoc {
