@@ -113,42 +113,59 @@ const ASCII_CLASS: [u8; 128] = {
     t
 };
 
-/// [`fold`] for ASCII text, on bytes: the same token rules without decoding characters.
+/// [`fold`] for ASCII text, on bytes: the same token rules without decoding characters. The
+/// output goes into a byte buffer sized for the worst case (a space between every two bytes)
+/// and is written by index, then checked as UTF-8 once, which costs less than pushing
+/// characters onto a `String` one by one.
 pub(crate) fn fold_ascii(text: &str, out: &mut String) {
-    out.clear();
-    out.reserve(text.len());
+    let mut buf = std::mem::take(out).into_bytes();
+    buf.clear();
+    buf.resize(text.len() * 2, 0);
+    let mut j = 0usize;
     let mut prev = 0u8; // class of the last emitted byte, 0 = separator
-    let mut pending: Option<u8> = None;
+    let mut pending = 0u8; // a '.' or ',' right after a number, 0 = none
     for &b in text.as_bytes() {
         let class = ASCII_CLASS[(b & 0x7f) as usize];
-        if class != 0 && class == prev && pending.is_none() {
-            // The common case: a word or number goes on.
-            out.push(b.to_ascii_lowercase() as char);
+        if class == prev && pending == 0 {
+            if class != 0 {
+                // The common case: a word or number goes on. Letters lowercase by one bit.
+                buf[j] = b | (class & 1) << 5;
+                j += 1;
+            }
             continue;
         }
         if class == 0 {
-            if prev == 2 && pending.is_none() && (b == b'.' || b == b',') {
-                pending = Some(b);
-                continue;
+            if prev == 2 && pending == 0 && (b == b'.' || b == b',') {
+                pending = b;
+            } else {
+                pending = 0;
+                prev = 0;
             }
-            pending = None;
-            prev = 0;
             continue;
         }
-        if let Some(sep) = pending.take() {
+        if pending != 0 {
             if class == 2 {
-                out.push(sep as char);
-                out.push(b as char);
+                // "3.5": the separator joins two digit runs.
+                buf[j] = pending;
+                buf[j + 1] = b;
+                j += 2;
+                pending = 0;
                 continue;
             }
+            pending = 0;
             prev = 0;
         }
-        if prev != class && !out.is_empty() {
-            out.push(' ');
+        if prev != class && j > 0 {
+            buf[j] = b' ';
+            j += 1;
         }
-        out.push(b.to_ascii_lowercase() as char);
+        buf[j] = b | (class & 1) << 5;
+        j += 1;
         prev = class;
     }
+    buf.truncate(j);
+    // Only ASCII bytes were written; the check cannot fail.
+    *out = String::from_utf8(buf).unwrap_or_default();
 }
 
 /// Case-folds, Arabic-folds and tokenizes NFKC text into `out` (cleared first).
