@@ -49,7 +49,10 @@ def main():
     ap.add_argument("--peers", nargs="*", default=["ds_batch", "rensa_r", "gaoya_native"])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--threshold", type=float, default=0.8)
-    ap.add_argument("--flags", default="--shingle word:5 --threshold 0.8 --num-perm 128 --no-containment",
+    # The peers' settings: word 5-grams over the whole text (the truth's Jaccard counts the
+    # appended boilerplate lines too, so neardup keeps them: --no-boilerplate), 128 slots, 0.8.
+    ap.add_argument("--flags",
+                    default="--shingle word:5 --threshold 0.8 --num-perm 128 --no-containment --no-boilerplate",
                     help="neardup flags (the peers' settings by default)")
     ap.add_argument("--append", help="append the markdown table to this file")
     a = ap.parse_args()

@@ -962,4 +962,17 @@ mod tests {
         assert_eq!(ids(&res), ids(&ra));
         assert_eq!(res.settled, ra.settled);
     }
+
+    /// Issue 7: one boilerplate text in thousands of documents makes giant LSH buckets; the
+    /// candidate count stays linear in the number of documents, not quadratic.
+    #[test]
+    fn giant_buckets_stay_linear() {
+        let n = 3000;
+        let texts: Vec<&str> = vec![A; n];
+        let e = Engine::new(DedupConfig { boilerplate: None, ..DedupConfig::default() }).unwrap();
+        let (res, groups) = e.dedup_texts(&texts).unwrap();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].members.len(), n);
+        assert!(res.candidates <= 2 * n * (e.banding().bands + 1), "{} candidates", res.candidates);
+    }
 }

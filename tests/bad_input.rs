@@ -173,3 +173,27 @@ fn many_one_word_documents() {
         "{err}"
     );
 }
+
+/// Records end at `\n` (or `\r\n`); a lone `\r` is inside a record. In a `lines` file it stays in
+/// the document (and ends a line for boilerplate and passages); between two JSON records it
+/// is trailing garbage after the first, named by file and line.
+#[test]
+fn lone_carriage_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "cr.lines",
+        b"first doc about the harbour budget\rsecond line of it\nanother doc about storms\r\n",
+    );
+    let (code, out, err) = dedup(&f, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "first doc about the harbour budget\rsecond line of it\nanother doc about storms\r\n"
+    );
+    assert!(err.contains("2 documents"), "{err}");
+    let f = write(dir.path(), "cr.jsonl", b"{\"text\":\"a harbour story\"}\r{\"text\":\"b\"}\n");
+    let (code, _, err) = dedup(&f, &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cr.jsonl:1") && err.contains("malformed JSON"), "{err}");
+}

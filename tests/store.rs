@@ -425,3 +425,119 @@ fn a_full_disk_loses_nothing() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// A segment file deleted behind the store's back: every command names the missing file and
+/// exits 2; a writer refuses to commit over it, so the manifest is not touched.
+#[test]
+fn a_deleted_segment_is_named_and_nothing_is_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh_store(dir.path());
+    let manifest = std::fs::read(store.join("MANIFEST")).unwrap();
+    std::fs::remove_file(segment_of(&store)).unwrap();
+    assert!(SignatureStore::open(&store).is_err());
+    for args in [&["index", "query", "--store"][..], &["index", "add", "--store"][..]] {
+        let out = neardup()
+            .args(args)
+            .arg(&store)
+            .arg(fixture("ar_feed.jsonl"))
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8_lossy(&out);
+        assert!(err.contains("seg-000001.nds"), "{args:?}: {err}");
+    }
+    let out = neardup().args(["index", "verify", "--store"]).arg(&store).assert().code(2);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+        + &String::from_utf8_lossy(&out.get_output().stderr);
+    assert!(text.contains("seg-000001.nds"), "{text}");
+    assert_eq!(std::fs::read(store.join("MANIFEST")).unwrap(), manifest);
+}
+
+/// A LOCK file left by a writer that was killed holds no lock (flock dies with its process):
+/// the next writer proceeds.
+#[test]
+fn a_stale_lock_file_does_not_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh_store(dir.path());
+    // `-o`: the lock stays with flock itself, not with the sleep it runs.
+    let mut holder = std::process::Command::new("flock")
+        .arg("-o")
+        .arg(store.join("LOCK"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock(1) from util-linux");
+    // While the lock is held, a writer is refused...
+    let mut refused = false;
+    for _ in 0..50 {
+        let out = neardup()
+            .args(["index", "add", "--store"])
+            .arg(&store)
+            .arg(fixture("ar_feed.jsonl"))
+            .output()
+            .unwrap();
+        if out.status.code() == Some(2)
+            && String::from_utf8_lossy(&out.stderr).contains("another writer")
+        {
+            refused = true;
+            break;
+        }
+        // flock may not have taken the lock yet; the add went through. Start over.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(refused, "a held lock must refuse a second writer");
+    // ...and once its holder is killed, the file stays but the lock is gone.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert!(store.join("LOCK").exists());
+    let before = SignatureStore::open(&store).unwrap().len();
+    add(&store, &fixture("mixed_feed.jsonl"));
+    assert!(SignatureStore::open(&store).unwrap().len() > before);
+}
+
+/// A store the writer may not write (a read-only directory): queries still answer, a writer
+/// fails with an error naming the path, and the store is as it was. Root ignores permissions,
+/// so as root the command runs as `nobody` (setpriv); elsewhere the directory is made read-only.
+#[test]
+fn a_read_only_store_answers_queries_and_refuses_writes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh_store(dir.path());
+    let before = SignatureStore::open(&store).unwrap().len();
+    let manifest = std::fs::read(store.join("MANIFEST")).unwrap();
+    let root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let set_mode = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    set_mode(dir.path(), 0o755);
+    for e in std::fs::read_dir(&store).unwrap() {
+        set_mode(&e.unwrap().path(), 0o444);
+    }
+    set_mode(&store, 0o555);
+    let input = dir.path().join("in.jsonl");
+    std::fs::copy(fixture("ar_feed.jsonl"), &input).unwrap();
+    set_mode(&input, 0o644);
+    let run = |cmd: &str| {
+        let mut c = std::process::Command::new(if root { "setpriv" } else { "env" });
+        if root {
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        }
+        c.arg(env!("CARGO_BIN_EXE_neardup"))
+            .args(["index", cmd, "--store"])
+            .arg(&store)
+            .arg(&input)
+            .output()
+            .unwrap()
+    };
+    let q = run("query");
+    assert!(q.status.success(), "query: {}", String::from_utf8_lossy(&q.stderr));
+    let a = run("add");
+    let err = String::from_utf8_lossy(&a.stderr);
+    assert_eq!(a.status.code(), Some(2), "{err}");
+    assert!(err.contains(&*store.to_string_lossy()) && !err.contains("panicked"), "{err}");
+    set_mode(&store, 0o755);
+    assert_eq!(std::fs::read(store.join("MANIFEST")).unwrap(), manifest);
+    assert_eq!(SignatureStore::open(&store).unwrap().len(), before);
+    assert!(verify_dir(&store).unwrap().iter().all(|c| c.problem.is_none()));
+}
