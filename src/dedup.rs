@@ -207,6 +207,28 @@ pub struct Resolution {
     anchors: AnchorMatches,
 }
 
+impl Resolution {
+    /// A resolution assembled from parts found elsewhere (the distributed path): the verified
+    /// pairs (sorted), their connected components (each sorted, ordered by first member), the
+    /// number of candidates, and the anchor matches that [`Engine::finish_groups`] consults
+    /// for the pairs it judges itself.
+    pub fn from_parts(
+        pairs: Vec<Pair>,
+        groups: Vec<Vec<u32>>,
+        candidates: usize,
+        anchors: AnchorMatches,
+    ) -> Resolution {
+        Resolution {
+            pairs,
+            groups,
+            candidates,
+            borderline: Vec::new(),
+            settled: Vec::new(),
+            anchors,
+        }
+    }
+}
+
 /// Which member of a group is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Keep {

@@ -73,6 +73,19 @@ pub struct DedupArgs {
     /// Inputs and how to read them.
     #[command(flatten)]
     pub input: InputArgs,
+    /// Run across processes on Timely Dataflow: the host file, one host:port per process in
+    /// process order (every process gets the same file and the same --workers)
+    #[cfg(feature = "distributed")]
+    #[arg(long)]
+    pub hosts: Option<PathBuf>,
+    /// With --hosts: this process's index in the host file
+    #[cfg(feature = "distributed")]
+    #[arg(long, default_value_t = 0)]
+    pub process_id: usize,
+    /// With --hosts: worker threads in each process (the same in every process)
+    #[cfg(feature = "distributed")]
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
     /// Write unique records here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use super::args::DedupArgs;
 use super::config;
 use super::feed::Feed;
-use neardup::dedup::{DocMeta, Engine, Fingerprints};
+use neardup::dedup::{DocMeta, Engine, Fingerprints, Group, Pair};
 
 /// Document ids as raw JSON, stored back to back.
 #[derive(Default)]
@@ -37,6 +37,39 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, f))
 }
 
+/// Writes duplicate groups as JSON lines; `id` gives a document's id as raw JSON.
+pub fn write_groups<'a>(path: &Path, groups: &[Group], id: impl Fn(u32) -> &'a str) -> Result<()> {
+    let mut w = create(path)?;
+    for (i, g) in groups.iter().enumerate() {
+        write!(w, "{{\"group\":{i},\"kept\":{},\"members\":[", id(g.kept))?;
+        for (j, &(m, sim)) in g.members.iter().enumerate() {
+            let sep = if j > 0 { "," } else { "" };
+            write!(w, "{sep}{{\"id\":{},\"similarity\":{:.4}}}", id(m), sim)?;
+        }
+        writeln!(w, "]}}")?;
+    }
+    w.flush().with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes verified pairs with their evidence as JSON lines.
+pub fn write_pairs<'a>(path: &Path, pairs: &[Pair], id: impl Fn(u32) -> &'a str) -> Result<()> {
+    let mut w = create(path)?;
+    for pr in pairs {
+        let e = pr.evidence;
+        writeln!(
+            w,
+            "{{\"a\":{},\"b\":{},\"similarity\":{:.4},\"jaccard\":{:.4},\"containment\":{:.4},\"shared_anchors\":{}}}",
+            id(pr.a),
+            id(pr.b),
+            e.similarity(),
+            e.jaccard,
+            e.containment,
+            e.shared_anchors
+        )?;
+    }
+    w.flush().with_context(|| format!("writing {}", path.display()))
+}
+
 /// Memory for the shingle sets of borderline pairs' documents in one re-read of the input.
 const EXACT_BUDGET: usize = 512 << 20;
 
@@ -45,6 +78,10 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     let start = Instant::now();
     if let Some(t) = a.threads {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("--threads")?;
+    }
+    #[cfg(feature = "distributed")]
+    if let Some(hosts) = &a.hosts {
+        return super::distributed::run(a, hosts);
     }
     if a.store.is_some() {
         return super::index::add_or_query(a, super::index::Mode::Dedup);
@@ -121,33 +158,10 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     })?;
 
     if let Some(p) = &a.groups {
-        let mut w = create(p)?;
-        for (i, g) in groups.iter().enumerate() {
-            write!(w, "{{\"group\":{i},\"kept\":{},\"members\":[", ids.get(g.kept))?;
-            for (j, &(m, sim)) in g.members.iter().enumerate() {
-                let sep = if j > 0 { "," } else { "" };
-                write!(w, "{sep}{{\"id\":{},\"similarity\":{:.4}}}", ids.get(m), sim)?;
-            }
-            writeln!(w, "]}}")?;
-        }
-        w.flush().with_context(|| format!("writing {}", p.display()))?;
+        write_groups(p, &groups, |d| ids.get(d))?;
     }
     if let Some(p) = &a.pairs {
-        let mut w = create(p)?;
-        for pr in &res.pairs {
-            let e = pr.evidence;
-            writeln!(
-                w,
-                "{{\"a\":{},\"b\":{},\"similarity\":{:.4},\"jaccard\":{:.4},\"containment\":{:.4},\"shared_anchors\":{}}}",
-                ids.get(pr.a),
-                ids.get(pr.b),
-                e.similarity(),
-                e.jaccard,
-                e.containment,
-                e.shared_anchors
-            )?;
-        }
-        w.flush().with_context(|| format!("writing {}", p.display()))?;
+        write_pairs(p, &res.pairs, |d| ids.get(d))?;
     }
 
     if !a.quiet {

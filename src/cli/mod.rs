@@ -4,6 +4,8 @@ pub mod args;
 pub mod cluster;
 pub mod config;
 pub mod dedup;
+#[cfg(feature = "distributed")]
+pub mod distributed;
 pub mod feed;
 pub mod index;
 pub mod pairs;

@@ -31,7 +31,7 @@ pub fn band_key(sig: &[u32], band: usize, rows: usize) -> u64 {
 }
 
 /// Emits candidate pairs for one run of documents that share a key.
-pub(crate) fn pairs_in_run(run: &[u32], out: &mut Vec<u64>) {
+pub fn pairs_in_run(run: &[u32], out: &mut Vec<u64>) {
     if run.len() <= MAX_RUN_PAIRS {
         for (i, &a) in run.iter().enumerate() {
             for &b in &run[i + 1..] {

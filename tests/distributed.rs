@@ -1,0 +1,195 @@
+//! Issue 8: the Timely/Differential path gives exactly the single-machine answer, with three
+//! processes on 127.0.0.1.
+#![cfg(feature = "distributed")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_neardup")
+}
+
+/// A generated feed: families of near-duplicates (word edits at several rates, some trimmed
+/// into a longer article), unrelated documents, a shared footer line, an empty document.
+fn corpus(dir: &Path, n_families: usize) -> PathBuf {
+    let mut rng = neardup::naive::SplitMix(42);
+    let vocab: Vec<String> = (0..3000).map(|i| format!("w{i}")).collect();
+    let mut word = |rng: &mut neardup::naive::SplitMix| vocab[(rng.next() % 3000) as usize].clone();
+    let mut docs: Vec<String> = Vec::new();
+    for f in 0..n_families {
+        let base: Vec<String> = (0..120).map(|_| word(&mut rng)).collect();
+        docs.push(base.join(" "));
+        for rate in [2u64, 5, 10, 20, 35][..(f % 5 + 1)].iter() {
+            let v: Vec<String> = base
+                .iter()
+                .map(|w| if rng.next() % 100 < *rate { word(&mut rng) } else { w.clone() })
+                .collect();
+            let mut text = v.join(" ");
+            if rng.next() % 3 == 0 {
+                text.push_str("\nFollow us on Telegram and WhatsApp for the latest news");
+            }
+            docs.push(text);
+        }
+        if f % 4 == 0 {
+            // The family's text inside a longer article: a containment duplicate.
+            let extra: Vec<String> = (0..200).map(|_| word(&mut rng)).collect();
+            docs.push(format!("{} {}", base[..100].join(" "), extra.join(" ")));
+        }
+    }
+    docs.push(String::new());
+    // Shuffle so that families spread over every shard.
+    for i in (1..docs.len()).rev() {
+        docs.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    let path = dir.join("feed.jsonl");
+    let mut text = String::new();
+    for (i, d) in docs.iter().enumerate() {
+        text.push_str(&serde_json::json!({"id": format!("doc-{i}"), "text": d}).to_string());
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<_> =
+        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    listeners.iter().map(|l| l.local_addr().unwrap().port()).collect()
+}
+
+fn check(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `dedup` on `procs` processes of `workers` workers; returns the groups file of process 0
+/// and the concatenated parts.
+fn distributed(
+    dir: &Path,
+    feed: &Path,
+    procs: usize,
+    workers: usize,
+    extra: &[&str],
+) -> (String, Vec<String>) {
+    let hosts = dir.join(format!("hosts-{procs}x{workers}"));
+    let ports = free_ports(procs);
+    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
+        .unwrap();
+    let out = dir.join(format!("out-{procs}x{workers}"));
+    let groups = dir.join(format!("groups-{procs}x{workers}"));
+    let children: Vec<_> = (0..procs)
+        .map(|i| {
+            Command::new(bin())
+                .arg("dedup")
+                .arg(feed)
+                .args(["--hosts"])
+                .arg(&hosts)
+                .args(["--process-id", &i.to_string(), "--workers", &workers.to_string(), "-o"])
+                .arg(&out)
+                .arg("--groups")
+                .arg(&groups)
+                .args(extra)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        check(&c.wait_with_output().unwrap());
+    }
+    let mut lines = Vec::new();
+    for w in 0..procs * workers {
+        let part = std::fs::read_to_string(format!("{}.part-{w:03}", out.display())).unwrap();
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{}.part-{w:03}.json", out.display())).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["unique_records"].as_u64().unwrap() as usize, part.lines().count());
+        lines.extend(part.lines().map(str::to_owned));
+    }
+    (std::fs::read_to_string(groups).unwrap(), lines)
+}
+
+fn single(dir: &Path, feed: &Path, extra: &[&str]) -> (String, Vec<String>) {
+    let groups = dir.join("groups-single");
+    let out = Command::new(bin())
+        .arg("dedup")
+        .arg(feed)
+        .arg("--groups")
+        .arg(&groups)
+        .args(extra)
+        .output()
+        .unwrap();
+    check(&out);
+    let lines = String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect();
+    (std::fs::read_to_string(groups).unwrap(), lines)
+}
+
+#[test]
+fn three_processes_give_the_single_machine_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = corpus(dir.path(), 120);
+    let flags = ["--verify", "estimate"];
+    let (want_groups, mut want_lines) = single(dir.path(), &feed, &flags);
+    assert!(want_groups.lines().count() > 50, "the corpus must have groups: {want_groups}");
+    for (procs, workers) in [(3, 1), (1, 2)] {
+        let (groups, mut lines) = distributed(dir.path(), &feed, procs, workers, &flags);
+        assert_eq!(groups, want_groups, "{procs} x {workers}");
+        lines.sort();
+        want_lines.sort();
+        assert_eq!(lines, want_lines, "{procs} x {workers}: the same unique records");
+    }
+}
+
+#[test]
+fn processes_that_disagree_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = corpus(dir.path(), 5);
+    let hosts = dir.path().join("hosts");
+    let ports = free_ports(2);
+    std::fs::write(&hosts, format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1])).unwrap();
+    let run = |i: usize, threshold: &str| {
+        Command::new(bin())
+            .arg("dedup")
+            .arg(&feed)
+            .arg("--hosts")
+            .arg(&hosts)
+            .args([
+                "--process-id",
+                &i.to_string(),
+                "--verify",
+                "estimate",
+                "--threshold",
+                threshold,
+            ])
+            .arg("-o")
+            .arg(dir.path().join("out"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (run(0, "0.5"), run(1, "0.6"));
+    for c in [a, b] {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("disagree") && !err.contains("panicked"), "{err}");
+    }
+    // A bad host file is named.
+    std::fs::write(&hosts, "127.0.0.1\n").unwrap();
+    let out = Command::new(bin())
+        .arg("dedup")
+        .arg(&feed)
+        .arg("--hosts")
+        .arg(&hosts)
+        .args(["--verify", "estimate", "-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected host:port"));
+}
