@@ -14,7 +14,7 @@ fn bin() -> &'static str {
 fn corpus(dir: &Path, n_families: usize) -> PathBuf {
     let mut rng = neardup::naive::SplitMix(42);
     let vocab: Vec<String> = (0..3000).map(|i| format!("w{i}")).collect();
-    let mut word = |rng: &mut neardup::naive::SplitMix| vocab[(rng.next() % 3000) as usize].clone();
+    let word = |rng: &mut neardup::naive::SplitMix| vocab[(rng.next() % 3000) as usize].clone();
     let mut docs: Vec<String> = Vec::new();
     for f in 0..n_families {
         let base: Vec<String> = (0..120).map(|_| word(&mut rng)).collect();
@@ -25,12 +25,12 @@ fn corpus(dir: &Path, n_families: usize) -> PathBuf {
                 .map(|w| if rng.next() % 100 < *rate { word(&mut rng) } else { w.clone() })
                 .collect();
             let mut text = v.join(" ");
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 text.push_str("\nFollow us on Telegram and WhatsApp for the latest news");
             }
             docs.push(text);
         }
-        if f % 4 == 0 {
+        if f.is_multiple_of(4) {
             // The family's text inside a longer article: a containment duplicate.
             let extra: Vec<String> = (0..200).map(|_| word(&mut rng)).collect();
             docs.push(format!("{} {}", base[..100].join(" "), extra.join(" ")));
