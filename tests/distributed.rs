@@ -193,3 +193,53 @@ fn processes_that_disagree_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected host:port"));
 }
+
+/// `cluster --hosts` on three processes writes exactly the single-machine stories.
+#[test]
+fn three_processes_give_the_single_machine_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let stories = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join("stories.jsonl");
+    let generated = corpus(dir.path(), 60);
+    for (feed, extra) in [
+        (stories.as_path(), &["--date-field", "date"][..]),
+        (stories.as_path(), &["--date-field", "date", "--window", "2d"][..]),
+        (generated.as_path(), &[][..]),
+    ] {
+        let single = Command::new(bin()).arg("cluster").arg(feed).args(extra).output().unwrap();
+        check(&single);
+        assert!(!single.stdout.is_empty());
+        let hosts = dir.path().join("hosts");
+        let ports = free_ports(3);
+        std::fs::write(
+            &hosts,
+            ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>(),
+        )
+        .unwrap();
+        let out = dir.path().join("stories.jsonl");
+        let _ = std::fs::remove_file(&out);
+        let children: Vec<_> = (0..3)
+            .map(|i| {
+                Command::new(bin())
+                    .arg("cluster")
+                    .arg(feed)
+                    .args(extra)
+                    .arg("--hosts")
+                    .arg(&hosts)
+                    .args(["--process-id", &i.to_string(), "-o"])
+                    .arg(&out)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            check(&c.wait_with_output().unwrap());
+        }
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            String::from_utf8(single.stdout).unwrap(),
+            "{feed:?} {extra:?}"
+        );
+    }
+}

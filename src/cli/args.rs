@@ -37,6 +37,22 @@ pub enum Command {
     Index(IndexCommand),
 }
 
+/// Running across processes on Timely Dataflow (`dedup` and `cluster`).
+#[cfg(feature = "distributed")]
+#[derive(Args, Debug, Clone)]
+pub struct DistArgs {
+    /// Run across processes on Timely Dataflow: the host file, one host:port per process in
+    /// process order (every process gets the same file and the same --workers)
+    #[arg(long)]
+    pub hosts: Option<PathBuf>,
+    /// With --hosts: this process's index in the host file
+    #[arg(long, default_value_t = 0)]
+    pub process_id: usize,
+    /// With --hosts: worker threads in each process (the same in every process)
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+}
+
 /// Input options shared by the subcommands that read feeds.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
@@ -73,19 +89,10 @@ pub struct DedupArgs {
     /// Inputs and how to read them.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Run across processes on Timely Dataflow: the host file, one host:port per process in
-    /// process order (every process gets the same file and the same --workers)
+    /// Distributed run (--hosts, --process-id, --workers).
     #[cfg(feature = "distributed")]
-    #[arg(long)]
-    pub hosts: Option<PathBuf>,
-    /// With --hosts: this process's index in the host file
-    #[cfg(feature = "distributed")]
-    #[arg(long, default_value_t = 0)]
-    pub process_id: usize,
-    /// With --hosts: worker threads in each process (the same in every process)
-    #[cfg(feature = "distributed")]
-    #[arg(long, default_value_t = 1)]
-    pub workers: usize,
+    #[command(flatten)]
+    pub dist: DistArgs,
     /// Write unique records here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -278,6 +285,10 @@ pub struct RemoveArgs {
 /// Flags of `neardup cluster`.
 #[derive(Args, Debug)]
 pub struct ClusterArgs {
+    /// Distributed run (--hosts, --process-id, --workers).
+    #[cfg(feature = "distributed")]
+    #[command(flatten)]
+    pub dist: DistArgs,
     /// Inputs and how to read them.
     #[command(flatten)]
     pub input: InputArgs,

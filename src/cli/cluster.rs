@@ -16,12 +16,22 @@ use neardup::cluster::story::{
 use neardup::store::stories::StoryStore;
 
 /// What the clustering needs of each article.
-struct Article {
-    id_json: String,
-    title: String,
-    date: Option<String>,
-    time: Option<i64>,
-    truth: Option<String>,
+pub struct Article {
+    /// The id as raw JSON.
+    pub id_json: String,
+    /// The first non-blank line, at most 200 characters.
+    pub title: String,
+    /// The date as given.
+    pub date: Option<String>,
+    /// The date in seconds since 1970, when it parses.
+    pub time: Option<i64>,
+    /// The truth label (`eval clusters`).
+    pub truth: Option<String>,
+}
+
+/// The title of an article: its first non-blank line, at most 200 characters.
+pub fn title_of(text: &str) -> String {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().chars().take(200).collect()
 }
 
 /// Parses `3d`, `12h`, `30m`, `90s` or plain seconds.
@@ -84,15 +94,6 @@ fn read_articles(
     // Pass 1: document frequencies. Pass 2: vectors, ids, titles, dates.
     let mut df: AHashMap<Term, u32> = AHashMap::new();
     let mut n = 0u64;
-    let title_of = |text: &str| {
-        text.lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .take(200)
-            .collect::<String>()
-    };
     feed.pass("counting terms", |_, docs| {
         let counts: Vec<_> =
             docs.par_iter().flatten().map(|d| vectorizer.term_counts(None, &d.text)).collect();
@@ -155,7 +156,8 @@ fn read_articles(
     Ok((out, vectors, own_df, own_n))
 }
 
-fn params_of(
+/// The story parameters from the flags.
+pub fn params_of(
     threshold: f64,
     window: Option<&str>,
     title_weight: f32,
@@ -176,7 +178,8 @@ fn params_of(
     })
 }
 
-fn assign(articles: &[Article], vectors: &[SparseVec], params: &StoryParams) -> Vec<u32> {
+/// Clusters articles into stories (online pass in time order, then refinement).
+pub fn assign(articles: &[Article], vectors: &[SparseVec], params: &StoryParams) -> Vec<u32> {
     let mut order: Vec<usize> = (0..articles.len()).collect();
     // By time when known (undated articles keep their input position among themselves).
     order.sort_by_key(|&i| (articles[i].time.unwrap_or(i64::MIN), i));
@@ -192,6 +195,10 @@ fn assign(articles: &[Article], vectors: &[SparseVec], params: &StoryParams) -> 
 
 /// Runs `neardup cluster`.
 pub fn run(a: &ClusterArgs) -> Result<()> {
+    #[cfg(feature = "distributed")]
+    if let Some(hosts) = &a.dist.hosts {
+        return super::distributed::run_cluster(a, hosts);
+    }
     let params = params_of(a.threshold, a.window.as_deref(), a.title_weight, a.entity_weight)?;
     if a.window.is_some() && a.input.date_field.is_none() {
         bail!("--window needs --date-field");
@@ -262,6 +269,20 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
         }
     };
     drop(lock);
+    write_stories(a, &params, &articles, &vectors, &stories, &story_ids)
+}
+
+/// Writes one JSON line per story: members, representative title, top terms, first and last
+/// dates, near-duplicate pairs.
+pub fn write_stories(
+    a: &ClusterArgs,
+    params: &StoryParams,
+    articles: &[Article],
+    vectors: &[SparseVec],
+    stories: &[u32],
+    story_ids: &[u64],
+) -> Result<()> {
+    let params = *params;
     let mut members: Vec<Vec<usize>> = Vec::new();
     for (i, &s) in stories.iter().enumerate() {
         if members.len() <= s as usize {

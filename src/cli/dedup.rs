@@ -80,7 +80,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("--threads")?;
     }
     #[cfg(feature = "distributed")]
-    if let Some(hosts) = &a.hosts {
+    if let Some(hosts) = &a.dist.hosts {
         return super::distributed::run(a, hosts);
     }
     if a.store.is_some() {

@@ -178,6 +178,9 @@ fn handshake(place: &Placement, fingerprint: &str) -> Result<()> {
                 Err(e) => return Err(e).context("accepting a peer"),
             }
         }
+        // Closed before the verdict goes out: a peer that reads it and starts timely must not
+        // reach this listener instead of timely's.
+        drop(listener);
         let verdict = if problems.is_empty() {
             "ok\n".to_owned()
         } else {
@@ -324,7 +327,7 @@ struct WorkerOutcome {
 /// Runs `neardup dedup` in distributed mode.
 pub fn run(a: &DedupArgs, hosts: &Path) -> Result<()> {
     let start = Instant::now();
-    let place = Placement::from_args(hosts, a.process_id, a.workers)?;
+    let place = Placement::from_args(hosts, a.dist.process_id, a.dist.workers)?;
     let cfg = config::dedup_config(a)?;
     if cfg.verify != VerifyMode::Estimate {
         bail!(
@@ -810,4 +813,223 @@ fn write_part(
     std::fs::write(&mpath, format!("{manifest}\n"))
         .with_context(|| format!("writing {}", mpath.display()))?;
     Ok(())
+}
+
+/// What a worker of the story clustering keeps of one article until the vectors are weighed.
+struct ClusterDoc {
+    ordinal: u32,
+    counts: Vec<(neardup::cluster::story::Term, f32)>,
+    id_json: String,
+    title: String,
+    date: Option<String>,
+}
+
+/// An article as sent to worker 0: its vector (weights as bits), id, title, date.
+type SentArticle = (Vec<(u32, u32)>, String, String, Option<String>);
+
+/// Runs `neardup cluster` in distributed mode. The data-parallel part runs on the engine:
+/// reading and term counting per shard, document frequencies summed by term (exchange by
+/// key) and broadcast, TF-IDF vectors weighed per shard. The online clustering is sequential
+/// by nature (articles in time order, each compared with the stories so far): worker 0 runs
+/// it on the gathered vectors, exactly as the single-machine command does, and writes the
+/// stories.
+pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
+    use neardup::cluster::story::Vectorizer;
+    let place = Placement::from_args(hosts, a.dist.process_id, a.dist.workers)?;
+    let params = super::cluster::params_of(
+        a.threshold,
+        a.window.as_deref(),
+        a.title_weight,
+        a.entity_weight,
+    )?;
+    if a.window.is_some() && a.input.date_field.is_none() {
+        bail!("--window needs --date-field");
+    }
+    if a.store.is_some() {
+        bail!("--hosts cannot be combined with --store");
+    }
+    let fingerprint = format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64(
+            format!(
+                "cluster {params:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {}",
+                a.near_duplicate,
+                a.input.format,
+                a.input.text_field,
+                a.input.id_field,
+                a.input.title_field,
+                a.input.date_field,
+                a.input.skip_invalid,
+                a.input.max_doc_bytes
+            )
+            .as_bytes()
+        )
+    );
+    handshake(&place, &fingerprint)?;
+    let corpus = Arc::new(super::feed::open_corpus(&a.input)?);
+    let skip_invalid = a.input.skip_invalid;
+    let guards = timely::execute(place.timely_config(), move |worker| {
+        let vectorizer = Vectorizer::new(params);
+        work_cluster(worker, &vectorizer, &corpus, skip_invalid).map_err(|e| format!("{e:#}"))
+    })
+    .map_err(|e| anyhow::anyhow!("starting the dataflow on {hosts:?}: {e}"))?;
+    let mut gathered = None;
+    for (w, r) in guards.join().into_iter().enumerate() {
+        match r {
+            Ok(Ok(Some(g))) => gathered = Some(g),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => bail!("worker {w}: {e}"),
+            Err(e) => bail!("a worker failed: {e}"),
+        }
+    }
+    let Some(mut sent) = gathered else {
+        return Ok(()); // not process 0: worker 0 writes the stories
+    };
+    sent.sort_unstable_by_key(|(ordinal, _)| *ordinal);
+    let mut articles = Vec::with_capacity(sent.len());
+    let mut vectors = Vec::with_capacity(sent.len());
+    for (_, (v, id_json, title, date)) in sent {
+        vectors.push(v.into_iter().map(|(t, x)| (t, f32::from_bits(x))).collect());
+        articles.push(super::cluster::Article {
+            id_json,
+            title,
+            time: date.as_deref().and_then(super::cluster::parse_date),
+            date,
+            truth: None,
+        });
+    }
+    let stories = super::cluster::assign(&articles, &vectors, &params);
+    let ids: Vec<u64> = (0..=stories.iter().copied().max().unwrap_or(0) as u64).collect();
+    super::cluster::write_stories(a, &params, &articles, &vectors, &stories, &ids)
+}
+
+/// One worker of the story clustering; worker 0 returns the gathered articles.
+fn work_cluster(
+    worker: &mut timely::worker::Worker,
+    vectorizer: &neardup::cluster::story::Vectorizer,
+    corpus: &Corpus,
+    skip_invalid: bool,
+) -> Result<Option<Vec<(u32, SentArticle)>>> {
+    use ahash::AHashMap;
+    let index = worker.index();
+    let peers = worker.peers();
+    let mut docs: Vec<ClusterDoc> = Vec::new();
+    let mut failure = None;
+    let read = corpus.for_each_batch(4096, 64 << 20, |batch| {
+        for r in batch.iter().filter(|r| r.ordinal % peers as u64 == index as u64) {
+            match corpus.parse(r) {
+                Ok(d) => docs.push(ClusterDoc {
+                    ordinal: r.ordinal as u32,
+                    counts: vectorizer.term_counts(None, &d.text),
+                    id_json: d.id_json.to_string(),
+                    title: super::cluster::title_of(&d.text),
+                    date: d.date.as_deref().map(str::to_owned),
+                }),
+                Err(e) if skip_invalid && e.is_record_error() => {
+                    eprintln!("neardup: warning: skipped {e}");
+                }
+                Err(e) => {
+                    failure = Some(format!("{e}"));
+                    return Err(neardup::Error::InvalidParam {
+                        name: "read",
+                        reason: "aborted".into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    });
+    if let (Err(e), None) = (&read, &failure) {
+        failure = Some(format!("{e}"));
+    }
+    if failure.is_some() {
+        docs.clear();
+    }
+
+    let df: Rc<RefCell<AHashMap<u32, u32>>> = Rc::new(RefCell::new(AHashMap::new()));
+    let total = Rc::new(RefCell::new(0isize));
+    let errors: Rc<RefCell<Vec<String>>> = Rc::new(RefCell::new(Vec::new()));
+    let sent: Rc<RefCell<Vec<(u32, SentArticle)>>> = Rc::new(RefCell::new(Vec::new()));
+    let (probe, probe2) = (Handle::new(), Handle::new());
+    let (mut term_in, mut n_in, mut err_in, mut vec_in) = worker.dataflow::<u32, _, _>(|scope| {
+        let (term_in, terms) = scope.new_collection::<u32, isize>();
+        let (n_in, ns) = scope.new_collection::<(), isize>();
+        let (err_in, errs) = scope.new_collection::<(usize, String), isize>();
+        let (vec_in, vecs) = scope.new_collection::<(u32, SentArticle), isize>();
+        // Document frequencies: summed by term, then known to every worker.
+        let sink = df.clone();
+        terms
+            .count()
+            .inner
+            .broadcast()
+            .inspect(move |((t, n), _time, r)| {
+                if *r > 0 {
+                    sink.borrow_mut().insert(*t, *n as u32);
+                }
+            })
+            .probe_with(&probe);
+        let sink = total.clone();
+        ns.count()
+            .inner
+            .broadcast()
+            .inspect(move |(((), n), _time, r)| *sink.borrow_mut() += n * r)
+            .probe_with(&probe);
+        let sink = errors.clone();
+        errs.inner
+            .broadcast()
+            .inspect(move |((w, e), _t, _r)| sink.borrow_mut().push(format!("worker {w}: {e}")))
+            .probe_with(&probe);
+        let sink = sent.clone();
+        vecs.inner
+            .exchange(|_| 0)
+            .inspect(move |(x, _t, r)| {
+                if *r > 0 {
+                    sink.borrow_mut().push(x.clone());
+                }
+            })
+            .probe_with(&probe2);
+        (term_in, n_in, err_in, vec_in)
+    });
+
+    // Phase 1: document frequencies (pre-summed per worker) and the number of articles.
+    let mut local: AHashMap<u32, isize> = AHashMap::new();
+    for d in &docs {
+        for &(t, _) in &d.counts {
+            *local.entry(t).or_insert(0) += 1;
+        }
+    }
+    for (t, n) in local {
+        term_in.update(t, n);
+    }
+    n_in.update((), docs.len() as isize);
+    if let Some(e) = &failure {
+        err_in.insert((index, e.clone()));
+    }
+    for input in [&mut term_in as &mut dyn Advance, &mut n_in, &mut err_in, &mut vec_in] {
+        input.advance_and_flush(1);
+    }
+    worker.step_while(|| probe.less_than(&1));
+    let failed = errors.borrow().first().cloned();
+
+    // Phase 2: vectors weighed with the global statistics, sent to worker 0.
+    if failed.is_none() {
+        let df = df.borrow();
+        let n = *total.borrow() as f32;
+        for d in docs {
+            let v = neardup::cluster::story::weigh(
+                d.counts,
+                |t| df.get(&t).copied().unwrap_or(1) as f32,
+                n,
+            );
+            let v = v.into_iter().map(|(t, x)| (t, x.to_bits())).collect();
+            vec_in.insert((d.ordinal, (v, d.id_json, d.title, d.date)));
+        }
+    }
+    vec_in.advance_and_flush(2);
+    worker.step_while(|| probe2.less_than(&2));
+    drop((term_in, n_in, err_in, vec_in));
+    if let Some(e) = failed {
+        bail!("{e}");
+    }
+    Ok((index == 0).then(|| std::mem::take(&mut *sent.borrow_mut())))
 }

@@ -187,7 +187,8 @@ impl Vectorizer {
 /// Terms kept per article vector: the heaviest ones carry the story; the tail costs memory.
 pub const MAX_TERMS: usize = 100;
 
-/// Sublinear TF times IDF, the heaviest [`MAX_TERMS`] kept, L2-normalized.
+/// Sublinear TF times IDF, the heaviest [`MAX_TERMS`] kept, sorted by term, L2-normalized.
+/// The input may come in any order (a hash map's, say): the result does not depend on it.
 pub fn weigh(counts: Vec<(Term, f32)>, df: impl Fn(Term) -> f32, n: f32) -> SparseVec {
     let mut v: SparseVec = counts
         .into_iter()
@@ -196,8 +197,8 @@ pub fn weigh(counts: Vec<(Term, f32)>, df: impl Fn(Term) -> f32, n: f32) -> Spar
     if v.len() > MAX_TERMS {
         v.select_nth_unstable_by(MAX_TERMS, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         v.truncate(MAX_TERMS);
-        v.sort_unstable_by_key(|x| x.0);
     }
+    v.sort_unstable_by_key(|x| x.0);
     let norm = v.iter().map(|x| (x.1 as f64).powi(2)).sum::<f64>().sqrt() as f32;
     if norm > 0.0 {
         for x in &mut v {
@@ -526,5 +527,21 @@ mod tests {
         assert!((cosine(&a, &a) - 1.0).abs() < 1e-6);
         let b = weigh(vec![(3, 1.0)], |_| 1.0, 10.0);
         assert_eq!(cosine(&a, &b), 0.0);
+    }
+
+    #[test]
+    fn weigh_does_not_depend_on_input_order() {
+        let counts: Vec<(Term, f32)> =
+            (0..300u32).map(|t| (t * 7919 % 1000, 1.0 + (t % 5) as f32)).collect();
+        let mut shuffled = counts.clone();
+        shuffled.reverse();
+        shuffled.rotate_left(37);
+        let df = |t: Term| 1.0 + (t % 13) as f32;
+        let (a, b) = (weigh(counts, df, 50.0), weigh(shuffled, df, 50.0));
+        assert_eq!(a, b);
+        assert!(a.windows(2).all(|w| w[0].0 < w[1].0), "sorted by term");
+        let few: Vec<(Term, f32)> = vec![(9, 1.0), (3, 2.0), (5, 1.0)];
+        let v = weigh(few, df, 50.0);
+        assert_eq!(v.iter().map(|x| x.0).collect::<Vec<_>>(), [3, 5, 9]);
     }
 }
