@@ -37,7 +37,10 @@ use differential_dataflow::algorithms::graphs::propagate::propagate;
 use differential_dataflow::input::Input;
 use timely::dataflow::operators::probe::Handle;
 use timely::dataflow::operators::vec::Broadcast;
-use timely::dataflow::operators::{Exchange, Inspect, Probe};
+use differential_dataflow::VecCollection;
+use timely::dataflow::channels::pact::Exchange as Pact;
+use timely::dataflow::operators::{Capability, Exchange, Inspect, Operator, Probe};
+use timely::dataflow::{InputHandleVec, StreamVec};
 
 use super::args::DedupArgs;
 use super::config;
@@ -306,6 +309,55 @@ fn read_shard(
     Ok(shard)
 }
 
+/// Routes records by `route`, holds them until their time is complete, then hands them to
+/// `logic` sorted; what `logic` emits leaves as differential updates `(record, time, +1)`.
+fn sorted_batches<'s, D, O>(
+    stream: StreamVec<'s, u32, D>,
+    name: &str,
+    route: impl Fn(&D) -> u64 + 'static,
+    mut logic: impl FnMut(Vec<D>, &mut Vec<O>) + 'static,
+) -> StreamVec<'s, u32, (O, u32, isize)>
+where
+    D: timely::ExchangeData + Ord,
+    O: timely::ExchangeData,
+{
+    stream.unary_frontier(Pact::new(move |x: &D| route(x)), name, |_cap, _info| {
+        let mut queues: Vec<(Capability<u32>, Vec<D>)> = Vec::new();
+        move |(input, frontier), output| {
+            input.for_each_stamp(|cap, data| {
+                if let Some(cap) = cap.retain_least(output.output_index()) {
+                    let at = match queues.iter().position(|(c, _)| c.time() == cap.time()) {
+                        Some(i) => i,
+                        None => {
+                            queues.push((cap, Vec::new()));
+                            queues.len() - 1
+                        }
+                    };
+                    for batch in data {
+                        queues[at].1.append(batch);
+                    }
+                }
+            });
+            let mut i = 0;
+            while i < queues.len() {
+                if frontier.less_equal(queues[i].0.time()) {
+                    i += 1;
+                    continue;
+                }
+                let (cap, mut data) = queues.swap_remove(i);
+                data.sort_unstable();
+                let mut out = Vec::new();
+                logic(data, &mut out);
+                let t = *cap.time();
+                let mut session = output.session(&cap);
+                for o in out {
+                    session.give((o, t, 1isize));
+                }
+            }
+        }
+    })
+}
+
 /// What worker 0 gathers.
 #[derive(Default)]
 struct Gathered {
@@ -374,6 +426,7 @@ pub fn run(a: &DedupArgs, hosts: &Path) -> Result<()> {
         pairs: a.pairs.clone(),
         workers: place.workers,
         process: place.process,
+        quiet: a.quiet,
     });
     let guards = timely::execute(place.timely_config(), move |worker| {
         let outcome = work(worker, &engine, &corpus, &bp, &job);
@@ -417,6 +470,7 @@ struct Job {
     pairs: Option<PathBuf>,
     workers: usize,
     process: usize,
+    quiet: bool,
 }
 
 /// One worker's part: read, build the dataflow, run it, finish on worker 0, write the shard.
@@ -429,7 +483,9 @@ fn work(
 ) -> Result<Option<String>> {
     let index = worker.index();
     let peers = worker.peers();
+    let started = Instant::now();
     let shard = read_shard(corpus, engine, bp, job.skip_invalid, index, peers);
+    let t_read = started.elapsed().as_secs_f64();
     let (shard, read_error) = match shard {
         Ok(s) => (s, None),
         // Keep taking part in the dataflow with nothing, so that the others do not wait;
@@ -444,70 +500,85 @@ fn work(
     let removed_seen: Rc<RefCell<Vec<u32>>> = Rc::new(RefCell::new(Vec::new()));
     let probe = Handle::new();
     let probe2 = Handle::new();
+    let mut band_in: InputHandleVec<u32, (u64, u32)> = InputHandleVec::new();
+    let mut anchor_in: InputHandleVec<u32, (u32, u32)> = InputHandleVec::new();
     let (
         mut sig_in,
-        mut band_in,
-        mut anchor_in,
         mut meta_in,
         mut stat_in,
         mut err_in,
         mut removed_in,
     ) = worker.dataflow::<u32, _, _>(|scope| {
         let (sig_in, sigs) = scope.new_collection::<(u32, SigRec), isize>();
-        let (band_in, bands) = scope.new_collection::<(u64, u32), isize>();
-        let (anchor_in, anchors) = scope.new_collection::<(u32, u32), isize>();
         let (meta_in, meta) = scope.new_collection::<(u32, Meta), isize>();
         let (stat_in, stats) = scope.new_collection::<(usize, (u64, u64, u64)), isize>();
         let (err_in, errs) = scope.new_collection::<(usize, String), isize>();
         let (removed_in, removed) = scope.new_collection::<u32, isize>();
 
-        // LSH: runs of documents sharing a band key (giant runs linked as chain + star).
-        let lsh = bands
-            .reduce(|_key, docs, out: &mut Vec<(u64, isize)>| {
-                if docs.len() < 2 {
-                    return;
+        // LSH: runs of documents sharing a band key (giant runs linked as chain + star). Band
+        // keys and anchors are the bulk of the exchange: they are held as plain sorted
+        // vectors (8-16 bytes a record), not as differential arrangements.
+        let lsh = VecCollection::new(sorted_batches(
+            band_in.to_stream(scope),
+            "BandRuns",
+            |x: &(u64, u32)| x.0,
+            |data, out| {
+                let mut run = Vec::new();
+                for chunk in data.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() > 1) {
+                    run.clear();
+                    run.extend(chunk.iter().map(|x| x.1));
+                    pairs_in_run(&run, out);
                 }
-                let run: Vec<u32> = docs.iter().map(|(d, _)| **d).collect();
-                let mut pairs = Vec::new();
-                pairs_in_run(&run, &mut pairs);
-                pairs.sort_unstable();
-                pairs.dedup();
-                out.extend(pairs.into_iter().map(|p| (p, 1)));
-            })
-            .map(|(_key, p)| p);
+            },
+        ));
 
-        // Anchors: document frequency cap, informative counts, shared counts.
-        let anchor_out = anchors.reduce(move |_a, docs, out: &mut Vec<((u8, u64), isize)>| {
-            if docs.len() > max_df {
-                return;
-            }
-            for (d, _) in docs {
-                out.push(((0, **d as u64), 1));
-            }
-            if docs.len() > 1 {
-                let run: Vec<u32> = docs.iter().map(|(d, _)| **d).collect();
-                let mut pairs = Vec::new();
-                pairs_in_run(&run, &mut pairs);
-                out.extend(pairs.into_iter().map(|p| ((1, p), 1)));
-            }
-        });
-        let informative = anchor_out
-            .clone()
-            .filter(|(_, (kind, _))| *kind == 0)
-            .map(|(_, (_, d))| d as u32)
-            .count();
-        let anchor_pairs = anchor_out
-            .filter(|(_, (kind, _))| *kind == 1)
-            .map(|(_, (_, p))| p)
-            .count()
-            .filter(move |(_, n)| *n >= min_shared)
-            .map(|(p, n)| (p, n as u32));
+        // Anchors: document frequency cap, then informative counts (routed by document) and
+        // shared counts (routed by pair), both summed in a second sorted pass.
+        let anchor_runs = sorted_batches(
+            anchor_in.to_stream(scope),
+            "AnchorRuns",
+            |x: &(u32, u32)| u64::from(x.0),
+            move |data, out: &mut Vec<(u8, u64, u32)>| {
+                // Summed here first, so that one record per document and per pair leaves.
+                let (mut docs, mut pairs, mut run) = (Vec::new(), Vec::new(), Vec::new());
+                for chunk in data.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() <= max_df) {
+                    docs.extend(chunk.iter().map(|x| x.1));
+                    if chunk.len() > 1 {
+                        run.clear();
+                        run.extend(chunk.iter().map(|x| x.1));
+                        pairs_in_run(&run, &mut pairs);
+                    }
+                }
+                drop(data);
+                docs.sort_unstable();
+                out.extend(docs.chunk_by(|a, b| a == b).map(|c| (0u8, u64::from(c[0]), c.len() as u32)));
+                pairs.sort_unstable();
+                out.extend(pairs.chunk_by(|a, b| a == b).map(|c| (1u8, c[0], c.len() as u32)));
+            },
+        );
+        let anchor_counts = VecCollection::new(sorted_batches(
+            anchor_runs,
+            "AnchorCounts",
+            |x: &((u8, u64, u32), u32, isize)| x.0 .1,
+            move |data, out: &mut Vec<(u8, u64, u32)>| {
+                for c in data.chunk_by(|a, b| (a.0 .0, a.0 .1) == (b.0 .0, b.0 .1)) {
+                    let (kind, key, _) = c[0].0;
+                    let n: u32 = c.iter().map(|x| x.0 .2).sum();
+                    if kind == 0 || n as isize >= min_shared {
+                        out.push((kind, key, n));
+                    }
+                }
+            },
+        ));
+        let informative =
+            anchor_counts.clone().filter(|x| x.0 == 0).map(|(_, d, n)| (d as u32, n));
+        let anchor_pairs = anchor_counts.filter(|x| x.0 == 1).map(|(_, p, n)| (p, n));
 
         // Signatures with their informative anchor counts (0 when none).
         let doc_keys = sigs.clone().map(|(d, _)| (d, ()));
         let no_inf =
             doc_keys.antijoin(informative.clone().map(|(d, _)| d)).map(|(d, ())| (d, 0u32));
-        let inf = informative.map(|(d, n)| (d, n as u32)).concat(no_inf);
+        let inf = informative.concat(no_inf);
         let sigx = sigs.join(inf); // (d, (SigRec, informative))
 
         // Candidates, joined with both signatures and the shared anchor count.
@@ -607,17 +678,19 @@ fn work(
                 }
             })
             .probe_with(&probe2);
-        (sig_in, band_in, anchor_in, meta_in, stat_in, err_in, removed_in)
+        (sig_in, meta_in, stat_in, err_in, removed_in)
     });
 
+    let (shard_records, band_count, anchor_count) =
+        (shard.records, shard.bands.len(), shard.anchors.len());
     for s in shard.sigs {
         sig_in.insert(s);
     }
     for b in shard.bands {
-        band_in.insert(b);
+        band_in.send(b);
     }
     for x in shard.anchors {
-        anchor_in.insert(x);
+        anchor_in.send(x);
     }
     for m in shard.meta {
         meta_in.insert(m);
@@ -646,29 +719,65 @@ fn work(
         bail!("{e}");
     }
 
+    let t_flow = started.elapsed().as_secs_f64() - t_read;
     let mut summary = None;
+    let mut failed = None;
     if index == 0 {
         let g = std::mem::take(&mut *gathered.borrow_mut());
-        let (removed, line) = finish(engine, &g, job)?;
-        for d in removed {
-            removed_in.insert(d);
+        match finish(engine, &g, job) {
+            Ok((removed, line)) => {
+                for d in removed {
+                    removed_in.insert(d);
+                }
+                summary = Some(line);
+            }
+            Err(e) => {
+                // Everyone must still pass phase 2; ABORT tells them to write nothing.
+                removed_in.insert(ABORT);
+                failed = Some(e);
+            }
         }
-        summary = Some(line);
     }
     removed_in.advance_and_flush(2);
     worker.step_while(|| probe2.less_than(&2));
     drop((sig_in, band_in, anchor_in, meta_in, stat_in, err_in, removed_in));
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let t_finish = started.elapsed().as_secs_f64() - t_read - t_flow;
 
     // Pass 3: this worker's unique records, in feed order.
     let mut removed = std::mem::take(&mut *removed_seen.borrow_mut());
     removed.sort_unstable();
+    if removed.last() == Some(&ABORT) {
+        bail!("worker 0 could not finish the groups");
+    }
     write_part(corpus, &shard.valid, &removed, job, index, peers)?;
+    if !job.quiet {
+        eprintln!(
+            "neardup: worker {index}: read and fingerprint {t_read:.2} s ({} records, {} band keys, {} anchors sent), dataflow {t_flow:.2} s, groups {t_finish:.2} s, write {:.2} s",
+            shard_records,
+            band_count,
+            anchor_count,
+            started.elapsed().as_secs_f64() - t_read - t_flow - t_finish
+        );
+    }
     Ok(summary)
 }
+
+/// The removed-document message that means "worker 0 failed: write nothing".
+const ABORT: u32 = u32::MAX;
 
 /// Advancing any of the input sessions.
 trait Advance {
     fn advance_and_flush(&mut self, t: u32);
+}
+
+impl<D: timely::ExchangeData + Clone> Advance for InputHandleVec<u32, D> {
+    fn advance_and_flush(&mut self, t: u32) {
+        self.advance_to(t);
+        self.flush();
+    }
 }
 
 impl<D: differential_dataflow::ExchangeData> Advance
