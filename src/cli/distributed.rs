@@ -35,10 +35,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use differential_dataflow::algorithms::graphs::propagate::propagate;
 use differential_dataflow::input::Input;
-use timely::dataflow::operators::probe::Handle;
-use timely::dataflow::operators::vec::Broadcast;
 use differential_dataflow::VecCollection;
 use timely::dataflow::channels::pact::Exchange as Pact;
+use timely::dataflow::operators::probe::Handle;
+use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::{Capability, Exchange, Inspect, Operator, Probe};
 use timely::dataflow::{InputHandleVec, StreamVec};
 
@@ -502,184 +502,188 @@ fn work(
     let probe2 = Handle::new();
     let mut band_in: InputHandleVec<u32, (u64, u32)> = InputHandleVec::new();
     let mut anchor_in: InputHandleVec<u32, (u32, u32)> = InputHandleVec::new();
-    let (
-        mut sig_in,
-        mut meta_in,
-        mut stat_in,
-        mut err_in,
-        mut removed_in,
-    ) = worker.dataflow::<u32, _, _>(|scope| {
-        let (sig_in, sigs) = scope.new_collection::<(u32, SigRec), isize>();
-        let (meta_in, meta) = scope.new_collection::<(u32, Meta), isize>();
-        let (stat_in, stats) = scope.new_collection::<(usize, (u64, u64, u64)), isize>();
-        let (err_in, errs) = scope.new_collection::<(usize, String), isize>();
-        let (removed_in, removed) = scope.new_collection::<u32, isize>();
+    let (mut sig_in, mut meta_in, mut stat_in, mut err_in, mut removed_in) = worker
+        .dataflow::<u32, _, _>(|scope| {
+            let (sig_in, sigs) = scope.new_collection::<(u32, SigRec), isize>();
+            let (meta_in, meta) = scope.new_collection::<(u32, Meta), isize>();
+            let (stat_in, stats) = scope.new_collection::<(usize, (u64, u64, u64)), isize>();
+            let (err_in, errs) = scope.new_collection::<(usize, String), isize>();
+            let (removed_in, removed) = scope.new_collection::<u32, isize>();
 
-        // LSH: runs of documents sharing a band key (giant runs linked as chain + star). Band
-        // keys and anchors are the bulk of the exchange: they are held as plain sorted
-        // vectors (8-16 bytes a record), not as differential arrangements.
-        let lsh = VecCollection::new(sorted_batches(
-            band_in.to_stream(scope),
-            "BandRuns",
-            |x: &(u64, u32)| x.0,
-            |data, out| {
-                let mut run = Vec::new();
-                for chunk in data.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() > 1) {
-                    run.clear();
-                    run.extend(chunk.iter().map(|x| x.1));
-                    pairs_in_run(&run, out);
-                }
-            },
-        ));
-
-        // Anchors: document frequency cap, then informative counts (routed by document) and
-        // shared counts (routed by pair), both summed in a second sorted pass.
-        let anchor_runs = sorted_batches(
-            anchor_in.to_stream(scope),
-            "AnchorRuns",
-            |x: &(u32, u32)| u64::from(x.0),
-            move |data, out: &mut Vec<(u8, u64, u32)>| {
-                // Summed here first, so that one record per document and per pair leaves.
-                let (mut docs, mut pairs, mut run) = (Vec::new(), Vec::new(), Vec::new());
-                for chunk in data.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() <= max_df) {
-                    docs.extend(chunk.iter().map(|x| x.1));
-                    if chunk.len() > 1 {
+            // LSH: runs of documents sharing a band key (giant runs linked as chain + star). Band
+            // keys and anchors are the bulk of the exchange: they are held as plain sorted
+            // vectors (8-16 bytes a record), not as differential arrangements.
+            let lsh = VecCollection::new(sorted_batches(
+                band_in.to_stream(scope),
+                "BandRuns",
+                |x: &(u64, u32)| x.0,
+                |data, out| {
+                    let mut run = Vec::new();
+                    for chunk in data.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() > 1) {
                         run.clear();
                         run.extend(chunk.iter().map(|x| x.1));
-                        pairs_in_run(&run, &mut pairs);
+                        pairs_in_run(&run, out);
                     }
-                }
-                drop(data);
-                docs.sort_unstable();
-                out.extend(docs.chunk_by(|a, b| a == b).map(|c| (0u8, u64::from(c[0]), c.len() as u32)));
-                pairs.sort_unstable();
-                out.extend(pairs.chunk_by(|a, b| a == b).map(|c| (1u8, c[0], c.len() as u32)));
-            },
-        );
-        let anchor_counts = VecCollection::new(sorted_batches(
-            anchor_runs,
-            "AnchorCounts",
-            |x: &((u8, u64, u32), u32, isize)| x.0 .1,
-            move |data, out: &mut Vec<(u8, u64, u32)>| {
-                for c in data.chunk_by(|a, b| (a.0 .0, a.0 .1) == (b.0 .0, b.0 .1)) {
-                    let (kind, key, _) = c[0].0;
-                    let n: u32 = c.iter().map(|x| x.0 .2).sum();
-                    if kind == 0 || n as isize >= min_shared {
-                        out.push((kind, key, n));
+                },
+            ));
+
+            // Anchors: document frequency cap, then informative counts (routed by document) and
+            // shared counts (routed by pair), both summed in a second sorted pass.
+            let anchor_runs = sorted_batches(
+                anchor_in.to_stream(scope),
+                "AnchorRuns",
+                |x: &(u32, u32)| u64::from(x.0),
+                move |data, out: &mut Vec<(u8, u64, u32)>| {
+                    // Summed here first, so that one record per document and per pair leaves.
+                    let (mut docs, mut pairs, mut run) = (Vec::new(), Vec::new(), Vec::new());
+                    for chunk in data.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() <= max_df) {
+                        docs.extend(chunk.iter().map(|x| x.1));
+                        if chunk.len() > 1 {
+                            run.clear();
+                            run.extend(chunk.iter().map(|x| x.1));
+                            pairs_in_run(&run, &mut pairs);
+                        }
                     }
-                }
-            },
-        ));
-        let informative =
-            anchor_counts.clone().filter(|x| x.0 == 0).map(|(_, d, n)| (d as u32, n));
-        let anchor_pairs = anchor_counts.filter(|x| x.0 == 1).map(|(_, p, n)| (p, n));
+                    drop(data);
+                    docs.sort_unstable();
+                    out.extend(
+                        docs.chunk_by(|a, b| a == b)
+                            .map(|c| (0u8, u64::from(c[0]), c.len() as u32)),
+                    );
+                    pairs.sort_unstable();
+                    out.extend(pairs.chunk_by(|a, b| a == b).map(|c| (1u8, c[0], c.len() as u32)));
+                },
+            );
+            let anchor_counts = VecCollection::new(sorted_batches(
+                anchor_runs,
+                "AnchorCounts",
+                |x: &((u8, u64, u32), u32, isize)| x.0 .1,
+                move |data, out: &mut Vec<(u8, u64, u32)>| {
+                    for c in data.chunk_by(|a, b| (a.0 .0, a.0 .1) == (b.0 .0, b.0 .1)) {
+                        let (kind, key, _) = c[0].0;
+                        let n: u32 = c.iter().map(|x| x.0 .2).sum();
+                        if kind == 0 || n as isize >= min_shared {
+                            out.push((kind, key, n));
+                        }
+                    }
+                },
+            ));
+            let informative =
+                anchor_counts.clone().filter(|x| x.0 == 0).map(|(_, d, n)| (d as u32, n));
+            let anchor_pairs = anchor_counts.filter(|x| x.0 == 1).map(|(_, p, n)| (p, n));
 
-        // Signatures with their informative anchor counts (0 when none).
-        let doc_keys = sigs.clone().map(|(d, _)| (d, ()));
-        let no_inf =
-            doc_keys.antijoin(informative.clone().map(|(d, _)| d)).map(|(d, ())| (d, 0u32));
-        let inf = informative.concat(no_inf);
-        let sigx = sigs.join(inf); // (d, (SigRec, informative))
+            // Signatures with their informative anchor counts (0 when none).
+            let doc_keys = sigs.clone().map(|(d, _)| (d, ()));
+            let no_inf =
+                doc_keys.antijoin(informative.clone().map(|(d, _)| d)).map(|(d, ())| (d, 0u32));
+            let inf = informative.concat(no_inf);
+            let sigx = sigs.join(inf); // (d, (SigRec, informative))
 
-        // Candidates, joined with both signatures and the shared anchor count.
-        let candidates = lsh.concat(anchor_pairs.clone().map(|(p, _)| p)).distinct();
-        let with_a = candidates
-            .clone()
-            .map(unpack)
-            .join_map(sigx.clone(), |&a, &b, xa| (b, (a, xa.clone())));
-        let both = with_a
-            .join_map(sigx.clone(), |&b, (a, xa), xb| (pack(*a, b), (xa.clone(), xb.clone())));
-        let shared = both.clone().join_map(anchor_pairs.clone(), |&p, x, &s| (p, (x.clone(), s)));
-        let unshared =
-            both.antijoin(anchor_pairs.clone().map(|(p, _)| p)).map(|(p, x)| (p, (x, 0u32)));
-        let verified = shared
-            .concat(unshared)
-            .map(move |(p, ((((sa, na), ia), ((sb, nb), ib)), s))| {
-                (p, bits(&verify::estimate(&sa, &sb, s, (ia, ib), (na, nb))))
-            })
-            .filter(move |(_, e)| unbits(e).accepts(&thresholds));
+            // Candidates, joined with both signatures and the shared anchor count.
+            let candidates = lsh.concat(anchor_pairs.clone().map(|(p, _)| p)).distinct();
+            let with_a = candidates
+                .clone()
+                .map(unpack)
+                .join_map(sigx.clone(), |&a, &b, xa| (b, (a, xa.clone())));
+            let both = with_a
+                .join_map(sigx.clone(), |&b, (a, xa), xb| (pack(*a, b), (xa.clone(), xb.clone())));
+            let shared =
+                both.clone().join_map(anchor_pairs.clone(), |&p, x, &s| (p, (x.clone(), s)));
+            let unshared =
+                both.antijoin(anchor_pairs.clone().map(|(p, _)| p)).map(|(p, x)| (p, (x, 0u32)));
+            let verified = shared
+                .concat(unshared)
+                .map(move |(p, ((((sa, na), ia), ((sb, nb), ib)), s))| {
+                    (p, bits(&verify::estimate(&sa, &sb, s, (ia, ib), (na, nb))))
+                })
+                .filter(move |(_, e)| unbits(e).accepts(&thresholds));
 
-        // Connected components: labels propagate to the least document number.
-        let edges = verified.clone().map(|(p, _)| unpack(p)).flat_map(|(a, b)| [(a, b), (b, a)]);
-        let nodes = edges.clone().map(|(a, _)| a).distinct().map(|a| (a, a));
-        let labels = propagate(edges, nodes);
+            // Connected components: labels propagate to the least document number.
+            let edges =
+                verified.clone().map(|(p, _)| unpack(p)).flat_map(|(a, b)| [(a, b), (b, a)]);
+            let nodes = edges.clone().map(|(a, _)| a).distinct().map(|a| (a, a));
+            let labels = propagate(edges, nodes);
 
-        // Gather at worker 0: component members with what grouping needs, their pairs,
-        // the anchor matches inside components, counts and errors.
-        let g = gathered.clone();
-        labels
-            .clone()
-            .join_map(sigx, |&d, &label, (sig, inf)| (d, (label, sig.clone(), *inf)))
-            .join_map(meta, |&d, (label, sig, inf), m| (d, (*label, sig.clone(), *inf, m.clone())))
-            .consolidate()
-            .inner
-            .exchange(|_| 0)
-            .inspect(move |((d, doc), _t, r)| {
-                let mut g = g.borrow_mut();
-                g.docs.entry(*d).or_insert_with(|| (doc.clone(), 0)).1 += r;
-            })
-            .probe_with(&probe);
-        let g = gathered.clone();
-        verified
-            .consolidate()
-            .inner
-            .exchange(|_| 0)
-            .inspect(move |((p, e), _t, r)| {
-                let mut g = g.borrow_mut();
-                g.pairs.entry(unpack(*p)).or_insert((*e, 0)).1 += r;
-            })
-            .probe_with(&probe);
-        let g = gathered.clone();
-        anchor_pairs
-            .map(|(p, s)| {
-                let (a, b) = unpack(p);
-                (a, (b, s))
-            })
-            .join_map(labels.clone(), |&a, &(b, s), &la| (b, (a, s, la)))
-            .join_map(labels, |&b, &(a, s, la), &lb| (pack(a, b), s, la == lb))
-            .filter(|(_, _, same)| *same)
-            .map(|(p, s, _)| (p, s))
-            .consolidate()
-            .inner
-            .exchange(|_| 0)
-            .inspect(move |((p, s), _t, r)| {
-                let mut g = g.borrow_mut();
-                g.anchor_pairs.entry(*p).or_insert((*s, 0)).1 += r;
-            })
-            .probe_with(&probe);
-        let g = gathered.clone();
-        candidates
-            .map(|_| ())
-            .count()
-            .inner
-            .exchange(|_| 0)
-            .inspect(move |(((), n), _t, r)| g.borrow_mut().candidates += n * r)
-            .probe_with(&probe);
-        let g = gathered.clone();
-        stats
-            .inner
-            .exchange(|_| 0)
-            .inspect(move |((_, s), _t, _r)| g.borrow_mut().stats.push(*s))
-            .probe_with(&probe);
-        // Errors reach every worker: nobody writes output after a failed read.
-        let g = gathered.clone();
-        errs.inner
-            .broadcast()
-            .inspect(move |((w, e), _t, _r)| g.borrow_mut().errors.push(format!("worker {w}: {e}")))
-            .probe_with(&probe);
-        // Phase 2: the removed documents, from worker 0 to everyone.
-        let seen = removed_seen.clone();
-        removed
-            .inner
-            .broadcast()
-            .inspect(move |(d, _t, r)| {
-                if *r > 0 {
-                    seen.borrow_mut().push(*d);
-                }
-            })
-            .probe_with(&probe2);
-        (sig_in, meta_in, stat_in, err_in, removed_in)
-    });
+            // Gather at worker 0: component members with what grouping needs, their pairs,
+            // the anchor matches inside components, counts and errors.
+            let g = gathered.clone();
+            labels
+                .clone()
+                .join_map(sigx, |&d, &label, (sig, inf)| (d, (label, sig.clone(), *inf)))
+                .join_map(meta, |&d, (label, sig, inf), m| {
+                    (d, (*label, sig.clone(), *inf, m.clone()))
+                })
+                .consolidate()
+                .inner
+                .exchange(|_| 0)
+                .inspect(move |((d, doc), _t, r)| {
+                    let mut g = g.borrow_mut();
+                    g.docs.entry(*d).or_insert_with(|| (doc.clone(), 0)).1 += r;
+                })
+                .probe_with(&probe);
+            let g = gathered.clone();
+            verified
+                .consolidate()
+                .inner
+                .exchange(|_| 0)
+                .inspect(move |((p, e), _t, r)| {
+                    let mut g = g.borrow_mut();
+                    g.pairs.entry(unpack(*p)).or_insert((*e, 0)).1 += r;
+                })
+                .probe_with(&probe);
+            let g = gathered.clone();
+            anchor_pairs
+                .map(|(p, s)| {
+                    let (a, b) = unpack(p);
+                    (a, (b, s))
+                })
+                .join_map(labels.clone(), |&a, &(b, s), &la| (b, (a, s, la)))
+                .join_map(labels, |&b, &(a, s, la), &lb| (pack(a, b), s, la == lb))
+                .filter(|(_, _, same)| *same)
+                .map(|(p, s, _)| (p, s))
+                .consolidate()
+                .inner
+                .exchange(|_| 0)
+                .inspect(move |((p, s), _t, r)| {
+                    let mut g = g.borrow_mut();
+                    g.anchor_pairs.entry(*p).or_insert((*s, 0)).1 += r;
+                })
+                .probe_with(&probe);
+            let g = gathered.clone();
+            candidates
+                .map(|_| ())
+                .count()
+                .inner
+                .exchange(|_| 0)
+                .inspect(move |(((), n), _t, r)| g.borrow_mut().candidates += n * r)
+                .probe_with(&probe);
+            let g = gathered.clone();
+            stats
+                .inner
+                .exchange(|_| 0)
+                .inspect(move |((_, s), _t, _r)| g.borrow_mut().stats.push(*s))
+                .probe_with(&probe);
+            // Errors reach every worker: nobody writes output after a failed read.
+            let g = gathered.clone();
+            errs.inner
+                .broadcast()
+                .inspect(move |((w, e), _t, _r)| {
+                    g.borrow_mut().errors.push(format!("worker {w}: {e}"))
+                })
+                .probe_with(&probe);
+            // Phase 2: the removed documents, from worker 0 to everyone.
+            let seen = removed_seen.clone();
+            removed
+                .inner
+                .broadcast()
+                .inspect(move |(d, _t, r)| {
+                    if *r > 0 {
+                        seen.borrow_mut().push(*d);
+                    }
+                })
+                .probe_with(&probe2);
+            (sig_in, meta_in, stat_in, err_in, removed_in)
+        });
 
     let (shard_records, band_count, anchor_count) =
         (shard.records, shard.bands.len(), shard.anchors.len());
