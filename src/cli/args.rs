@@ -228,6 +228,9 @@ pub struct PairsArgs {
     /// Decision threshold (default: the measure's own).
     #[arg(long)]
     pub threshold: Option<f64>,
+    /// Story measure: cut words to this many characters (0: whole words)
+    #[arg(long, default_value_t = neardup::cluster::story::PAIR_STEM_CHARS)]
+    pub stem_chars: usize,
     /// A label field in the pairs file: prints accuracy, precision, recall, F1 (booleans) or
     /// Pearson correlation (numbers) on stderr.
     #[arg(long)]
@@ -307,6 +310,10 @@ pub struct ClusterArgs {
     /// Weight of names (capitalized inside a sentence) and numbers.
     #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().entity_weight)]
     pub entity_weight: f32,
+    /// Cut words to this many characters, a stemmer for any language (0: whole words; not
+    /// with --store, whose terms are whole words)
+    #[arg(long, default_value_t = 0)]
+    pub stem_chars: usize,
     /// Keep stories in DIR (the `STORIES` file of a store directory): new articles join the
     /// stored stories or start new ones, and story ids stay stable from run to run.
     #[arg(long, value_name = "DIR")]

@@ -199,7 +199,11 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     if let Some(hosts) = &a.dist.hosts {
         return super::distributed::run_cluster(a, hosts);
     }
-    let params = params_of(a.threshold, a.window.as_deref(), a.title_weight, a.entity_weight)?;
+    let mut params = params_of(a.threshold, a.window.as_deref(), a.title_weight, a.entity_weight)?;
+    params.stem_chars = a.stem_chars;
+    if a.stem_chars != 0 && a.store.is_some() {
+        bail!("--stem-chars cannot be used with --store: the story store's terms are whole words");
+    }
     if a.window.is_some() && a.input.date_field.is_none() {
         bail!("--window needs --date-field");
     }

@@ -949,12 +949,13 @@ type SentArticle = (Vec<(u32, u32)>, String, String, Option<String>);
 pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     use neardup::cluster::story::Vectorizer;
     let place = Placement::from_args(hosts, a.dist.process_id, a.dist.workers)?;
-    let params = super::cluster::params_of(
+    let mut params = super::cluster::params_of(
         a.threshold,
         a.window.as_deref(),
         a.title_weight,
         a.entity_weight,
     )?;
+    params.stem_chars = a.stem_chars;
     if a.window.is_some() && a.input.date_field.is_none() {
         bail!("--window needs --date-field");
     }

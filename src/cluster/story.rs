@@ -25,6 +25,9 @@ use crate::normalize::stopwords::StopWords;
 use crate::normalize::{Mode, Normalizer};
 use crate::segment;
 
+/// Word truncation of `neardup pairs --measure story` (see [`StoryParams::stem_chars`]).
+pub const PAIR_STEM_CHARS: usize = 4;
+
 /// Parameters of story clustering.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StoryParams {
@@ -40,6 +43,15 @@ pub struct StoryParams {
     pub centroid_terms: usize,
     /// Only join stories whose last article is at most this many seconds older.
     pub window_secs: Option<i64>,
+    /// Words are cut to their first this many characters (Arabic words, already stripped of
+    /// clitics, to one more), 0 to keep them whole. Truncation is a crude stemmer that works
+    /// across languages (McNamee and Mayfield 2004): it lets "elections", "electoral" and
+    /// "election", or "Wahlen" and "Wahlkampf", meet. Numbers are never cut. Off for
+    /// clustering by default (on English ECB+ it blurs the names that tell two events of one
+    /// kind apart: B-cubed F1 0.943 without, 0.938 with at its best threshold); on for
+    /// `pairs --measure story` ([`PAIR_STEM_CHARS`]), where it lifts the SemEval-2022
+    /// correlation from 0.577 to 0.641.
+    pub stem_chars: usize,
 }
 
 impl Default for StoryParams {
@@ -51,6 +63,7 @@ impl Default for StoryParams {
             prefix: 12,
             centroid_terms: 300,
             window_secs: None,
+            stem_chars: 0,
         }
     }
 }
@@ -100,6 +113,21 @@ impl Vectorizer {
         Vectorizer { normalizer, stop, params }
     }
 
+    /// The form a normalized word is counted under: its first [`StoryParams::stem_chars`]
+    /// characters (one more for Arabic words, whose clitics the normalizer has stripped).
+    fn stem<'a>(&self, t: &'a str) -> &'a str {
+        let n = self.params.stem_chars;
+        if n == 0 {
+            return t;
+        }
+        let arabic = t.chars().next().is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
+        let keep = if arabic { n + 1 } else { n };
+        match t.char_indices().nth(keep) {
+            Some((i, _)) => &t[..i],
+            None => t,
+        }
+    }
+
     /// Raw term counts of an article with their boosts (title, names, numbers).
     pub fn term_counts(&self, title: Option<&str>, text: &str) -> Vec<(Term, f32)> {
         let mut counts: AHashMap<Term, f32> = AHashMap::new();
@@ -116,7 +144,7 @@ impl Vectorizer {
                 prev_end_of_sentence = word.ends_with(['.', '!', '?', ':', '"']);
                 if cap {
                     self.normalizer.normalize_into(word, &mut word_norm);
-                    names.extend(word_norm.split(' ').map(term));
+                    names.extend(word_norm.split(' ').map(|w| term(self.stem(w))));
                 }
             }
             for line in raw.lines() {
@@ -128,10 +156,10 @@ impl Vectorizer {
                     if t.is_empty() || (short && !number) {
                         continue;
                     }
-                    let h = term(t);
-                    if self.stop.contains(&h) {
+                    if self.stop.contains(&term(t)) {
                         continue;
                     }
+                    let h = if number { term(t) } else { term(self.stem(t)) };
                     let w = boost
                         * if number || names.contains(&h) {
                             self.params.entity_weight
@@ -543,5 +571,19 @@ mod tests {
         let few: Vec<(Term, f32)> = vec![(9, 1.0), (3, 2.0), (5, 1.0)];
         let v = weigh(few, df, 50.0);
         assert_eq!(v.iter().map(|x| x.0).collect::<Vec<_>>(), [3, 5, 9]);
+    }
+
+    #[test]
+    fn truncation_joins_word_forms_but_not_numbers() {
+        let cut = Vectorizer::new(StoryParams { stem_chars: 4, ..StoryParams::default() });
+        let whole = Vectorizer::new(StoryParams::default());
+        let terms = |v: &Vectorizer, t: &str| {
+            v.term_counts(Some(""), t).iter().map(|x| x.0).collect::<Vec<_>>()
+        };
+        assert_eq!(terms(&cut, "elections"), terms(&cut, "electoral"));
+        assert_ne!(terms(&whole, "elections"), terms(&whole, "electoral"));
+        assert_ne!(terms(&cut, "123456"), terms(&cut, "123499"), "numbers stay whole");
+        // Arabic keeps one more character after the clitics are stripped.
+        assert_eq!(terms(&cut, "الانتخابات"), terms(&cut, "والانتخاب"));
     }
 }
