@@ -101,6 +101,7 @@ pub struct Engine {
 #[derive(Default)]
 struct Scratch {
     norm: String,
+    word: Vec<u8>,
     joined: String,
     line_shingles: Vec<u64>,
     words: Vec<u64>,
@@ -370,9 +371,16 @@ impl Engine {
                     prev_bp = true;
                     continue;
                 }
-                self.normalizer.normalize_into(line, &mut s.norm);
                 let start = s.words.len();
-                self.shingler.word_hashes_into(&s.norm, &mut s.words);
+                if chars {
+                    self.normalizer.normalize_into(line, &mut s.norm);
+                    self.shingler.word_hashes_into(&s.norm, &mut s.words);
+                } else {
+                    let words = &mut s.words;
+                    self.normalizer.for_each_word(line, &mut s.norm, &mut s.word, |w| {
+                        words.push(self.shingler.word_hash_bytes(w))
+                    });
+                }
                 s.line_shingles.clear();
                 self.bp_shingler.windows_into(&s.words[start..], &mut s.line_shingles);
                 prev_bp = bp.is_near(&s.line_shingles);
@@ -391,10 +399,15 @@ impl Engine {
                 return;
             }
         }
-        self.normalizer.normalize_into(text, &mut s.norm);
-        self.shingler.word_hashes_into(&s.norm, &mut s.words);
         if chars {
+            self.normalizer.normalize_into(text, &mut s.norm);
+            self.shingler.word_hashes_into(&s.norm, &mut s.words);
             std::mem::swap(&mut s.joined, &mut s.norm);
+        } else {
+            let words = &mut s.words;
+            self.normalizer.for_each_word(text, &mut s.norm, &mut s.word, |w| {
+                words.push(self.shingler.word_hash_bytes(w))
+            });
         }
     }
 

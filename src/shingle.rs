@@ -133,6 +133,12 @@ impl Shingler {
         xxh3_64_with_seed(word.as_bytes(), self.seed)
     }
 
+    /// The hash of one normalized word given as bytes.
+    #[inline]
+    pub fn word_hash_bytes(&self, word: &[u8]) -> u64 {
+        xxh3_64_with_seed(word, self.seed)
+    }
+
     /// Appends the hashes of each word of normalized `text` to `out`.
     pub fn word_hashes_into(&self, text: &str, out: &mut Vec<u64>) {
         // Words are short: a plain byte scan beats a memchr call per word.

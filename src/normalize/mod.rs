@@ -131,6 +131,28 @@ impl Normalizer {
     }
 }
 
+impl Normalizer {
+    /// Calls `f` with each word of the normalized `text`, in order: the words of
+    /// [`Normalizer::normalize`] split at spaces. ASCII text in [`Mode::Auto`] is tokenized
+    /// without writing the normalized text; otherwise `scratch` receives it. `word` is scratch.
+    pub fn for_each_word(
+        &self,
+        text: &str,
+        scratch: &mut String,
+        word: &mut Vec<u8>,
+        mut f: impl FnMut(&[u8]),
+    ) {
+        if self.mode == Mode::Auto && text.is_ascii() {
+            unicode::ascii_words(text, word, f);
+            return;
+        }
+        self.normalize_into(text, scratch);
+        for w in scratch.split(' ').filter(|w| !w.is_empty()) {
+            f(w.as_bytes());
+        }
+    }
+}
+
 /// NFKC followed by [`unicode::fold`], repeated until stable (at most a few rounds; almost all
 /// texts need one, and ASCII text skips NFKC altogether).
 fn fold_nfkc(text: &str, out: &mut String) {

@@ -168,6 +168,51 @@ pub(crate) fn fold_ascii(text: &str, out: &mut String) {
     *out = String::from_utf8(buf).unwrap_or_default();
 }
 
+/// The words [`fold_ascii`] would write, handed to `emit` one by one without writing the
+/// folded text: runs of letters (lowercased into `buf` only when they hold a capital; most
+/// words are handed over straight from `text`) and numbers (digit runs joined by single `.` or
+/// `,`). A proptest checks that the words are the same.
+pub(crate) fn ascii_words(text: &str, buf: &mut Vec<u8>, mut emit: impl FnMut(&[u8])) {
+    let bytes = text.as_bytes();
+    let class = |i: usize| ASCII_CLASS[(bytes[i] & 0x7f) as usize];
+    let n = bytes.len();
+    let mut i = 0;
+    while i < n {
+        let c = class(i);
+        if c == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if c == 1 {
+            let mut upper = false;
+            while i < n && class(i) == 1 {
+                upper |= bytes[i].is_ascii_uppercase();
+                i += 1;
+            }
+            if upper {
+                buf.clear();
+                buf.extend(bytes[start..i].iter().map(u8::to_ascii_lowercase));
+                emit(buf);
+            } else {
+                emit(&bytes[start..i]);
+            }
+        } else {
+            loop {
+                while i < n && class(i) == 2 {
+                    i += 1;
+                }
+                if i + 1 < n && matches!(bytes[i], b'.' | b',') && class(i + 1) == 2 {
+                    i += 1;
+                    continue;
+                }
+                break;
+            }
+            emit(&bytes[start..i]);
+        }
+    }
+}
+
 /// Case-folds, Arabic-folds and tokenizes NFKC text into `out` (cleared first).
 pub(crate) fn fold(text: &str, out: &mut String) {
     out.clear();
@@ -206,6 +251,16 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn ascii_words_match_the_folded_text(s in "[ -~\t\n]{0,80}") {
+            let mut folded = String::new();
+            fold_ascii(&s, &mut folded);
+            let want: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+            let mut got: Vec<String> = Vec::new();
+            ascii_words(&s, &mut Vec::new(), |w| got.push(String::from_utf8(w.to_vec()).unwrap()));
+            prop_assert_eq!(got, want);
+        }
+
         #[test]
         fn ascii_fast_path_matches_general_fold(s in "[ -~\t\n]{0,80}") {
             let (mut a, mut b) = (String::new(), String::new());
