@@ -401,7 +401,10 @@ impl Engine {
         }
         if chars {
             self.normalizer.normalize_into(text, &mut s.norm);
-            self.shingler.word_hashes_into(&s.norm, &mut s.words);
+            // Word hashes serve the containment anchors only, here.
+            if self.cfg.containment <= 1.0 {
+                self.shingler.word_hashes_into(&s.norm, &mut s.words);
+            }
             std::mem::swap(&mut s.joined, &mut s.norm);
         } else {
             let words = &mut s.words;

@@ -117,13 +117,15 @@ impl Normalizer {
             }
             Mode::Auto | Mode::Arabic => {
                 fold_nfkc(text, out);
-                if self.mode == Mode::Arabic {
-                    let stemmed = out
-                        .split(' ')
-                        .map(arabic::light_stem)
-                        .filter(|w| !w.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                // The stemmer leaves non-Arabic words alone, so ASCII output needs no pass.
+                if self.mode == Mode::Arabic && !out.is_ascii() {
+                    let mut stemmed = String::with_capacity(out.len());
+                    for w in out.split(' ').map(arabic::light_stem).filter(|w| !w.is_empty()) {
+                        if !stemmed.is_empty() {
+                            stemmed.push(' ');
+                        }
+                        stemmed.push_str(w);
+                    }
                     *out = stemmed;
                 }
             }
