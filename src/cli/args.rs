@@ -231,6 +231,14 @@ pub struct PairsArgs {
     /// Story measure: cut words to this many characters (0: whole words)
     #[arg(long, default_value_t = neardup::cluster::story::PAIR_STEM_CHARS)]
     pub stem_chars: usize,
+    /// Story measure: weight of first-line (title) terms. 1 by default: a pair is compared
+    /// text to text, whatever line comes first (`cluster` boosts titles, tuned on ECB+)
+    #[arg(long, default_value_t = 1.0)]
+    pub title_weight: f32,
+    /// Story measure: weight of names (capitalized inside a sentence) and numbers. 1 by
+    /// default: capitals mark every German noun, not names
+    #[arg(long, default_value_t = 1.0)]
+    pub entity_weight: f32,
     /// A label field in the pairs file: prints accuracy, precision, recall, F1 (booleans) or
     /// Pearson correlation (numbers) on stderr.
     #[arg(long)]

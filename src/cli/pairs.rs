@@ -104,8 +104,12 @@ pub fn run(a: &PairsArgs) -> Result<()> {
         "story" => {
             // TF-IDF cosine, with document frequencies over every text available: the
             // --docs collection, or the texts of the pairs.
-            let v =
-                Vectorizer::new(StoryParams { stem_chars: a.stem_chars, ..StoryParams::default() });
+            let v = Vectorizer::new(StoryParams {
+                stem_chars: a.stem_chars,
+                title_weight: a.title_weight,
+                entity_weight: a.entity_weight,
+                ..StoryParams::default()
+            });
             let mut df = ahash::AHashMap::new();
             let corpus: Vec<&str> = if docs.is_empty() {
                 items.iter().flat_map(|it| [it.text1.as_str(), it.text2.as_str()]).collect()
