@@ -51,6 +51,22 @@ fn corpus(dir: &Path, n_families: usize) -> PathBuf {
     path
 }
 
+/// Starts `n` processes made by `make(i)` at once and checks that all succeed.
+fn run_all(n: usize, make: impl Fn(usize) -> Command) {
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            make(i)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        check(&c.wait_with_output().unwrap());
+    }
+}
+
 fn free_ports(n: usize) -> Vec<u16> {
     let listeners: Vec<_> =
         (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
@@ -81,27 +97,19 @@ fn distributed(
         .unwrap();
     let out = dir.join(format!("out-{procs}x{workers}"));
     let groups = dir.join(format!("groups-{procs}x{workers}"));
-    let children: Vec<_> = (0..procs)
-        .map(|i| {
-            Command::new(bin())
-                .arg("dedup")
-                .arg(feed)
-                .args(["--hosts"])
-                .arg(&hosts)
-                .args(["--process-id", &i.to_string(), "--workers", &workers.to_string(), "-o"])
-                .arg(&out)
-                .arg("--groups")
-                .arg(&groups)
-                .args(extra)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for c in children {
-        check(&c.wait_with_output().unwrap());
-    }
+    run_all(procs, |i| {
+        let mut c = Command::new(bin());
+        c.arg("dedup")
+            .arg(feed)
+            .args(["--hosts"])
+            .arg(&hosts)
+            .args(["--process-id", &i.to_string(), "--workers", &workers.to_string(), "-o"])
+            .arg(&out)
+            .arg("--groups")
+            .arg(&groups)
+            .args(extra);
+        c
+    });
     let mut lines = Vec::new();
     for w in 0..procs * workers {
         let part = std::fs::read_to_string(format!("{}.part-{w:03}", out.display())).unwrap();
@@ -217,25 +225,17 @@ fn three_processes_give_the_single_machine_stories() {
         .unwrap();
         let out = dir.path().join("stories.jsonl");
         let _ = std::fs::remove_file(&out);
-        let children: Vec<_> = (0..3)
-            .map(|i| {
-                Command::new(bin())
-                    .arg("cluster")
-                    .arg(feed)
-                    .args(extra)
-                    .arg("--hosts")
-                    .arg(&hosts)
-                    .args(["--process-id", &i.to_string(), "-o"])
-                    .arg(&out)
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        for c in children {
-            check(&c.wait_with_output().unwrap());
-        }
+        run_all(3, |i| {
+            let mut c = Command::new(bin());
+            c.arg("cluster")
+                .arg(feed)
+                .args(extra)
+                .arg("--hosts")
+                .arg(&hosts)
+                .args(["--process-id", &i.to_string(), "-o"])
+                .arg(&out);
+            c
+        });
         assert_eq!(
             std::fs::read_to_string(&out).unwrap(),
             String::from_utf8(single.stdout).unwrap(),

@@ -25,8 +25,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -44,7 +43,7 @@ use timely::dataflow::{InputHandleVec, StreamVec};
 
 use super::args::DedupArgs;
 use super::config;
-use super::feed::Feed;
+use super::feed::{Feed, BATCH_BYTES, BATCH_DOCS};
 use neardup::boilerplate::Boilerplate;
 use neardup::dedup::{DocFingerprint, DocMeta, Engine, Fingerprints, Keep, Pair, Resolution};
 use neardup::input::Corpus;
@@ -217,6 +216,22 @@ fn handshake(place: &Placement, fingerprint: &str) -> Result<()> {
     Ok(())
 }
 
+/// What every process must agree on besides the host file: the command's own parameters
+/// (`what`, as Debug text) and how records are read. Input paths may differ between machines.
+fn params_fingerprint(what: &str, input: &super::args::InputArgs) -> String {
+    let text = format!(
+        "{what} {:?} {:?} {:?} {:?} {:?} {:?} {}",
+        input.format,
+        input.text_field,
+        input.id_field,
+        input.title_field,
+        input.date_field,
+        input.skip_invalid,
+        input.max_doc_bytes
+    );
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+}
+
 /// A document's signature with its shingle count.
 type SigRec = (Vec<u32>, u32);
 /// A document's text length, date and id (raw JSON).
@@ -249,6 +264,54 @@ struct Shard {
     empty: u64,
 }
 
+/// Reads the feed and parses the records of this worker's shard (record ordinal mod `peers`),
+/// handing each batch of them to `f` as `(ordinal, document)`. Invalid records are skipped
+/// under `skip_invalid` (with a warning when `warn`), else the first one stops the read.
+/// Returns the shard's record count and the invalid ones skipped.
+fn read_own<F>(
+    corpus: &Corpus,
+    skip_invalid: bool,
+    warn: bool,
+    index: usize,
+    peers: usize,
+    mut f: F,
+) -> Result<(u64, u64)>
+where
+    F: FnMut(&[(u32, neardup::input::Doc<'_>)]),
+{
+    let (mut records, mut invalid) = (0u64, 0u64);
+    let mut failure = None;
+    let outcome = corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
+        let mut docs = Vec::new();
+        for r in batch.iter().filter(|r| r.ordinal % peers as u64 == index as u64) {
+            records += 1;
+            match corpus.parse(r) {
+                Ok(d) => docs.push((r.ordinal as u32, d)),
+                Err(e) if skip_invalid && e.is_record_error() => {
+                    if warn {
+                        eprintln!("neardup: warning: skipped {e}");
+                    }
+                    invalid += 1;
+                }
+                Err(e) => {
+                    failure = Some(anyhow::Error::from(e));
+                    return Err(neardup::Error::InvalidParam {
+                        name: "read",
+                        reason: "aborted".into(),
+                    });
+                }
+            }
+        }
+        f(&docs);
+        Ok(())
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    outcome?;
+    Ok((records, invalid))
+}
+
 fn read_shard(
     corpus: &Corpus,
     engine: &Engine,
@@ -259,25 +322,8 @@ fn read_shard(
 ) -> Result<Shard> {
     let mut shard = Shard::default();
     let banding = engine.banding();
-    let mut failure = None;
-    let outcome = corpus.for_each_batch(4096, 64 << 20, |batch| {
-        let mine: Vec<_> =
-            batch.iter().filter(|r| r.ordinal % peers as u64 == index as u64).collect();
-        let mut docs = Vec::with_capacity(mine.len());
-        for r in &mine {
-            match corpus.parse(r) {
-                Ok(d) => docs.push((r.ordinal as u32, d)),
-                Err(e) if skip_invalid && e.is_record_error() => shard.invalid += 1,
-                Err(e) => {
-                    failure = Some(anyhow::Error::from(e));
-                    return Err(neardup::Error::InvalidParam {
-                        name: "read",
-                        reason: "aborted".into(),
-                    });
-                }
-            }
-        }
-        shard.records += mine.len() as u64;
+    // The boilerplate pass has warned about skipped records already.
+    let (records, invalid) = read_own(corpus, skip_invalid, false, index, peers, |docs| {
         let texts: Vec<Option<&str>> = docs.iter().map(|(_, d)| Some(&*d.text)).collect();
         let fps = engine.fingerprint_texts(&texts, bp);
         for ((d, doc), fp) in docs.iter().zip(fps) {
@@ -300,12 +346,8 @@ fn read_shard(
             shard.anchors.extend(anchors.iter().map(|&a| (a, *d)));
             shard.sigs.push((*d, (sig, size)));
         }
-        Ok(())
-    });
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    outcome?;
+    })?;
+    (shard.records, shard.invalid) = (records, invalid);
     Ok(shard)
 }
 
@@ -393,23 +435,7 @@ pub fn run(a: &DedupArgs, hosts: &Path) -> Result<()> {
         bail!("--hosts needs --output: each worker writes OUTPUT.part-NNN and its manifest");
     };
     let keep = config::keep(a)?;
-    let fingerprint = format!(
-        "{:016x}",
-        xxhash_rust::xxh3::xxh3_64(
-            format!(
-                "{cfg:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {}",
-                a.keep,
-                a.input.format,
-                a.input.text_field,
-                a.input.id_field,
-                a.input.title_field,
-                a.input.date_field,
-                a.input.skip_invalid,
-                a.input.max_doc_bytes
-            )
-            .as_bytes()
-        )
-    );
+    let fingerprint = params_fingerprint(&format!("dedup {cfg:?} {:?}", a.keep), &a.input);
     handshake(&place, &fingerprint)?;
     let engine = Arc::new(Engine::new(cfg).context("configuring dedup")?);
     let corpus = Arc::new(super::feed::open_corpus(&a.input)?);
@@ -886,32 +912,15 @@ fn write_part(
         PathBuf::from(s)
     };
     let (path, tmp) = (name(""), name(".tmp"));
-    let mut w = BufWriter::with_capacity(
-        1 << 20,
-        File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
-    );
-    let (mut written, mut bytes) = (0u64, 0u64);
-    corpus.for_each_batch(4096, 64 << 20, |batch| {
-        for r in batch {
-            let d = r.ordinal as u32;
-            if r.ordinal % peers as u64 == index as u64
-                && valid.binary_search(&d).is_ok()
-                && removed.binary_search(&d).is_err()
-            {
-                let io = |e| neardup::Error::Io { path: tmp.clone(), source: e };
-                w.write_all(&r.bytes).map_err(io)?;
-                bytes += r.bytes.len() as u64;
-                if corpus.source_format(r.source) != neardup::input::Format::Text {
-                    w.write_all(b"\n").map_err(io)?;
-                    bytes += 1;
-                }
-                written += 1;
-            }
-        }
-        Ok(())
-    })?;
-    w.flush().with_context(|| format!("writing {}", tmp.display()))?;
-    drop(w);
+    let keep = |d: u32| {
+        d as usize % peers == index
+            && valid.binary_search(&d).is_ok()
+            && removed.binary_search(&d).is_err()
+    };
+    super::feed::write_records(corpus, Some(&tmp), |o| keep(o as u32))?;
+    let written = valid.iter().filter(|&&d| keep(d)).count();
+    let bytes =
+        std::fs::metadata(&tmp).with_context(|| format!("reading {}", tmp.display()))?.len();
     std::fs::rename(&tmp, &path).with_context(|| format!("renaming {}", tmp.display()))?;
     let manifest = serde_json::json!({
         "part": path.file_name().map(|n| n.to_string_lossy().into_owned()),
@@ -962,23 +971,8 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     if a.store.is_some() {
         bail!("--hosts cannot be combined with --store");
     }
-    let fingerprint = format!(
-        "{:016x}",
-        xxhash_rust::xxh3::xxh3_64(
-            format!(
-                "cluster {params:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {}",
-                a.near_duplicate,
-                a.input.format,
-                a.input.text_field,
-                a.input.id_field,
-                a.input.title_field,
-                a.input.date_field,
-                a.input.skip_invalid,
-                a.input.max_doc_bytes
-            )
-            .as_bytes()
-        )
-    );
+    let fingerprint =
+        params_fingerprint(&format!("cluster {params:?} {}", a.near_duplicate), &a.input);
     handshake(&place, &fingerprint)?;
     let corpus = Arc::new(super::feed::open_corpus(&a.input)?);
     let skip_invalid = a.input.skip_invalid;
@@ -1028,34 +1022,16 @@ fn work_cluster(
     let index = worker.index();
     let peers = worker.peers();
     let mut docs: Vec<ClusterDoc> = Vec::new();
-    let mut failure = None;
-    let read = corpus.for_each_batch(4096, 64 << 20, |batch| {
-        for r in batch.iter().filter(|r| r.ordinal % peers as u64 == index as u64) {
-            match corpus.parse(r) {
-                Ok(d) => docs.push(ClusterDoc {
-                    ordinal: r.ordinal as u32,
-                    counts: vectorizer.term_counts(None, &d.text),
-                    id_json: d.id_json.to_string(),
-                    title: super::cluster::title_of(&d.text),
-                    date: d.date.as_deref().map(str::to_owned),
-                }),
-                Err(e) if skip_invalid && e.is_record_error() => {
-                    eprintln!("neardup: warning: skipped {e}");
-                }
-                Err(e) => {
-                    failure = Some(format!("{e}"));
-                    return Err(neardup::Error::InvalidParam {
-                        name: "read",
-                        reason: "aborted".into(),
-                    });
-                }
-            }
-        }
-        Ok(())
+    let read = read_own(corpus, skip_invalid, true, index, peers, |batch| {
+        docs.extend(batch.iter().map(|(ordinal, d)| ClusterDoc {
+            ordinal: *ordinal,
+            counts: vectorizer.term_counts(None, &d.text),
+            id_json: d.id_json.to_string(),
+            title: super::cluster::title_of(&d.text),
+            date: d.date.as_deref().map(str::to_owned),
+        }));
     });
-    if let (Err(e), None) = (&read, &failure) {
-        failure = Some(format!("{e}"));
-    }
+    let failure = read.err().map(|e| format!("{e:#}"));
     if failure.is_some() {
         docs.clear();
     }
