@@ -45,6 +45,13 @@ fn invalid_utf8_forms_are_named_errors() {
         let (code, out, err) = dedup(&f, &["--skip-invalid"]);
         assert_eq!((code, out.as_str()), (0, GOOD), "{name}");
         assert!(err.contains("1 invalid skipped"), "{name}: {err}");
+        assert_eq!(err.matches("warning: skipped").count(), 1, "{name}: {err}");
+        // Without boilerplate detection there is no line-counting pass: the fingerprint pass
+        // warns and counts instead, once.
+        let (code, out, err) = dedup(&f, &["--skip-invalid", "--no-boilerplate"]);
+        assert_eq!((code, out.as_str()), (0, GOOD), "{name}");
+        assert!(err.contains("1 invalid skipped"), "{name}: {err}");
+        assert_eq!(err.matches("warning: skipped").count(), 1, "{name}: {err}");
     }
 }
 

@@ -91,7 +91,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     let engine = Engine::new(cfg).context("configuring dedup")?;
     let corpus = super::feed::open_corpus(&a.input)?;
     let mut feed = Feed::new(&corpus, a.input.skip_invalid);
-    let (bp, stats) = super::feed::boilerplate_pass(&engine, &mut feed)?;
+    let (bp, first) = super::feed::boilerplate_pass(&engine, &mut feed)?;
 
     // Pass 2: fingerprints, ids and metadata.
     let mut fps = Fingerprints::default();
@@ -99,7 +99,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     let mut meta: Vec<DocMeta> = Vec::new();
     let mut valid: Vec<bool> = Vec::new();
     let mut empty = 0u64;
-    feed.pass("fingerprint", |_, docs| {
+    let second = feed.pass("fingerprint", |_, docs| {
         let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
         engine.add_batch(&texts, &bp, &mut fps)?;
         for d in docs {
@@ -121,6 +121,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
         }
         Ok(())
     })?;
+    let stats = first.unwrap_or(second);
     for d in 0..fps.len() as u32 {
         if valid[d as usize] && fps.signature(d).is_none() {
             empty += 1;

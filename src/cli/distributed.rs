@@ -317,13 +317,14 @@ fn read_shard(
     engine: &Engine,
     bp: &Boilerplate,
     skip_invalid: bool,
+    warn: bool,
     index: usize,
     peers: usize,
 ) -> Result<Shard> {
     let mut shard = Shard::default();
     let banding = engine.banding();
-    // The boilerplate pass has warned about skipped records already.
-    let (records, invalid) = read_own(corpus, skip_invalid, false, index, peers, |docs| {
+    // The boilerplate pass, when it ran, has warned about skipped records already.
+    let (records, invalid) = read_own(corpus, skip_invalid, warn, index, peers, |docs| {
         let texts: Vec<Option<&str>> = docs.iter().map(|(_, d)| Some(&*d.text)).collect();
         let fps = engine.fingerprint_texts(&texts, bp);
         for ((d, doc), fp) in docs.iter().zip(fps) {
@@ -442,10 +443,11 @@ pub fn run(a: &DedupArgs, hosts: &Path) -> Result<()> {
     // Pass 1, replicated in every process: the boilerplate lines of the whole feed.
     let mut feed = Feed::new(&corpus, a.input.skip_invalid);
     feed.progress = false;
-    let (bp, _) = super::feed::boilerplate_pass(&engine, &mut feed)?;
+    let (bp, first) = super::feed::boilerplate_pass(&engine, &mut feed)?;
     let bp = Arc::new(bp);
     let job = Arc::new(Job {
         skip_invalid: a.input.skip_invalid,
+        warn: first.is_none(),
         keep,
         output,
         groups: a.groups.clone(),
@@ -490,6 +492,8 @@ pub fn run(a: &DedupArgs, hosts: &Path) -> Result<()> {
 
 struct Job {
     skip_invalid: bool,
+    /// Whether the shard read warns about skipped records (no boilerplate pass did).
+    warn: bool,
     keep: Keep,
     output: PathBuf,
     groups: Option<PathBuf>,
@@ -510,7 +514,7 @@ fn work(
     let index = worker.index();
     let peers = worker.peers();
     let started = Instant::now();
-    let shard = read_shard(corpus, engine, bp, job.skip_invalid, index, peers);
+    let shard = read_shard(corpus, engine, bp, job.skip_invalid, job.warn, index, peers);
     let t_read = started.elapsed().as_secs_f64();
     let (shard, read_error) = match shard {
         Ok(s) => (s, None),

@@ -18,12 +18,16 @@ pub fn open_corpus(input: &super::args::InputArgs) -> Result<Corpus> {
 }
 
 /// Pass 1 of the dedup pipeline: counts the feed's lines and returns its boilerplate. Skipped
-/// records are warned about here (once).
+/// records are warned about here (once). With boilerplate detection off nothing is read: the
+/// stats are `None` and `feed.warn` stays on, so the next pass warns and counts instead.
 pub fn boilerplate_pass(
     engine: &neardup::dedup::Engine,
     feed: &mut Feed<'_>,
-) -> Result<(neardup::boilerplate::Boilerplate, PassStats)> {
+) -> Result<(neardup::boilerplate::Boilerplate, Option<PassStats>)> {
     feed.warn = true;
+    if engine.config().boilerplate.is_none() {
+        return Ok((neardup::boilerplate::Boilerplate::none(), None));
+    }
     let mut counter = engine.line_counter();
     let stats = feed.pass("boilerplate", |_, docs| {
         let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
@@ -31,7 +35,7 @@ pub fn boilerplate_pass(
         Ok(())
     })?;
     feed.warn = false;
-    Ok((engine.boilerplate(counter), stats))
+    Ok((engine.boilerplate(counter), Some(stats)))
 }
 
 /// The output pass: writes the records for which `keep(ordinal)` holds, byte for byte, to
@@ -231,9 +235,9 @@ where
     F: FnMut(Vec<FedDoc>) -> Result<()>,
 {
     let mut feed = Feed::new(corpus, skip_invalid);
-    let (bp, stats) = boilerplate_pass(engine, &mut feed)?;
+    let (bp, first) = boilerplate_pass(engine, &mut feed)?;
     let mut out = Vec::new();
-    feed.pass("fingerprint", |raw, docs| {
+    let stats = feed.pass("fingerprint", |raw, docs| {
         let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
         let fps = engine.fingerprint_texts(&texts, &bp);
         for ((r, d), fp) in raw.iter().zip(docs).zip(fps) {
@@ -255,5 +259,5 @@ where
     if !out.is_empty() {
         f(out)?;
     }
-    Ok(stats)
+    Ok(first.unwrap_or(stats))
 }

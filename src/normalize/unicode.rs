@@ -174,22 +174,18 @@ pub(crate) fn fold_ascii(text: &str, out: &mut String) {
 /// `,`). A proptest checks that the words are the same.
 pub(crate) fn ascii_words(text: &str, buf: &mut Vec<u8>, mut emit: impl FnMut(&[u8])) {
     let bytes = text.as_bytes();
-    let class = |i: usize| ASCII_CLASS[(bytes[i] & 0x7f) as usize];
     let n = bytes.len();
     let mut i = 0;
     while i < n {
-        let c = class(i);
+        let c = WORD_CLASS[bytes[i] as usize];
         if c == 0 {
             i += 1;
             continue;
         }
         let start = i;
-        if c == 1 {
-            let mut upper = false;
-            while i < n && class(i) == 1 {
-                upper |= bytes[i].is_ascii_uppercase();
-                i += 1;
-            }
+        if c & LETTER != 0 {
+            let (end, upper) = letter_run(bytes, i);
+            i = end;
             if upper {
                 buf.clear();
                 buf.extend(bytes[start..i].iter().map(u8::to_ascii_lowercase));
@@ -199,10 +195,13 @@ pub(crate) fn ascii_words(text: &str, buf: &mut Vec<u8>, mut emit: impl FnMut(&[
             }
         } else {
             loop {
-                while i < n && class(i) == 2 {
+                while i < n && WORD_CLASS[bytes[i] as usize] & DIGIT != 0 {
                     i += 1;
                 }
-                if i + 1 < n && matches!(bytes[i], b'.' | b',') && class(i + 1) == 2 {
+                if i + 1 < n
+                    && matches!(bytes[i], b'.' | b',')
+                    && WORD_CLASS[bytes[i + 1] as usize] & DIGIT != 0
+                {
                     i += 1;
                     continue;
                 }
@@ -211,6 +210,74 @@ pub(crate) fn ascii_words(text: &str, buf: &mut Vec<u8>, mut emit: impl FnMut(&[
             emit(&bytes[start..i]);
         }
     }
+}
+
+/// [`WORD_CLASS`] bits: a letter, a capital letter, a digit (other bytes are 0).
+const LETTER: u8 = 1;
+const UPPER: u8 = 2;
+const DIGIT: u8 = 4;
+
+/// The class of every byte for [`ascii_words`]; bytes outside ASCII are 0 (never met there).
+const WORD_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_uppercase() {
+            LETTER | UPPER
+        } else if c.is_ascii_lowercase() {
+            LETTER
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
+/// The top bit of every byte of a word.
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// `b` in every byte of a word.
+const fn splat(b: u8) -> u64 {
+    b as u64 * 0x0101_0101_0101_0101
+}
+
+/// The end of the run of ASCII letters starting at `i`, and whether it holds a capital: eight
+/// bytes at a time (SWAR), the last few one by one. On ASCII bytes (top bit clear), OR-ing
+/// 0x20 lowercases letters and maps no other byte into `a..=z`, and adding `0x80 - lo` sets a
+/// byte's top bit exactly when it is `>= lo`, with no carry between bytes. A capital is a
+/// letter with bit 0x20 clear.
+#[inline]
+fn letter_run(bytes: &[u8], mut i: usize) -> (usize, bool) {
+    let mut upper = 0u64;
+    while let Some(c) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let y = x | splat(0x20);
+        let letter =
+            y.wrapping_add(splat(0x80 - b'a')) & !y.wrapping_add(splat(0x80 - b'z' - 1)) & HI;
+        let caps = letter & !((x & splat(0x20)) << 2);
+        if letter != HI {
+            // Bytes below the first non-letter's top bit are the run's.
+            let stop = (!letter & HI).trailing_zeros();
+            upper |= caps & ((1u64 << stop) - 1);
+            return (i + (stop / 8) as usize, upper != 0);
+        }
+        upper |= caps;
+        i += 8;
+    }
+    let mut up = upper != 0;
+    while let Some(&b) = bytes.get(i) {
+        let c = WORD_CLASS[b as usize];
+        if c & LETTER == 0 {
+            break;
+        }
+        up |= c & UPPER != 0;
+        i += 1;
+    }
+    (i, up)
 }
 
 /// Case-folds, Arabic-folds and tokenizes NFKC text into `out` (cleared first).
@@ -252,7 +319,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn ascii_words_match_the_folded_text(s in "[ -~\t\n]{0,80}") {
+        fn ascii_words_match_the_folded_text(s in "[\\x00-\\x7f]{0,80}") {
             let mut folded = String::new();
             fold_ascii(&s, &mut folded);
             let want: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
