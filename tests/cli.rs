@@ -378,3 +378,51 @@ fn lines_format_and_ids() {
     let kept = v["kept"].as_str().unwrap();
     assert!(kept.ends_with("docs.lines:1"), "{kept}");
 }
+
+/// The output pass copies runs of kept records by byte range from plain files and splits
+/// gzip input into lines again: both must write the same bytes, whatever the line ends,
+/// blank lines, byte order mark, invalid records and a missing final newline.
+#[test]
+fn output_by_range_equals_output_by_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let en = std::fs::read_to_string(fixture("en_feed.jsonl")).unwrap();
+    let mut feed = String::from("\u{FEFF}");
+    for (i, line) in en.lines().enumerate() {
+        feed.push_str(line);
+        feed.push_str(match i % 4 {
+            0 => "\r\n",
+            1 => "\n\n",
+            2 => "\n  \n",
+            _ => "\n",
+        });
+        if i == 3 {
+            feed.push_str("{\"id\":\"broken\",\"text\":\n");
+        }
+    }
+    feed.push_str(en.lines().next().unwrap()); // a duplicate, without a final newline
+    let plain = write(dir.path(), "feed.jsonl", feed.as_bytes());
+    let gz = dir.path().join("feed.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, feed.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let run = |input: &Path| {
+        let out = neardup()
+            .arg("dedup")
+            .arg(input)
+            .args(["--skip-invalid", "-q"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let (by_range, by_lines) = (run(&plain), run(&gz));
+    assert_eq!(by_range, by_lines);
+    assert!(
+        by_range.contains("\r\n") && !by_range.contains("\n\n") && !by_range.contains("broken")
+    );
+    assert!(!by_range.starts_with('\u{FEFF}'));
+    let kept = by_range.lines().count();
+    assert!(kept > 0 && kept < en.lines().count() + 1, "the duplicate was dropped: {kept}");
+}

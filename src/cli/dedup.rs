@@ -11,6 +11,7 @@ use super::args::DedupArgs;
 use super::config;
 use super::feed::Feed;
 use neardup::dedup::{DocMeta, Engine, Fingerprints, Group, Pair};
+use neardup::input::{RawRecord, RecordAt};
 
 /// Document ids as raw JSON, stored back to back.
 #[derive(Default)]
@@ -98,8 +99,10 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     let mut ids = Ids::default();
     let mut meta: Vec<DocMeta> = Vec::new();
     let mut valid: Vec<bool> = Vec::new();
+    let mut at: Vec<Option<RecordAt>> = Vec::new();
     let mut empty = 0u64;
-    let second = feed.pass("fingerprint", |_, docs| {
+    let second = feed.pass("fingerprint", |raw, docs| {
+        at.extend(raw.iter().map(RawRecord::at));
         let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
         engine.add_batch(&texts, &bp, &mut fps)?;
         for d in docs {
@@ -132,7 +135,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     // Borderline pairs: their texts are read again and compared exactly.
     engine.settle(&fps, &mut res, EXACT_BUDGET, |docs| {
         let mut sets = vec![Vec::new(); docs.len()];
-        super::feed::pass_selected(&corpus, docs, |batch| {
+        super::feed::pass_selected(&corpus, docs, &at, |batch| {
             let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
             for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, &bp)) {
                 if let Ok(i) = docs.binary_search(&d) {
@@ -154,7 +157,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     }
 
     // Pass 3: unique records, byte for byte.
-    super::feed::write_records(&corpus, a.output.as_deref(), |o| {
+    super::feed::write_records(&corpus, a.output.as_deref(), Some(&at), |o| {
         valid[o as usize] && !removed[o as usize]
     })?;
 

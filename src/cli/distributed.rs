@@ -921,7 +921,7 @@ fn write_part(
             && valid.binary_search(&d).is_ok()
             && removed.binary_search(&d).is_err()
     };
-    super::feed::write_records(corpus, Some(&tmp), |o| keep(o as u32))?;
+    super::feed::write_records(corpus, Some(&tmp), None, |o| keep(o as u32))?;
     let written = valid.iter().filter(|&&d| keep(d)).count();
     let bytes =
         std::fs::metadata(&tmp).with_context(|| format!("reading {}", tmp.display()))?.len();

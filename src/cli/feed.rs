@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Result;
 use rayon::prelude::*;
 
-use neardup::input::{Corpus, Doc, RawRecord};
+use neardup::input::{Corpus, Doc, RawRecord, RecordAt};
 
 /// Opens the inputs named by the flags (stdin when none).
 pub fn open_corpus(input: &super::args::InputArgs) -> Result<Corpus> {
@@ -40,9 +40,13 @@ pub fn boilerplate_pass(
 
 /// The output pass: writes the records for which `keep(ordinal)` holds, byte for byte, to
 /// `output` or stdout. Lines get their terminator back; a text document is its file's bytes.
+/// Where every source is seekable and `at` (indexed by ordinal: every record of an earlier
+/// pass) places every kept record, runs of adjacent kept records are copied as byte ranges instead of being
+/// split into lines again; the output is the same.
 pub fn write_records(
     corpus: &Corpus,
     output: Option<&std::path::Path>,
+    at: Option<&[Option<RecordAt>]>,
     keep: impl Fn(u64) -> bool,
 ) -> Result<()> {
     use anyhow::Context;
@@ -55,18 +59,70 @@ pub fn write_records(
         )),
         None => Box::new(BufWriter::with_capacity(1 << 20, stdout.lock())),
     };
-    corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
-        for r in batch.iter().filter(|r| keep(r.ordinal)) {
-            let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
-            out.write_all(&r.bytes).map_err(io)?;
-            if corpus.source_format(r.source) != neardup::input::Format::Text {
+    let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
+    if let Some(runs) = at.and_then(|at| kept_runs(corpus, at, &keep)) {
+        let files = corpus.open_files()?;
+        let mut buf = vec![0u8; 1 << 20];
+        for run in runs {
+            let mut pos = run.start;
+            while pos < run.end {
+                let want = ((run.end - pos) as usize).min(buf.len());
+                let got = corpus.read_range(&files, run.source, pos, &mut buf[..want])?;
+                out.write_all(&buf[..got]).map_err(io)?;
+                pos += got as u64;
+            }
+            if corpus.source_format(run.source) != neardup::input::Format::Text {
                 out.write_all(b"\n").map_err(io)?;
             }
         }
-        Ok(())
-    })?;
+    } else {
+        corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
+            for r in batch.iter().filter(|r| keep(r.ordinal)) {
+                out.write_all(&r.bytes).map_err(io)?;
+                if corpus.source_format(r.source) != neardup::input::Format::Text {
+                    out.write_all(b"\n").map_err(io)?;
+                }
+            }
+            Ok(())
+        })?;
+    }
     out.flush().context("writing unique records")?;
     Ok(())
+}
+
+/// A byte range of one source holding adjacent kept records (their line ends included, the
+/// last one's excluded).
+struct Run {
+    source: u32,
+    start: u64,
+    end: u64,
+}
+
+/// The kept records as byte ranges, or `None` where some source cannot be read by offset or
+/// some kept record has no known place.
+fn kept_runs(
+    corpus: &Corpus,
+    at: &[Option<RecordAt>],
+    keep: &impl Fn(u64) -> bool,
+) -> Option<Vec<Run>> {
+    if !corpus.seekable() {
+        return None;
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    for (o, loc) in at.iter().enumerate() {
+        if !keep(o as u64) {
+            continue;
+        }
+        let loc = (*loc)?;
+        let end = loc.offset + u64::from(loc.len);
+        let text = corpus.source_format(loc.source) == neardup::input::Format::Text;
+        match runs.last_mut() {
+            // The next line starts right after this run's last line end.
+            Some(r) if !text && r.source == loc.source && r.end + 1 == loc.offset => r.end = end,
+            _ => runs.push(Run { source: loc.source, start: loc.offset, end }),
+        }
+    }
+    Some(runs)
 }
 
 /// Records per batch handed to the parallel stages.
@@ -158,13 +214,42 @@ impl<'a> Feed<'a> {
     }
 }
 
-/// Reads the corpus again and parses only the records whose ordinals are in `wanted` (sorted),
-/// handing each batch of them to `f` as `(ordinal, text)`. They were read without error
-/// before: an error now means the input changed during the run.
-pub fn pass_selected<F>(corpus: &Corpus, wanted: &[u32], mut f: F) -> Result<()>
+/// Reads the records whose ordinals are in `wanted` (sorted) again and parses them, handing
+/// each batch of them to `f` as `(ordinal, text)`. Where every source is seekable and `at`
+/// (indexed by ordinal) says where each record lies, only those records are read, in
+/// parallel; otherwise the corpus is scanned. They were read without error before: an error
+/// now means the input changed during the run.
+pub fn pass_selected<F>(
+    corpus: &Corpus,
+    wanted: &[u32],
+    at: &[Option<RecordAt>],
+    mut f: F,
+) -> Result<()>
 where
     F: FnMut(&[(u32, &str)]) -> Result<()>,
 {
+    let located: Option<Vec<RecordAt>> =
+        wanted.iter().map(|&d| at.get(d as usize).copied().flatten()).collect();
+    if let (true, Some(located)) = (corpus.seekable(), located) {
+        let files = corpus.open_files()?;
+        for (ords, locs) in wanted.chunks(BATCH_DOCS).zip(located.chunks(BATCH_DOCS)) {
+            let raws = ords
+                .par_iter()
+                .zip(locs)
+                .map(|(&d, loc)| corpus.read_at(&files, u64::from(d), loc))
+                .collect::<neardup::Result<Vec<RawRecord>>>()?;
+            let parsed: Vec<_> = raws.par_iter().map(|r| corpus.parse(r)).collect();
+            let mut docs = Vec::with_capacity(parsed.len());
+            for (&d, p) in ords.iter().zip(&parsed) {
+                match p {
+                    Ok(doc) => docs.push((d, &*doc.text)),
+                    Err(e) => anyhow::bail!("{e} (the input changed during the run?)"),
+                }
+            }
+            f(&docs)?;
+        }
+        return Ok(());
+    }
     let mut failure: Option<anyhow::Error> = None;
     let mut next = 0usize;
     let outcome = corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {

@@ -131,7 +131,7 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
     drop(report);
     if mode == Mode::Dedup {
         // The unique records (not duplicates of the store nor of each other), byte for byte.
-        super::feed::write_records(&corpus, a.output.as_deref(), |o| {
+        super::feed::write_records(&corpus, a.output.as_deref(), None, |o| {
             valid.contains(&o) && !dropped.contains(&o)
         })?;
     }

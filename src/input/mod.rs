@@ -77,6 +77,8 @@ struct Source {
     /// Where to read it from.
     path: PathBuf,
     format: Format,
+    /// Not gzip: a record can be read again at its byte offset.
+    seekable: bool,
     _spool: Option<tempfile::TempPath>,
 }
 
@@ -89,10 +91,40 @@ pub struct RawRecord {
     pub source: u32,
     /// 1-based line number (1 for text files).
     pub line: u64,
+    /// Byte offset of the record in its source (after a byte order mark).
+    pub offset: u64,
     /// The record's bytes without the line terminator (truncated when too long).
     pub bytes: Vec<u8>,
     /// The full length when the record was longer than the limit.
     pub too_long: Option<usize>,
+}
+
+/// Where a record lies in its source: enough to read it again with [`Corpus::read_at`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordAt {
+    /// Byte offset in the source.
+    pub offset: u64,
+    /// 1-based line number.
+    pub line: u64,
+    /// Length in bytes, without the line terminator.
+    pub len: u32,
+    /// Index of the source.
+    pub source: u32,
+}
+
+impl RawRecord {
+    /// Where this record lies, or `None` for a record over the size limit (never read again).
+    pub fn at(&self) -> Option<RecordAt> {
+        if self.too_long.is_some() {
+            return None;
+        }
+        Some(RecordAt {
+            offset: self.offset,
+            line: self.line,
+            len: u32::try_from(self.bytes.len()).ok()?,
+            source: self.source,
+        })
+    }
 }
 
 /// A set of input sources, readable any number of times.
@@ -107,6 +139,21 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 }
 
 /// Opens a file, transparently decompressing gzip (detected by its magic bytes).
+fn is_gzip(path: &Path) -> Result<bool> {
+    let mut magic = [0u8; 2];
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let mut got = 0;
+    while got < 2 {
+        match f.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err(path)(e)),
+        }
+    }
+    Ok(got == 2 && magic == [0x1f, 0x8b])
+}
+
 fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>> {
     let mut file = BufReader::with_capacity(1 << 20, File::open(path).map_err(io_err(path))?);
     let magic = file.fill_buf().map_err(io_err(path))?;
@@ -151,6 +198,7 @@ impl Corpus {
                     display: stdin.into(),
                     path: path.to_path_buf(),
                     format,
+                    seekable: !is_gzip(&path)?,
                     _spool: Some(path),
                 });
             } else {
@@ -160,6 +208,7 @@ impl Corpus {
                     display: input.clone(),
                     path: input.clone(),
                     format,
+                    seekable: !is_gzip(input)?,
                     _spool: None,
                 });
             }
@@ -175,6 +224,102 @@ impl Corpus {
     /// The display name of source `i`.
     pub fn source_name(&self, i: u32) -> &Path {
         &self.sources[i as usize].display
+    }
+
+    /// True when every source can be read at a record's offset (no gzip): see
+    /// [`Corpus::read_at`].
+    pub fn seekable(&self) -> bool {
+        self.sources.iter().all(|s| s.seekable)
+    }
+
+    /// Opens every source for [`Corpus::read_at`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] when a source cannot be opened.
+    pub fn open_files(&self) -> Result<Vec<File>> {
+        self.sources.iter().map(|s| File::open(&s.path).map_err(io_err(&s.display))).collect()
+    }
+
+    /// Reads the record `at` again from `files` (from [`Corpus::open_files`]) without scanning
+    /// the source: its bytes at its offset, which must still end at a line end. Only for
+    /// [`Corpus::seekable`] corpora.
+    ///
+    /// # Errors
+    /// [`Error::Io`] on read errors, or when the record is no longer where it was (the input
+    /// changed during the run).
+    pub fn read_at(&self, files: &[File], ordinal: u64, at: &RecordAt) -> Result<RawRecord> {
+        use std::os::unix::fs::FileExt;
+        let src = &self.sources[at.source as usize];
+        let changed = || Error::Io {
+            path: src.display.clone(),
+            source: io::Error::other(format!(
+                "record at line {} is no longer where it was: the input changed during the run",
+                at.line
+            )),
+        };
+        if !src.seekable {
+            return Err(changed());
+        }
+        let file = &files[at.source as usize];
+        let len = at.len as usize;
+        // The record and the byte after it, which must be a line end (or the end of the file).
+        let mut buf = vec![0u8; len + 1];
+        let mut got = 0;
+        while got < buf.len() {
+            match file.read_at(&mut buf[got..], at.offset + got as u64) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err(&src.display)(e)),
+            }
+        }
+        let ends = got == len || (src.format != Format::Text && buf[len] == b'\n');
+        if got < len || !ends {
+            return Err(changed());
+        }
+        buf.truncate(len);
+        Ok(RawRecord {
+            ordinal,
+            source: at.source,
+            line: at.line,
+            offset: at.offset,
+            bytes: buf,
+            too_long: None,
+        })
+    }
+
+    /// Reads bytes of source `source` at `offset` into `buf` from `files` (from
+    /// [`Corpus::open_files`]), returning how many were read (short only at the end of the
+    /// file).
+    ///
+    /// # Errors
+    /// [`Error::Io`] on read errors, or when the source ends before `offset` (it changed
+    /// during the run).
+    pub fn read_range(
+        &self,
+        files: &[File],
+        source: u32,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let src = &self.sources[source as usize];
+        let mut got = 0;
+        while got < buf.len() {
+            match files[source as usize].read_at(&mut buf[got..], offset + got as u64) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err(&src.display)(e)),
+            }
+        }
+        if got == 0 && !buf.is_empty() {
+            return Err(Error::Io {
+                path: src.display.clone(),
+                source: io::Error::other("the input ended early: it changed during the run"),
+            });
+        }
+        Ok(got)
     }
 
     /// The format of source `i`.
@@ -222,6 +367,7 @@ impl Corpus {
         for (si, src) in self.sources.iter().enumerate() {
             let mut reader = open_maybe_gz(&src.path)?;
             let mut line = 0u64;
+            let mut pos = 0u64;
             loop {
                 let mut buf = Vec::new();
                 let got = match src.format {
@@ -246,8 +392,11 @@ impl Corpus {
                 };
                 let Some(total) = got else { break };
                 line += 1;
+                let mut offset = pos;
+                pos += total as u64 + 1;
                 if line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
                     buf.drain(..3);
+                    offset += 3;
                 }
                 if src.format == Format::Jsonl && buf.iter().all(u8::is_ascii_whitespace) {
                     continue; // blank lines between JSON records are not records
@@ -257,6 +406,7 @@ impl Corpus {
                     ordinal,
                     source: si as u32,
                     line,
+                    offset,
                     bytes: buf,
                     too_long: (total > cap).then_some(total),
                 });
@@ -347,6 +497,55 @@ mod tests {
         assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), Some(4));
         buf.clear();
         assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), None);
+    }
+
+    fn all_records(c: &Corpus) -> Vec<RawRecord> {
+        let mut out = Vec::new();
+        c.for_each_batch(2, 1 << 20, |b| {
+            out.extend_from_slice(b);
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn records_read_again_at_their_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.jsonl");
+        // A byte order mark, CRLF, a blank line between records, no newline at the end.
+        let data = "\u{feff}{\"text\":\"one\"}\r\n\n{\"text\":\"twö\"}\n{\"text\":\"three\"}";
+        std::fs::write(&path, data).unwrap();
+        let c = Corpus::open(std::slice::from_ref(&path), ReadOptions::default()).unwrap();
+        assert!(c.seekable());
+        let files = c.open_files().unwrap();
+        let records = all_records(&c);
+        assert_eq!(records.len(), 3);
+        for r in &records {
+            let again = c.read_at(&files, r.ordinal, &r.at().unwrap()).unwrap();
+            assert_eq!(
+                (again.bytes, again.line, again.ordinal),
+                (r.bytes.clone(), r.line, r.ordinal)
+            );
+        }
+        // The file changes under the run: the record is no longer where it was.
+        std::fs::write(&path, "{\"text\":\"something else entirely\"}\n").unwrap();
+        let files = c.open_files().unwrap();
+        let err = c.read_at(&files, 2, &records[2].at().unwrap()).unwrap_err().to_string();
+        assert!(err.contains("f.jsonl") && err.contains("changed during the run"), "{err}");
+    }
+
+    #[test]
+    fn gzip_sources_are_not_seekable() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"{\"text\":\"one\"}\n").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let c = Corpus::open(std::slice::from_ref(&path), ReadOptions::default()).unwrap();
+        assert!(!c.seekable());
+        assert_eq!(all_records(&c).len(), 1);
     }
 
     #[test]
