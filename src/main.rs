@@ -7,11 +7,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc: per-thread free lists instead of glibc's arenas, which grew their heaps through
-/// tens of thousands of `mprotect` calls per 100k documents (benches/RESULTS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let args = cli::args::Cli::parse();
     match cli::run(args) {
