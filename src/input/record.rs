@@ -109,10 +109,68 @@ fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
     if !s.starts_with('"') {
         return None;
     }
-    if !s.contains('\\') {
-        return Some(Cow::Borrowed(&s[1..s.len() - 1]));
+    let inner = &s[1..s.len() - 1];
+    if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+        return Some(Cow::Borrowed(inner));
     }
-    serde_json::from_str::<String>(s).ok().map(Cow::Owned)
+    unescape(inner).map(Cow::Owned)
+}
+
+/// Decodes the escapes of a JSON string's contents (without its quotes), which the parser has
+/// already checked for syntax: plain runs are copied whole between backslashes (found with
+/// `memchr`), so the text is scanned once more, not twice. `None` where `serde_json` would
+/// refuse the string too: a lone surrogate, or an escape it does not know.
+fn unescape(s: &str) -> Option<String> {
+    fn hex4(b: &[u8]) -> Option<u32> {
+        let h = std::str::from_utf8(b).ok()?;
+        if !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(h, 16).ok()
+    }
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(j) = memchr::memchr(b'\\', &b[i..]) {
+        // Backslashes and escapes are ASCII, so `i` and `i + j` are char boundaries.
+        out.push_str(&s[i..i + j]);
+        i += j;
+        let e = *b.get(i + 1)?;
+        i += 2;
+        let c = match e {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(b.get(i..i + 4)?)?;
+                i += 4;
+                match hi {
+                    0xD800..=0xDBFF => {
+                        if b.get(i..i + 2)? != b"\\u" {
+                            return None;
+                        }
+                        let lo = hex4(b.get(i + 2..i + 6)?)?;
+                        if !(0xDC00..=0xDFFF).contains(&lo) {
+                            return None;
+                        }
+                        i += 6;
+                        char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
+                    }
+                    0xDC00..=0xDFFF => return None,
+                    _ => char::from_u32(hi)?,
+                }
+            }
+            _ => return None,
+        };
+        out.push(c);
+    }
+    out.push_str(&s[i..]);
+    Some(out)
 }
 
 fn location_id(path: &Path, line: u64) -> String {
@@ -190,6 +248,31 @@ pub(super) fn parse<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The unescaper agrees with serde_json on every string the parser lets through:
+        /// encoded text, and raw escape soup (lone and paired surrogates, bad escapes).
+        #[test]
+        fn unescape_agrees_with_serde_json(
+            text in "\\PC{0,40}",
+            soup in proptest::collection::vec(prop_oneof![
+                Just("\\n".to_owned()), Just("\\\"".to_owned()), Just("\\\\".to_owned()),
+                Just("\\/".to_owned()), Just("\\b\\f\\r\\t".to_owned()), Just("\\ud83d".to_owned()),
+                Just("\\ude00".to_owned()), Just("\\u00e9".to_owned()), Just("\\uD834\\uDD1E".to_owned()),
+                Just("\\x".to_owned()), Just("\\u12".to_owned()), Just("ab".to_owned()), Just("é".to_owned()),
+            ], 0..8),
+        ) {
+            let encoded = serde_json::to_string(&text).unwrap();
+            let raw: &RawValue = serde_json::from_str(&encoded).unwrap();
+            prop_assert_eq!(json_str(raw).map(|c| c.into_owned()), Some(text));
+            let quoted = format!("\"{}\"", soup.concat());
+            if let Ok(raw) = serde_json::from_str::<&RawValue>(&quoted) {
+                let want = serde_json::from_str::<String>(&quoted).ok();
+                prop_assert_eq!(json_str(raw).map(|c| c.into_owned()), want, "{}", quoted);
+            }
+        }
+    }
 
     fn rec(s: &[u8]) -> RawRecord {
         RawRecord { ordinal: 0, source: 0, line: 7, offset: 0, bytes: s.to_vec(), too_long: None }
