@@ -139,6 +139,22 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 }
 
 /// Opens a file, transparently decompressing gzip (detected by its magic bytes).
+/// Fills `buf` from `file` at `offset` (positioned reads, so threads can share the file),
+/// returning how many bytes there were: fewer only at the end of the file.
+fn read_full_at(file: &File, display: &Path, offset: u64, buf: &mut [u8]) -> Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], offset + got as u64) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err(display)(e)),
+        }
+    }
+    Ok(got)
+}
+
 fn is_gzip(path: &Path) -> Result<bool> {
     let mut magic = [0u8; 2];
     let mut f = File::open(path).map_err(io_err(path))?;
@@ -248,7 +264,6 @@ impl Corpus {
     /// [`Error::Io`] on read errors, or when the record is no longer where it was (the input
     /// changed during the run).
     pub fn read_at(&self, files: &[File], ordinal: u64, at: &RecordAt) -> Result<RawRecord> {
-        use std::os::unix::fs::FileExt;
         let src = &self.sources[at.source as usize];
         let changed = || Error::Io {
             path: src.display.clone(),
@@ -260,19 +275,10 @@ impl Corpus {
         if !src.seekable {
             return Err(changed());
         }
-        let file = &files[at.source as usize];
         let len = at.len as usize;
         // The record and the byte after it, which must be a line end (or the end of the file).
         let mut buf = vec![0u8; len + 1];
-        let mut got = 0;
-        while got < buf.len() {
-            match file.read_at(&mut buf[got..], at.offset + got as u64) {
-                Ok(0) => break,
-                Ok(k) => got += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_err(&src.display)(e)),
-            }
-        }
+        let got = read_full_at(&files[at.source as usize], &src.display, at.offset, &mut buf)?;
         let ends = got == len || (src.format != Format::Text && buf[len] == b'\n');
         if got < len || !ends {
             return Err(changed());
@@ -302,17 +308,8 @@ impl Corpus {
         offset: u64,
         buf: &mut [u8],
     ) -> Result<usize> {
-        use std::os::unix::fs::FileExt;
         let src = &self.sources[source as usize];
-        let mut got = 0;
-        while got < buf.len() {
-            match files[source as usize].read_at(&mut buf[got..], offset + got as u64) {
-                Ok(0) => break,
-                Ok(k) => got += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_err(&src.display)(e)),
-            }
-        }
+        let got = read_full_at(&files[source as usize], &src.display, offset, buf)?;
         if got == 0 && !buf.is_empty() {
             return Err(Error::Io {
                 path: src.display.clone(),
