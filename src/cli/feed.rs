@@ -41,8 +41,8 @@ pub fn boilerplate_pass(
 /// The output pass: writes the records for which `keep(ordinal)` holds, byte for byte, to
 /// `output` or stdout. Lines get their terminator back; a text document is its file's bytes.
 /// Where every source is seekable and `at` (indexed by ordinal: every record of an earlier
-/// pass) places every kept record, runs of adjacent kept records are copied as byte ranges instead of being
-/// split into lines again; the output is the same.
+/// pass) places every kept record, runs of adjacent kept records are copied as byte ranges
+/// instead of being split into lines again; the output is the same.
 pub fn write_records(
     corpus: &Corpus,
     output: Option<&std::path::Path>,
