@@ -376,10 +376,7 @@ impl Engine {
                     self.normalizer.normalize_into(line, &mut s.norm);
                     self.shingler.word_hashes_into(&s.norm, &mut s.words);
                 } else {
-                    let words = &mut s.words;
-                    self.normalizer.for_each_word(line, &mut s.norm, &mut s.word, |w| {
-                        words.push(self.shingler.word_hash_bytes(w))
-                    });
+                    self.hash_words(line, s);
                 }
                 s.line_shingles.clear();
                 self.bp_shingler.windows_into(&s.words[start..], &mut s.line_shingles);
@@ -407,11 +404,16 @@ impl Engine {
             }
             std::mem::swap(&mut s.joined, &mut s.norm);
         } else {
-            let words = &mut s.words;
-            self.normalizer.for_each_word(text, &mut s.norm, &mut s.word, |w| {
-                words.push(self.shingler.word_hash_bytes(w))
-            });
+            self.hash_words(text, s);
         }
+    }
+
+    /// Appends the hashes of the normalized words of `text` to `s.words`.
+    fn hash_words(&self, text: &str, s: &mut Scratch) {
+        let words = &mut s.words;
+        self.normalizer.for_each_word(text, &mut s.norm, &mut s.word, |w| {
+            words.push(self.shingler.word_hash_bytes(w))
+        });
     }
 
     /// The shingle hashes of `text` (boilerplate left out) into `s.shingles`, in text order.

@@ -405,18 +405,7 @@ fn output_by_range_equals_output_by_lines() {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut enc, feed.as_bytes()).unwrap();
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-    let run = |input: &Path| {
-        let out = neardup()
-            .arg("dedup")
-            .arg(input)
-            .args(["--skip-invalid", "-q"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap()
-    };
+    let run = |input: &Path| dedup_groups(input, &["--skip-invalid", "-q"]).1;
     let (by_range, by_lines) = (run(&plain), run(&gz));
     assert_eq!(by_range, by_lines);
     assert!(

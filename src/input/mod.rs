@@ -273,7 +273,13 @@ impl Corpus {
             )),
         };
         if !src.seekable {
-            return Err(changed());
+            return Err(Error::InvalidParam {
+                name: "read_at",
+                reason: format!(
+                    "{} is compressed: records cannot be read by offset",
+                    src.display.display()
+                ),
+            });
         }
         let len = at.len as usize;
         // The record and the byte after it, which must be a line end (or the end of the file).

@@ -131,12 +131,11 @@ impl Normalizer {
             }
         }
     }
-}
 
-impl Normalizer {
     /// Calls `f` with each word of the normalized `text`, in order: the words of
-    /// [`Normalizer::normalize`] split at spaces. ASCII text in [`Mode::Auto`] is tokenized
-    /// without writing the normalized text; otherwise `scratch` receives it. `word` is scratch.
+    /// [`Normalizer::normalize`] split at spaces. ASCII text is tokenized without writing the
+    /// normalized text (in [`Mode::Arabic`] too: the stemmer leaves ASCII words alone);
+    /// otherwise `scratch` receives it. `word` is scratch.
     pub fn for_each_word(
         &self,
         text: &str,
@@ -144,7 +143,7 @@ impl Normalizer {
         word: &mut Vec<u8>,
         mut f: impl FnMut(&[u8]),
     ) {
-        if self.mode == Mode::Auto && text.is_ascii() {
+        if matches!(self.mode, Mode::Auto | Mode::Arabic) && text.is_ascii() {
             unicode::ascii_words(text, word, f);
             return;
         }
@@ -242,6 +241,19 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn for_each_word_yields_the_normalized_words(s in "[\\x00-\\x7f]{0,60}|\\PC{0,30}") {
+            for mode in [Mode::None, Mode::Auto, Mode::Arabic] {
+                let n = Normalizer::new(mode);
+                let mut got: Vec<Vec<u8>> = Vec::new();
+                n.for_each_word(&s, &mut String::new(), &mut Vec::new(), |w| got.push(w.to_vec()));
+                let norm = n.normalize(&s);
+                let want: Vec<Vec<u8>> =
+                    norm.split(' ').filter(|w| !w.is_empty()).map(|w| w.as_bytes().to_vec()).collect();
+                prop_assert_eq!(got, want);
+            }
+        }
+
         #[test]
         fn idempotent(s in "\\PC{0,64}") {
             let once = auto(&s);
