@@ -146,11 +146,15 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 .flat_map(|it| [analyzer.text_unit(&it.text1), analyzer.text_unit(&it.text2)])
                 .collect();
             let idf = Idf::new(&[&units]);
-            let w = |t| idf.weight(t);
+            let keys: Vec<Vec<u64>> = items
+                .iter()
+                .flat_map(|it| [analyzer.word_keys(&it.text1), analyzer.word_keys(&it.text2)])
+                .collect();
+            let word_idf = Idf::from_key_sets(keys.iter().map(Vec::as_slice));
             items
                 .iter()
                 .map(|it| {
-                    let f = analyzer.pair_features(&it.text1, &it.text2, &w);
+                    let f = analyzer.pair_features(&it.text1, &it.text2, &idf, &word_idf);
                     if a.emit_features {
                         features.push(f.to_vec());
                     }
@@ -158,7 +162,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     // the weighted soft Dice, whose scale the model was not trained on.
                     let words = |t: &str| t.split_whitespace().count();
                     if words(&it.text1).max(words(&it.text2)) <= SENTENCE_WORDS {
-                        let p = analyzer.paraphrase_probability(&it.text1, &it.text2, &w);
+                        let p =
+                            analyzer.paraphrase_probability(&it.text1, &it.text2, &idf, &word_idf);
                         (p, p >= a.threshold.unwrap_or(0.5))
                     } else {
                         (f[0], f[0] >= params.threshold)
