@@ -199,6 +199,12 @@ fn pairs_scores_labelled_pairs() {
     let story: Vec<Value> =
         String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(story[0]["similarity"].as_f64().unwrap() > story[1]["similarity"].as_f64().unwrap());
+    // The default decision is clustering's threshold (cosine 0.25) on the root's scale.
+    for v in &story {
+        let s = v["similarity"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&s), "{v}");
+        assert_eq!(v["decision"].as_bool().unwrap(), s >= 0.5, "{v}");
+    }
 
     // A missing id is an error naming the line.
     std::fs::write(&pairs, "{\"id1\": \"a\", \"id2\": \"zzz\"}\n").unwrap();

@@ -222,7 +222,7 @@ pub struct PairsArgs {
     #[arg(long)]
     pub docs: Option<PathBuf>,
     /// near-dup (exact Jaccard and containment on shingles), passage (restatement
-    /// similarity) or story (TF-IDF cosine, as story clustering uses).
+    /// similarity) or story (the square root of the TF-IDF cosine story clustering uses).
     #[arg(long, default_value = "near-dup")]
     pub measure: String,
     /// Decision threshold (default: the measure's own).

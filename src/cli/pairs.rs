@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::args::PairsArgs;
-use neardup::cluster::story::{cosine, weigh, StoryParams, Vectorizer};
+use neardup::cluster::story::{story_similarity, weigh, StoryParams, Vectorizer};
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
 
@@ -127,11 +127,12 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     weigh(v.term_counts(None, t), |h| df.get(&h).copied().unwrap_or(1) as f32, n)
                 })
                 .collect();
-            let t = a.threshold.unwrap_or(StoryParams::default().threshold);
+            // The default decision is clustering's: cosine at its threshold, on the root's scale.
+            let t = a.threshold.unwrap_or(StoryParams::default().threshold.sqrt());
             vecs.chunks(2)
                 .map(|p| {
-                    let c = cosine(&p[0], &p[1]);
-                    (c, c >= t)
+                    let s = story_similarity(&p[0], &p[1]);
+                    (s, s >= t)
                 })
                 .collect()
         }
