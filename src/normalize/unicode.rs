@@ -95,80 +95,25 @@ fn number_separator(c: char) -> Option<char> {
     }
 }
 
-/// Byte classes for the ASCII fast path: 0 separator, 1 letter, 2 digit.
-const ASCII_CLASS: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut i = 0;
-    while i < 128 {
-        let c = i as u8;
-        t[i] = if c.is_ascii_alphabetic() {
-            1
-        } else if c.is_ascii_digit() {
-            2
-        } else {
-            0
-        };
-        i += 1;
-    }
-    t
-};
-
-/// [`fold`] for ASCII text, on bytes: the same token rules without decoding characters. The
-/// output goes into a byte buffer sized for the worst case (a space between every two bytes)
-/// and is written by index, then checked as UTF-8 once, which costs less than pushing
-/// characters onto a `String` one by one.
+/// [`fold`] for ASCII text, on bytes: the words of [`ascii_words`] (the same token rules,
+/// found eight bytes at a time) joined by single spaces. A proptest holds it to the general
+/// [`fold`] and to the byte-by-byte version it replaced.
 pub(crate) fn fold_ascii(text: &str, out: &mut String) {
     let mut buf = std::mem::take(out).into_bytes();
     buf.clear();
-    buf.resize(text.len() * 2, 0);
-    let mut j = 0usize;
-    let mut prev = 0u8; // class of the last emitted byte, 0 = separator
-    let mut pending = 0u8; // a '.' or ',' right after a number, 0 = none
-    for &b in text.as_bytes() {
-        let class = ASCII_CLASS[(b & 0x7f) as usize];
-        if class == prev && pending == 0 {
-            if class != 0 {
-                // The common case: a word or number goes on. Letters lowercase by one bit.
-                buf[j] = b | (class & 1) << 5;
-                j += 1;
-            }
-            continue;
+    buf.reserve(text.len());
+    let mut lower = Vec::new();
+    ascii_words(text, &mut lower, |w| {
+        if !buf.is_empty() {
+            buf.push(b' ');
         }
-        if class == 0 {
-            if prev == 2 && pending == 0 && (b == b'.' || b == b',') {
-                pending = b;
-            } else {
-                pending = 0;
-                prev = 0;
-            }
-            continue;
-        }
-        if pending != 0 {
-            if class == 2 {
-                // "3.5": the separator joins two digit runs.
-                buf[j] = pending;
-                buf[j + 1] = b;
-                j += 2;
-                pending = 0;
-                continue;
-            }
-            pending = 0;
-            prev = 0;
-        }
-        if prev != class && j > 0 {
-            buf[j] = b' ';
-            j += 1;
-        }
-        buf[j] = b | (class & 1) << 5;
-        j += 1;
-        prev = class;
-    }
-    buf.truncate(j);
+        buf.extend_from_slice(w);
+    });
     // Only ASCII bytes were written; the check cannot fail.
     *out = String::from_utf8(buf).unwrap_or_default();
 }
 
-/// The words [`fold_ascii`] would write, handed to `emit` one by one without writing the
+/// The words of ASCII text after [`fold`], handed to `emit` one by one without writing the
 /// folded text: runs of letters (lowercased into `buf` only when they hold a capital; most
 /// words are handed over straight from `text`) and numbers (digit runs joined by single `.` or
 /// `,`). A proptest checks that the words are the same.
@@ -317,11 +262,89 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Byte classes of [`fold_ascii_bytewise`]: 0 separator, 1 letter, 2 digit.
+    const ASCII_CLASS: [u8; 128] = {
+        let mut t = [0u8; 128];
+        let mut i = 0;
+        while i < 128 {
+            let c = i as u8;
+            t[i] = if c.is_ascii_alphabetic() {
+                1
+            } else if c.is_ascii_digit() {
+                2
+            } else {
+                0
+            };
+            i += 1;
+        }
+        t
+    };
+
+    /// The first [`fold_ascii`]: one byte at a time through a class table (kept as an oracle).
+    fn fold_ascii_bytewise(text: &str, out: &mut String) {
+        let mut buf = std::mem::take(out).into_bytes();
+        buf.clear();
+        buf.resize(text.len() * 2, 0);
+        let mut j = 0usize;
+        let mut prev = 0u8; // class of the last emitted byte, 0 = separator
+        let mut pending = 0u8; // a '.' or ',' right after a number, 0 = none
+        for &b in text.as_bytes() {
+            let class = ASCII_CLASS[(b & 0x7f) as usize];
+            if class == prev && pending == 0 {
+                if class != 0 {
+                    // The common case: a word or number goes on. Letters lowercase by one bit.
+                    buf[j] = b | (class & 1) << 5;
+                    j += 1;
+                }
+                continue;
+            }
+            if class == 0 {
+                if prev == 2 && pending == 0 && (b == b'.' || b == b',') {
+                    pending = b;
+                } else {
+                    pending = 0;
+                    prev = 0;
+                }
+                continue;
+            }
+            if pending != 0 {
+                if class == 2 {
+                    // "3.5": the separator joins two digit runs.
+                    buf[j] = pending;
+                    buf[j + 1] = b;
+                    j += 2;
+                    pending = 0;
+                    continue;
+                }
+                pending = 0;
+                prev = 0;
+            }
+            if prev != class && j > 0 {
+                buf[j] = b' ';
+                j += 1;
+            }
+            buf[j] = b | (class & 1) << 5;
+            j += 1;
+            prev = class;
+        }
+        buf.truncate(j);
+        // Only ASCII bytes were written; the check cannot fail.
+        *out = String::from_utf8(buf).unwrap_or_default();
+    }
+
     proptest! {
+        #[test]
+        fn fold_ascii_matches_the_bytewise_fold(s in "[\\x00-\\x7f]{0,80}") {
+            let (mut a, mut b) = (String::new(), String::new());
+            fold_ascii(&s, &mut a);
+            fold_ascii_bytewise(&s, &mut b);
+            prop_assert_eq!(a, b);
+        }
+
         #[test]
         fn ascii_words_match_the_folded_text(s in "[\\x00-\\x7f]{0,80}") {
             let mut folded = String::new();
-            fold_ascii(&s, &mut folded);
+            fold_ascii_bytewise(&s, &mut folded);
             let want: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
             let mut got: Vec<String> = Vec::new();
             ascii_words(&s, &mut Vec::new(), |w| got.push(String::from_utf8(w.to_vec()).unwrap()));
