@@ -341,8 +341,8 @@ impl Analyzer {
     }
 
     /// The paraphrase model's probability that two texts restate each other.
-    pub fn paraphrase_probability(&self, a: &str, b: &str, terms: &Idf, words: &Idf) -> f64 {
-        let f = self.pair_features(a, b, terms, words);
+    pub fn paraphrase_probability(&self, a: &str, b: &str, terms: &Idf, word_idf: &Idf) -> f64 {
+        let f = self.pair_features(a, b, terms, word_idf);
         let z = PARAPHRASE_MODEL.bias
             + f.iter().zip(PARAPHRASE_MODEL.weights).map(|(x, w)| x * w).sum::<f64>();
         1.0 / (1.0 + (-z).exp())
