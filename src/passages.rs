@@ -335,7 +335,8 @@ impl Analyzer {
     pub fn word_keys(&self, text: &str) -> Vec<u64> {
         let norm = Normalizer::new(Mode::Auto).normalize(text);
         let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
-        let mut keys: Vec<u64> = word_stems(&words).into_iter().map(|k| k.0).collect();
+        let mut keys: Vec<u64> = words.iter().map(|w| word_key(w.as_bytes())).collect();
+        keys.sort_unstable();
         keys.dedup();
         keys
     }
@@ -402,8 +403,7 @@ fn word_stems(words: &[&str]) -> Vec<(u64, u64)> {
         .iter()
         .map(|w| {
             let cut = w.char_indices().nth(5).map_or(w.len(), |(i, _)| i);
-            let word = xxh3_64_with_seed(w.as_bytes(), WORD_KEY_SEED);
-            (word, xxh3_64_with_seed(&w.as_bytes()[..cut], WORD_KEY_SEED))
+            (word_key(w.as_bytes()), word_key(&w.as_bytes()[..cut]))
         })
         .collect();
     keys.sort_unstable();
@@ -411,8 +411,11 @@ fn word_stems(words: &[&str]) -> Vec<(u64, u64)> {
     keys
 }
 
-/// Seed of [`word_stems`]' hashes (in-memory only, never persisted).
-const WORD_KEY_SEED: u64 = 0x5354_454d;
+/// The key of a word or stem in [`word_stems`] and [`Analyzer::word_keys`]: hashed with a seed
+/// of its own, apart from content terms (in memory only, never persisted).
+fn word_key(w: &[u8]) -> u64 {
+    xxh3_64_with_seed(w, 0x5354_454d)
+}
 
 /// Dice of two texts' words by stem, each word weighted by `idf`: 1 minus the weight of the
 /// words whose stem the other side lacks, over the weight of all words of both. Two empty

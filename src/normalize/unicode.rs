@@ -262,25 +262,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Byte classes of [`fold_ascii_bytewise`]: 0 separator, 1 letter, 2 digit.
-    const ASCII_CLASS: [u8; 128] = {
-        let mut t = [0u8; 128];
-        let mut i = 0;
-        while i < 128 {
-            let c = i as u8;
-            t[i] = if c.is_ascii_alphabetic() {
-                1
-            } else if c.is_ascii_digit() {
-                2
-            } else {
-                0
-            };
-            i += 1;
-        }
-        t
-    };
-
-    /// The first [`fold_ascii`]: one byte at a time through a class table (kept as an oracle).
+    /// The first [`fold_ascii`]: one byte at a time through byte classes (kept as an oracle).
     fn fold_ascii_bytewise(text: &str, out: &mut String) {
         let mut buf = std::mem::take(out).into_bytes();
         buf.clear();
@@ -289,7 +271,8 @@ mod tests {
         let mut prev = 0u8; // class of the last emitted byte, 0 = separator
         let mut pending = 0u8; // a '.' or ',' right after a number, 0 = none
         for &b in text.as_bytes() {
-            let class = ASCII_CLASS[(b & 0x7f) as usize];
+            // 0 separator, 1 letter, 2 digit.
+            let class = u8::from(b.is_ascii_alphabetic()) + 2 * u8::from(b.is_ascii_digit());
             if class == prev && pending == 0 {
                 if class != 0 {
                     // The common case: a word or number goes on. Letters lowercase by one bit.
