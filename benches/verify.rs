@@ -3,7 +3,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use neardup::naive::SplitMix;
 use neardup::signature::{estimate_jaccard, MinHasher};
-use neardup::verify::exact;
+use neardup::verify::{exact, key_set};
 
 fn bench(c: &mut Criterion) {
     let mut rng = SplitMix(5);
@@ -21,6 +21,23 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("estimate_k128", |bch| bch.iter(|| estimate_jaccard(&sa, &sb)));
     g.bench_function("exact_400_shingles", |bch| bch.iter(|| exact(&seta, &setb)));
+    g.finish();
+
+    // The exact set of one document of char 5-grams (about 3,500 shingles): the settling
+    // step's per-document cost after re-shingling.
+    let doc: Vec<u64> = (0..3500).map(|_| rng.next()).collect();
+    let mut tmp = Vec::new();
+    let mut g = c.benchmark_group("exact_set");
+    g.throughput(Throughput::Elements(doc.len() as u64));
+    g.bench_function("key_set_3500", |bch| bch.iter(|| key_set(&doc, &mut tmp)));
+    g.bench_function("sort_u64_3500", |bch| {
+        bch.iter(|| {
+            let mut v = doc.clone();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+    });
     g.finish();
 }
 

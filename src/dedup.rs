@@ -106,6 +106,7 @@ struct Scratch {
     line_shingles: Vec<u64>,
     words: Vec<u64>,
     shingles: Vec<u64>,
+    keys: Vec<u32>,
     bins: Vec<u64>,
 }
 
@@ -125,7 +126,7 @@ struct DocPrint {
     size: u32,
     sig: Option<Vec<u32>>,
     anchors: Vec<u32>,
-    set: Vec<u64>,
+    set: Vec<u32>,
 }
 
 /// Per-document fingerprints in columns, indexed by document number.
@@ -136,7 +137,7 @@ pub struct Fingerprints {
     has_sig: Vec<bool>,
     sizes: Vec<u32>,
     postings: Postings,
-    sets: Vec<Vec<u64>>,
+    sets: Vec<Vec<u32>>,
 }
 
 impl Fingerprints {
@@ -430,16 +431,13 @@ impl Engine {
 
     /// The sorted, deduplicated shingle sets of texts (`None` for skipped records), as the
     /// signatures saw them: the input of exact verification.
-    pub fn exact_sets(&self, texts: &[Option<&str>], bp: &Boilerplate) -> Vec<Vec<u64>> {
+    pub fn exact_sets(&self, texts: &[Option<&str>], bp: &Boilerplate) -> Vec<Vec<u32>> {
         texts
             .par_iter()
             .map_init(Scratch::default, |s, t| {
                 let Some(t) = t else { return Vec::new() };
                 self.shingles(t, bp, s);
-                let mut set = s.shingles.clone();
-                set.sort_unstable();
-                set.dedup();
-                set
+                verify::key_set(&s.shingles, &mut s.keys)
             })
             .collect()
     }
@@ -459,10 +457,7 @@ impl Engine {
             }
         }
         let set = if self.cfg.verify == VerifyMode::Exact {
-            let mut set = s.shingles.clone();
-            set.sort_unstable();
-            set.dedup();
-            set
+            verify::key_set(&s.shingles, &mut s.keys)
         } else {
             Vec::new()
         };
@@ -618,7 +613,7 @@ impl Engine {
         mut fetch: F,
     ) -> std::result::Result<(), E>
     where
-        F: FnMut(&[u32]) -> std::result::Result<Vec<Vec<u64>>, E>,
+        F: FnMut(&[u32]) -> std::result::Result<Vec<Vec<u32>>, E>,
         E: From<Error>,
     {
         if res.borderline.is_empty() {
@@ -629,7 +624,7 @@ impl Engine {
         let mut in_chunk = vec![false; fps.len()];
         let mut docs: Vec<u32> = Vec::new();
         let (mut bytes, mut start) = (0usize, 0usize);
-        let cost = |d: u32| fps.sizes[d as usize] as usize * 8 + 24;
+        let cost = |d: u32| fps.sizes[d as usize] as usize * 4 + 24;
         for i in 0..=borderline.len() {
             let extra = borderline.get(i).map_or(0, |p| {
                 [p.a, p.b].iter().filter(|&&d| !in_chunk[d as usize]).map(|&d| cost(d)).sum()
@@ -849,7 +844,15 @@ impl Engine {
     /// Exact evidence for two texts on their shingle sets (no boilerplate removal): the
     /// near-duplicate measure of `neardup pairs`.
     pub fn compare_texts(&self, a: &str, b: &str) -> Evidence {
-        let set = |t: &str| self.shingler.shingle_set(&self.normalizer.normalize(t));
+        let set = |t: &str| {
+            let mut shingles = Vec::new();
+            self.shingler.shingles_into(
+                &self.normalizer.normalize(t),
+                &mut Vec::new(),
+                &mut shingles,
+            );
+            verify::key_set(&shingles, &mut Vec::new())
+        };
         verify::exact(&set(a), &set(b))
     }
 

@@ -19,7 +19,7 @@ use serde::Serialize;
 pub enum VerifyMode {
     /// From signatures and anchors: no text is kept.
     Estimate,
-    /// On the shingle sets, which are kept in memory (8 bytes per distinct shingle).
+    /// On the shingle sets, which are kept in memory (4 bytes per distinct shingle).
     Exact,
     /// From signatures and anchors where they decide the pair: a pair whose estimate lies
     /// within three standard errors of a threshold ([`margin`]) is settled exactly on the two
@@ -150,8 +150,59 @@ pub fn estimate(
     Evidence { jaccard, containment, shared_anchors: shared }
 }
 
+/// The key of a shingle in an exact set: the high half of its 64-bit hash.
+///
+/// Exact sets keep 32-bit keys: half the memory, and a radix sort of four byte-wide passes
+/// ([`key_set`]). Shingle hashes are fully mixed, so two distinct shingles of a pair share a key
+/// with probability 2⁻³²: over the union `U` of two documents' sets about `|U|²/2³³` such
+/// collisions are expected (0.006 for two 5,000-shingle documents), each moving the Jaccard
+/// similarity by at most `1/|U|`.
+#[inline]
+pub fn set_key(shingle: u64) -> u32 {
+    (shingle >> 32) as u32
+}
+
+/// The exact set of `shingles`: their keys ([`set_key`]) sorted and deduplicated, by a
+/// least-significant-digit radix sort (a byte per pass; a pass whose byte is the same for every
+/// key is skipped). `tmp` is scratch space.
+pub fn key_set(shingles: &[u64], tmp: &mut Vec<u32>) -> Vec<u32> {
+    let mut keys: Vec<u32> = shingles.iter().map(|&s| set_key(s)).collect();
+    let n = keys.len();
+    if n > 64 {
+        let mut counts = [[0u32; 256]; 4];
+        for &k in &keys {
+            for (p, c) in counts.iter_mut().enumerate() {
+                c[(k >> (8 * p)) as usize & 0xff] += 1;
+            }
+        }
+        tmp.clear();
+        tmp.resize(n, 0);
+        for (p, c) in counts.iter().enumerate() {
+            if c.iter().any(|&x| x as usize == n) {
+                continue;
+            }
+            let mut next = [0u32; 256];
+            let mut sum = 0;
+            for (slot, &x) in next.iter_mut().zip(c) {
+                *slot = sum;
+                sum += x;
+            }
+            for &k in &keys {
+                let b = (k >> (8 * p)) as usize & 0xff;
+                tmp[next[b] as usize] = k;
+                next[b] += 1;
+            }
+            std::mem::swap(&mut keys, tmp);
+        }
+    } else {
+        keys.sort_unstable();
+    }
+    keys.dedup();
+    keys
+}
+
 /// Sizes of the intersection of two sorted, deduplicated sets.
-pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
+pub fn intersection_size<T: Ord>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -167,8 +218,9 @@ pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
     n
 }
 
-/// Exact Jaccard and containment of two sorted, deduplicated shingle sets.
-pub fn exact(a: &[u64], b: &[u64]) -> Evidence {
+/// Exact Jaccard and containment of two sorted, deduplicated shingle sets (of [`key_set`]'s
+/// keys, or any other totally ordered keys).
+pub fn exact<T: Ord>(a: &[T], b: &[T]) -> Evidence {
     let inter = intersection_size(a, b);
     let union = a.len() + b.len() - inter;
     let small = a.len().min(b.len());
@@ -193,6 +245,21 @@ mod tests {
             let e = exact(&a, &b);
             prop_assert!((e.jaccard - naive::jaccard(&a, &b)).abs() < 1e-12);
             prop_assert!(e.containment >= e.jaccard);
+        }
+
+        #[test]
+        fn key_sets_are_sorted_distinct_keys(
+            shingles in proptest::collection::vec(any::<u64>(), 0..300),
+            repeat in 0usize..4,
+            small in any::<bool>(),
+        ) {
+            // Repeated shingles, and keys differing in few bytes (skipped radix passes).
+            let mut all: Vec<u64> = shingles.iter().map(|&s| if small { s & 0x0000_0f0f_ffff_ffff } else { s }).collect();
+            all.extend(all.clone().iter().take(repeat * 20));
+            let mut want: Vec<u32> = all.iter().map(|&s| set_key(s)).collect();
+            want.sort_unstable();
+            want.dedup();
+            prop_assert_eq!(key_set(&all, &mut Vec::new()), want);
         }
     }
 
