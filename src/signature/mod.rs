@@ -72,10 +72,9 @@ impl MinHasher {
         for &s in shingles {
             let x = fmix64(s ^ self.bin_key);
             let bin = (((x >> 32) * k) >> 32) as usize;
-            let v = x & 0xffff_ffff;
-            if v < bins[bin] {
-                bins[bin] = v;
-            }
+            // A branch-free minimum: whether a shingle lowers its bin is a coin toss early on.
+            let slot = &mut bins[bin];
+            *slot = (*slot).min(x & 0xffff_ffff);
         }
         if shingles.is_empty() {
             out.fill(u32::MAX);
