@@ -331,8 +331,10 @@ impl Corpus {
     }
 
     /// Reads every record in order, handing them over in batches of up to `batch_docs` records
-    /// or about `batch_bytes` bytes. Reading runs on its own thread, one or two batches ahead of
-    /// `f`, so that I/O and parsing overlap with the work done on each batch.
+    /// or about `batch_bytes` bytes. With more than one thread in rayon's pool, reading runs on
+    /// its own thread, one or two batches ahead of `f`, so that I/O and parsing overlap with
+    /// the work done on each batch; with one (`--threads 1`), it runs on the calling thread,
+    /// so that one thread means one core.
     ///
     /// # Errors
     /// [`Error::Io`] on read errors, or whatever `f` returns.
@@ -340,6 +342,17 @@ impl Corpus {
     where
         F: FnMut(&[RawRecord]) -> Result<()>,
     {
+        if rayon::current_num_threads() == 1 {
+            let mut failed = None;
+            self.read_batches(batch_docs, batch_bytes, &mut |b| match f(&b) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            })?;
+            return failed.map_or(Ok(()), Err);
+        }
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<RawRecord>>>(2);
             scope.spawn(move || {
@@ -536,6 +549,34 @@ mod tests {
         let files = c.open_files().unwrap();
         let err = c.read_at(&files, 2, &records[2].at().unwrap()).unwrap_err().to_string();
         assert!(err.contains("f.jsonl") && err.contains("changed during the run"), "{err}");
+    }
+
+    #[test]
+    fn one_thread_reads_inline_and_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.jsonl");
+        let data: String = (0..7).map(|i| format!("{{\"text\":\"record {i}\"}}\n")).collect();
+        std::fs::write(&path, data).unwrap();
+        let c = Corpus::open(std::slice::from_ref(&path), ReadOptions::default()).unwrap();
+        let key = |r: &RawRecord| (r.ordinal, r.line, r.offset, r.bytes.clone());
+        let pooled =
+            |threads: usize| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let threaded: Vec<_> = pooled(2).install(|| all_records(&c)).iter().map(key).collect();
+        let one = pooled(1);
+        let inline: Vec<_> = one.install(|| all_records(&c)).iter().map(key).collect();
+        assert_eq!(threaded.len(), 7);
+        assert_eq!(inline, threaded);
+        // An error from the consumer stops the reading and comes back as it was.
+        let mut batches = 0;
+        let err = one
+            .install(|| {
+                c.for_each_batch(2, 1 << 20, |_| {
+                    batches += 1;
+                    Err(Error::InvalidParam { name: "test", reason: "stop".into() })
+                })
+            })
+            .unwrap_err();
+        assert_eq!((batches, err.to_string().contains("stop")), (1, true), "{err}");
     }
 
     #[test]
