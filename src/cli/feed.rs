@@ -51,40 +51,56 @@ pub fn write_records(
 ) -> Result<()> {
     use anyhow::Context;
     use std::io::BufWriter;
+    let create = |p: &std::path::Path| {
+        std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))
+    };
+    if let Some(runs) = at.and_then(|at| kept_runs(corpus, at, &keep)) {
+        let files = corpus.open_files()?;
+        return match output {
+            Some(p) => copy_runs(corpus, &files, &runs, &mut create(p)?),
+            None => copy_runs(corpus, &files, &runs, &mut std::io::stdout().lock()),
+        };
+    }
     let stdout = std::io::stdout();
     let mut out: Box<dyn Write> = match output {
-        Some(p) => Box::new(BufWriter::with_capacity(
-            1 << 20,
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
+        Some(p) => Box::new(BufWriter::with_capacity(1 << 20, create(p)?)),
         None => Box::new(BufWriter::with_capacity(1 << 20, stdout.lock())),
     };
     let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
-    if let Some(runs) = at.and_then(|at| kept_runs(corpus, at, &keep)) {
-        let files = corpus.open_files()?;
-        let mut buf = vec![0u8; 1 << 20];
-        for run in runs {
-            let mut pos = run.start;
-            while pos < run.end {
-                let want = ((run.end - pos) as usize).min(buf.len());
-                let got = corpus.read_range(&files, run.source, pos, &mut buf[..want])?;
-                out.write_all(&buf[..got]).map_err(io)?;
-                pos += got as u64;
-            }
-            if corpus.source_format(run.source) != neardup::input::Format::Text {
+    corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
+        for r in batch.iter().filter(|r| keep(r.ordinal)) {
+            out.write_all(&r.bytes).map_err(io)?;
+            if corpus.source_format(r.source) != neardup::input::Format::Text {
                 out.write_all(b"\n").map_err(io)?;
             }
         }
-    } else {
-        corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
-            for r in batch.iter().filter(|r| keep(r.ordinal)) {
-                out.write_all(&r.bytes).map_err(io)?;
-                if corpus.source_format(r.source) != neardup::input::Format::Text {
-                    out.write_all(b"\n").map_err(io)?;
-                }
-            }
-            Ok(())
-        })?;
+        Ok(())
+    })?;
+    out.flush().context("writing unique records")?;
+    Ok(())
+}
+
+/// Copies each run of kept records to `out` as one byte range (with the line end that follows
+/// it in the source, where there is one), in the kernel where the platform allows.
+fn copy_runs<W: Write>(
+    corpus: &Corpus,
+    files: &[std::fs::File],
+    runs: &[Run],
+    out: &mut W,
+) -> Result<()> {
+    use anyhow::Context;
+    let lens: Vec<Option<u64>> =
+        (0..files.len() as u32).map(|i| corpus.source_len(files, i)).collect();
+    let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
+    for run in runs {
+        let lines = corpus.source_format(run.source) != neardup::input::Format::Text;
+        // Every line but a source's last unterminated one is followed by its '\n'.
+        let ended = lines && lens[run.source as usize].is_some_and(|n| run.end < n);
+        let len = run.end - run.start + u64::from(ended);
+        corpus.copy_range(files, run.source, run.start, len, out)?;
+        if lines && !ended {
+            out.write_all(b"\n").map_err(io)?;
+        }
     }
     out.flush().context("writing unique records")?;
     Ok(())

@@ -325,6 +325,42 @@ impl Corpus {
         Ok(got)
     }
 
+    /// Copies `len` bytes of source `source` from `offset` to `out`, in the kernel where it can
+    /// (`std::io::copy` between a file and a file, pipe or socket uses `copy_file_range`,
+    /// `sendfile` or `splice`, so the bytes need not pass through this process). Only for
+    /// [`Corpus::seekable`] corpora; `files` comes from [`Corpus::open_files`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the source when it ends before `offset + len` (it changed during
+    /// the run) or cannot be read, or naming `<output>` when the copy fails.
+    pub fn copy_range<W: io::Write + ?Sized>(
+        &self,
+        files: &[File],
+        source: u32,
+        offset: u64,
+        len: u64,
+        out: &mut W,
+    ) -> Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let src = &self.sources[source as usize];
+        let mut file = &files[source as usize];
+        file.seek(SeekFrom::Start(offset)).map_err(io_err(&src.display))?;
+        let copied = io::copy(&mut file.take(len), out)
+            .map_err(|e| Error::Io { path: "<output>".into(), source: e })?;
+        if copied < len {
+            return Err(Error::Io {
+                path: src.display.clone(),
+                source: io::Error::other("the input ended early: it changed during the run"),
+            });
+        }
+        Ok(())
+    }
+
+    /// The length in bytes of source `i` as it is now (`None` where it cannot be told).
+    pub fn source_len(&self, files: &[File], i: u32) -> Option<u64> {
+        files.get(i as usize)?.metadata().ok().map(|m| m.len())
+    }
+
     /// The format of source `i`.
     pub fn source_format(&self, i: u32) -> Format {
         self.sources[i as usize].format
