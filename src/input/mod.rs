@@ -6,6 +6,7 @@
 //! without holding texts in memory. Every record keeps its raw bytes so the output can repeat
 //! it byte for byte.
 
+mod lines;
 mod record;
 
 use std::fs::File;
@@ -15,7 +16,12 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use crate::error::{Error, Result};
+use lines::LineBlocks;
+pub use lines::RecordBytes;
 pub use record::{Doc, Fields};
+
+/// The UTF-8 byte order mark, skipped at the start of a source.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// How a source is split into documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +100,7 @@ pub struct RawRecord {
     /// Byte offset of the record in its source (after a byte order mark).
     pub offset: u64,
     /// The record's bytes without the line terminator (truncated when too long).
-    pub bytes: Vec<u8>,
+    pub bytes: RecordBytes,
     /// The full length when the record was longer than the limit.
     pub too_long: Option<usize>,
 }
@@ -295,7 +301,7 @@ impl Corpus {
             source: at.source,
             line: at.line,
             offset: at.offset,
-            bytes: buf,
+            bytes: RecordBytes::from_vec(buf),
             too_long: None,
         })
     }
@@ -416,61 +422,75 @@ impl Corpus {
         let mut bytes = 0usize;
         let mut ordinal = 0u64;
         let cap = self.opts.max_doc_bytes;
+        // Adds a record; false when the batch it completed was refused.
+        let mut push = |batch: &mut Vec<RawRecord>, mut r: RawRecord| {
+            r.ordinal = ordinal;
+            ordinal += 1;
+            bytes += r.bytes.len();
+            batch.push(r);
+            if batch.len() >= batch_docs || bytes >= batch_bytes {
+                bytes = 0;
+                return emit(std::mem::take(batch));
+            }
+            true
+        };
         for (si, src) in self.sources.iter().enumerate() {
             let mut reader = open_maybe_gz(&src.path)?;
-            let mut line = 0u64;
-            let mut pos = 0u64;
-            loop {
+            if src.format == Format::Text {
                 let mut buf = Vec::new();
-                let got = match src.format {
-                    Format::Text => {
-                        if line > 0 {
-                            None
-                        } else {
-                            let mut limited = (&mut reader).take((cap as u64).saturating_add(1));
-                            limited.read_to_end(&mut buf).map_err(io_err(&src.display))?;
-                            let mut total = buf.len();
-                            if total > cap {
-                                buf.truncate(cap);
-                                total += io::copy(&mut reader, &mut io::sink())
-                                    .map_err(io_err(&src.display))?
-                                    as usize;
-                            }
-                            Some(total)
-                        }
-                    }
-                    Format::Jsonl | Format::Lines => read_line_capped(&mut reader, &mut buf, cap)
-                        .map_err(io_err(&src.display))?,
-                };
-                let Some(total) = got else { break };
-                line += 1;
-                let mut offset = pos;
-                pos += total as u64 + 1;
-                if line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
-                    buf.drain(..3);
-                    offset += 3;
+                let mut limited = (&mut reader).take((cap as u64).saturating_add(1));
+                limited.read_to_end(&mut buf).map_err(io_err(&src.display))?;
+                let mut total = buf.len();
+                if total > cap {
+                    buf.truncate(cap);
+                    total += io::copy(&mut reader, &mut io::sink()).map_err(io_err(&src.display))?
+                        as usize;
                 }
-                if src.format == Format::Jsonl && buf.iter().all(u8::is_ascii_whitespace) {
-                    continue; // blank lines between JSON records are not records
+                let mut offset = 0;
+                if buf.starts_with(BOM) {
+                    buf.drain(..BOM.len());
+                    offset = BOM.len() as u64;
                 }
-                bytes += buf.len();
-                batch.push(RawRecord {
-                    ordinal,
+                let r = RawRecord {
+                    ordinal: 0,
                     source: si as u32,
-                    line,
+                    line: 1,
                     offset,
-                    bytes: buf,
+                    bytes: RecordBytes::from_vec(buf),
                     too_long: (total > cap).then_some(total),
-                });
-                ordinal += 1;
-                if batch.len() >= batch_docs || bytes >= batch_bytes {
-                    if !emit(std::mem::take(&mut batch)) {
+                };
+                if !push(&mut batch, r) {
+                    return Ok(());
+                }
+                continue;
+            }
+            let mut lines = LineBlocks::new(reader, cap);
+            let mut found = Vec::new();
+            let (mut line, mut pos) = (0u64, 0u64);
+            while lines.next_lines(&mut found).map_err(io_err(&src.display))? > 0 {
+                for l in found.drain(..) {
+                    line += 1;
+                    let mut offset = pos;
+                    pos += l.total as u64 + 1;
+                    let mut bytes = l.bytes;
+                    if line == 1 && bytes.starts_with(BOM) {
+                        bytes.skip_front(BOM.len());
+                        offset += BOM.len() as u64;
+                    }
+                    if src.format == Format::Jsonl && bytes.iter().all(u8::is_ascii_whitespace) {
+                        continue; // blank lines between JSON records are not records
+                    }
+                    let r = RawRecord {
+                        ordinal: 0,
+                        source: si as u32,
+                        line,
+                        offset,
+                        bytes,
+                        too_long: (l.total > cap).then_some(l.total),
+                    };
+                    if !push(&mut batch, r) {
                         return Ok(());
                     }
-                    bytes = 0;
-                }
-                if src.format == Format::Text {
-                    break;
                 }
             }
         }
@@ -499,57 +519,9 @@ impl Corpus {
     }
 }
 
-/// Reads one line (without `\n`) into `buf`, keeping at most `cap + 1` bytes but consuming the
-/// whole line. Returns the line's full length, or `None` at end of input.
-fn read_line_capped(
-    r: &mut dyn BufRead,
-    buf: &mut Vec<u8>,
-    cap: usize,
-) -> io::Result<Option<usize>> {
-    let mut total = 0usize;
-    let mut any = false;
-    loop {
-        let avail = match r.fill_buf() {
-            Ok(a) => a,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            return Ok(any.then_some(total));
-        }
-        any = true;
-        let (chunk, used, done) = match memchr::memchr(b'\n', avail) {
-            Some(i) => (&avail[..i], i + 1, true),
-            None => (avail, avail.len(), false),
-        };
-        let room = cap.saturating_add(1).saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        total += chunk.len();
-        r.consume(used);
-        if done {
-            return Ok(Some(total));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn capped_lines() {
-        let data = b"short\nthis line is long\nlast";
-        let mut r: &[u8] = data;
-        let mut buf = Vec::new();
-        assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), Some(5));
-        buf.clear();
-        assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), Some(17));
-        assert_eq!(buf.len(), 9);
-        buf.clear();
-        assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), Some(4));
-        buf.clear();
-        assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), None);
-    }
 
     fn all_records(c: &Corpus) -> Vec<RawRecord> {
         let mut out = Vec::new();

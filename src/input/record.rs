@@ -275,7 +275,14 @@ mod tests {
     }
 
     fn rec(s: &[u8]) -> RawRecord {
-        RawRecord { ordinal: 0, source: 0, line: 7, offset: 0, bytes: s.to_vec(), too_long: None }
+        RawRecord {
+            ordinal: 0,
+            source: 0,
+            line: 7,
+            offset: 0,
+            bytes: crate::input::RecordBytes::from_vec(s.to_vec()),
+            too_long: None,
+        }
     }
 
     fn p(s: &[u8], fields: &Fields) -> Result<Doc<'static>> {
