@@ -72,7 +72,7 @@ pub fn write_pairs<'a>(path: &Path, pairs: &[Pair], id: impl Fn(u32) -> &'a str)
 }
 
 /// Memory for the shingle sets of borderline pairs' documents in one re-read of the input.
-const EXACT_BUDGET: usize = 512 << 20;
+const EXACT_BUDGET: usize = 64 << 20;
 
 /// Runs `neardup dedup`.
 pub fn run(a: &DedupArgs) -> Result<()> {
