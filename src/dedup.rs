@@ -22,7 +22,7 @@ use crate::lsh::anchors::{match_anchors, AnchorMatches, AnchorParams, Postings};
 use crate::lsh::{band_candidates, optimal_banding, unpack, Banding};
 use crate::normalize::{Mode, Normalizer};
 use crate::segment;
-use crate::shingle::{ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
+use crate::shingle::{HashScheme, ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
 use crate::signature::{MinHasher, DEFAULT_NUM_PERM};
 use crate::verify::{self, Decision, Evidence, Thresholds, VerifyMode};
 
@@ -65,6 +65,8 @@ pub struct DedupConfig {
     pub verify: VerifyMode,
     /// Boilerplate line detection, or `None` to keep every line.
     pub boilerplate: Option<BoilerplateParams>,
+    /// How shingles and signatures are hashed (a store's own scheme when adding to it).
+    pub hash: HashScheme,
 }
 
 impl Default for DedupConfig {
@@ -82,6 +84,7 @@ impl Default for DedupConfig {
             lsh_min_recall: DEFAULT_LSH_MIN_RECALL,
             verify: VerifyMode::Auto,
             boilerplate: Some(BoilerplateParams::default()),
+            hash: HashScheme::default(),
         }
     }
 }
@@ -284,7 +287,7 @@ impl Engine {
                 reason: "n, modulus and min_shared must be positive".into(),
             });
         }
-        let hasher = MinHasher::new(cfg.num_perm, cfg.seed)?;
+        let hasher = MinHasher::with_scheme(cfg.num_perm, cfg.seed, cfg.hash)?;
         let banding = match cfg.banding {
             Some(b) => {
                 b.validate(cfg.num_perm)?;
@@ -300,8 +303,8 @@ impl Engine {
         };
         Ok(Engine {
             normalizer: Normalizer::new(cfg.normalize),
-            shingler: Shingler::new(cfg.shingle, cfg.seed),
-            bp_shingler: Shingler::new(ShingleSpec::word(3), cfg.seed),
+            shingler: Shingler::with_scheme(cfg.shingle, cfg.seed, cfg.hash),
+            bp_shingler: Shingler::with_scheme(ShingleSpec::word(3), cfg.seed, cfg.hash),
             hasher,
             banding,
             cfg,

@@ -2,8 +2,11 @@
 //!
 //! * **Word n-grams**: the normalized text's words (which are its UAX #29 words, see
 //!   [`crate::normalize`]) are hashed once each with XXH3-64 under the shingle seed, and each
-//!   window of `n` consecutive word hashes is combined by an order-sensitive mix
-//!   ([`combine`]). A text with fewer than `n` words yields one shingle of all its words.
+//!   window of `n` consecutive word hashes is combined order-sensitively, as the
+//!   [`HashScheme`] says: a rotate-xor rolling hash updated in O(1) per window
+//!   ([`rolling_windows_into`], the default) or, in stores made before it, a multiply-xor
+//!   chain over the window ([`combine`]). A text with fewer than `n` words yields one shingle
+//!   of all its words.
 //! * **Character n-grams**: every window of `n` consecutive characters of the normalized text
 //!   (spaces included) is hashed with XXH3-64 under the seed. A shorter text yields one shingle.
 //!
@@ -15,9 +18,38 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::error::{Error, Result};
 
-/// Identifies the hashing scheme (XXH3-64 tokens, [`combine`] for word windows) in persisted
-/// parameters. Any change to the hashes needs a new id.
-pub const HASH_ID: u32 = 1;
+/// Identifies the default hashing scheme in persisted parameters ([`HashScheme::id`]). Any
+/// change to the hashes needs a new id, and the old scheme stays readable.
+pub const HASH_ID: u32 = HashScheme::Rolling.id();
+
+/// How word windows and signatures are hashed. A store keeps the scheme it was made with, so
+/// signatures added later stay comparable with the ones it holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum HashScheme {
+    /// Scheme 1: a word window is a multiply-xor chain over its word hashes ([`combine`]),
+    /// and MinHash mixes every shingle hash again ([`fmix64`]).
+    Chain,
+    /// Scheme 2, the default: a word window is a rotate-xor rolling hash of its word hashes,
+    /// updated in O(1) per window, with one [`fmix64`] ([`rolling_windows_into`]); MinHash takes
+    /// the shingle hashes, mixed already, as they are.
+    #[default]
+    Rolling,
+}
+
+impl HashScheme {
+    /// The persisted id.
+    pub const fn id(self) -> u32 {
+        match self {
+            HashScheme::Chain => 1,
+            HashScheme::Rolling => 2,
+        }
+    }
+
+    /// The scheme of a persisted id (`None` for one this build does not know).
+    pub fn from_id(id: u32) -> Option<HashScheme> {
+        [HashScheme::Chain, HashScheme::Rolling].into_iter().find(|s| s.id() == id)
+    }
+}
 
 /// The default seed for shingle hashing.
 pub const DEFAULT_SEED: u64 = 0x6e65_6172_6475_7031; // "neardup1"
@@ -104,17 +136,50 @@ pub fn combine(seed: u64, window: &[u64]) -> u64 {
     fmix64(h)
 }
 
+/// Rotation between adjacent words of a rolling window. Odd, so no two positions of a window
+/// of up to 64 words are rotated alike.
+const ROLL: u32 = 23;
+
+/// Appends the hash of every window of `n` consecutive `words` (one shingle of all of them when
+/// there are at most `n`): `x` is the xor of the words rotated by [`ROLL`] bits per position
+/// from the window's end, kept up to date in O(1) per window (rotate, take out the word that
+/// leaves, xor in the word that enters), and the shingle is [`fmix64`] of `x` keyed by the seed
+/// and the window length. Order-sensitive: the same words in another order give another `x`
+/// unless two of them differ in every bit.
+pub fn rolling_windows_into(seed: u64, n: usize, words: &[u64], out: &mut Vec<u64>) {
+    debug_assert!((1..=64).contains(&n));
+    if words.is_empty() {
+        return;
+    }
+    let m = n.min(words.len());
+    let key = seed ^ (m as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut x = words[..m].iter().fold(0u64, |x, &w| x.rotate_left(ROLL) ^ w);
+    out.reserve(words.len() + 1 - m);
+    out.push(fmix64(x ^ key));
+    let leave = ROLL * n as u32;
+    for (&gone, &new) in words.iter().zip(&words[m..]) {
+        x = x.rotate_left(ROLL) ^ gone.rotate_left(leave) ^ new;
+        out.push(fmix64(x ^ key));
+    }
+}
+
 /// Turns normalized text into shingle hashes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shingler {
     spec: ShingleSpec,
     seed: u64,
+    scheme: HashScheme,
 }
 
 impl Shingler {
-    /// A shingler for `spec` with hash seed `seed`.
+    /// A shingler for `spec` with hash seed `seed`, in the default [`HashScheme`].
     pub fn new(spec: ShingleSpec, seed: u64) -> Shingler {
-        Shingler { spec, seed }
+        Shingler::with_scheme(spec, seed, HashScheme::default())
+    }
+
+    /// A shingler for `spec` with hash seed `seed` in `scheme`.
+    pub fn with_scheme(spec: ShingleSpec, seed: u64, scheme: HashScheme) -> Shingler {
+        Shingler { spec, seed, scheme }
     }
 
     /// The shingle specification.
@@ -167,6 +232,9 @@ impl Shingler {
     /// Appends the word n-gram hashes over already hashed words.
     pub fn windows_into(&self, words: &[u64], out: &mut Vec<u64>) {
         let n = self.spec.n;
+        if self.scheme == HashScheme::Rolling {
+            return rolling_windows_into(self.seed, n, words, out);
+        }
         if words.is_empty() {
             return;
         }
@@ -247,16 +315,54 @@ mod tests {
         assert_ne!(a, b);
     }
 
-    /// Persisted hashes must never change: pin a few values.
+    /// Persisted hashes must never change: pin a few values, in both schemes.
     #[test]
     fn hashes_are_stable() {
+        let shingles = |scheme| {
+            let s = Shingler::with_scheme(ShingleSpec::word(2), DEFAULT_SEED, scheme);
+            let (mut w, mut out) = (Vec::new(), Vec::new());
+            s.shingles_into("hello big world", &mut w, &mut out);
+            out
+        };
         let s = Shingler::new(ShingleSpec::word(2), DEFAULT_SEED);
-        let mut w = Vec::new();
-        let mut out = Vec::new();
-        s.shingles_into("hello world", &mut w, &mut out);
-        assert_eq!(out, [combine(DEFAULT_SEED, &[s.word_hash("hello"), s.word_hash("world")])]);
+        let (hello, big) = (s.word_hash("hello"), s.word_hash("big"));
+        assert_eq!(shingles(HashScheme::Chain)[0], combine(DEFAULT_SEED, &[hello, big]));
+        assert_eq!(shingles(HashScheme::Chain), [0x64ab_7c0b_5aae_4d62, 0x1fd6_c844_c37f_14ea]);
+        assert_eq!(shingles(HashScheme::Rolling), [0x212c_3710_007d_d074, 0xd2d5_4821_e2f7_3a80]);
         assert_eq!(xxh3_64_with_seed(b"hello", 0), 0x9555_e855_5c62_dcfd_u64);
         assert_eq!(fmix64(1), 0xb456_bcfc_34c2_cb2c);
+        assert_eq!(HashScheme::from_id(HASH_ID), Some(HashScheme::Rolling));
+        assert_eq!(HashScheme::from_id(1), Some(HashScheme::Chain));
+        assert_eq!(HashScheme::from_id(3), None);
+    }
+
+    proptest::proptest! {
+        /// The rolling update gives every window the hash computed from its words alone, and
+        /// windows that differ (or hold the same words in another order) hash apart.
+        #[test]
+        fn rolling_windows_match_their_definition(
+            words in proptest::collection::vec(0u64..6, 0..40), n in 1usize..8, seed: u64,
+        ) {
+            let words: Vec<u64> = words.iter().map(|&w| fmix64(w + 1)).collect();
+            let mut got = Vec::new();
+            rolling_windows_into(seed, n, &words, &mut got);
+            let direct = |w: &[u64]| {
+                let x = w.iter().fold(0u64, |x, &t| x.rotate_left(ROLL) ^ t);
+                fmix64(x ^ seed ^ (w.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            };
+            let want: Vec<u64> = if words.len() <= n {
+                words.is_empty().then(Vec::new).unwrap_or_else(|| vec![direct(&words)])
+            } else {
+                words.windows(n).map(direct).collect()
+            };
+            proptest::prop_assert_eq!(&got, &want);
+            let windows: Vec<&[u64]> = if words.len() <= n { vec![&words[..]] } else { words.windows(n).collect() };
+            for (i, a) in windows.iter().enumerate() {
+                for (j, b) in windows.iter().enumerate().skip(i + 1) {
+                    proptest::prop_assert_eq!(a == b, got[i] == got[j]);
+                }
+            }
+        }
     }
 
     #[test]

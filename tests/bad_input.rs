@@ -97,7 +97,9 @@ fn odd_but_valid_texts_pass_through() {
         "nul\u{0}bytes\u{0}inside a sentence about the harbour",
         "\u{202E}bidi override\u{202C} and \u{2067}isolates\u{2069} in the harbour story",
         "zero\u{200D}width\u{200C}joiners in a harbour story",
-        "e\u{301}\u{302}\u{303} combining sequences in a harbour story",
+        // Unlike the others, by its words too: two texts sharing two of three word 3-grams are
+        // duplicates by containment.
+        "e\u{301}\u{302}\u{303} combining sequences near the docks",
         "mixed scripts: harbour الميناء 港口 гавань",
         "\u{064E}\u{064F}\u{0650}\u{0651}\u{0652}",
         "\u{0640}\u{0640}\u{0640}\u{0640}",

@@ -232,7 +232,28 @@ fn committed_v1_store_still_opens() {
         .get_output()
         .stdout
         .clone();
-    assert_eq!(lines(&String::from_utf8(out).unwrap()).len(), 7);
+    let groups = lines(&String::from_utf8(out).unwrap());
+    assert_eq!(groups.len(), 7);
+    // Made before the rolling hash scheme (id 2), the store keeps hashing by its own (id 1):
+    // the queried feed matches every stored story, and documents added now still do.
+    assert_eq!(s.params().hash_id, 1);
+    for g in &groups {
+        let members = g["members"].as_array().unwrap();
+        assert!(members.iter().any(|m| m["stored"] == true), "{g}");
+    }
+    drop(s);
+    let report = add(&copy, &fixture("en_feed.jsonl"));
+    let added = lines(&report);
+    assert!(
+        !added.is_empty()
+            && added.iter().all(|g| g["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["stored"] == true)),
+        "{report}"
+    );
+    assert_eq!(SignatureStore::open(&copy).unwrap().params().hash_id, 1);
 }
 
 #[test]

@@ -82,6 +82,7 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
             min_docs: a.boilerplate_min_docs,
             ..BoilerplateParams::default()
         }),
+        hash: d.hash,
     })
 }
 

@@ -15,7 +15,7 @@
 //! between unequal minima adds at most 2⁻³² to the estimate's bias, and halves memory.
 
 use crate::error::{Error, Result};
-use crate::shingle::fmix64;
+use crate::shingle::{fmix64, HashScheme};
 
 /// Default number of slots ("permutations").
 pub const DEFAULT_NUM_PERM: usize = 128;
@@ -29,14 +29,27 @@ pub struct MinHasher {
     seed: u64,
     bin_key: u64,
     densify_key: u64,
+    /// The shingle hashes come mixed already ([`HashScheme::Rolling`]): only keyed, not mixed
+    /// again.
+    premixed: bool,
 }
 
 impl MinHasher {
-    /// A hasher producing `num_perm` slots, keyed by `seed`.
+    /// A hasher producing `num_perm` slots, keyed by `seed`, for any shingle hashes (each is
+    /// mixed with [`fmix64`] first).
     ///
     /// # Errors
     /// [`Error::InvalidParam`] unless `1 <= num_perm <= 65536`.
     pub fn new(num_perm: usize, seed: u64) -> Result<MinHasher> {
+        MinHasher::with_scheme(num_perm, seed, HashScheme::Chain)
+    }
+
+    /// A hasher for the shingle hashes of `scheme`: under [`HashScheme::Rolling`] they are
+    /// [`fmix64`] or XXH3 outputs, mixed already, and are only keyed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] unless `1 <= num_perm <= 65536`.
+    pub fn with_scheme(num_perm: usize, seed: u64, scheme: HashScheme) -> Result<MinHasher> {
         if !(1..=65536).contains(&num_perm) {
             return Err(Error::InvalidParam {
                 name: "num-perm",
@@ -48,6 +61,7 @@ impl MinHasher {
             seed,
             bin_key: fmix64(seed ^ 0x6269_6e73),
             densify_key: fmix64(seed ^ 0x6465_6e73),
+            premixed: scheme == HashScheme::Rolling,
         })
     }
 
@@ -69,12 +83,10 @@ impl MinHasher {
         let k = self.num_perm as u64;
         bins.clear();
         bins.resize(self.num_perm, EMPTY);
-        for &s in shingles {
-            let x = fmix64(s ^ self.bin_key);
-            let bin = (((x >> 32) * k) >> 32) as usize;
-            // A branch-free minimum: whether a shingle lowers its bin is a coin toss early on.
-            let slot = &mut bins[bin];
-            *slot = (*slot).min(x & 0xffff_ffff);
+        if self.premixed {
+            self.fill_bins(shingles, bins, |s| s ^ self.bin_key);
+        } else {
+            self.fill_bins(shingles, bins, |s| fmix64(s ^ self.bin_key));
         }
         if shingles.is_empty() {
             out.fill(u32::MAX);
@@ -91,6 +103,20 @@ impl MinHasher {
             *slot = v as u32;
         }
         true
+    }
+
+    /// One-permutation hashing: each shingle's hash `x` (from `mix`) falls in the bin its high
+    /// half picks, which keeps the least low half.
+    #[inline]
+    fn fill_bins(&self, shingles: &[u64], bins: &mut [u64], mix: impl Fn(u64) -> u64) {
+        let k = self.num_perm as u64;
+        for &s in shingles {
+            let x = mix(s);
+            let bin = (((x >> 32) * k) >> 32) as usize;
+            // A branch-free minimum: whether a shingle lowers its bin is a coin toss early on.
+            let slot = &mut bins[bin];
+            *slot = (*slot).min(x & 0xffff_ffff);
+        }
     }
 
     /// The signature of `shingles` as a new vector (`None` when there are no shingles).

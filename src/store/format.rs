@@ -12,7 +12,7 @@ use crate::dedup::DedupConfig;
 use crate::error::{Result, StoreError};
 use crate::lsh::Banding;
 use crate::normalize::{Mode, NORMALIZER_VERSION};
-use crate::shingle::{ShingleKind, ShingleSpec, HASH_ID};
+use crate::shingle::{HashScheme, ShingleKind, ShingleSpec};
 
 /// Current format version of segments and manifests.
 pub const FORMAT_VERSION: u32 = 1;
@@ -44,7 +44,7 @@ pub struct StoreParams {
     pub normalize: Mode,
     /// [`NORMALIZER_VERSION`] at creation.
     pub normalizer_version: u32,
-    /// [`HASH_ID`] at creation.
+    /// The [`HashScheme`] id of the store's signatures and anchors.
     pub hash_id: u32,
     /// LSH bands.
     pub bands: u32,
@@ -67,7 +67,7 @@ impl StoreParams {
             shingle: cfg.shingle,
             normalize: cfg.normalize,
             normalizer_version: NORMALIZER_VERSION,
-            hash_id: HASH_ID,
+            hash_id: cfg.hash.id(),
             bands: banding.bands as u32,
             rows: banding.rows as u32,
             anchor_n: cfg.anchors.n as u32,
@@ -87,6 +87,8 @@ impl StoreParams {
         c.anchors.n = self.anchor_n as usize;
         c.anchors.modulus = self.anchor_mod;
         c.anchors.seed = self.anchor_seed;
+        // Checked by `decode`; a store made before the rolling scheme keeps hashing its way.
+        c.hash = HashScheme::from_id(self.hash_id).unwrap_or_default();
         c
     }
 
@@ -189,6 +191,11 @@ impl StoreParams {
         {
             return Err(bad("inconsistent sizes").into());
         }
+        if HashScheme::from_id(p.hash_id).is_none() {
+            let reason =
+                format!("hash scheme {} is unknown to this build (a newer one?)", p.hash_id);
+            return Err(bad(&reason).into());
+        }
         Ok(p)
     }
 }
@@ -280,4 +287,27 @@ pub fn check_sum(b: &[u8], body: usize, stored: u64, path: &Path) -> Result<()> 
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::DedupConfig;
+    use crate::lsh::Banding;
+
+    #[test]
+    fn params_keep_their_hash_scheme() {
+        let banding = Banding { bands: 16, rows: 8 };
+        for hash in [HashScheme::Chain, HashScheme::Rolling] {
+            let cfg = DedupConfig { hash, ..DedupConfig::default() };
+            let p = StoreParams::from_config(&cfg, banding);
+            let back = StoreParams::decode(&p.encode(), Path::new("s")).unwrap();
+            assert_eq!(back, p);
+            assert_eq!(back.apply(&DedupConfig::default()).hash, hash);
+        }
+        let mut b = StoreParams::from_config(&DedupConfig::default(), banding).encode();
+        b[20..24].copy_from_slice(&3u32.to_le_bytes());
+        let err = StoreParams::decode(&b, Path::new("s")).unwrap_err().to_string();
+        assert!(err.contains("hash scheme 3"), "{err}");
+    }
 }
