@@ -2,7 +2,7 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use neardup::normalize::Normalizer;
-use neardup::shingle::{ShingleSpec, Shingler, DEFAULT_SEED};
+use neardup::shingle::{HashScheme, ShingleSpec, Shingler, DEFAULT_SEED};
 
 mod common;
 
@@ -17,6 +17,23 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 out.clear();
                 s.shingles_into(&text, &mut words, &mut out);
+            })
+        });
+    }
+    g.finish();
+
+    // Word windows alone, over hashed words: the two hash schemes side by side.
+    let mut words = Vec::new();
+    Shingler::new(ShingleSpec::word(5), DEFAULT_SEED).word_hashes_into(&text, &mut words);
+    let mut g = c.benchmark_group("word_windows");
+    g.throughput(Throughput::Elements(words.len() as u64));
+    for (name, scheme) in [("chain_5", HashScheme::Chain), ("rolling_5", HashScheme::Rolling)] {
+        let s = Shingler::with_scheme(ShingleSpec::word(5), DEFAULT_SEED, scheme);
+        let mut out = Vec::new();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                out.clear();
+                s.windows_into(&words, &mut out);
             })
         });
     }

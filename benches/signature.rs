@@ -2,6 +2,7 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use neardup::naive::SplitMix;
+use neardup::shingle::HashScheme;
 use neardup::signature::MinHasher;
 
 fn bench(c: &mut Criterion) {
@@ -16,6 +17,12 @@ fn bench(c: &mut Criterion) {
             b.iter(|| h.sketch_into(&shingles, &mut bins, &mut out))
         });
     }
+    // Scheme 2's hasher keys the (already mixed) shingle hashes without mixing them again.
+    let h = MinHasher::with_scheme(128, 1, HashScheme::Rolling).unwrap();
+    let (mut bins, mut out) = (Vec::new(), vec![0u32; 128]);
+    g.bench_function("oph_500_shingles/k128_premixed", |b| {
+        b.iter(|| h.sketch_into(&shingles, &mut bins, &mut out))
+    });
     g.finish();
 }
 
