@@ -141,7 +141,7 @@ pub fn combine(seed: u64, window: &[u64]) -> u64 {
 const ROLL: u32 = 23;
 
 /// Appends the hash of every window of `n` consecutive `words` (one shingle of all of them when
-/// there are at most `n`): `x` is the xor of the words rotated by [`ROLL`] bits per position
+/// there are at most `n`): `x` is the xor of the words rotated by `ROLL` (23) bits per position
 /// from the window's end, kept up to date in O(1) per window (rotate, take out the word that
 /// leaves, xor in the word that enters), and the shingle is [`fmix64`] of `x` keyed by the seed
 /// and the window length. Order-sensitive: the same words in another order give another `x`

@@ -176,7 +176,7 @@ fn is_gzip(path: &Path) -> Result<bool> {
     Ok(got == 2 && magic == [0x1f, 0x8b])
 }
 
-fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>> {
+fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let mut file = BufReader::with_capacity(1 << 20, File::open(path).map_err(io_err(path))?);
     let magic = file.fill_buf().map_err(io_err(path))?;
     if magic.starts_with(&[0x1f, 0x8b]) {
@@ -373,10 +373,11 @@ impl Corpus {
     }
 
     /// Reads every record in order, handing them over in batches of up to `batch_docs` records
-    /// or about `batch_bytes` bytes. With more than one thread in rayon's pool, reading runs on
-    /// its own thread, one or two batches ahead of `f`, so that I/O and parsing overlap with
-    /// the work done on each batch; with one (`--threads 1`), it runs on the calling thread,
-    /// so that one thread means one core.
+    /// or about `batch_bytes` bytes. With more than one thread in rayon's pool, the next batch
+    /// is read by a task of the pool while `f` works on the current one on the calling thread
+    /// (`rayon::in_place_scope`), so reading overlaps the work without a thread of its own;
+    /// with one (`--threads 1`), batches are read and handed over in turn, so that one thread
+    /// means one core.
     ///
     /// # Errors
     /// [`Error::Io`] on read errors, or whatever `f` returns.
@@ -384,118 +385,22 @@ impl Corpus {
     where
         F: FnMut(&[RawRecord]) -> Result<()>,
     {
-        if rayon::current_num_threads() == 1 {
-            let mut failed = None;
-            self.read_batches(batch_docs, batch_bytes, &mut |b| match f(&b) {
-                Ok(()) => true,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
-            })?;
-            return failed.map_or(Ok(()), Err);
-        }
-        std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<RawRecord>>>(2);
-            scope.spawn(move || {
-                let sent =
-                    self.read_batches(batch_docs, batch_bytes, &mut |b| tx.send(Ok(b)).is_ok());
-                if let Err(e) = sent {
-                    let _ = tx.send(Err(e));
-                }
-            });
-            for batch in rx {
-                f(&batch?)?;
+        let mut reader = BatchReader::new(self, batch_docs, batch_bytes);
+        let mut current = reader.next_batch()?;
+        let overlap = rayon::current_num_threads() > 1;
+        while let Some(batch) = current {
+            if overlap {
+                let mut next = Ok(None);
+                let done = rayon::in_place_scope(|s| {
+                    s.spawn(|_| next = reader.next_batch());
+                    f(&batch)
+                });
+                done?;
+                current = next?;
+            } else {
+                f(&batch)?;
+                current = reader.next_batch()?;
             }
-            Ok(())
-        })
-    }
-
-    /// The reading side of [`Corpus::for_each_batch`]: `emit` returns false to stop early.
-    fn read_batches(
-        &self,
-        batch_docs: usize,
-        batch_bytes: usize,
-        emit: &mut dyn FnMut(Vec<RawRecord>) -> bool,
-    ) -> Result<()> {
-        let mut batch: Vec<RawRecord> = Vec::new();
-        let mut bytes = 0usize;
-        let mut ordinal = 0u64;
-        let cap = self.opts.max_doc_bytes;
-        // Adds a record; false when the batch it completed was refused.
-        let mut push = |batch: &mut Vec<RawRecord>, mut r: RawRecord| {
-            r.ordinal = ordinal;
-            ordinal += 1;
-            bytes += r.bytes.len();
-            batch.push(r);
-            if batch.len() >= batch_docs || bytes >= batch_bytes {
-                bytes = 0;
-                return emit(std::mem::take(batch));
-            }
-            true
-        };
-        for (si, src) in self.sources.iter().enumerate() {
-            let mut reader = open_maybe_gz(&src.path)?;
-            if src.format == Format::Text {
-                let mut buf = Vec::new();
-                let mut limited = (&mut reader).take((cap as u64).saturating_add(1));
-                limited.read_to_end(&mut buf).map_err(io_err(&src.display))?;
-                let mut total = buf.len();
-                if total > cap {
-                    buf.truncate(cap);
-                    total += io::copy(&mut reader, &mut io::sink()).map_err(io_err(&src.display))?
-                        as usize;
-                }
-                let mut offset = 0;
-                if buf.starts_with(BOM) {
-                    buf.drain(..BOM.len());
-                    offset = BOM.len() as u64;
-                }
-                let r = RawRecord {
-                    ordinal: 0,
-                    source: si as u32,
-                    line: 1,
-                    offset,
-                    bytes: RecordBytes::from_vec(buf),
-                    too_long: (total > cap).then_some(total),
-                };
-                if !push(&mut batch, r) {
-                    return Ok(());
-                }
-                continue;
-            }
-            let mut lines = LineBlocks::new(reader, cap);
-            let mut found = Vec::new();
-            let (mut line, mut pos) = (0u64, 0u64);
-            while lines.next_lines(&mut found).map_err(io_err(&src.display))? > 0 {
-                for l in found.drain(..) {
-                    line += 1;
-                    let mut offset = pos;
-                    pos += l.total as u64 + 1;
-                    let mut bytes = l.bytes;
-                    if line == 1 && bytes.starts_with(BOM) {
-                        bytes.skip_front(BOM.len());
-                        offset += BOM.len() as u64;
-                    }
-                    if src.format == Format::Jsonl && bytes.iter().all(u8::is_ascii_whitespace) {
-                        continue; // blank lines between JSON records are not records
-                    }
-                    let r = RawRecord {
-                        ordinal: 0,
-                        source: si as u32,
-                        line,
-                        offset,
-                        bytes,
-                        too_long: (l.total > cap).then_some(l.total),
-                    };
-                    if !push(&mut batch, r) {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        if !batch.is_empty() {
-            emit(batch);
         }
         Ok(())
     }
@@ -516,6 +421,123 @@ impl Corpus {
             });
         }
         record::parse(raw, src.format, &src.display, &self.opts.fields)
+    }
+}
+
+/// The reading side of [`Corpus::for_each_batch`]: the corpus's records, a batch at a time.
+struct BatchReader<'c> {
+    corpus: &'c Corpus,
+    batch_docs: usize,
+    batch_bytes: usize,
+    /// The next source to open.
+    next_source: usize,
+    /// The source being read by lines, with its line count and byte position.
+    lines: Option<SourceLines>,
+    /// Lines read and not yet made records.
+    pending: std::collections::VecDeque<lines::Line>,
+    ordinal: u64,
+}
+
+struct SourceLines {
+    source: u32,
+    reader: LineBlocks<Box<dyn BufRead + Send>>,
+    line: u64,
+    pos: u64,
+}
+
+impl<'c> BatchReader<'c> {
+    fn new(corpus: &'c Corpus, batch_docs: usize, batch_bytes: usize) -> BatchReader<'c> {
+        BatchReader {
+            corpus,
+            batch_docs: batch_docs.max(1),
+            batch_bytes,
+            next_source: 0,
+            lines: None,
+            pending: Default::default(),
+            ordinal: 0,
+        }
+    }
+
+    /// The next batch, or `None` when every source has been read.
+    fn next_batch(&mut self) -> Result<Option<Vec<RawRecord>>> {
+        let cap = self.corpus.opts.max_doc_bytes;
+        let mut batch: Vec<RawRecord> = Vec::new();
+        let mut bytes = 0usize;
+        loop {
+            if batch.len() >= self.batch_docs || bytes >= self.batch_bytes {
+                return Ok(Some(batch));
+            }
+            if let (Some(l), Some(src)) = (self.pending.pop_front(), self.lines.as_mut()) {
+                src.line += 1;
+                let mut offset = src.pos;
+                src.pos += l.total as u64 + 1;
+                let mut record = l.bytes;
+                if src.line == 1 && record.starts_with(BOM) {
+                    record.skip_front(BOM.len());
+                    offset += BOM.len() as u64;
+                }
+                let format = self.corpus.sources[src.source as usize].format;
+                if format == Format::Jsonl && record.iter().all(u8::is_ascii_whitespace) {
+                    continue; // blank lines between JSON records are not records
+                }
+                bytes += record.len();
+                batch.push(RawRecord {
+                    ordinal: self.ordinal,
+                    source: src.source,
+                    line: src.line,
+                    offset,
+                    bytes: record,
+                    too_long: (l.total > cap).then_some(l.total),
+                });
+                self.ordinal += 1;
+                continue;
+            }
+            if let Some(src) = self.lines.as_mut() {
+                let display = &self.corpus.sources[src.source as usize].display;
+                let mut found = Vec::new();
+                if src.reader.next_lines(&mut found).map_err(io_err(display))? > 0 {
+                    self.pending.extend(found);
+                } else {
+                    self.lines = None;
+                }
+                continue;
+            }
+            let Some(src) = self.corpus.sources.get(self.next_source) else {
+                return Ok((!batch.is_empty()).then_some(batch));
+            };
+            let si = self.next_source as u32;
+            self.next_source += 1;
+            let mut reader = open_maybe_gz(&src.path)?;
+            if src.format != Format::Text {
+                let reader = LineBlocks::new(reader, cap);
+                self.lines = Some(SourceLines { source: si, reader, line: 0, pos: 0 });
+                continue;
+            }
+            let mut buf = Vec::new();
+            let mut limited = (&mut reader).take((cap as u64).saturating_add(1));
+            limited.read_to_end(&mut buf).map_err(io_err(&src.display))?;
+            let mut total = buf.len();
+            if total > cap {
+                buf.truncate(cap);
+                total +=
+                    io::copy(&mut reader, &mut io::sink()).map_err(io_err(&src.display))? as usize;
+            }
+            let mut offset = 0;
+            if buf.starts_with(BOM) {
+                buf.drain(..BOM.len());
+                offset = BOM.len() as u64;
+            }
+            bytes += buf.len();
+            batch.push(RawRecord {
+                ordinal: self.ordinal,
+                source: si,
+                line: 1,
+                offset,
+                bytes: RecordBytes::from_vec(buf),
+                too_long: (total > cap).then_some(total),
+            });
+            self.ordinal += 1;
+        }
     }
 }
 
@@ -560,7 +582,7 @@ mod tests {
     }
 
     #[test]
-    fn one_thread_reads_inline_and_alike() {
+    fn one_thread_reads_in_turn_and_alike() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.jsonl");
         let data: String = (0..7).map(|i| format!("{{\"text\":\"record {i}\"}}\n")).collect();
@@ -575,16 +597,18 @@ mod tests {
         assert_eq!(threaded.len(), 7);
         assert_eq!(inline, threaded);
         // An error from the consumer stops the reading and comes back as it was.
-        let mut batches = 0;
-        let err = one
-            .install(|| {
-                c.for_each_batch(2, 1 << 20, |_| {
-                    batches += 1;
-                    Err(Error::InvalidParam { name: "test", reason: "stop".into() })
+        for pool in [one, pooled(2)] {
+            let mut batches = 0;
+            let err = pool
+                .install(|| {
+                    c.for_each_batch(2, 1 << 20, |_| {
+                        batches += 1;
+                        Err(Error::InvalidParam { name: "test", reason: "stop".into() })
+                    })
                 })
-            })
-            .unwrap_err();
-        assert_eq!((batches, err.to_string().contains("stop")), (1, true), "{err}");
+                .unwrap_err();
+            assert_eq!((batches, err.to_string().contains("stop")), (1, true), "{err}");
+        }
     }
 
     #[test]
