@@ -432,8 +432,9 @@ impl Engine {
         }
     }
 
-    /// The sorted, deduplicated shingle sets of texts (`None` for skipped records), as the
-    /// signatures saw them: the input of exact verification.
+    /// The exact sets of texts (`None` for skipped records): the 32-bit keys of the shingles
+    /// the signatures saw, sorted and deduplicated ([`verify::key_set`]), the input of exact
+    /// verification.
     pub fn exact_sets(&self, texts: &[Option<&str>], bp: &Boilerplate) -> Vec<Vec<u32>> {
         texts
             .par_iter()

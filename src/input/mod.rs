@@ -306,31 +306,6 @@ impl Corpus {
         })
     }
 
-    /// Reads bytes of source `source` at `offset` into `buf` from `files` (from
-    /// [`Corpus::open_files`]), returning how many were read (short only at the end of the
-    /// file).
-    ///
-    /// # Errors
-    /// [`Error::Io`] on read errors, or when the source ends before `offset` (it changed
-    /// during the run).
-    pub fn read_range(
-        &self,
-        files: &[File],
-        source: u32,
-        offset: u64,
-        buf: &mut [u8],
-    ) -> Result<usize> {
-        let src = &self.sources[source as usize];
-        let got = read_full_at(&files[source as usize], &src.display, offset, buf)?;
-        if got == 0 && !buf.is_empty() {
-            return Err(Error::Io {
-                path: src.display.clone(),
-                source: io::Error::other("the input ended early: it changed during the run"),
-            });
-        }
-        Ok(got)
-    }
-
     /// Copies `len` bytes of source `source` from `offset` to `out`, in the kernel where it can
     /// (`std::io::copy` between a file and a file, pipe or socket uses `copy_file_range`,
     /// `sendfile` or `splice`, so the bytes need not pass through this process). Only for
