@@ -172,7 +172,7 @@ pub fn key_set(shingles: &[u64], tmp: &mut Vec<u32>) -> Vec<u32> {
     let n = keys.len();
     if n >= 512 {
         let digit = |k: u32, p: u32| (k >> (BITS * p)) as usize & (BUCKETS - 1);
-        let mut counts = vec![[0u32; BUCKETS]; 3];
+        let mut counts = [[0u32; BUCKETS]; 3];
         for &k in &keys {
             for (p, c) in (0..3).zip(counts.iter_mut()) {
                 c[digit(k, p)] += 1;
