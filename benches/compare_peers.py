@@ -8,7 +8,8 @@ documents/s, documents per CPU-second, peak RSS, precision and recall of the rep
 against the corpus truth (exact word-5-gram Jaccard >= threshold), and neardup's ratios.
 
 The corpus is read once before timing (every engine then finds it in the page cache), and each
-neardup setting runs `--repeat` times (median wall time reported). The peers' in-process phases
+neardup setting runs `--repeat` times, the thread counts taking turns (median wall time
+reported). The peers' in-process phases
 leave out reading and parsing the corpus, which neardup's whole-process figures include; their
 `load` phase is that part, so the ratios are given both ways: against the peers' phases alone
 (the conservative figure) and against phases plus load (like for like).
@@ -81,10 +82,18 @@ def main():
         with open(corpus, "rb") as f:  # into the page cache, for every engine alike
             while f.read(1 << 24):
                 pass
+        # Thread counts take turns within each repeat, so that a slow spell of this shared
+        # machine falls on all of them alike rather than on one block of runs.
+        cmds = {t: [binary, "dedup", corpus, "--threads", str(t), "-o", os.devnull,
+                    "--pairs", os.path.join(a.work, f"pairs{n}_{t}.jsonl"), "-q"] + a.flags.split()
+                for t in a.threads}
+        timings = {t: [] for t in a.threads}
+        for _ in range(max(1, a.repeat)):
+            for t in a.threads:
+                timings[t].append(timed(cmds[t])[1])
         for t in a.threads:
             pairs_path = os.path.join(a.work, f"pairs{n}_{t}.jsonl")
-            cmd = [binary, "dedup", corpus, "--threads", str(t), "-o", os.devnull, "--pairs", pairs_path, "-q"] + a.flags.split()
-            runs = sorted((timed(cmd)[1] for _ in range(max(1, a.repeat))), key=lambda m: m["wall_s"])
+            runs = sorted(timings[t], key=lambda m: m["wall_s"])
             m = runs[len(runs) // 2]
             found = set()
             for l in open(pairs_path):
