@@ -72,3 +72,30 @@ pub fn corpus(n: usize, words: usize, seed: u64) -> Vec<String> {
     }
     out
 }
+
+/// About `words` words of seeded English prose: sentences of 6 to 20 of the ASCII words, each
+/// starting with a capital and ending with a full stop, paragraphs of five sentences.
+pub fn prose(words: usize, seed: u64) -> String {
+    let ascii: Vec<&str> = WORDS.iter().copied().filter(|w| w.is_ascii()).collect();
+    let mut rng = SplitMix(seed);
+    let mut out = String::new();
+    let (mut n, mut sentences) = (0, 0);
+    while n < words {
+        let len = 6 + (rng.next() % 15) as usize;
+        for i in 0..len {
+            let w = ascii[(rng.next() % ascii.len() as u64) as usize];
+            if i == 0 {
+                out.push_str(&w[..1].to_ascii_uppercase());
+                out.push_str(&w[1..]);
+            } else {
+                out.push(' ');
+                out.push_str(w);
+            }
+        }
+        out.push('.');
+        n += len;
+        sentences += 1;
+        out.push_str(if sentences % 5 == 0 { "\n\n" } else { " " });
+    }
+    out
+}

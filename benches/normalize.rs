@@ -7,9 +7,13 @@ mod common;
 
 fn bench(c: &mut Criterion) {
     let seed = common::seed();
-    let english = common::corpus(1, 600, 1).remove(0);
+    let mixed = common::corpus(1, 600, 1).remove(0);
+    // ASCII prose takes the byte-level fold (`fold_ascii`).
+    let english = common::prose(600, 1);
     let mut g = c.benchmark_group("normalize");
-    for (name, text) in [("arabic_seed", &seed), ("mixed_synthetic", &english)] {
+    for (name, text) in
+        [("arabic_seed", &seed), ("mixed_synthetic", &mixed), ("english_prose", &english)]
+    {
         g.throughput(Throughput::Bytes(text.len() as u64));
         for mode in [Mode::Auto, Mode::Arabic] {
             let n = Normalizer::new(mode);
