@@ -30,6 +30,13 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("exact_set");
     g.throughput(Throughput::Elements(doc.len() as u64));
     g.bench_function("key_set_3500", |bch| bch.iter(|| key_set(&doc, &mut tmp)));
+    // As real text: about a third of a document's char windows repeat one before them.
+    let repeats: Vec<u64> = (0..3500)
+        .map(|i| if i % 3 == 2 { doc[(rng.next() % i as u64) as usize] } else { doc[i] })
+        .collect();
+    g.bench_function("key_set_3500_repeats", |bch| bch.iter(|| key_set(&repeats, &mut tmp)));
+    // A document of word 5-grams.
+    g.bench_function("key_set_500", |bch| bch.iter(|| key_set(&doc[..500], &mut tmp)));
     g.bench_function("sort_u64_3500", |bch| {
         bch.iter(|| {
             let mut v = doc.clone();
