@@ -22,6 +22,22 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
+    // ASCII text: char windows take the eight-lane XXH3 where the processor has AVX-512.
+    let prose = Normalizer::default().normalize(&common::prose(600, 1));
+    let mut g = c.benchmark_group("shingle_english");
+    g.throughput(Throughput::Bytes(prose.len() as u64));
+    for spec in [ShingleSpec::word(5), ShingleSpec::char(5)] {
+        let s = Shingler::new(spec, DEFAULT_SEED);
+        let (mut words, mut out) = (Vec::new(), Vec::new());
+        g.bench_function(spec.to_string(), |b| {
+            b.iter(|| {
+                out.clear();
+                s.shingles_into(&prose, &mut words, &mut out);
+            })
+        });
+    }
+    g.finish();
+
     // Word windows alone, over hashed words: the two hash schemes side by side.
     let mut words = Vec::new();
     Shingler::new(ShingleSpec::word(5), DEFAULT_SEED).word_hashes_into(&text, &mut words);
