@@ -10,7 +10,7 @@
 //! * **Character n-grams**: every window of `n` consecutive characters of the normalized text
 //!   (spaces included) is hashed with XXH3-64 under the seed. A shorter text yields one shingle.
 //!   Windows of ASCII text are hashed eight at a time where the processor allows it
-//!   ([`windows`]), to the same values.
+//!   (`src/shingle/windows.rs`), to the same values.
 //!
 //! Both hashes are pure functions of the bytes, the seed and `n`: stable across runs,
 //! versions and platforms, so they may be persisted. [`HASH_ID`] names this scheme in persisted
