@@ -21,6 +21,8 @@
 //! recorded in everything neardup persists.
 
 pub mod arabic;
+#[cfg(target_arch = "x86_64")]
+mod fold64;
 pub mod stopwords;
 pub mod unicode;
 
