@@ -39,6 +39,7 @@
 
 pub mod boilerplate;
 pub mod cluster;
+mod cpu;
 pub mod dedup;
 pub mod error;
 pub mod input;

@@ -415,3 +415,36 @@ fn output_by_range_equals_output_by_lines() {
     let kept = by_range.lines().count();
     assert!(kept > 0 && kept < en.lines().count() + 1, "the duplicate was dropped: {kept}");
 }
+
+/// The AVX-512 paths (where this machine has them) and the portable ones (`NEARDUP_PORTABLE`)
+/// give the same unique records, groups and pairs, byte for byte.
+#[test]
+fn vector_and_portable_paths_agree() {
+    for feed in ["en_feed.jsonl", "mixed_feed.jsonl"] {
+        for shingle in ["word:5", "char:5"] {
+            let run = |portable: &str| {
+                let dir = tempfile::tempdir().unwrap();
+                let (groups, pairs) = (dir.path().join("g.jsonl"), dir.path().join("p.jsonl"));
+                let out = neardup()
+                    .env("NEARDUP_PORTABLE", portable)
+                    .arg("dedup")
+                    .arg(fixture(feed))
+                    .args(["--shingle", shingle, "--threshold", "0.5", "-q"])
+                    .arg("--groups")
+                    .arg(&groups)
+                    .arg("--pairs")
+                    .arg(&pairs)
+                    .assert()
+                    .success()
+                    .get_output()
+                    .stdout
+                    .clone();
+                let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+                (out, read(&groups), read(&pairs))
+            };
+            let (vector, portable) = (run("0"), run("1"));
+            assert!(!vector.2.is_empty(), "{feed} {shingle}: no pairs to compare");
+            assert_eq!(vector, portable, "{feed} {shingle}");
+        }
+    }
+}

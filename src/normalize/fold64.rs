@@ -16,11 +16,9 @@
 
 use std::arch::x86_64::*;
 
-/// Whether this processor has the instructions (checked once, then cached by `std`).
+/// Whether the processor has the instructions and they may be used ([`crate::cpu`]).
 pub(super) fn available() -> bool {
-    is_x86_feature_detected!("avx512f")
-        && is_x86_feature_detected!("avx512bw")
-        && is_x86_feature_detected!("avx512vbmi2")
+    crate::cpu::avx512()
 }
 
 /// What a block needs from the byte before it.

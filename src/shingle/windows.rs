@@ -34,12 +34,9 @@ mod x86 {
     /// XXH3's `rrmxmx` multiplier.
     const MUL: u64 = 0x9FB2_1C65_1E98_DF25;
 
-    /// Whether this processor has the instructions (checked once, then cached by `std`).
+    /// Whether the processor has the instructions and they may be used ([`crate::cpu`]).
     pub(super) fn available() -> bool {
-        is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512bw")
-            && is_x86_feature_detected!("avx512dq")
-            && is_x86_feature_detected!("avx512vbmi")
+        crate::cpu::avx512()
     }
 
     /// [`super::xxh3_windows`] for `4 <= n <= 8`; the caller has checked [`available`].
