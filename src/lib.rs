@@ -39,6 +39,7 @@
 
 pub mod boilerplate;
 pub mod cluster;
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 mod cpu;
 pub mod dedup;
 pub mod error;
