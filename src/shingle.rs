@@ -157,6 +157,14 @@ pub fn rolling_windows_into(seed: u64, n: usize, words: &[u64], out: &mut Vec<u6
     }
     let m = n.min(words.len());
     let key = seed ^ (m as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    if words.len() > m && windows::rolling_windows(key, m, ROLL, words, out) {
+        return;
+    }
+    rolling_windows_portable(key, n, m, words, out);
+}
+
+/// [`rolling_windows_into`] one window after the other, keyed by `key`.
+fn rolling_windows_portable(key: u64, n: usize, m: usize, words: &[u64], out: &mut Vec<u64>) {
     let mut x = words[..m].iter().fold(0u64, |x, &w| x.rotate_left(ROLL) ^ w);
     out.reserve(words.len() + 1 - m);
     out.push(fmix64(x ^ key));
@@ -360,6 +368,14 @@ mod tests {
                 words.windows(n).map(direct).collect()
             };
             proptest::prop_assert_eq!(&got, &want);
+            // The portable path too (the one above may be the vector one), after other content.
+            let mut portable = vec![7];
+            if !words.is_empty() {
+                let m = n.min(words.len());
+                let key = seed ^ (m as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                rolling_windows_portable(key, n, m, &words, &mut portable);
+            }
+            proptest::prop_assert_eq!(&portable[1..], &want[..]);
             let windows: Vec<&[u64]> = if words.len() <= n { vec![&words[..]] } else { words.windows(n).collect() };
             for (i, a) in windows.iter().enumerate() {
                 for (j, b) in windows.iter().enumerate().skip(i + 1) {

@@ -23,6 +23,28 @@ pub(super) fn xxh3_windows(bytes: &[u8], n: usize, seed: u64, out: &mut Vec<u64>
     out.extend(bytes.windows(n).map(|w| xxh3_64_with_seed(w, seed)));
 }
 
+/// The rolling word windows of [`super::rolling_windows_into`] for `words.len() > m`, eight
+/// windows at a time where the processor allows it: window `j`'s `x` is the xor of its `m` words
+/// rotated by `rot * (m - 1 - i)` bits (what the O(1) update keeps), so eight windows take `m`
+/// loads, rotations and xors, then [`super::fmix64`] of `x ^ key` on eight lanes. Returns false,
+/// appending nothing, elsewhere.
+pub(super) fn rolling_windows(
+    key: u64,
+    m: usize,
+    rot: u32,
+    words: &[u64],
+    out: &mut Vec<u64>,
+) -> bool {
+    debug_assert!(words.len() > m && m >= 1);
+    #[cfg(target_arch = "x86_64")]
+    if x86::available() {
+        x86::rolling_windows(key, m, rot, words, out);
+        return true;
+    }
+    let _ = (key, m, rot, words, out);
+    false
+}
+
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod x86 {
@@ -44,6 +66,50 @@ mod x86 {
         debug_assert!((4..=8).contains(&n) && bytes.len() > n && available());
         // SAFETY: `available()` found every feature the function is compiled for.
         unsafe { windows(bytes, n, seed, out) }
+    }
+
+    /// [`super::rolling_windows`]; the caller has checked [`available`].
+    pub(super) fn rolling_windows(key: u64, m: usize, rot: u32, words: &[u64], out: &mut Vec<u64>) {
+        debug_assert!(words.len() > m && m >= 1 && available());
+        // SAFETY: `available()` found every feature the function is compiled for.
+        unsafe { rolling(key, m, rot, words, out) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq")]
+    fn rolling(key: u64, m: usize, rot: u32, words: &[u64], out: &mut Vec<u64>) {
+        let count = words.len() + 1 - m;
+        out.reserve(count);
+        let at = out.len();
+        let key = _mm512_set1_epi64(key as i64);
+        let c1 = _mm512_set1_epi64(0xff51_afd7_ed55_8ccd_u64 as i64);
+        let c2 = _mm512_set1_epi64(0xc4ce_b9fe_1a85_ec53_u64 as i64);
+        // SAFETY: window `j + lane` reads `words[j + lane + i]` for `i < m`, below
+        // `count - 1 + m = words.len()` for the lanes of the mask; masked-off lanes are not
+        // read or written. The stores go to the `count` slots reserved after `out`'s length,
+        // which is set once they are all written (u64 has no drop).
+        unsafe {
+            let dst = out.as_mut_ptr().add(at);
+            let mut j = 0;
+            while j < count {
+                let lanes: u8 = if count - j >= 8 { 0xff } else { (1u8 << (count - j)) - 1 };
+                let mut x = _mm512_setzero_si512();
+                for i in 0..m {
+                    let w = _mm512_maskz_loadu_epi64(lanes, words.as_ptr().add(j + i).cast());
+                    let by =
+                        _mm512_set1_epi64(i64::from(rot.wrapping_mul((m - 1 - i) as u32) % 64));
+                    x = _mm512_xor_si512(x, _mm512_rolv_epi64(w, by));
+                }
+                let mut k = _mm512_xor_si512(x, key);
+                k = _mm512_xor_si512(k, _mm512_srli_epi64::<33>(k));
+                k = _mm512_mullo_epi64(k, c1);
+                k = _mm512_xor_si512(k, _mm512_srli_epi64::<33>(k));
+                k = _mm512_mullo_epi64(k, c2);
+                k = _mm512_xor_si512(k, _mm512_srli_epi64::<33>(k));
+                _mm512_mask_storeu_epi64(dst.add(j).cast(), lanes, k);
+                j += 8;
+            }
+            out.set_len(at + count);
+        }
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vbmi")]
