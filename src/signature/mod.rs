@@ -110,6 +110,17 @@ impl MinHasher {
     #[inline]
     fn fill_bins(&self, shingles: &[u64], bins: &mut [u64], mix: impl Fn(u64) -> u64) {
         let k = self.num_perm as u64;
+        if k.is_power_of_two() {
+            // The same bins: for k = 2^b, (h * k) >> 32 is h >> (32 - b), a shift instead of a
+            // multiplication on the hot loop.
+            let shift = 64 - k.trailing_zeros();
+            for &s in shingles {
+                let x = mix(s);
+                let slot = &mut bins[(x.checked_shr(shift).unwrap_or(0)) as usize];
+                *slot = (*slot).min(x & 0xffff_ffff);
+            }
+            return;
+        }
         for &s in shingles {
             let x = mix(s);
             let bin = (((x >> 32) * k) >> 32) as usize;
@@ -141,6 +152,25 @@ pub fn estimate_jaccard(a: &[u32], b: &[u32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// For a power-of-two slot count the bins are found by a shift: the same bins as the
+    /// multiplication finds.
+    #[test]
+    fn power_of_two_bins_match_the_multiplication() {
+        let shingles: Vec<u64> = (0..700u64).map(|i| fmix64(i * 7 + 1)).collect();
+        for k in [1usize, 2, 64, 128, 256, 1024, 100] {
+            let h = MinHasher::with_scheme(k, 9, HashScheme::Rolling).unwrap();
+            let mut want = vec![EMPTY; k];
+            for &s in &shingles {
+                let x = s ^ h.bin_key;
+                let slot = &mut want[(((x >> 32) * k as u64) >> 32) as usize];
+                *slot = (*slot).min(x & 0xffff_ffff);
+            }
+            let mut bins = vec![EMPTY; k];
+            h.fill_bins(&shingles, &mut bins, |s| s ^ h.bin_key);
+            assert_eq!(bins, want, "k = {k}");
+        }
+    }
     use crate::naive;
     use proptest::prelude::*;
 
