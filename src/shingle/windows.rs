@@ -1,4 +1,5 @@
-//! XXH3-64 of every window of `n` bytes (4 to 8) of ASCII text, eight windows at a time.
+//! Shingle windows eight at a time with AVX-512: XXH3-64 of every window of `n` bytes (4 to 8)
+//! of ASCII text, and the rolling hash of word windows.
 //!
 //! XXH3 hashes an input of 4 to 8 bytes in closed form: its first and last four bytes make one
 //! 64-bit word, which is keyed with the seed and the default secret and avalanched by two
@@ -8,6 +9,9 @@
 //! out as XXH3 reads them, then the avalanche on eight lanes. The values are XXH3's, bit for bit
 //! (a test holds the vector path to `xxh3_64_with_seed`); elsewhere the windows go through
 //! `xxh3_64_with_seed` one by one.
+//!
+//! Rolling word windows ([`rolling_windows`]) go eight at a time the same way: each window's value
+//! is an xor of its rotated word hashes, taken directly, then `fmix64` on eight lanes.
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
