@@ -127,7 +127,7 @@ pub struct DocFingerprint {
 /// One document's fingerprint.
 struct DocPrint {
     size: u32,
-    sig: Option<Vec<u32>>,
+    has_sig: bool,
     anchors: Vec<u32>,
     set: Vec<u32>,
 }
@@ -446,10 +446,17 @@ impl Engine {
             .collect()
     }
 
-    fn fingerprint(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) -> DocPrint {
+    /// Fingerprints one text, its MinHash signature into `sig` (`num_perm` slots, every one
+    /// written).
+    fn fingerprint(
+        &self,
+        text: &str,
+        bp: &Boilerplate,
+        s: &mut Scratch,
+        sig: &mut [u32],
+    ) -> DocPrint {
         self.shingles(text, bp, s);
-        let mut sig = vec![0u32; self.cfg.num_perm];
-        let has = self.hasher.sketch_into(&s.shingles, &mut s.bins, &mut sig);
+        let has_sig = self.hasher.sketch_into(&s.shingles, &mut s.bins, sig);
         let mut anchors = Vec::new();
         if self.cfg.containment <= 1.0 {
             if self.cfg.shingle == ShingleSpec::word(self.cfg.anchors.n)
@@ -465,12 +472,7 @@ impl Engine {
         } else {
             Vec::new()
         };
-        DocPrint {
-            size: s.shingles.len().min(u32::MAX as usize) as u32,
-            sig: has.then_some(sig),
-            anchors,
-            set,
-        }
+        DocPrint { size: s.shingles.len().min(u32::MAX as usize) as u32, has_sig, anchors, set }
     }
 
     /// Fingerprints texts in parallel (`None` for skipped records).
@@ -483,8 +485,13 @@ impl Engine {
             .par_iter()
             .map_init(Scratch::default, |s, t| {
                 t.map(|t| {
-                    let p = self.fingerprint(t, bp, s);
-                    DocFingerprint { signature: p.sig, anchors: p.anchors, size: p.size }
+                    let mut sig = vec![0u32; self.cfg.num_perm];
+                    let p = self.fingerprint(t, bp, s, &mut sig);
+                    DocFingerprint {
+                        signature: p.has_sig.then_some(sig),
+                        anchors: p.anchors,
+                        size: p.size,
+                    }
                 })
             })
             .collect()
@@ -501,17 +508,22 @@ impl Engine {
         bp: &Boilerplate,
         fps: &mut Fingerprints,
     ) -> Result<()> {
-        fps.num_perm = self.cfg.num_perm;
-        let prints: Vec<Option<DocPrint>> = texts
-            .par_iter()
-            .map_init(Scratch::default, |s, t| t.map(|t| self.fingerprint(t, bp, s)))
+        let k = self.cfg.num_perm;
+        fps.num_perm = k;
+        // The signatures go straight into their columns: the slots are filled in parallel
+        // (skipped records keep u32::MAX), then each task writes its document's own slots.
+        let start = fps.sigs.len();
+        fps.sigs.par_extend(rayon::iter::repeat_n(u32::MAX, texts.len() * k));
+        let prints: Vec<Option<DocPrint>> = fps.sigs[start..]
+            .par_chunks_mut(k)
+            .zip(texts.par_iter())
+            .map_init(Scratch::default, |s, (sig, t)| t.map(|t| self.fingerprint(t, bp, s, sig)))
             .collect();
         for p in prints {
             let d = fps.has_sig.len() as u32;
             match p {
-                Some(DocPrint { size, sig: Some(sig), anchors, set }) => {
+                Some(DocPrint { size, has_sig: true, anchors, set }) => {
                     fps.sizes.push(size);
-                    fps.sigs.extend_from_slice(&sig);
                     fps.has_sig.push(true);
                     fps.postings.extend(d, &anchors)?;
                     if self.cfg.verify == VerifyMode::Exact {
@@ -520,7 +532,6 @@ impl Engine {
                 }
                 _ => {
                     fps.sizes.push(0);
-                    fps.sigs.extend(std::iter::repeat_n(u32::MAX, self.cfg.num_perm));
                     fps.has_sig.push(false);
                     if self.cfg.verify == VerifyMode::Exact {
                         fps.sets.push(Vec::new());
