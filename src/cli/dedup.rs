@@ -102,26 +102,33 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     let mut at: Vec<Option<RecordAt>> = Vec::new();
     let mut empty = 0u64;
     let second = feed.pass("fingerprint", |raw, docs| {
-        at.extend(raw.iter().map(RawRecord::at));
         let texts: Vec<Option<&str>> = docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
-        engine.add_batch(&texts, &bp, &mut fps)?;
-        for d in docs {
-            match d {
-                Some(d) => {
-                    ids.push(&d.id_json);
-                    meta.push(DocMeta {
-                        len: d.text.len(),
-                        date: d.date.as_deref().map(str::to_owned),
-                    });
-                    valid.push(true);
+        // The batch's ids and metadata are kept while its texts are fingerprinted (by whichever
+        // thread is free first), not between batches while the other threads wait.
+        let (added, ()) = rayon::join(
+            || engine.add_batch(&texts, &bp, &mut fps),
+            || {
+                at.extend(raw.iter().map(RawRecord::at));
+                for d in docs {
+                    match d {
+                        Some(d) => {
+                            ids.push(&d.id_json);
+                            meta.push(DocMeta {
+                                len: d.text.len(),
+                                date: d.date.as_deref().map(str::to_owned),
+                            });
+                            valid.push(true);
+                        }
+                        None => {
+                            ids.push("null");
+                            meta.push(DocMeta::default());
+                            valid.push(false);
+                        }
+                    }
                 }
-                None => {
-                    ids.push("null");
-                    meta.push(DocMeta::default());
-                    valid.push(false);
-                }
-            }
-        }
+            },
+        );
+        added?;
         Ok(())
     })?;
     let stats = first.unwrap_or(second);
