@@ -30,6 +30,21 @@ fn bench(c: &mut Criterion) {
         g.finish();
     }
 
+    // Word hashes alone (XXH3 of each word; eight words at a time with AVX-512, one by one with
+    // NEARDUP_PORTABLE=1), per word of English prose.
+    let s = Shingler::new(ShingleSpec::word(5), DEFAULT_SEED);
+    let mut hashes = Vec::new();
+    s.word_hashes_into(&prose, &mut hashes);
+    let mut g = c.benchmark_group("word_hashes");
+    g.throughput(Throughput::Elements(hashes.len() as u64));
+    g.bench_function("english_prose", |b| {
+        b.iter(|| {
+            hashes.clear();
+            s.word_hashes_into(&prose, &mut hashes);
+        })
+    });
+    g.finish();
+
     // Word windows alone, over hashed words: the two hash schemes side by side.
     let mut words = Vec::new();
     Shingler::new(ShingleSpec::word(5), DEFAULT_SEED).word_hashes_into(&text, &mut words);

@@ -414,6 +414,10 @@ impl Engine {
 
     /// Appends the hashes of the normalized words of `text` to `s.words`.
     fn hash_words(&self, text: &str, s: &mut Scratch) {
+        if let Some(folded) = self.normalizer.folded_ascii(text, &mut s.word) {
+            self.shingler.word_hashes_of(folded, &mut s.words);
+            return;
+        }
         let words = &mut s.words;
         self.normalizer.for_each_word(text, &mut s.norm, &mut s.word, |w| {
             words.push(self.shingler.word_hash_bytes(w))

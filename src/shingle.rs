@@ -218,14 +218,14 @@ impl Shingler {
 
     /// Appends the hashes of each word of normalized `text` to `out`.
     pub fn word_hashes_into(&self, text: &str, out: &mut Vec<u64>) {
-        // Words are short: a plain byte scan beats a memchr call per word.
-        let seed = self.seed;
-        out.extend(
-            text.as_bytes()
-                .split(|&b| b == b' ')
-                .filter(|w| !w.is_empty())
-                .map(|w| xxh3_64_with_seed(w, seed)),
-        );
+        self.word_hashes_of(text.as_bytes(), out);
+    }
+
+    /// Appends the hashes of each word of normalized text given as bytes (words are the
+    /// non-empty runs between spaces), eight at a time where the processor allows
+    /// (`windows.rs`); each is [`Shingler::word_hash_bytes`] of its word.
+    pub fn word_hashes_of(&self, text: &[u8], out: &mut Vec<u64>) {
+        windows::xxh3_words(text, self.seed, out);
     }
 
     /// Appends the shingle hashes of normalized `text` to `out` (duplicates included). `words`

@@ -152,13 +152,25 @@ fn fold_ascii_stretches(bytes: &[u8], buf: &mut Vec<u8>) {
 /// [`ascii_words_in_place`]. Proptests check that the words are the folded text's.
 pub(crate) fn ascii_words(text: &str, buf: &mut Vec<u8>, emit: impl FnMut(&[u8])) {
     #[cfg(target_arch = "x86_64")]
-    if super::fold64::available() {
-        buf.clear();
-        super::fold64::fold_into(text.as_bytes(), buf);
+    if fold_ascii_wide(text, buf) {
         super::fold64::split_words(buf, emit);
         return;
     }
     ascii_words_in_place(text.as_bytes(), buf, emit);
+}
+
+/// [`fold`] of ASCII text into `buf` (replacing its contents) 64 bytes at a time, where the
+/// processor has AVX-512 (`fold64.rs`); false, leaving `buf` alone, elsewhere.
+pub(crate) fn fold_ascii_wide(text: &str, buf: &mut Vec<u8>) -> bool {
+    debug_assert!(text.is_ascii());
+    #[cfg(target_arch = "x86_64")]
+    if super::fold64::available() {
+        buf.clear();
+        super::fold64::fold_into(text.as_bytes(), buf);
+        return true;
+    }
+    let _ = (text, buf);
+    false
 }
 
 /// The portable [`ascii_words`], without writing the folded text: runs of letters (lowercased
