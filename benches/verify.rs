@@ -21,6 +21,17 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("estimate_k128", |bch| bch.iter(|| estimate_jaccard(&sa, &sb)));
     g.bench_function("exact_400_shingles", |bch| bch.iter(|| exact(&seta, &setb)));
+    // A borderline pair of char 5-gram key sets: about 3,000 keys each, Jaccard about 0.8.
+    let shared: Vec<u32> = (0..2700).map(|_| rng.next() as u32).collect();
+    let key_pair = |own: usize, rng: &mut SplitMix| {
+        let mut s: Vec<u32> =
+            shared.iter().copied().chain((0..own).map(|_| rng.next() as u32)).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let (ka, kb) = (key_pair(300, &mut rng), key_pair(300, &mut rng));
+    g.bench_function("exact_3000_keys_j08", |bch| bch.iter(|| exact(&ka, &kb)));
     g.finish();
 
     // The exact set of one document of char 5-grams (about 3,500 shingles): the settling

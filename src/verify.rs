@@ -252,9 +252,56 @@ fn dedup_sorted(keys: &mut Vec<u32>) {
     keys.truncate(w);
 }
 
-/// Sizes of the intersection of two sorted, deduplicated sets: a merge without branches on
-/// the comparisons (each step advances one side or both), which a processor cannot predict.
+/// Size of the intersection of two sorted, deduplicated sets.
+///
+/// A merge without branches on the comparisons (each step advances one side or both), which a
+/// processor cannot predict; but each step waits for the one before (its loads need the indices
+/// it moves), so a lone merge runs at the latency of a load and a compare. Large sets are cut at
+/// the same values into [`WAYS`] parts whose merges run interleaved in one loop: independent
+/// chains the processor overlaps. A pair of 3,000-key sets: 8.1 -> 3.0 us (criterion
+/// `verify/exact_3000_keys_j08`).
 pub fn intersection_size<T: Ord + Copy>(a: &[T], b: &[T]) -> usize {
+    if a.len().min(b.len()) < 16 * WAYS {
+        return merge_count(a, b);
+    }
+    // Part k holds the values from a[a.len() * k / WAYS] (included) to the next cut.
+    let mut i = [0usize; WAYS];
+    let mut j = [0usize; WAYS];
+    for k in 1..WAYS {
+        i[k] = a.len() * k / WAYS;
+        j[k] = b.partition_point(|&y| y < a[i[k]]);
+    }
+    let mut ends = [(a.len(), b.len()); WAYS];
+    for k in 0..WAYS - 1 {
+        ends[k] = (i[k + 1], j[k + 1]);
+    }
+    let mut n = 0;
+    loop {
+        // Each step moves an index by at most one: this many steps stay inside every part.
+        let steps = (0..WAYS).map(|k| (ends[k].0 - i[k]).min(ends[k].1 - j[k])).min().unwrap_or(0);
+        if steps == 0 {
+            break;
+        }
+        for _ in 0..steps {
+            for k in 0..WAYS {
+                let (x, y) = (a[i[k]], b[j[k]]);
+                n += usize::from(x == y);
+                i[k] += usize::from(x <= y);
+                j[k] += usize::from(y <= x);
+            }
+        }
+    }
+    for k in 0..WAYS {
+        n += merge_count(&a[i[k]..ends[k].0], &b[j[k]..ends[k].1]);
+    }
+    n
+}
+
+/// The interleaved merges of [`intersection_size`].
+const WAYS: usize = 4;
+
+/// [`intersection_size`] by one merge.
+fn merge_count<T: Ord + Copy>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         let (x, y) = (a[i], b[j]);
@@ -292,6 +339,22 @@ mod tests {
             let e = exact(&a, &b);
             prop_assert!((e.jaccard - naive::jaccard(&a, &b)).abs() < 1e-12);
             prop_assert!(e.containment >= e.jaccard);
+        }
+
+        #[test]
+        fn interleaved_merges_count_the_intersection(
+            a in proptest::collection::vec(0u32..600, 0..400),
+            b in proptest::collection::vec(0u32..600, 0..400),
+            shift in 0u32..300,
+        ) {
+            // Sets large enough for the cut into parts, overlapping in part (`shift` moves b's
+            // range), against a count by binary search.
+            let mut a = a;
+            let mut b: Vec<u32> = b.iter().map(|&x| x + shift).collect();
+            a.sort_unstable(); a.dedup(); b.sort_unstable(); b.dedup();
+            let want = a.iter().filter(|x| b.binary_search(x).is_ok()).count();
+            prop_assert_eq!(intersection_size(&a, &b), want);
+            prop_assert_eq!(intersection_size(&b, &a), want);
         }
 
         #[test]
