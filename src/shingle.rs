@@ -6,7 +6,8 @@
 //!   [`HashScheme`] says: a rotate-xor rolling hash updated in O(1) per window
 //!   ([`rolling_windows_into`], the default) or, in stores made before it, a multiply-xor
 //!   chain over the window ([`combine`]). A text with fewer than `n` words yields one shingle
-//!   of all its words.
+//!   of all its words. Words, and rolling windows, are hashed eight at a time where the
+//!   processor allows it (`src/shingle/windows.rs`), to the same values.
 //! * **Character n-grams**: every window of `n` consecutive characters of the normalized text
 //!   (spaces included) is hashed with XXH3-64 under the seed. A shorter text yields one shingle.
 //!   Windows of ASCII text are hashed eight at a time where the processor allows it

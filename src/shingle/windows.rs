@@ -1,5 +1,5 @@
 //! Shingle windows eight at a time with AVX-512: XXH3-64 of every window of `n` bytes (4 to 8)
-//! of ASCII text, and the rolling hash of word windows.
+//! of ASCII text, XXH3-64 of words, and the rolling hash of word windows.
 //!
 //! XXH3 hashes an input of 4 to 8 bytes in closed form: its first and last four bytes make one
 //! 64-bit word, which is keyed with the seed and the default secret and avalanched by two
