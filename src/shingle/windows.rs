@@ -11,9 +11,10 @@
 //! `xxh3_64_with_seed` one by one.
 //!
 //! Words ([`xxh3_words`]) go eight at a time too: their spans are cut from the text at its spaces
-//! 64 bytes at a time, each lane gathers its word's first (and, past eight bytes, last) eight
-//! bytes, and computes XXH3's 1-to-3, 4-to-8 and 9-to-16-byte paths, keeping the one of its
-//! length: no branch on a word's length, which mispredicts on prose.
+//! 64 bytes at a time, each lane's first (and, past eight bytes, last) eight bytes are picked by a
+//! VBMI permutation from two loads of the text around the eight words, and each lane computes
+//! XXH3's 1-to-3, 4-to-8 and 9-to-16-byte paths, keeping the one of its length: no branch on a
+//! word's length, which mispredicts on prose.
 //!
 //! Rolling word windows ([`rolling_windows`]) go eight at a time the same way: each window's value
 //! is an xor of its rotated word hashes, taken directly, then `fmix64` on eight lanes.
