@@ -160,7 +160,9 @@ impl Normalizer {
     /// 64 bytes at a time into `buf`. Its words, split at spaces, are `for_each_word`'s. `None`
     /// elsewhere (then `buf` is left alone).
     pub fn folded_ascii<'b>(&self, text: &str, buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
+        // Availability first: elsewhere `for_each_word` checks for ASCII itself.
         let wide = matches!(self.mode, Mode::Auto | Mode::Arabic)
+            && unicode::wide_fold_available()
             && text.is_ascii()
             && unicode::fold_ascii_wide(text, buf);
         wide.then_some(&buf[..])

@@ -159,8 +159,16 @@ pub(crate) fn ascii_words(text: &str, buf: &mut Vec<u8>, emit: impl FnMut(&[u8])
     ascii_words_in_place(text.as_bytes(), buf, emit);
 }
 
-/// [`fold`] of ASCII text into `buf` (replacing its contents) 64 bytes at a time, where the
-/// processor has AVX-512 (`fold64.rs`); false, leaving `buf` alone, elsewhere.
+/// Whether [`fold_ascii_wide`] folds here (a processor with AVX-512, `fold64.rs`).
+pub(crate) fn wide_fold_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return super::fold64::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// [`fold`] of ASCII text into `buf` (replacing its contents) 64 bytes at a time, where
+/// [`wide_fold_available`]; false, leaving `buf` alone, elsewhere.
 pub(crate) fn fold_ascii_wide(text: &str, buf: &mut Vec<u8>) -> bool {
     debug_assert!(text.is_ascii());
     #[cfg(target_arch = "x86_64")]

@@ -57,8 +57,8 @@ pub(super) fn rolling_windows(
 
 /// Appends to `out` the XXH3-64 (under `seed`) of each word of `text`, a word being a non-empty
 /// run of bytes between spaces: `text.split(' ')`, empty pieces left out. With AVX-512, words of
-/// up to 16 bytes are hashed eight at a time (below); longer ones, and the last few words whose
-/// eight-byte read would pass the end of `text`, one by one.
+/// up to 16 bytes are hashed eight at a time (below); longer ones, and groups of eight words
+/// spread over more than 128 bytes, one by one.
 pub(super) fn xxh3_words(text: &[u8], seed: u64, out: &mut Vec<u64>) {
     #[cfg(target_arch = "x86_64")]
     if x86::available() && u32::try_from(text.len()).is_ok() {
@@ -77,9 +77,6 @@ mod x86 {
 
     use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-    /// XXH3's default secret, bytes 8..16 and 16..24: the key of its 4-to-8-byte path.
-    const SECRET_8: u64 = u64::from_le_bytes([0x7c, 0x01, 0x81, 0x2c, 0xf7, 0x21, 0xad, 0x1c]);
-    const SECRET_16: u64 = u64::from_le_bytes([0xde, 0xd4, 0x6d, 0xe9, 0x83, 0x90, 0x97, 0xdb]);
     /// XXH3's `rrmxmx` multiplier.
     const MUL: u64 = 0x9FB2_1C65_1E98_DF25;
     /// The multiplier of XXH3's own avalanche.
@@ -163,7 +160,7 @@ mod x86 {
         let (mut from, mut i) = (0usize, 0usize);
         while i < n {
             let len = (n - i).min(64);
-            let load = if len == 64 { u64::MAX } else { (1u64 << len) - 1 };
+            let load = low_bits(len);
             // SAFETY: the load is masked to bytes inside `text`.
             let block = unsafe { _mm512_maskz_loadu_epi8(load, text.as_ptr().add(i).cast()) };
             let mut spaces = _mm512_cmpeq_epi8_mask(block, _mm512_set1_epi8(b' ' as i8));
@@ -215,13 +212,12 @@ mod x86 {
         // count below.
         let window = &text[first_at..];
         let load = |from: usize| {
-            let left = window.len().saturating_sub(from).min(64);
-            let mask = if left == 64 { u64::MAX } else { (1u64 << left) - 1 };
+            let left = window.len().saturating_sub(from);
             if left == 0 {
                 return _mm512_setzero_si512();
             }
             // SAFETY: the load is masked to bytes inside `window`.
-            unsafe { _mm512_maskz_loadu_epi8(mask, window.as_ptr().add(from).cast()) }
+            unsafe { _mm512_maskz_loadu_epi8(low_bits(left), window.as_ptr().add(from).cast()) }
         };
         let (low, high) = (load(0), load(64));
         let base = set(first_at as u64);
@@ -310,6 +306,15 @@ mod x86 {
         )
     }
 
+    /// The mask of the first `len` bytes of a 64-byte block (all of them from 64 on).
+    fn low_bits(len: usize) -> u64 {
+        if len >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << len) - 1
+        }
+    }
+
     /// The shuffle that copies the low byte of each 64-bit lane to all its bytes.
     #[target_feature(enable = "avx512f")]
     fn spread() -> __m512i {
@@ -365,8 +370,7 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vbmi")]
     fn windows(bytes: &[u8], n: usize, seed: u64, out: &mut Vec<u64>) {
         // XXH3_len_4to8_64b with the default secret.
-        let seed = seed ^ (u64::from((seed as u32).swap_bytes()) << 32);
-        let flip = (SECRET_8 ^ SECRET_16).wrapping_sub(seed);
+        let flip = WordKeys::new(seed).flip_4to8;
         let count = bytes.len() + 1 - n;
         // Lane j, byte k of the shuffle: window j's last four bytes (the low half of the word
         // XXH3 reads), then its first four (the high half).
@@ -389,7 +393,7 @@ mod x86 {
             let mut i = 0;
             while i < count {
                 let left = bytes.len() - i;
-                let load = if left >= 64 { u64::MAX } else { (1u64 << left) - 1 };
+                let load = low_bits(left);
                 let text = _mm512_maskz_loadu_epi8(load, bytes.as_ptr().add(i).cast());
                 let mut v = _mm512_xor_si512(_mm512_permutexvar_epi8(order, text), flip);
                 let rot = _mm512_xor_si512(_mm512_rol_epi64::<49>(v), _mm512_rol_epi64::<24>(v));
@@ -440,7 +444,7 @@ mod tests {
             let mut text = " ".repeat(lead);
             for (w, gap) in words.iter().zip(&spaces) {
                 text.push_str(w);
-                text.push_str(&" "[..1].repeat(*gap));
+                text.push_str(&" ".repeat(*gap));
             }
             text.pop();
             let bytes = text.as_bytes();
