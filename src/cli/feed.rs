@@ -100,6 +100,20 @@ pub fn write_records(
     Ok(())
 }
 
+/// Refuses, before any pass, an output the corpus cannot fill: a `.parquet` output needs
+/// Parquet input.
+pub fn check_output(corpus: &Corpus, output: Option<&std::path::Path>) -> Result<()> {
+    if let Some(p) = output {
+        if OutputKind::of(p) == OutputKind::Parquet && !corpus.all_parquet() {
+            anyhow::bail!(
+                "--output {}: a Parquet output keeps the rows of Parquet input, and some input is not Parquet",
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The form of an output file, by its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OutputKind {

@@ -106,6 +106,9 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
         None => Some(SignatureStore::open(dir)?),
     };
     let corpus = super::feed::open_corpus(&a.input)?;
+    if mode == Mode::Dedup {
+        super::feed::check_output(&corpus, a.output.as_deref())?;
+    }
     let stdout = io::stdout();
     let mut report: Box<dyn Write> = match (&a.groups, mode) {
         (Some(p), _) => Box::new(BufWriter::new(

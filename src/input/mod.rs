@@ -879,7 +879,70 @@ mod tests {
     }
 
     #[test]
+    fn zstd_sources_are_read_and_not_seekable() {
+        let dir = tempfile::tempdir().unwrap();
+        // Named as nothing in particular: told by its magic bytes, JSONL by its first byte.
+        let path = dir.path().join("shard-0001");
+        let data = b"{\"text\":\"one\"}\n{\"text\":\"two\"}\n";
+        let mut frames = zstd::encode_all(&data[..15], 1).unwrap();
+        frames.extend(zstd::encode_all(&data[15..], 1).unwrap()); // two frames, one stream
+        std::fs::write(&path, &frames).unwrap();
+        let c = Corpus::open(std::slice::from_ref(&path), ReadOptions::default()).unwrap();
+        assert!(!c.seekable());
+        assert_eq!(c.source_format(0), Format::Jsonl);
+        let texts: Vec<String> =
+            all_records(&c).iter().map(|r| c.parse(r).unwrap().text.into_owned()).collect();
+        assert_eq!(texts, ["one", "two"]);
+        assert_eq!(c.bytes_read(), frames.len() as u64);
+    }
+
+    #[test]
+    fn binary_is_told_from_text() {
+        assert!(!looks_binary(b""));
+        assert!(!looks_binary("plain text, Ünïcödé, عربي\tand\r\n lines\x0c".as_bytes()));
+        // One bad byte in a line of JSON is that line's error, not binary data.
+        assert!(!looks_binary(b"{\"text\":\"caf\xe9 au lait, a long enough line of text\"}\n"));
+        // A character cut at the end of the sniffed bytes is not counted.
+        assert!(!looks_binary(
+            &"ab".repeat(10).into_bytes().into_iter().chain([0xd8]).collect::<Vec<u8>>()
+        ));
+        assert!(looks_binary(b"text with a \0 in it"));
+        assert!(looks_binary(&[0xff; 64]));
+        assert!(looks_binary(b"\x01\x02\x03abcdefg"));
+    }
+
+    #[test]
+    fn folders_are_read_in_sorted_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("b/c")).unwrap();
+        for (p, t) in
+            [("b/c/z.jsonl", "3"), ("a.jsonl", "1"), ("b/a.txt", "2"), ("b/skip.bin", "x")]
+        {
+            let body =
+                if p.ends_with(".txt") { t.to_owned() } else { format!("{{\"text\":\"{t}\"}}\n") };
+            std::fs::write(root.join(p), body).unwrap();
+        }
+        std::fs::write(root.join(".hidden.jsonl"), "{\"text\":\"h\"}\n").unwrap();
+        let c = Corpus::open(&[root.to_path_buf()], ReadOptions::default()).unwrap();
+        let texts: Vec<String> =
+            all_records(&c).iter().map(|r| c.parse(r).unwrap().text.into_owned()).collect();
+        assert_eq!(texts, ["1", "2", "3"]);
+        let err = Corpus::open(&[root.join("b/c/none")], ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+        std::fs::create_dir(root.join("empty")).unwrap();
+        let err = Corpus::open(&[root.join("empty")], ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::EmptyFolder { .. }), "{err}");
+        std::fs::write(root.join("blob"), [0u8, 1, 2, 3]).unwrap();
+        let err = Corpus::open(&[root.join("blob")], ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::NotAFeed { .. }), "{err}");
+    }
+
+    #[test]
     fn formats_from_paths() {
+        assert_eq!(Format::from_path(Path::new("a/feed.json.zst")), Format::Jsonl);
+        assert_eq!(Format::from_path(Path::new("a/feed.parquet")), Format::Parquet);
+        assert_eq!(Format::known_from_path(Path::new("a/shard.zst")), None);
         assert_eq!(Format::from_path(Path::new("a/feed.jsonl.gz")), Format::Jsonl);
         assert_eq!(Format::from_path(Path::new("feed.lines")), Format::Lines);
         assert_eq!(Format::from_path(Path::new("seed.txt")), Format::Text);
