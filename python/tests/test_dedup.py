@@ -89,3 +89,10 @@ def test_sketch_carries_its_parameters():
         a.jaccard(neardup.sketch(A2, num_perm=64))
     with pytest.raises(neardup.IncompatibleParametersError, match="shingle"):
         a.jaccard(neardup.sketch(A2, shingle="char:5"))
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    result = doctest.testmod(neardup)
+    assert result.attempted >= 4 and result.failed == 0

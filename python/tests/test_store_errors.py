@@ -152,3 +152,17 @@ def test_read_texts_with_the_engine_reader(tmp_path):
         neardup.read_texts(bad, text_key="body")
     with pytest.raises(OSError, match="nope"):
         neardup.read_texts(tmp_path / "nope.jsonl")
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    import fcntl
+
+    store = neardup.Store(tmp_path / "sig")
+    with open(tmp_path / "sig" / "LOCK", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running `neardup index add` holds it
+        with pytest.raises(neardup.StoreLockedError, match="another writer") as e:
+            store.add([{"id": "a", "text": A}])
+        assert isinstance(e.value, OSError)
+        assert store.query([A]) == [[]]  # readers never block
+    store.add([{"id": "a", "text": A}])
+    assert len(store) == 1
