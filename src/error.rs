@@ -58,6 +58,17 @@ pub enum Error {
         /// "missing" or "not a string".
         problem: &'static str,
     },
+    /// Two sketches made with different parameters were compared
+    /// ([`crate::signature::Sketch::jaccard`]).
+    #[error("sketches differ in {field}: {ours} against {theirs}; they cannot be compared")]
+    IncompatibleSketches {
+        /// The first parameter that differs.
+        field: &'static str,
+        /// Its value in the first sketch.
+        ours: String,
+        /// Its value in the second.
+        theirs: String,
+    },
     /// A signature store problem.
     #[error(transparent)]
     Store(#[from] StoreError),
