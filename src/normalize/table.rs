@@ -15,21 +15,25 @@
 //! - **general**: the character can change under NFKC, or decides whether its neighbours do,
 //!   and the text takes the general path.
 //!
-//! A character is map or multi only when it is NFKC quick-check Yes, has canonical combining
-//! class 0, and every character it becomes is quick-check Yes with class 0 too; drop only when
-//! it is quick-check Yes (its class may be anything). Then the text is its own NFKC up to the
-//! order of dropped marks, and the fold's output is its own NFKC (the general path's second
-//! round never runs), so the general path writes what this one writes. Presentation forms
-//! (U+FB50–U+FDFF, U+FE70–U+FEFF), compatibility characters, composing marks (such as
-//! U+0654 hamza above) and marks the fold keeps with a nonzero class are general: rare in news
-//! text. Characters outside the BMP are looked up by computing their entry on the spot.
+//! A character is map, drop or multi when the general path's treatment of it does not depend
+//! on its neighbours: it passes the NFKC quick check with Yes (a map or multi character must
+//! also have combining class 0), or NFKC rewrites it on its own (its compatibility
+//! decomposition is all starters that compose with nothing before them, as for the no-break
+//! space, the ellipsis, and most Arabic presentation forms: the entry then holds the fold of
+//! its NFKC form); and every character it becomes is quick-check Yes with class 0. Then the
+//! NFKC of the text is the text with such characters rewritten, up to the order of dropped
+//! marks, and the fold's output is its own NFKC (the general path's second round never runs),
+//! so the general path writes what this one writes. Composing marks (such as U+0654 hamza
+//! above), presentation forms whose decomposition ends in one, and marks the fold keeps with a
+//! nonzero class are general: rare in news text. Characters outside the BMP are looked up by
+//! computing their entry on the spot.
 //!
 //! Proptests, and the `normalize` fuzz target, hold this path to the general one byte for byte.
 
 use std::sync::OnceLock;
 
 use unicode_normalization::char::canonical_combining_class;
-use unicode_normalization::{is_nfkc_quick, IsNormalized};
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use super::unicode::{self, CharClass};
 
@@ -63,23 +67,58 @@ fn stable_starter(c: char) -> bool {
     canonical_combining_class(c) == 0 && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
 }
 
+/// Whether NFKC may rewrite `c` on its own, without regard to its neighbours: its NFKC
+/// decomposition is all starters (combining class 0) none of which may compose with a
+/// character before it (quick check Maybe), and it composes into stable starters.
+fn rewrites_alone(c: char) -> bool {
+    canonical_combining_class(c) == 0
+        && std::iter::once(c).nfkd().all(|x| {
+            canonical_combining_class(x) == 0
+                && is_nfkc_quick(std::iter::once(x)) != IsNormalized::Maybe
+        })
+        && std::iter::once(c).nfkc().all(stable_starter)
+}
+
+/// What the general path hands the tokenizer for `c` (non-ASCII) where it needs no
+/// neighbours to decide: NFKC of `c` (when [`rewrites_alone`]; `c` itself when quick-check
+/// Yes) folded character by character. False when `c` needs the general path.
+fn outputs(c: char, mut push: impl FnMut(char)) -> bool {
+    match is_nfkc_quick(std::iter::once(c)) {
+        IsNormalized::Yes => unicode::fold_char(c, push),
+        IsNormalized::No if rewrites_alone(c) => {
+            for k in std::iter::once(c).nfkc() {
+                if k.is_ascii() {
+                    push(k.to_ascii_lowercase());
+                } else {
+                    unicode::fold_char(k, &mut push);
+                }
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
 /// The entry of one non-ASCII character (see the module doc), from the general path.
 fn entry(c: char) -> u64 {
-    if is_nfkc_quick(std::iter::once(c)) != IsNormalized::Yes {
-        return pack(GENERAL, 0, 0, 0);
-    }
     let mut outs = ['\0'; 4];
     let mut n = 0;
-    unicode::fold_char(c, |m| {
+    let known = outputs(c, |m| {
         if n < outs.len() {
             outs[n] = m;
         }
         n += 1;
     });
+    if !known {
+        return pack(GENERAL, 0, 0, 0);
+    }
     if n == 0 {
         return pack(DROP, 0, 0, 0);
     }
-    if n > outs.len() || !stable_starter(c) || !outs[..n].iter().all(|&o| stable_starter(o)) {
+    if n > outs.len() || !stable_starter(c) && !rewrites_alone(c) {
+        return pack(GENERAL, 0, 0, 0);
+    }
+    if !outs[..n].iter().all(|&o| stable_starter(o)) {
         return pack(GENERAL, 0, 0, 0);
     }
     if n > 1 {
@@ -196,11 +235,13 @@ pub(super) fn fold(text: &str, out: &mut String) -> bool {
                 e.push(m, (en >> 40) as u8 & 3, (en >> 32) as u8);
             }
             DROP => {}
-            MULTI => unicode::fold_char(c, |m| {
-                let class = class_code(unicode::char_class(m));
-                let sep = if class == SEP { unicode::number_sep(m).unwrap_or(0) } else { 0 };
-                e.push(m, class, sep);
-            }),
+            MULTI => {
+                outputs(c, |m| {
+                    let class = class_code(unicode::char_class(m));
+                    let sep = if class == SEP { unicode::number_sep(m).unwrap_or(0) } else { 0 };
+                    e.push(m, class, sep);
+                });
+            }
             _ => return false,
         }
     }
@@ -217,7 +258,12 @@ mod tests {
         assert_eq!(lookup('\u{0623}') as u32, 0x0627);
         assert_eq!(lookup('\u{064E}') >> 48, DROP);
         assert_eq!(lookup('\u{0654}') >> 48, GENERAL);
-        assert_eq!(lookup('\u{FEFB}') >> 48, GENERAL);
+        // NFKC rewrites these alone: no-break space, the lam-alef ligature, a final form.
+        assert_eq!(lookup('\u{00A0}'), pack(MAP, ' ' as u32, SEP, 0));
+        assert_eq!(lookup('\u{FEFB}') >> 48, MULTI);
+        assert_eq!(lookup('\u{FE8E}'), pack(MAP, 0x0627, LETTER, 0));
+        // Its decomposition ends in a composing hamza, which marks after it may reorder around.
+        assert_eq!(lookup('\u{FEF7}') >> 48, GENERAL);
         assert_eq!(lookup('ß') >> 48, MULTI);
         assert_eq!(lookup('\u{066B}') >> 32 & 0xFF, u64::from(b'.'));
     }
