@@ -14,6 +14,7 @@ engine's message.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re as _re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -35,6 +36,7 @@ __all__ = [
     "passages",
     "cluster",
     "sketch",
+    "read_texts",
     "Store",
     "Group",
     "Sketch",
@@ -159,6 +161,21 @@ class Deduplicator:
 
     def __len__(self) -> int:
         return len(self._inner)
+
+
+def read_texts(
+    paths: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
+    *,
+    text_key: str = "text",
+    format: Optional[str] = None,
+) -> List[str]:
+    """The texts of a feed, read by the engine's reader (the CLI's): JSON lines (the string at
+    ``text_key``), lines or text files (``format``: ``"jsonl"``, ``"lines"``, ``"text"``; by
+    default from the extension), gzip or not, parsed in parallel. Faster than ``json.loads``
+    per line. A malformed record raises :class:`InvalidRecordError` naming the file and line."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    return _neardup.read_texts([os.fspath(p) for p in paths], text_key=text_key, format=format)
 
 
 def sketch(
@@ -365,5 +382,3 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self.path!r})"
 
-
-import os  # noqa: E402  (for the annotation above)

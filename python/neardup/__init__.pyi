@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .errors import (
     IncompatibleParametersError as IncompatibleParametersError,
@@ -91,6 +91,14 @@ def sketch(
     seed: Optional[int] = ...,
     normalize: str = ...,
 ) -> Sketch: ...
+def read_texts(
+    paths: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
+    *,
+    text_key: str = ...,
+    format: Optional[str] = ...,
+) -> List[str]:
+    """The texts of a feed, read by the engine's reader (JSON lines, lines, text; gzip or not)."""
+
 def passages(
     texts: Union[str, Records],
     *,

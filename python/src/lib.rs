@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use neardup::boilerplate::{Boilerplate, BoilerplateParams};
 use neardup::cluster::story::{cluster, refine, StoryParams, Vectorizer};
 use neardup::dedup::{DedupConfig, DocFingerprint, DocMeta, Engine, Fingerprints, Keep};
+use neardup::input::{Corpus, Fields, Format, ReadOptions};
 use neardup::lsh::band_key;
 use neardup::normalize::Mode;
 use neardup::passages::{boilerplate_lines, Analyzer, Idf, PassageParams, Unit};
@@ -166,6 +167,46 @@ fn keep_of(py: Python<'_>, keep: &str) -> PyResult<Keep> {
         "longest" => Ok(Keep::Longest),
         k => Err(invalid(py, "keep", format!("{k:?}: expected first or longest"))),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading feeds with the library's reader (the CLI's): JSON lines, lines or text, gzip or not.
+
+/// The texts of the records of `paths`, in order, read and parsed on rayon's pool.
+fn read_corpus(paths: &[PathBuf], opts: ReadOptions) -> neardup::Result<Vec<String>> {
+    let corpus = Corpus::open(paths, opts)?;
+    let mut out = Vec::new();
+    corpus.for_each_batch(BATCH, 32 << 20, |batch| {
+        let parsed: Vec<neardup::Result<String>> =
+            batch.par_iter().map(|r| corpus.parse(r).map(|d| d.text.into_owned())).collect();
+        for p in parsed {
+            out.push(p?);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+#[pyfunction]
+#[pyo3(signature = (paths, *, text_key="text", format=None))]
+fn read_texts(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    text_key: &str,
+    format: Option<&str>,
+) -> PyResult<Vec<String>> {
+    let format = match format {
+        None => None,
+        Some(f) => Some(Format::parse(f).ok_or_else(|| {
+            invalid(py, "format", format!("{f:?}: expected jsonl, lines or text"))
+        })?),
+    };
+    let opts = ReadOptions {
+        format,
+        fields: Fields { text: text_key.to_owned(), ..Fields::default() },
+        ..ReadOptions::default()
+    };
+    py.allow_threads(|| read_corpus(&paths, opts)).map_err(err)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1016,6 +1057,7 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(passages, m)?)?;
     m.add_function(wrap_pyfunction!(cluster_stories, m)?)?;
     m.add_function(wrap_pyfunction!(sketch, m)?)?;
+    m.add_function(wrap_pyfunction!(read_texts, m)?)?;
     m.add_class::<Group>()?;
     m.add_class::<Deduplicator>()?;
     m.add_class::<Sketch>()?;

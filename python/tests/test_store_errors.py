@@ -132,3 +132,23 @@ def test_empty_and_odd_texts_do_not_crash():
     neardup.dedup(weird)
     neardup.passages(weird)
     neardup.cluster(weird)
+
+
+def test_read_texts_with_the_engine_reader(tmp_path):
+    import gzip
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": 1, "body": "وصل خليفة حفتر إلى موسكو"}, ensure_ascii=False) + "\n"
+                    + json.dumps({"id": 2, "body": B}) + "\n", encoding="utf-8")
+    assert neardup.read_texts(feed, text_key="body") == ["وصل خليفة حفتر إلى موسكو", B]
+    gz = tmp_path / "feed.jsonl.gz"
+    gz.write_bytes(gzip.compress(feed.read_bytes()))
+    assert neardup.read_texts([feed, gz], text_key="body") == ["وصل خليفة حفتر إلى موسكو", B] * 2
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": A}) + "\n{not json\n")
+    with pytest.raises(neardup.InvalidRecordError, match=r"bad\.jsonl:2: malformed JSON"):
+        neardup.read_texts(bad)
+    with pytest.raises(neardup.InvalidRecordError, match=r'bad\.jsonl:1: field "body" is missing'):
+        neardup.read_texts(bad, text_key="body")
+    with pytest.raises(OSError, match="nope"):
+        neardup.read_texts(tmp_path / "nope.jsonl")
