@@ -84,6 +84,34 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// A line of a host file is not `host:port`.
+    #[error("{}:{line}: expected host:port, found {found:?}", path.display())]
+    BadHost {
+        /// The host file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What the line holds.
+        found: String,
+    },
+    /// Another process of a distributed run failed, disagreed, or could not be reached.
+    #[error("process {process} ({host}): {reason}")]
+    Peer {
+        /// The process's index in the host file.
+        process: usize,
+        /// Its `host:port`.
+        host: String,
+        /// What happened.
+        reason: String,
+    },
+    /// Another worker of a distributed run failed; every worker stopped.
+    #[error("worker {worker}: {reason}")]
+    Worker {
+        /// The failed worker's index (`process * workers + thread`).
+        worker: usize,
+        /// Its error, as that worker reported it.
+        reason: String,
+    },
 }
 
 /// Store errors, each with the file it concerns.
