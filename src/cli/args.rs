@@ -326,6 +326,14 @@ pub struct ClusterArgs {
     /// stored stories or start new ones, and story ids stay stable from run to run.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    /// Time as evidence with --date-field: the Gaussian scale of the time factor on the
+    /// similarity to a story, and the half-life of a story centroid's memory (e.g. 36h, 2d;
+    /// 0 turns time off). Default 36h when --date-field is given
+    #[arg(long)]
+    pub time_scale: Option<String>,
+    /// Do not run near-duplicate detection first (by default each dedup group is one story)
+    #[arg(long)]
+    pub no_dedup: bool,
     /// Members of a story this similar (cosine) to an earlier member are marked near-duplicates.
     #[arg(long, default_value_t = 0.8)]
     pub near_duplicate: f64,
