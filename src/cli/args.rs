@@ -192,9 +192,14 @@ pub struct PassagesArgs {
     /// sets the input format, as for dedup).
     #[arg(long)]
     pub output_format: Option<String>,
-    /// Similarity (weighted soft Dice of content terms) a sentence or clause pair must reach.
+    /// First cut: weighted soft Dice of content terms a sentence or clause pair must reach to
+    /// be weighed by the restatement model.
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().threshold)]
     pub threshold: f64,
+    /// Least probability of the restatement model for a reported pair (the record's
+    /// `similarity`).
+    #[arg(long, default_value_t = neardup::passages::PassageParams::default().min_similarity)]
+    pub min_similarity: f64,
     /// Sentences or clauses with fewer content terms are not compared.
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().min_terms)]
     pub min_terms: usize,
