@@ -138,6 +138,84 @@ fn single(dir: &Path, feed: &Path, extra: &[&str]) -> (String, Vec<String>) {
     (std::fs::read_to_string(groups).unwrap(), lines)
 }
 
+/// The library engine in one process with three workers, against the single-machine engine on
+/// the same texts (issue 22): the same groups, kept documents and similarities, at the default
+/// flags (borderline pairs settled exactly) and with estimates only; the input as one file cut
+/// into byte ranges and as four files.
+#[test]
+fn dataflow_in_one_process_gives_the_engine_groups() {
+    use neardup::dataflow::{self, DedupJob, Placement, Watch};
+    use neardup::dedup::{DedupConfig, Engine, Keep};
+    use neardup::input::{Corpus, ReadOptions};
+    use neardup::verify::VerifyMode;
+    let dir = tempfile::tempdir().unwrap();
+    let feed = corpus(dir.path(), 120);
+    let text = std::fs::read_to_string(&feed).unwrap();
+    let texts: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    // Four files of unequal length, in order.
+    let lines: Vec<&str> = text.lines().collect();
+    let mut files = Vec::new();
+    for (i, chunk) in lines.chunks(lines.len() / 4 + 7).enumerate() {
+        let p = dir.path().join(format!("part{i}.jsonl"));
+        std::fs::write(&p, chunk.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+        files.push(p);
+    }
+    for verify in [VerifyMode::Auto, VerifyMode::Estimate] {
+        let config = DedupConfig { verify, ..DedupConfig::default() };
+        let engine = Engine::new(config.clone()).unwrap();
+        let (res, want) = engine.dedup_texts(&refs).unwrap();
+        assert!(want.len() > 50, "the corpus must have groups");
+        if verify == VerifyMode::Auto {
+            assert!(!res.settled.is_empty(), "some pairs must be settled exactly");
+        }
+        for inputs in [vec![feed.clone()], files.clone()] {
+            let corpus =
+                std::sync::Arc::new(Corpus::open(&inputs, ReadOptions::default()).unwrap());
+            let out = dir.path().join("lib-out");
+            let job = DedupJob {
+                config: config.clone(),
+                keep: Keep::First,
+                skip_invalid: false,
+                output: Some(out.clone()),
+            };
+            let outcome =
+                dataflow::dedup(&Placement::local(3), &Watch::default(), corpus, &job).unwrap();
+            let got = outcome.groups.clone().unwrap();
+            assert_eq!(got, want, "{verify:?}, {} inputs", inputs.len());
+            let mut pairs = res.pairs.clone();
+            pairs.sort_by_key(|p| (p.a, p.b));
+            assert_eq!(outcome.pairs.clone().unwrap(), pairs, "{verify:?}");
+            let stats = outcome.stats.unwrap();
+            assert_eq!(stats.settled as usize, res.settled.len());
+            assert_eq!(stats.candidates as usize, res.candidates);
+            // The parts, in worker order, are the single machine's unique records.
+            let removed: std::collections::BTreeSet<u32> = want
+                .iter()
+                .flat_map(|g| g.members.iter().map(|m| m.0).filter(move |&m| m != g.kept))
+                .collect();
+            let unique: String = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !removed.contains(&(*i as u32)))
+                .map(|(_, l)| format!("{l}\n"))
+                .collect();
+            let parts: String = (0..3)
+                .map(|w| std::fs::read_to_string(format!("{}.part-{w:03}", out.display())).unwrap())
+                .collect();
+            assert_eq!(parts, unique, "{verify:?}, {} inputs", inputs.len());
+        }
+    }
+}
+
 #[test]
 fn three_processes_give_the_single_machine_groups() {
     let dir = tempfile::tempdir().unwrap();

@@ -206,9 +206,14 @@ pub struct PassagesArgs {
     /// sets the input format, as for dedup).
     #[arg(long)]
     pub output_format: Option<String>,
-    /// Similarity (weighted soft Dice of content terms) a sentence or clause pair must reach.
+    /// First cut: weighted soft Dice of content terms a sentence or clause pair must reach to
+    /// be weighed by the restatement model.
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().threshold)]
     pub threshold: f64,
+    /// Least probability of the restatement model for a reported pair (the record's
+    /// `similarity`).
+    #[arg(long, default_value_t = neardup::passages::PassageParams::default().min_similarity)]
+    pub min_similarity: f64,
     /// Sentences or clauses with fewer content terms are not compared.
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().min_terms)]
     pub min_terms: usize,
@@ -342,6 +347,14 @@ pub struct ClusterArgs {
     /// stored stories or start new ones, and story ids stay stable from run to run.
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    /// Time as evidence with --date-field: the Gaussian scale of the time factor on the
+    /// similarity to a story, and the half-life of a story centroid's memory (e.g. 36h, 2d;
+    /// 0 turns time off). Default 36h when --date-field is given
+    #[arg(long)]
+    pub time_scale: Option<String>,
+    /// Do not run near-duplicate detection first (by default each dedup group is one story)
+    #[arg(long)]
+    pub no_dedup: bool,
     /// Members of a story this similar (cosine) to an earlier member are marked near-duplicates.
     #[arg(long, default_value_t = 0.8)]
     pub near_duplicate: f64,
