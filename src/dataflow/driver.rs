@@ -283,7 +283,7 @@ fn boilerplate(
     drop(mine);
     let decided = exchange(worker, &ctx.watch, Ok(decided), None)?;
     // The texts this worker supplies: the first document holding each line, read again.
-    let supply: Vec<(u64, u64)> = decided
+    let supply: ahash::AHashSet<(u64, u64)> = decided
         .iter()
         .filter(|x| x.2 == index)
         .filter_map(|x| local.get(&x.0).map(|&(_, d)| (d, x.0)))
@@ -297,7 +297,7 @@ fn boilerplate(
         for r in batch {
             let doc = ctx.corpus.parse(r)?;
             for (k, span) in doc_line_keys(&doc.text, &p) {
-                if supply.iter().any(|&(d, key)| d == r.ordinal && key == k) {
+                if supply.contains(&(r.ordinal, k)) {
                     texts.push((k, doc.text[span.range()].to_owned()));
                 }
             }

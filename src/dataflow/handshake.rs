@@ -314,7 +314,7 @@ pub fn handshake(place: &Placement, fingerprint: &str) -> Result<Watch> {
                             .unwrap_or(1);
                         let why = format!("did not connect within {HANDSHAKE_TIMEOUT:?}");
                         for (_, s) in &mut streams {
-                            let _ = s.write_all(format!("process {missing} {why}\n").as_bytes());
+                            let _ = s.write_all(format!("missing {missing} {why}\n").as_bytes());
                         }
                         return Err(place.peer(missing, why));
                     }
@@ -361,7 +361,7 @@ pub fn handshake(place: &Placement, fingerprint: &str) -> Result<Watch> {
         .map_err(|e| place.peer(0, format!("no verdict: {e}")))?;
     if verdict.trim() != "ok" {
         let v = verdict.trim();
-        if let Some(rest) = v.strip_prefix("process ") {
+        if let Some(rest) = v.strip_prefix("missing ") {
             let (p, why) = rest.split_once(' ').unwrap_or((rest, ""));
             if let Ok(p) = p.parse() {
                 return Err(place.peer(p, why.to_owned()));
