@@ -262,6 +262,13 @@ pub struct PairsArgs {
     /// Pearson correlation (numbers) on stderr.
     #[arg(long)]
     pub label_field: Option<String>,
+    /// Story measure: the --docs field holding a title, prepended to the text (as `cluster`)
+    #[arg(long)]
+    pub title_field: Option<String>,
+    /// Story measure: the --docs field holding a date; the decision then uses time as
+    /// evidence at `cluster`'s dated defaults
+    #[arg(long)]
+    pub date_field: Option<String>,
     /// Text field in --docs.
     #[arg(long, default_value = "text")]
     pub text_field: String,
@@ -327,9 +334,10 @@ pub struct ClusterArgs {
     /// Write stories here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Cosine between an article and a story centroid needed to join the story.
-    #[arg(long, default_value_t = neardup::cluster::story::StoryParams::default().threshold)]
-    pub threshold: f64,
+    /// Cosine between an article and a story centroid needed to join the story (times the
+    /// time factor with dates). Default 0.25, or 0.40 with --date-field
+    #[arg(long)]
+    pub threshold: Option<f64>,
     /// Only join stories active within this time (e.g. 3d, 12h; needs --date-field).
     #[arg(long)]
     pub window: Option<String>,

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::args::{ClusterArgs, EvalClustersArgs};
 use super::feed::Feed;
 use neardup::cluster::metrics;
-use neardup::dedup::{DedupConfig, DocMeta, Engine, Fingerprints, Keep};
+use neardup::dedup::{DedupConfig, Engine, Fingerprints};
 use neardup::input::{RawRecord, RecordAt};
 use neardup::store::stories::StoryStore;
 use neardup::stories::{
@@ -212,10 +212,12 @@ fn read_articles(
             })?;
             Ok::<_, anyhow::Error>(sets)
         })?;
-        let meta: Vec<DocMeta> = (0..fps.len()).map(|_| DocMeta::default()).collect();
+        // The components of the accepted pairs: each dedup group lies in one (a group is a
+        // component split so that every member matches its kept one), and a round-up that
+        // carries an item whole stays with the item's story.
         let mut by_ordinal = vec![NO_GROUP; fps.len()];
-        for (g, group) in engine.finish_groups(&fps, &res, &meta, Keep::First).iter().enumerate() {
-            for &(m, _) in &group.members {
+        for (g, component) in res.groups.iter().enumerate() {
+            for &m in component {
                 by_ordinal[m as usize] = g as u32;
             }
         }
@@ -229,11 +231,14 @@ fn read_articles(
 
 /// The story parameters from the flags.
 pub fn params_of(
-    threshold: f64,
+    threshold: impl Into<Option<f64>>,
     window: Option<&str>,
     title_weight: f32,
     entity_weight: f32,
 ) -> Result<StoryParams> {
+    let given = threshold.into();
+    let d = StoryParams::default();
+    let threshold = given.unwrap_or(d.threshold);
     if !(threshold > 0.0 && threshold <= 1.0) {
         bail!("--threshold {threshold} is outside (0, 1]");
     }
@@ -242,6 +247,8 @@ pub fn params_of(
     }
     Ok(StoryParams {
         threshold,
+        // A threshold given is the threshold, dated or not.
+        dated_threshold: given.unwrap_or(d.dated_threshold),
         title_weight,
         entity_weight,
         window_secs: window.map(parse_window).transpose()?,
@@ -263,11 +270,11 @@ pub fn assign(articles: &[Article], vectors: &[SparseVec], params: &StoryParams)
 /// The parameters with time as evidence at its default scale when the articles are dated and
 /// no scale was given (`Some(0)`, from `--time-scale 0`, keeps time off).
 pub fn with_time(params: &StoryParams, articles: &[Article]) -> StoryParams {
-    let mut p = *params;
-    if p.time_scale_secs.is_none() && articles.iter().any(|a| a.time.is_some()) {
-        p.time_scale_secs = Some(stories::DEFAULT_TIME_SCALE_SECS);
+    if articles.iter().any(|a| a.time.is_some()) {
+        params.dated()
+    } else {
+        *params
     }
-    p
 }
 
 /// Runs `neardup cluster`.
