@@ -58,6 +58,47 @@ pub enum Error {
         /// "missing" or "not a string".
         problem: &'static str,
     },
+    /// Two sketches made with different parameters were compared
+    /// ([`crate::signature::Sketch::jaccard`]).
+    #[error("sketches differ in {field}: {ours} against {theirs}; they cannot be compared")]
+    IncompatibleSketches {
+        /// The first parameter that differs.
+        field: &'static str,
+        /// Its value in the first sketch.
+        ours: String,
+        /// Its value in the second.
+        theirs: String,
+    },
+    /// An input holds bytes of no kind neardup reads (binary data).
+    #[error("{}: not a JSONL, text, gzip, zstd or Parquet file", path.display())]
+    NotAFeed {
+        /// The input file (`-` for stdin).
+        path: PathBuf,
+    },
+    /// A folder given as input holds no feed file.
+    #[error("{}: no .jsonl, .ndjson, .json, .txt, .lines or .parquet file (optionally .gz, .zst) in this folder", path.display())]
+    EmptyFolder {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A Parquet file cannot be read or written.
+    #[error("{}: Parquet: {message}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The Parquet reader's or writer's message.
+        message: String,
+    },
+    /// An input or output needs a cargo feature this build was made without.
+    #[error("{}: {what} needs neardup built with the `{feature}` feature", path.display())]
+    NotBuilt {
+        /// The file.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+        /// The cargo feature.
+        feature: &'static str,
+    },
     /// A signature store problem.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -55,6 +55,7 @@ pub mod segment;
 pub mod shingle;
 pub mod signature;
 pub mod store;
+pub mod stories;
 pub mod verify;
 
 pub use error::{Error, Result};
