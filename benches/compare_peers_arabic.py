@@ -50,7 +50,7 @@ def gaoya(corpus):
 
 def cpu_features():
     flags = open("/proc/cpuinfo").read().split("flags", 1)[1].split("\n", 1)[0]
-    have = [f for f in ("avx2", "avx512f", "avx512bw", "avx512vbmi", "avx512vbmi2") if f" {f}" in flags]
+    have = [f for f in ("avx2", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512vbmi", "avx512_vbmi2") if f" {f}" in flags]
     model = re.search(r"model name\s*: (.*)", open("/proc/cpuinfo").read())
     return (model.group(1).strip() if model else platform.machine()), have
 
