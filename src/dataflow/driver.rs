@@ -398,7 +398,7 @@ fn resolve(
     worker: &mut Worker,
     ctx: &Ctx,
     offsets: &Arc<Offsets>,
-    prints: Result<&Prints>,
+    prints: Result<&mut Prints>,
     sent: &mut Vec<(&'static str, u64, u64)>,
 ) -> Result<Judgement> {
     let cfg = ctx.engine.config().clone();
@@ -406,7 +406,7 @@ fn resolve(
     let t = ctx.engine.thresholds();
     let auto = cfg.verify == VerifyMode::Auto;
     let num_perm = cfg.num_perm;
-    let judge = move |_p: u64, e: &Evidence, a: &DocInfo, b: &DocInfo| {
+    let judge = move |e: &Evidence, a: &DocInfo, b: &DocInfo| {
         let decision = if auto {
             e.decide(&t, num_perm, a.informative.min(b.informative))
         } else if e.accepts(&t) {
@@ -462,10 +462,11 @@ fn resolve(
             for s in &p.sigs {
                 sig_in.insert(s.clone());
             }
-            for &b in &p.bands {
+            // Band keys and anchors are not needed after this: their memory goes now.
+            for b in std::mem::take(&mut p.bands) {
                 band_in.send(b);
             }
-            for &a in &p.anchors {
+            for a in std::mem::take(&mut p.anchors) {
                 anchor_in.send(a);
             }
             Ok(())
@@ -784,14 +785,15 @@ pub(crate) fn work(worker: &mut Worker, ctx: &Ctx) -> Result<WorkerResult> {
     // Skipped records were described in the boilerplate pass, when it ran.
     let warn_here = ctx.engine.config().boilerplate.is_none();
     let mut invalid2 = 0u64;
-    let prints =
+    let mut prints =
         fingerprint(ctx, &mut share, &bp, warn_here.then_some(&mut warnings), &mut invalid2);
     if warn_here {
         invalid = invalid2;
     }
     lap(&mut report, "fingerprint");
     let offsets = Arc::new(share.offsets.clone());
-    let judgement = resolve(worker, ctx, &offsets, prints.as_ref().map_err(clone_err), &mut sent);
+    let judgement =
+        resolve(worker, ctx, &offsets, prints.as_mut().map_err(|e| clone_err(e)), &mut sent);
     let prints = prints?;
     let judgement = judgement?;
     lap(&mut report, "candidates and verification");

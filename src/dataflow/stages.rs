@@ -178,35 +178,43 @@ pub fn doc_infos<'s>(
     })
 }
 
-/// Verification: every candidate (LSH or anchors, distinct) joined with both documents and
-/// its shared anchor count, judged by `judge` (estimate, then accepted, rejected or
-/// borderline); rejected pairs leave.
+/// Verification: every candidate (LSH or anchors, distinct) with its shared anchor count,
+/// joined with both documents, judged by `judge` (estimate, then `Some(borderline)` for a pair
+/// accepted or borderline, `None` for one rejected) in the second join, so that only the
+/// candidates with one signature are held, never both.
 pub fn verification<'s>(
     lsh: Coll<'s, u64>,
     docs: Coll<'s, (u32, DocInfo)>,
     anchor_pairs: Coll<'s, (u64, u32)>,
-    judge: impl Fn(u64, &verify::Evidence, &DocInfo, &DocInfo) -> Option<bool> + 'static,
+    judge: impl Fn(&verify::Evidence, &DocInfo, &DocInfo) -> Option<bool> + 'static,
 ) -> (Coll<'s, u64>, Coll<'s, Judged>) {
     let candidates = lsh.concat(anchor_pairs.clone().map(|(p, _)| p)).distinct();
-    let with_a =
-        candidates.clone().map(unpack).join_map(docs.clone(), |&a, &b, xa| (b, (a, xa.clone())));
-    let both = with_a.join_map(docs, |&b, (a, xa), xb| (pack(*a, b), (xa.clone(), xb.clone())));
-    let shared = both.clone().join_map(anchor_pairs.clone(), |&p, x, &s| (p, (x.clone(), s)));
-    let unshared = both.antijoin(anchor_pairs.map(|(p, _)| p)).map(|(p, x)| (p, (x, 0u32)));
-    let judged = shared.concat(unshared).flat_map(move |(pair, ((xa, xb), s))| {
-        let e = verify::estimate(
-            &xa.sig.sig,
-            &xb.sig.sig,
-            s,
-            (xa.informative, xb.informative),
-            (xa.sig.size, xb.sig.size),
-        );
-        judge(pair, &e, &xa, &xb).map(|borderline| Judged {
-            pair,
-            evidence: EvBits::from(&e),
-            borderline,
+    let keyed = candidates.clone().map(|p| (p, ()));
+    let shared = keyed.clone().join_map(anchor_pairs.clone(), |&p, &(), &s| (p, s));
+    let unshared = keyed.antijoin(anchor_pairs.map(|(p, _)| p)).map(|(p, ())| (p, 0u32));
+    let with_a = shared
+        .concat(unshared)
+        .map(|(p, s)| {
+            let (a, b) = unpack(p);
+            (a, (b, s))
         })
-    });
+        .join_map(docs.clone(), |&a, &(b, s), xa| (b, (a, s, xa.clone())));
+    let judged = with_a
+        .join_map(docs, move |&b, (a, s, xa), xb| {
+            let e = verify::estimate(
+                &xa.sig.sig,
+                &xb.sig.sig,
+                *s,
+                (xa.informative, xb.informative),
+                (xa.sig.size, xb.sig.size),
+            );
+            judge(&e, xa, xb).map(|borderline| Judged {
+                pair: pack(*a, b),
+                evidence: EvBits::from(&e),
+                borderline,
+            })
+        })
+        .flat_map(|j| j);
     (candidates, judged)
 }
 
