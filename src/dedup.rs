@@ -232,6 +232,13 @@ impl Resolution {
             anchors,
         }
     }
+
+    /// The same with the pairs settled exactly (accepted or not, sorted), which
+    /// [`Engine::finish_groups`] consults before any other evidence.
+    pub fn with_settled(mut self, settled: Vec<Pair>) -> Resolution {
+        self.settled = settled;
+        self
+    }
 }
 
 /// Which member of a group is kept.
@@ -351,6 +358,21 @@ impl Engine {
             return Boilerplate::none();
         }
         counter.finish(&|line, out| {
+            let norm = self.normalizer.normalize(line);
+            self.bp_shingler.shingles_into(&norm, &mut Vec::new(), out);
+        })
+    }
+
+    /// The boilerplate from exact line counts found elsewhere ([`Boilerplate::from_counts`]),
+    /// with this engine's normalizer for near-verbatim lines; none when disabled.
+    pub fn boilerplate_from_counts(
+        &self,
+        lines: impl IntoIterator<Item = (u64, u32)>,
+        texts: &[String],
+        block_candidates: impl IntoIterator<Item = u64>,
+    ) -> Boilerplate {
+        let Some(params) = self.cfg.boilerplate else { return Boilerplate::none() };
+        Boilerplate::from_counts(params, lines, texts, block_candidates, &|line, out| {
             let norm = self.normalizer.normalize(line);
             self.bp_shingler.shingles_into(&norm, &mut Vec::new(), out);
         })

@@ -11,7 +11,7 @@ use super::config;
 use super::feed::Feed;
 use neardup::input::Corpus;
 use neardup::passages::{
-    boilerplate_lines, Analyzer, Idf, PassageParams, Place, Restatement, Unit,
+    boilerplate_lines, Analyzer, Idf, Kind, PassageParams, Place, Restatement, Unit,
 };
 use neardup::segment::Span;
 
@@ -53,8 +53,12 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     if !(a.threshold > 0.0 && a.threshold <= 1.0) {
         bail!("--threshold {} is outside (0, 1]", a.threshold);
     }
+    if !(0.0..=1.0).contains(&a.min_similarity) {
+        bail!("--min-similarity {} is outside [0, 1]", a.min_similarity);
+    }
     let analyzer = Analyzer::new(PassageParams {
         threshold: a.threshold,
+        min_similarity: a.min_similarity,
         min_terms: a.min_terms,
         headlines: a.headlines,
     });
@@ -96,7 +100,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             writeln!(
                 w,
                 "{{\"kind\":\"{}\",\"similarity\":{:.4},\"a\":{},\"b\":{}}}",
-                r.kind,
+                r.kind.name(),
                 r.similarity,
                 place(&r.a),
                 place(&r.b)
@@ -119,7 +123,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             writeln!(
                 w,
                 "── {} {:.2}  {} [{}..{}]  ⇄  {} [{}..{}]",
-                r.kind,
+                r.kind.name(),
                 r.similarity,
                 id(r.a.doc),
                 r.a.start,
@@ -136,7 +140,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     }
     w.flush()?;
     if !a.quiet {
-        let restated = found.iter().filter(|r| r.kind == "restated").count();
+        let restated = found.iter().filter(|r| r.kind == Kind::Restated).count();
         eprintln!(
             "neardup: {} documents, {} restated passage pairs, {} boilerplate lines",
             docs.len(),
