@@ -364,7 +364,8 @@ impl Analyzer {
         for m in &matches {
             in_a[m.a as usize] = true;
             in_b[m.b as usize] = true;
-            matched += 0.5 * (idf.weight(a.terms[m.a as usize]) + idf.weight(b.terms[m.b as usize]));
+            matched +=
+                0.5 * (idf.weight(a.terms[m.a as usize]) + idf.weight(b.terms[m.b as usize]));
         }
         let unmatched = |u: &Unit, hit: &[bool], numeric: bool| -> (usize, f64) {
             let mut n = 0;
@@ -401,7 +402,11 @@ impl Analyzer {
             exact_terms: matches.iter().filter(|m| m.exact).count(),
             terms_a: a.terms.len(),
             terms_b: b.terms.len(),
-            ordered: if matches.is_empty() { 0.0 } else { tails.len() as f64 / matches.len() as f64 },
+            ordered: if matches.is_empty() {
+                0.0
+            } else {
+                tails.len() as f64 / matches.len() as f64
+            },
             numbers_disagree: num_only_a > 0 && num_only_b > 0,
             shared_numbers,
             rare_unmatched: rare_a.min(rare_b),
@@ -1023,15 +1028,8 @@ impl Analyzer {
         j: usize,
         idf: &dyn Fn(u64) -> f64,
     ) -> Seed {
-        let seed = |a0, a1, b0, b1, dice| Seed {
-            a0,
-            a1,
-            b0,
-            b1,
-            dice,
-            probability: 0.0,
-            evidence: None,
-        };
+        let seed =
+            |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
         let mut best = seed(i, i, j, j, self.similarity(&ua[i], &ub[j], idf));
         let next_a = i + 1 < ua.len() && ua[i + 1].paragraph == ua[i].paragraph;
         let next_b = j + 1 < ub.len() && ub[j + 1].paragraph == ub[j].paragraph;
