@@ -41,6 +41,8 @@ pub mod boilerplate;
 pub mod cluster;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 mod cpu;
+#[cfg(feature = "distributed")]
+pub mod dataflow;
 pub mod dedup;
 pub mod error;
 pub mod input;
@@ -53,6 +55,7 @@ pub mod segment;
 pub mod shingle;
 pub mod signature;
 pub mod store;
+pub mod stories;
 pub mod verify;
 
 pub use error::{Error, Result};

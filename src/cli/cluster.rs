@@ -10,10 +10,12 @@ use rayon::prelude::*;
 use super::args::{ClusterArgs, EvalClustersArgs};
 use super::feed::Feed;
 use neardup::cluster::metrics;
-use neardup::cluster::story::{
-    cluster, cluster_onto, cosine, weigh, SparseVec, StoryParams, Term, Vectorizer,
-};
+use neardup::dedup::{DedupConfig, Engine, Fingerprints};
+use neardup::input::{RawRecord, RecordAt};
 use neardup::store::stories::StoryStore;
+use neardup::stories::{
+    self, cluster_onto, cosine, weigh, SparseVec, StoryParams, Term, Vectorizer, NO_GROUP, UNDATED,
+};
 
 /// What the clustering needs of each article.
 pub struct Article {
@@ -75,23 +77,44 @@ pub fn parse_date(s: &str) -> Option<i64> {
     Some(days * 86400 + hh * 3600 + mm * 60 + ss)
 }
 
-/// What reading a feed yields: the articles, their vectors, and the feed's own document
-/// frequencies and article count (without the history's).
-type Read = (Vec<Article>, Vec<SparseVec>, AHashMap<Term, u32>, u64);
+/// What reading a feed yields: the articles, their vectors, their near-duplicate groups
+/// (empty without dedup), and the feed's own document frequencies and article count (without
+/// the history's).
+struct Read {
+    articles: Vec<Article>,
+    vectors: Vec<SparseVec>,
+    groups: Vec<u32>,
+    own_df: AHashMap<Term, u32>,
+    own_n: u64,
+}
 
-/// Reads a feed in two passes. `history` adds a story store's term statistics to the feed's
-/// for the inverse document frequencies.
+/// Bytes of exact shingle sets held at once while borderline duplicate pairs are settled
+/// (as `dedup`).
+const EXACT_BUDGET: usize = 64 << 20;
+
+/// Reads a feed in two passes, with near-duplicate detection at `dedup`'s defaults on the
+/// way when `dedup` is set (boilerplate lines in the first pass, fingerprints in the second).
+/// `history` adds a story store's term statistics to the feed's for the inverse document
+/// frequencies.
 fn read_articles(
     input: &super::args::InputArgs,
     params: &StoryParams,
     truth_field: Option<&str>,
     history: Option<&StoryStore>,
+    dedup: bool,
 ) -> Result<Read> {
     let corpus = super::feed::open_corpus(input)?;
     let vectorizer = Vectorizer::new(*params);
+    let engine = if dedup {
+        Some(Engine::new(DedupConfig::default()).context("configuring dedup")?)
+    } else {
+        None
+    };
+    let mut counter = engine.as_ref().map(Engine::line_counter);
     let mut feed = Feed::new(&corpus, input.skip_invalid);
     feed.warn = true;
-    // Pass 1: document frequencies. Pass 2: vectors, ids, titles, dates.
+    // Pass 1: document frequencies (and boilerplate lines). Pass 2: vectors, ids, titles,
+    // dates (and fingerprints).
     let mut df: AHashMap<Term, u32> = AHashMap::new();
     let mut n = 0u64;
     feed.pass("counting terms", |_, docs| {
@@ -101,9 +124,18 @@ fn read_articles(
             Vectorizer::count_df(&mut df, c);
         }
         n += counts.len() as u64;
+        if let (Some(e), Some(c)) = (&engine, counter.as_mut()) {
+            let texts: Vec<Option<&str>> =
+                docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
+            e.count_lines(&texts, c);
+        }
         Ok(())
     })?;
     feed.warn = false;
+    let bp = match (&engine, counter) {
+        (Some(e), Some(c)) => e.boilerplate(c),
+        _ => neardup::boilerplate::Boilerplate::none(),
+    };
     let own_df = df.clone();
     let own_n = n;
     if let Some(h) = history {
@@ -114,7 +146,17 @@ fn read_articles(
     }
     let mut out = Vec::new();
     let mut vectors = Vec::new();
+    let mut fps = Fingerprints::default();
+    let mut at: Vec<Option<RecordAt>> = Vec::new();
+    // The record ordinal of each article (dedup numbers every record, valid or not).
+    let mut ordinals: Vec<u32> = Vec::new();
     feed.pass("vectors", |raw, docs| {
+        if let Some(e) = &engine {
+            let texts: Vec<Option<&str>> =
+                docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
+            e.add_batch(&texts, &bp, &mut fps)?;
+            at.extend(raw.iter().map(RawRecord::at));
+        }
         let vecs: Vec<Option<SparseVec>> = docs
             .par_iter()
             .map(|d| {
@@ -150,19 +192,53 @@ fn read_articles(
                 truth,
             });
             vectors.push(v);
+            ordinals.push(u32::try_from(r.ordinal).unwrap_or(u32::MAX));
         }
         Ok(())
     })?;
-    Ok((out, vectors, own_df, own_n))
+    let mut groups = Vec::new();
+    if let Some(engine) = &engine {
+        let mut res = engine.resolve(&mut fps)?;
+        engine.settle(&fps, &mut res, EXACT_BUDGET, |docs| {
+            let mut sets = vec![Vec::new(); docs.len()];
+            super::feed::pass_selected(&corpus, docs, &at, |batch| {
+                let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
+                for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, &bp)) {
+                    if let Ok(i) = docs.binary_search(&d) {
+                        sets[i] = set;
+                    }
+                }
+                Ok(())
+            })?;
+            Ok::<_, anyhow::Error>(sets)
+        })?;
+        // The components of the accepted pairs: each dedup group lies in one (a group is a
+        // component split so that every member matches its kept one), and a round-up that
+        // carries an item whole stays with the item's story.
+        let mut by_ordinal = vec![NO_GROUP; fps.len()];
+        for (g, component) in res.groups.iter().enumerate() {
+            for &m in component {
+                by_ordinal[m as usize] = g as u32;
+            }
+        }
+        groups = ordinals
+            .iter()
+            .map(|&o| by_ordinal.get(o as usize).copied().unwrap_or(NO_GROUP))
+            .collect();
+    }
+    Ok(Read { articles: out, vectors, groups, own_df, own_n })
 }
 
 /// The story parameters from the flags.
 pub fn params_of(
-    threshold: f64,
+    threshold: impl Into<Option<f64>>,
     window: Option<&str>,
     title_weight: f32,
     entity_weight: f32,
 ) -> Result<StoryParams> {
+    let given = threshold.into();
+    let d = StoryParams::default();
+    let threshold = given.unwrap_or(d.threshold);
     if !(threshold > 0.0 && threshold <= 1.0) {
         bail!("--threshold {threshold} is outside (0, 1]");
     }
@@ -171,6 +247,8 @@ pub fn params_of(
     }
     Ok(StoryParams {
         threshold,
+        // A threshold given is the threshold, dated or not.
+        dated_threshold: given.unwrap_or(d.dated_threshold),
         title_weight,
         entity_weight,
         window_secs: window.map(parse_window).transpose()?,
@@ -178,19 +256,25 @@ pub fn params_of(
     })
 }
 
-/// Clusters articles into stories (online pass in time order, then refinement).
+/// The times of articles for the library ([`UNDATED`] where unknown).
+pub fn times_of(articles: &[Article]) -> Vec<i64> {
+    articles.iter().map(|a| a.time.unwrap_or(UNDATED)).collect()
+}
+
+/// Clusters articles into stories with the library's pipeline ([`stories::assign`]),
+/// without near-duplicate groups (the distributed path).
 pub fn assign(articles: &[Article], vectors: &[SparseVec], params: &StoryParams) -> Vec<u32> {
-    let mut order: Vec<usize> = (0..articles.len()).collect();
-    // By time when known (undated articles keep their input position among themselves).
-    order.sort_by_key(|&i| (articles[i].time.unwrap_or(i64::MIN), i));
-    let times: Vec<i64> = articles.iter().map(|a| a.time.unwrap_or(0)).collect();
-    let has_times = params.window_secs.is_some();
-    let first = cluster(vectors, &order, has_times.then_some(times.as_slice()), params);
-    if has_times {
-        // Refinement ignores time: with a window, the online pass is the answer.
-        return first;
+    stories::assign(vectors, &times_of(articles), &[], &with_time(params, articles))
+}
+
+/// The parameters with time as evidence at its default scale when the articles are dated and
+/// no scale was given (`Some(0)`, from `--time-scale 0`, keeps time off).
+pub fn with_time(params: &StoryParams, articles: &[Article]) -> StoryParams {
+    if articles.iter().any(|a| a.time.is_some()) {
+        params.dated()
+    } else {
+        *params
     }
-    neardup::cluster::story::refine(vectors, &first, params, 3)
 }
 
 /// Runs `neardup cluster`.
@@ -221,24 +305,29 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
         ),
         None => None,
     };
-    let (articles, vectors, own_df, own_n) =
-        read_articles(&a.input, &params, None, history.as_ref())?;
+    if let Some(t) = &a.time_scale {
+        params.time_scale_secs = Some(parse_window(t)? as f64);
+    }
+    let Read { articles, vectors, groups, own_df, own_n } =
+        read_articles(&a.input, &params, None, history.as_ref(), !a.no_dedup)?;
+    let params = with_time(&params, &articles);
     let (stories, story_ids) = match &history {
         None => {
-            let s = assign(&articles, &vectors, &params);
+            let s = stories::assign(&vectors, &times_of(&articles), &groups, &params);
             let ids: Vec<u64> = (0..=s.iter().copied().max().unwrap_or(0) as u64).collect();
             (s, ids)
         }
         Some(h) => {
-            let mut order: Vec<usize> = (0..articles.len()).collect();
-            order.sort_by_key(|&i| (articles[i].time.unwrap_or(i64::MIN), i));
-            let times: Vec<i64> = articles.iter().map(|x| x.time.unwrap_or(0)).collect();
+            let times = times_of(&articles);
+            let order = stories::time_order(&times);
             let existing: Vec<_> = h.stories.iter().map(|(_, s)| s.clone()).collect();
+            let timed = params.window_secs.is_some() || params.time_scale_secs.is_some();
             let (assignment, states) = cluster_onto(
                 &existing,
                 &vectors,
                 &order,
-                params.window_secs.map(|_| times.as_slice()),
+                timed.then_some(times.as_slice()),
+                (groups.len() == vectors.len()).then_some(groups.as_slice()),
                 &params,
             );
             // Stored stories keep their ids; new ones take the next ones, in order of creation.
@@ -307,21 +396,8 @@ pub fn write_stories(
             continue; // a stored story with no article tonight
         }
         // Centroid, representative (closest member), top terms, dates, near-duplicates.
-        let mut sum: AHashMap<neardup::cluster::story::Term, f32> = AHashMap::new();
-        for &i in m {
-            for &(t, x) in &vectors[i] {
-                *sum.entry(t).or_insert(0.0) += x;
-            }
-        }
-        let centroid = weigh(sum.into_iter().collect(), |_| 1.0, std::f32::consts::E - 1.0);
-        let rep = *m
-            .iter()
-            .max_by(|&&x, &&y| {
-                cosine(&vectors[x], &centroid)
-                    .total_cmp(&cosine(&vectors[y], &centroid))
-                    .then(y.cmp(&x))
-            })
-            .unwrap_or(&m[0]);
+        let summary = stories::summarize(vectors, m);
+        let (rep, centroid) = (summary.representative, summary.centroid);
         let terms = top_terms(&vectorizer, &articles[rep].title, &centroid, 8);
         let dates: Vec<&str> = m.iter().filter_map(|&i| articles[i].date.as_deref()).collect();
         let first = dates
@@ -386,8 +462,10 @@ fn top_terms(v: &Vectorizer, title: &str, centroid: &SparseVec, k: usize) -> Vec
 /// Runs `neardup eval clusters`.
 pub fn eval(a: &EvalClustersArgs) -> Result<()> {
     let params = params_of(a.threshold, None, a.title_weight, a.entity_weight)?;
-    let (articles, vectors, _, _) = read_articles(&a.input, &params, Some(&a.truth_field), None)?;
-    let stories = assign(&articles, &vectors, &params);
+    let Read { articles, vectors, groups, .. } =
+        read_articles(&a.input, &params, Some(&a.truth_field), None, true)?;
+    let params = with_time(&params, &articles);
+    let stories = stories::assign(&vectors, &times_of(&articles), &groups, &params);
     let truth: Vec<String> = articles.iter().map(|x| x.truth.clone().unwrap_or_default()).collect();
     if truth.iter().all(String::is_empty) {
         bail!("no article has the truth field {:?}", a.truth_field);

@@ -8,9 +8,9 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::args::PairsArgs;
-use neardup::cluster::story::{story_similarity, weigh, StoryParams, Vectorizer};
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
+use neardup::stories::{story_similarity, weigh, StoryParams, Vectorizer, UNDATED};
 
 /// Texts of at most this many words are sentences for the passage measure.
 const SENTENCE_WORDS: usize = 60;
@@ -21,6 +21,8 @@ struct Item {
     id2: Value,
     text1: String,
     text2: String,
+    time1: i64,
+    time2: i64,
     label: Option<Value>,
 }
 
@@ -46,7 +48,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
         "near-dup" | "passage" | "story" => {}
         m => bail!("--measure {m:?}: expected near-dup, passage or story"),
     }
-    let docs: HashMap<String, String> = match &a.docs {
+    // id -> (text, with the title prepended when --title-field is given; time)
+    let docs: HashMap<String, (String, i64)> = match &a.docs {
         None => HashMap::new(),
         Some(p) => read_jsonl(p)?
             .into_iter()
@@ -56,7 +59,18 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     Value::Null => return None,
                     other => other.to_string(),
                 };
-                Some((id, v[&a.text_field].as_str()?.to_owned()))
+                let text = v[&a.text_field].as_str()?;
+                let text = match a.title_field.as_ref().and_then(|f| v[f].as_str()) {
+                    Some(t) => format!("{t}\n{text}"),
+                    None => text.to_owned(),
+                };
+                let time = a
+                    .date_field
+                    .as_ref()
+                    .and_then(|f| v[f].as_str())
+                    .and_then(super::cluster::parse_date)
+                    .unwrap_or(UNDATED);
+                Some((id, (text, time)))
             })
             .collect(),
     };
@@ -71,7 +85,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 return Ok(s.to_owned());
             }
             let k = key(&v[id]);
-            docs.get(&k).cloned().with_context(|| {
+            docs.get(&k).map(|d| d.0.clone()).with_context(|| {
                 format!("{}:{line}: no {t} and id {k:?} not found in --docs", a.pairs.display())
             })
         };
@@ -80,6 +94,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
             id2: v["id2"].clone(),
             text1: text("text1", "id1")?,
             text2: text("text2", "id2")?,
+            time1: docs.get(&key(&v["id1"])).map_or(UNDATED, |d| d.1),
+            time2: docs.get(&key(&v["id2"])).map_or(UNDATED, |d| d.1),
             label: a.label_field.as_ref().map(|f| v[f].clone()),
         });
     }
@@ -114,7 +130,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
             let corpus: Vec<&str> = if docs.is_empty() {
                 items.iter().flat_map(|it| [it.text1.as_str(), it.text2.as_str()]).collect()
             } else {
-                docs.values().map(String::as_str).collect()
+                docs.values().map(|d| d.0.as_str()).collect()
             };
             for t in &corpus {
                 Vectorizer::count_df(&mut df, &v.term_counts(None, t));
@@ -127,12 +143,38 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     weigh(v.term_counts(None, t), |h| df.get(&h).copied().unwrap_or(1) as f32, n)
                 })
                 .collect();
-            // The default decision is clustering's: cosine at its threshold, on the root's scale.
-            let t = a.threshold.unwrap_or(StoryParams::default().threshold.sqrt());
+            // The decision is `cluster`'s: its vectors (whole words, its title and entity
+            // weights), near-duplicates always one story, the cosine times the time factor
+            // at its threshold (dated defaults when both articles are dated). The similarity
+            // stays the graded measure above.
+            let mut model = StoryParams::default();
+            if let Some(t) = a.threshold {
+                model.threshold = t;
+                model.dated_threshold = t;
+            }
+            let cv = Vectorizer::new(model);
+            let mut cdf = ahash::AHashMap::new();
+            for t in &corpus {
+                Vectorizer::count_df(&mut cdf, &cv.term_counts(None, t));
+            }
+            let cvecs: Vec<_> = items
+                .iter()
+                .flat_map(|it| [&it.text1, &it.text2])
+                .map(|t| {
+                    weigh(cv.term_counts(None, t), |h| cdf.get(&h).copied().unwrap_or(1) as f32, n)
+                })
+                .collect();
+            let engine = Engine::new(DedupConfig::default())?;
+            let th = engine.thresholds();
             vecs.chunks(2)
-                .map(|p| {
-                    let s = story_similarity(&p[0], &p[1]);
-                    (s, s >= t)
+                .zip(cvecs.chunks(2))
+                .zip(&items)
+                .map(|((p, c), it)| {
+                    let dup = engine.compare_texts(&it.text1, &it.text2).accepts(&th);
+                    let dated = it.time1 != UNDATED && it.time2 != UNDATED;
+                    let m = if dated { model.dated() } else { model };
+                    let (_, same) = m.same_story((&c[0], it.time1), (&c[1], it.time2), dup);
+                    (story_similarity(&p[0], &p[1]), same)
                 })
                 .collect()
         }

@@ -2,7 +2,8 @@
 //! scores used to tune them.
 
 pub mod metrics;
-pub mod story;
+/// Story clustering, now [`crate::stories`] (kept under this name for existing callers).
+pub use crate::stories as story;
 pub mod union_find;
 
 pub use union_find::UnionFind;
