@@ -46,7 +46,11 @@ fn main() {
         .par_iter()
         .flat_map_iter(|d| {
             let t = d["text"].as_str().unwrap_or("");
-            analyzer.units(t).into_iter().map(|u| analyzer.word_keys(&t[u.span.range()])).collect::<Vec<_>>()
+            analyzer
+                .units(t)
+                .into_iter()
+                .map(|u| analyzer.word_keys(&t[u.span.range()]))
+                .collect::<Vec<_>>()
         })
         .collect();
     let word_idf = Idf::from_key_sets(keys.iter().map(Vec::as_slice));

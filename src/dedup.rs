@@ -440,6 +440,12 @@ impl Engine {
             self.shingler.word_hashes_of(folded, &mut s.words);
             return;
         }
+        if self.normalizer.mode() == Mode::Auto && !text.is_ascii() {
+            // The normalized text is written anyway: its words are hashed eight at a time.
+            self.normalizer.normalize_into(text, &mut s.norm);
+            self.shingler.word_hashes_of(s.norm.as_bytes(), &mut s.words);
+            return;
+        }
         let words = &mut s.words;
         self.normalizer.for_each_word(text, &mut s.norm, &mut s.word, |w| {
             words.push(self.shingler.word_hash_bytes(w))

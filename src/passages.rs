@@ -32,6 +32,10 @@ use crate::segment::{self, Span};
 /// the Clough and Stevenson dev answers (reuse against non-reuse).
 pub const PAIR_THRESHOLD: f64 = 0.27;
 
+/// Term weights over at least this many units are a feed's: the restatement model decides.
+/// Below it (a document or a few), the weighted soft Dice decides.
+pub const FEED_UNITS: f64 = 2000.0;
+
 /// Parameters of passage matching.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PassageParams {
@@ -40,6 +44,10 @@ pub struct PassageParams {
     pub threshold: f64,
     /// Probability of the restatement model ([`RESTATE_MODEL`]) a unit pair must reach.
     pub min_similarity: f64,
+    /// Weighted soft Dice a unit pair must reach where the term weights come from fewer than
+    /// [`FEED_UNITS`] units (one article, a few): the model was calibrated with weights over
+    /// a whole feed, and does not apply there.
+    pub dice_threshold: f64,
     /// Units with fewer content terms are not compared.
     pub min_terms: usize,
     /// Report the headline restated in the lead (as kind `headline`).
@@ -51,6 +59,7 @@ impl Default for PassageParams {
         PassageParams {
             threshold: 0.3,
             min_similarity: RESTATE_MODEL.threshold,
+            dice_threshold: 0.42,
             min_terms: 5,
             headlines: false,
         }
@@ -203,11 +212,24 @@ impl Analyzer {
 
     /// The content terms of a piece of text, as (hash, skeleton, numeric), deduplicated.
     pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>, Vec<bool>) {
-        let norm = self.normalizer.normalize(text);
-        let mut seen = AHashSet::new();
         let mut hashes = Vec::new();
         let mut skels = Vec::new();
         let mut numeric = Vec::new();
+        self.for_each_term(text, |h, w| {
+            hashes.push(h);
+            skels.push(skeleton(w));
+            numeric.push(
+                w.as_bytes()[0].is_ascii_digit()
+                    && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b','),
+            );
+        });
+        (hashes, skels, numeric)
+    }
+
+    /// Calls `f` with each distinct content term of `text`: its hash and its word.
+    fn for_each_term(&self, text: &str, mut f: impl FnMut(u64, &str)) {
+        let norm = self.normalizer.normalize(text);
+        let mut seen = AHashSet::new();
         for w in norm.split(' ').filter(|w| !w.is_empty()) {
             if self.stop.contains(w)
                 || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
@@ -217,15 +239,31 @@ impl Analyzer {
             let w = self.numbers.get(w).copied().unwrap_or(w);
             let h = xxh3_64(w.as_bytes());
             if seen.insert(h) {
-                hashes.push(h);
-                skels.push(skeleton(w));
-                numeric.push(
-                    w.as_bytes()[0].is_ascii_digit()
-                        && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b','),
-                );
+                f(h, w);
             }
         }
-        (hashes, skels, numeric)
+    }
+
+    /// The aligned content terms of two texts (normalized and stemmed, as compared), in the
+    /// order of `a`: the evidence of a reported pair.
+    pub fn aligned_words(&self, a: &str, b: &str) -> Vec<AlignedWords> {
+        let words = |t: &str| {
+            let mut v = Vec::new();
+            self.for_each_term(t, |_, w| v.push(w.to_owned()));
+            v
+        };
+        let (wa, wb) = (words(a), words(b));
+        let mut m = self.align(&self.text_unit(a), &self.text_unit(b));
+        m.sort_by_key(|x| x.a);
+        m.iter()
+            .filter_map(|x| {
+                Some(AlignedWords {
+                    a: wa.get(x.a as usize)?.clone(),
+                    b: wb.get(x.b as usize)?.clone(),
+                    exact: x.exact,
+                })
+            })
+            .collect()
     }
 
     /// A whole text as one unit (all its content terms), spanning the text.
@@ -326,7 +364,8 @@ impl Analyzer {
         for m in &matches {
             in_a[m.a as usize] = true;
             in_b[m.b as usize] = true;
-            matched += 0.5 * (idf.weight(a.terms[m.a as usize]) + idf.weight(b.terms[m.b as usize]));
+            matched +=
+                0.5 * (idf.weight(a.terms[m.a as usize]) + idf.weight(b.terms[m.b as usize]));
         }
         let unmatched = |u: &Unit, hit: &[bool], numeric: bool| -> (usize, f64) {
             let mut n = 0;
@@ -363,7 +402,11 @@ impl Analyzer {
             exact_terms: matches.iter().filter(|m| m.exact).count(),
             terms_a: a.terms.len(),
             terms_b: b.terms.len(),
-            ordered: if matches.is_empty() { 0.0 } else { tails.len() as f64 / matches.len() as f64 },
+            ordered: if matches.is_empty() {
+                0.0
+            } else {
+                tails.len() as f64 / matches.len() as f64
+            },
             numbers_disagree: num_only_a > 0 && num_only_b > 0,
             shared_numbers,
             rare_unmatched: rare_a.min(rare_b),
@@ -587,6 +630,17 @@ pub struct TermMatch {
     pub exact: bool,
 }
 
+/// Two aligned content terms of a reported pair, as compared (normalized and stemmed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlignedWords {
+    /// The term of the first passage.
+    pub a: String,
+    /// The term of the second passage.
+    pub b: String,
+    /// The same term (else a spelling variant).
+    pub exact: bool,
+}
+
 /// What the alignment of two units shows: the features the restatement model weighs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Evidence {
@@ -759,7 +813,8 @@ pub struct Restatement {
     pub kind: Kind,
     /// How the passages match (of the best unit pair).
     pub matched: MatchKind,
-    /// The restatement model's probability for the best unit pair of the passage pair.
+    /// The restatement model's probability for the best unit pair of the passage pair (the
+    /// weighted soft Dice where the term weights are not a feed's: see [`FEED_UNITS`]).
     pub similarity: f64,
     /// The alignment of the best unit pair.
     pub evidence: Evidence,
@@ -804,6 +859,11 @@ impl Idf {
     /// Counts the terms of `units` (each slice is one document's units).
     pub fn new(units: &[&[Unit]]) -> Idf {
         Idf::from_key_sets(units.iter().flat_map(|us| us.iter().map(|u| u.terms.as_slice())))
+    }
+
+    /// The number of units (or key sets) counted.
+    pub fn units(&self) -> f64 {
+        self.n
     }
 
     /// `ln(1 + N / df)`; unseen terms count as seen once.
@@ -968,15 +1028,8 @@ impl Analyzer {
         j: usize,
         idf: &dyn Fn(u64) -> f64,
     ) -> Seed {
-        let seed = |a0, a1, b0, b1, dice| Seed {
-            a0,
-            a1,
-            b0,
-            b1,
-            dice,
-            probability: 0.0,
-            evidence: None,
-        };
+        let seed =
+            |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
         let mut best = seed(i, i, j, j, self.similarity(&ua[i], &ub[j], idf));
         let next_a = i + 1 < ua.len() && ua[i + 1].paragraph == ua[i].paragraph;
         let next_b = j + 1 < ub.len() && ub[j + 1].paragraph == ub[j].paragraph;
@@ -1011,8 +1064,12 @@ impl Analyzer {
         }
         let (a, b) = (join(ua, seed.a0, seed.a1), join(ub, seed.b0, seed.b1));
         let e = self.evidence(&a, &b, idf);
-        seed.probability = RESTATE_MODEL.probability(&e, within);
         seed.evidence = Some(e);
+        if idf.units() < FEED_UNITS {
+            seed.probability = seed.dice;
+            return seed.dice >= self.params.dice_threshold;
+        }
+        seed.probability = RESTATE_MODEL.probability(&e, within);
         seed.probability >= self.params.min_similarity
     }
 }

@@ -18,7 +18,6 @@ use pyo3::types::{PyDict, PyList, PyString};
 use rayon::prelude::*;
 
 use neardup::boilerplate::{Boilerplate, BoilerplateParams};
-use neardup::cluster::story::{cluster, refine, StoryParams, Vectorizer};
 use neardup::dedup::{DedupConfig, DocFingerprint, DocMeta, Engine, Fingerprints, Keep};
 use neardup::input::{Corpus, Fields, Format, ReadOptions};
 use neardup::lsh::band_key;
@@ -27,6 +26,7 @@ use neardup::passages::{boilerplate_lines, Analyzer, Idf, PassageParams, Unit};
 use neardup::segment::Span;
 use neardup::shingle::ShingleSpec;
 use neardup::store::{verify_dir, NewDoc, SignatureStore, StoreParams, StoreWriter};
+use neardup::stories::{StoryParams, Vectorizer, UNDATED};
 use neardup::verify::{self, VerifyMode};
 use neardup::Error;
 
@@ -541,9 +541,19 @@ struct Place {
     end: usize,
 }
 
+/// One restated passage pair.
+struct Found {
+    kind: &'static str,
+    matched: &'static str,
+    similarity: f64,
+    evidence: neardup::passages::Evidence,
+    a: Place,
+    b: Place,
+}
+
 /// Restated passage pairs and boilerplate lines, as the CLI's `passages` finds them.
 struct Passages {
-    restated: Vec<(&'static str, f64, Place, Place)>,
+    restated: Vec<Found>,
     boilerplate: Vec<(String, usize, Vec<Place>)>,
 }
 
@@ -588,7 +598,17 @@ fn find_passages(
         end: chars(p.doc, p.end),
     };
     Passages {
-        restated: found.iter().map(|r| (r.kind, r.similarity, place(&r.a), place(&r.b))).collect(),
+        restated: found
+            .iter()
+            .map(|r| Found {
+                kind: r.kind.name(),
+                matched: r.matched.name(),
+                similarity: r.similarity,
+                evidence: r.evidence,
+                a: place(&r.a),
+                b: place(&r.b),
+            })
+            .collect(),
         boilerplate: boiler
             .iter()
             .map(|b| (b.text.clone(), b.count, b.places.iter().map(place).collect()))
@@ -628,17 +648,27 @@ fn passages<'py>(
     }
     let texts = texts_of(py, texts, text_key)?;
     let params =
-        PassageParams { threshold, min_terms: min_terms.unwrap_or(d.min_terms), headlines };
+        PassageParams { threshold, min_terms: min_terms.unwrap_or(d.min_terms), headlines, ..d };
     let found = py.allow_threads(|| {
         find_passages(&texts, across, params, boilerplate_min_docs, boilerplate_max_chars)
     });
     let out = PyList::empty(py);
-    for (kind, similarity, a, b) in &found.restated {
+    for f in &found.restated {
         let d = PyDict::new(py);
-        d.set_item("kind", *kind)?;
-        d.set_item("similarity", *similarity)?;
-        d.set_item("a", place_dict(py, a, &texts[a.doc as usize])?)?;
-        d.set_item("b", place_dict(py, b, &texts[b.doc as usize])?)?;
+        d.set_item("kind", f.kind)?;
+        d.set_item("matched", f.matched)?;
+        d.set_item("similarity", f.similarity)?;
+        d.set_item("a", place_dict(py, &f.a, &texts[f.a.doc as usize])?)?;
+        d.set_item("b", place_dict(py, &f.b, &texts[f.b.doc as usize])?)?;
+        let e = PyDict::new(py);
+        e.set_item("dice", f.evidence.dice)?;
+        e.set_item("coverage_a", f.evidence.coverage_a)?;
+        e.set_item("coverage_b", f.evidence.coverage_b)?;
+        e.set_item("matched_terms", f.evidence.matched_terms)?;
+        e.set_item("exact_terms", f.evidence.exact_terms)?;
+        e.set_item("ordered", f.evidence.ordered)?;
+        e.set_item("numbers_disagree", f.evidence.numbers_disagree)?;
+        d.set_item("evidence", e)?;
         out.append(d)?;
     }
     for (text, count, places) in &found.boilerplate {
@@ -659,8 +689,9 @@ fn passages<'py>(
 // ---------------------------------------------------------------------------------------------
 // Stories
 
-/// `neardup cluster` without a store, as `src/cli/cluster.rs` assembles it: TF-IDF vectors,
-/// the online pass in time order, then refinement unless a time window is given.
+/// `neardup cluster` without a store and without near-duplicate groups: TF-IDF vectors, then
+/// the library's story pipeline ([`neardup::stories::assign`]), time as evidence when any
+/// article is dated (as the CLI does).
 fn assign_stories(
     texts: &[String],
     titles: &[Option<String>],
@@ -671,16 +702,10 @@ fn assign_stories(
     let docs: Vec<(Option<&str>, &str)> =
         texts.iter().zip(titles).map(|(x, t)| (t.as_deref(), x.as_str())).collect();
     let vectors = vectorizer.vectors(&docs);
-    let time = |i: usize| times.and_then(|t| t[i]);
-    let mut order: Vec<usize> = (0..texts.len()).collect();
-    order.sort_by_key(|&i| (time(i).unwrap_or(i64::MIN), i));
-    let flat: Vec<i64> = (0..texts.len()).map(|i| time(i).unwrap_or(0)).collect();
-    let windowed = params.window_secs.is_some();
-    let first = cluster(&vectors, &order, windowed.then_some(flat.as_slice()), params);
-    if windowed {
-        return first;
-    }
-    refine(&vectors, &first, params, 3)
+    let times: Vec<i64> =
+        (0..texts.len()).map(|i| times.and_then(|t| t[i]).unwrap_or(UNDATED)).collect();
+    let params = if times.iter().any(|&t| t != UNDATED) { params.dated() } else { *params };
+    neardup::stories::assign(&vectors, &times, &[], &params)
 }
 
 #[pyfunction]

@@ -176,8 +176,8 @@ pub struct DedupArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Hash seed [default: 7954884637869830193].
-    #[arg(long)]
+    /// Hash seed (the help states the default, `neardup::shingle::DEFAULT_SEED`).
+    #[arg(long, help = format!("Hash seed [default: {}].", neardup::shingle::DEFAULT_SEED))]
     pub seed: Option<u64>,
     /// Deduplicate against the signature store in DIR as well, and add the new unique
     /// documents to it. The store's parameters apply; a conflicting flag is an error.

@@ -12,7 +12,7 @@ use super::feed::Feed;
 use neardup::cluster::metrics;
 use neardup::dedup::{DedupConfig, Engine, Fingerprints};
 use neardup::input::{RawRecord, RecordAt};
-use neardup::store::stories::StoryStore;
+use neardup::store::stories::{StoryFileParams, StoryStore};
 use neardup::stories::{
     self, cluster_onto, cosine, weigh, SparseVec, StoryParams, Term, Vectorizer, NO_GROUP, UNDATED,
 };
@@ -311,6 +311,14 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     let Read { articles, vectors, groups, own_df, own_n } =
         read_articles(&a.input, &params, None, history.as_ref(), !a.no_dedup)?;
     let params = with_time(&params, &articles);
+    let file_params = StoryFileParams::of(&params);
+    if let (Some(h), Some(dir)) = (&history, &a.store) {
+        if h.articles > 0 {
+            h.params.check(&file_params).with_context(|| {
+                format!("continuing the stories of {} with other parameters", dir.display())
+            })?;
+        }
+    }
     let (stories, story_ids) = match &history {
         None => {
             let s = stories::assign(&vectors, &times_of(&articles), &groups, &params);
@@ -348,6 +356,7 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
             let mut df: Vec<(Term, u32)> = df.into_iter().collect();
             df.sort_unstable();
             let updated = StoryStore {
+                params: file_params,
                 next_id: next,
                 articles: h.articles + own_n,
                 df,

@@ -61,6 +61,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         min_similarity: a.min_similarity,
         min_terms: a.min_terms,
         headlines: a.headlines,
+        ..PassageParams::default()
     });
 
     let texts: Vec<(u32, &str)> =
@@ -84,6 +85,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
         found.extend(analyzer.across(&per_doc, &idf));
     }
+    found.sort_by_key(|r| (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end));
 
     let stdout = io::stdout();
     let mut w: Box<dyn Write> = match &a.output {
@@ -97,13 +99,20 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         |p: &Place| format!("{{\"doc\":{},\"start\":{},\"end\":{}}}", id(p.doc), p.start, p.end);
     if format == "json" {
         for r in &found {
+            let ta = &docs[r.a.doc as usize].1[r.a.start..r.a.end];
+            let tb = &docs[r.b.doc as usize].1[r.b.start..r.b.end];
+            let al = analyzer.aligned_words(ta, tb);
+            let aligned: Vec<[&str; 2]> = al.iter().map(|x| [x.a.as_str(), x.b.as_str()]).collect();
             writeln!(
                 w,
-                "{{\"kind\":\"{}\",\"similarity\":{:.4},\"a\":{},\"b\":{}}}",
+                "{{\"kind\":\"{}\",\"match\":\"{}\",\"similarity\":{:.4},\"a\":{},\"b\":{},\"evidence\":{},\"aligned\":{}}}",
                 r.kind.name(),
+                r.matched.name(),
                 r.similarity,
                 place(&r.a),
-                place(&r.b)
+                place(&r.b),
+                serde_json::to_string(&r.evidence)?,
+                serde_json::to_string(&aligned)?
             )?;
         }
         for b in &boiler {
@@ -140,11 +149,14 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     }
     w.flush()?;
     if !a.quiet {
-        let restated = found.iter().filter(|r| r.kind == Kind::Restated).count();
+        let restated = found.iter().filter(|r| r.kind == Kind::Restated);
+        let inside = restated.clone().filter(|r| r.a.doc == r.b.doc).count();
         eprintln!(
-            "neardup: {} documents, {} restated passage pairs, {} boilerplate lines",
+            "neardup: {} documents, {} restated passage pairs ({} in-article, {} cross-article), {} boilerplate lines",
             docs.len(),
-            restated,
+            restated.count(),
+            inside,
+            found.iter().filter(|r| r.kind == Kind::Restated && r.a.doc != r.b.doc).count(),
             boiler.len()
         );
     }

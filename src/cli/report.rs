@@ -5,11 +5,11 @@ use rayon::prelude::*;
 
 use super::args::ReportArgs;
 use super::feed::Feed;
-use neardup::cluster::story::{cluster, refine, StoryParams, Vectorizer};
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{boilerplate_lines, Analyzer, Idf, Kind, PassageParams, Unit};
 use neardup::report::{render, DupGroup, Excerpt, ReportData, Restated, StoryView};
 use neardup::segment::Span;
+use neardup::stories::{self, StoryParams, Vectorizer, NO_GROUP, UNDATED};
 
 /// Runs `neardup report`.
 pub fn run(a: &ReportArgs) -> Result<()> {
@@ -31,8 +31,8 @@ pub fn run(a: &ReportArgs) -> Result<()> {
 
     // Duplicates.
     let engine = Engine::new(DedupConfig::default())?;
-    let (_, groups) = engine.dedup_texts(&texts)?;
-    let groups = groups
+    let (res, dup_groups) = engine.dedup_texts(&texts)?;
+    let groups = dup_groups
         .iter()
         .map(|g| DupGroup {
             kept: excerpt(g.kept as usize),
@@ -84,12 +84,25 @@ pub fn run(a: &ReportArgs) -> Result<()> {
         })
         .collect();
 
-    // Stories of two or more articles.
-    let params = StoryParams::default();
+    // Stories of two or more articles: the library's pipeline, as `cluster` (dedup groups
+    // whole, time order, time as evidence when dated).
     let input: Vec<(Option<&str>, &str)> = texts.iter().map(|t| (None, *t)).collect();
+    let times: Vec<i64> =
+        docs.iter().map(|d| super::cluster::parse_date(&d.2).unwrap_or(UNDATED)).collect();
+    let params = if times.iter().any(|&t| t != UNDATED) {
+        StoryParams::default().dated()
+    } else {
+        StoryParams::default()
+    };
     let vectors = Vectorizer::new(params).vectors(&input);
-    let order: Vec<usize> = (0..docs.len()).collect();
-    let assignment = refine(&vectors, &cluster(&vectors, &order, None, &params), &params, 3);
+    let mut group_of = vec![NO_GROUP; docs.len()];
+    // The components of accepted duplicate pairs, as `cluster` keeps them.
+    for (g, component) in res.groups.iter().enumerate() {
+        for &m in component {
+            group_of[m as usize] = g as u32;
+        }
+    }
+    let assignment = stories::assign(&vectors, &times, &group_of, &params);
     let mut by_story: Vec<Vec<usize>> = Vec::new();
     for (i, &s) in assignment.iter().enumerate() {
         if by_story.len() <= s as usize {
@@ -110,9 +123,10 @@ pub fn run(a: &ReportArgs) -> Result<()> {
         .into_iter()
         .filter(|m| m.len() > 1)
         .map(|mut m| {
+            let rep = stories::summarize(&vectors, &m).representative;
             m.sort_by(|&x, &y| docs[x].2.cmp(&docs[y].2).then(x.cmp(&y)));
             StoryView {
-                title: first_line(texts[m[0]]),
+                title: first_line(texts[rep]),
                 members: m
                     .iter()
                     .map(|&i| (docs[i].2.clone(), docs[i].0.clone(), first_line(texts[i])))

@@ -703,11 +703,10 @@ impl<'c> BatchReader<'c> {
             }
             #[cfg(feature = "parquet")]
             if let Some(src) = self.rows.as_mut() {
-                if let Some(row) = src.pending.pop_front() {
+                if let Some(mut row) = src.pending.pop_front() {
                     src.row += 1;
                     bytes += row.len();
                     let total = row.len();
-                    let mut row = row;
                     row.truncate(cap.saturating_add(1));
                     batch.push(RawRecord {
                         ordinal: self.ordinal,

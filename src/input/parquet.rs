@@ -161,9 +161,8 @@ fn copy_column(
             let (mut kv, mut kd, mut kr) = (Vec::new(), Vec::new(), Vec::new());
             let (mut row, mut vi) = (0usize, 0usize);
             for l in 0..levels {
-                if has_rep && l > 0 && reps[l] == 0 {
-                    row += 1;
-                } else if !has_rep && l > 0 {
+                // A row starts at repetition level 0 (every level, in a column not repeated).
+                if l > 0 && (!has_rep || reps[l] == 0) {
                     row += 1;
                 }
                 let is_value = !has_def || defs[l] == max_def;

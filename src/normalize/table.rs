@@ -139,6 +139,17 @@ fn build_block(hi: u32) -> Box<[u64]> {
         .collect()
 }
 
+/// The entries of U+0000–U+07FF (the two-byte UTF-8 range: Latin-1, Latin Extended, Greek,
+/// Cyrillic, Hebrew, Arabic) in one array, looked up without a per-block check.
+fn low_entries() -> &'static [u64] {
+    static LOW: OnceLock<Box<[u64]>> = OnceLock::new();
+    LOW.get_or_init(|| (0..8).flat_map(|hi| lookup_block(hi).iter().copied()).collect())
+}
+
+fn lookup_block(hi: u32) -> &'static [u64] {
+    BLOCKS[hi as usize].get_or_init(|| build_block(hi))
+}
+
 #[inline]
 fn lookup(c: char) -> u64 {
     let cp = c as u32;
@@ -221,13 +232,17 @@ impl Emitter<'_> {
 pub(super) fn fold(text: &str, out: &mut String) -> bool {
     out.clear();
     let mut e = Emitter { out, prev: SEP, pending: 0 };
+    let low = low_entries();
     for c in text.chars() {
         if c.is_ascii() {
             let (class, sep) = ASCII[c as usize];
             e.push(c.to_ascii_lowercase(), class, sep);
             continue;
         }
-        let en = lookup(c);
+        let en = match low.get(c as usize) {
+            Some(&en) => en,
+            None => lookup(c),
+        };
         match en >> 48 {
             MAP => {
                 // A map entry holds a valid char in its low 32 bits.

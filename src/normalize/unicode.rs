@@ -118,7 +118,7 @@ pub(crate) fn fold_ascii(text: &str, out: &mut String) {
 /// stand one space apart in the text go out as one stretch, copied whole and lowercased in place
 /// when one of them holds a capital: prose is mostly such stretches, so the copies are long
 /// ones rather than one per word.
-fn fold_ascii_stretches(bytes: &[u8], buf: &mut Vec<u8>) {
+pub(super) fn fold_ascii_stretches(bytes: &[u8], buf: &mut Vec<u8>) {
     debug_assert!(buf.is_empty());
     // The pending stretch of `bytes`, and whether it holds a capital.
     let (mut from, mut to, mut upper) = (0usize, 0usize, false);

@@ -6,8 +6,14 @@
 //! term count u64 | per term: term u32, document frequency u32 |
 //! story count u64 | per story: id u64, size u32, last i64, term count u32,
 //!                              per term: term u32, weight f32 |
+//! [parameters: "NDUPSPAR" | normalizer version u32 | stem chars u32 | title weight f32 |
+//!  entity weight f32 | time scale f64 (0: off) | threshold f64] |
 //! footer: body length u64 | XXH3-64 | "NDUPEND\0"
 //! ```
+//!
+//! The parameter block names what produced the sums (files written before it existed lack
+//! it and read as [`StoryFileParams::LEGACY`]); continuing a store with other parameters is
+//! [`StoreError::IncompatibleParams`] naming the field.
 //!
 //! The file (`STORIES` in the store directory) is replaced atomically (temporary file, fsync,
 //! rename, directory fsync) and checked in full when read.
@@ -16,15 +22,87 @@ use std::path::Path;
 
 use super::format::*;
 use super::segment::write_atomically;
-use crate::cluster::story::{StoryState, Term};
 use crate::error::{Error, Result, StoreError};
+use crate::stories::{StoryParams, StoryState, Term};
 
 /// Magic number of the story store.
 pub const STORIES_MAGIC: &[u8; 8] = b"NDUPSTO\0";
 
+/// Marks the parameter block.
+const PARAMS_TAG: &[u8; 8] = b"NDUPSPAR";
+
+/// The parameters that produced a story store's vectors and stories.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StoryFileParams {
+    /// [`crate::NORMALIZER_VERSION`] of the terms.
+    pub normalizer_version: u32,
+    /// [`StoryParams::stem_chars`].
+    pub stem_chars: u32,
+    /// [`StoryParams::title_weight`].
+    pub title_weight: f32,
+    /// [`StoryParams::entity_weight`].
+    pub entity_weight: f32,
+    /// [`StoryParams::time_scale_secs`], 0 for none.
+    pub time_scale_secs: f64,
+    /// [`StoryParams::threshold`].
+    pub threshold: f64,
+}
+
+impl StoryFileParams {
+    /// What files without a parameter block were written with (normalizer 1, whole words,
+    /// weights 2 and 3, no time, threshold 0.25).
+    pub const LEGACY: StoryFileParams = StoryFileParams {
+        normalizer_version: 1,
+        stem_chars: 0,
+        title_weight: 2.0,
+        entity_weight: 3.0,
+        time_scale_secs: 0.0,
+        threshold: 0.25,
+    };
+
+    /// The parameters of a run.
+    pub fn of(p: &StoryParams) -> StoryFileParams {
+        StoryFileParams {
+            normalizer_version: crate::NORMALIZER_VERSION,
+            stem_chars: p.stem_chars as u32,
+            title_weight: p.title_weight,
+            entity_weight: p.entity_weight,
+            time_scale_secs: p.time_scale_secs.unwrap_or(0.0),
+            threshold: p.threshold,
+        }
+    }
+
+    /// Checks that a run with `given` may continue a store made with `self`.
+    ///
+    /// # Errors
+    /// [`StoreError::IncompatibleParams`] naming the first field that differs.
+    pub fn check(&self, given: &StoryFileParams) -> Result<()> {
+        let fields: [(&'static str, String, String); 6] = [
+            (
+                "normalizer version",
+                self.normalizer_version.to_string(),
+                given.normalizer_version.to_string(),
+            ),
+            ("stem chars", self.stem_chars.to_string(), given.stem_chars.to_string()),
+            ("title weight", self.title_weight.to_string(), given.title_weight.to_string()),
+            ("entity weight", self.entity_weight.to_string(), given.entity_weight.to_string()),
+            ("time scale", self.time_scale_secs.to_string(), given.time_scale_secs.to_string()),
+            ("threshold", self.threshold.to_string(), given.threshold.to_string()),
+        ];
+        for (field, store, given) in fields {
+            if store != given {
+                return Err(StoreError::IncompatibleParams { field, store, given }.into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Stories and term statistics.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StoryStore {
+    /// The parameters that produced it.
+    pub params: StoryFileParams,
     /// The next unused story id.
     pub next_id: u64,
     /// Articles seen so far (the N of inverse document frequency).
@@ -35,7 +113,24 @@ pub struct StoryStore {
     pub stories: Vec<(u64, StoryState)>,
 }
 
+impl Default for StoryStore {
+    fn default() -> StoryStore {
+        StoryStore {
+            params: StoryFileParams::LEGACY,
+            next_id: 0,
+            articles: 0,
+            df: Vec::new(),
+            stories: Vec::new(),
+        }
+    }
+}
+
 impl StoryStore {
+    /// An empty store for parameters `params`.
+    pub fn empty(params: StoryFileParams) -> StoryStore {
+        StoryStore { params, ..StoryStore::default() }
+    }
+
     /// Encodes with the footer.
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::new();
@@ -60,6 +155,14 @@ impl StoryStore {
                 b.extend_from_slice(&w.to_le_bytes());
             }
         }
+        let p = &self.params;
+        b.extend_from_slice(PARAMS_TAG);
+        b.extend_from_slice(&p.normalizer_version.to_le_bytes());
+        b.extend_from_slice(&p.stem_chars.to_le_bytes());
+        b.extend_from_slice(&p.title_weight.to_le_bytes());
+        b.extend_from_slice(&p.entity_weight.to_le_bytes());
+        b.extend_from_slice(&p.time_scale_secs.to_le_bytes());
+        b.extend_from_slice(&p.threshold.to_le_bytes());
         push_footer(&mut b);
         b
     }
@@ -113,7 +216,24 @@ impl StoryStore {
             }
             stories.push((id, StoryState { sum, last, size }));
         }
-        Ok(StoryStore { next_id, articles, df, stories })
+        let mut params = StoryFileParams::LEGACY;
+        if take(0)? < body {
+            let o = take(8 + 16 + 16)?;
+            if &b[o..o + 8] != PARAMS_TAG {
+                return Err(corrupt());
+            }
+            let f64_at = |o: usize| f64::from_bits(u64_at(b, o));
+            let f32_at = |o: usize| f32::from_bits(u32_at(b, o));
+            params = StoryFileParams {
+                normalizer_version: u32_at(b, o + 8),
+                stem_chars: u32_at(b, o + 12),
+                title_weight: f32_at(o + 16),
+                entity_weight: f32_at(o + 20),
+                time_scale_secs: f64_at(o + 24),
+                threshold: f64_at(o + 32),
+            };
+        }
+        Ok(StoryStore { params, next_id, articles, df, stories })
     }
 
     /// Loads `STORIES` from `dir`, or an empty store when there is none.
@@ -145,6 +265,7 @@ mod tests {
     #[test]
     fn round_trip_and_damage() {
         let s = StoryStore {
+            params: StoryFileParams { time_scale_secs: 3600.0, ..StoryFileParams::LEGACY },
             next_id: 7,
             articles: 42,
             df: vec![(1, 3), (9, 1)],
@@ -166,5 +287,25 @@ mod tests {
             StoryStore::decode(&b[..b.len() - 3], p),
             Err(Error::Store(StoreError::Truncated { .. }))
         ));
+    }
+
+    #[test]
+    fn other_parameters_are_a_named_error() {
+        let stored = StoryFileParams::of(&StoryParams::default());
+        assert!(stored.check(&stored).is_ok());
+        let other = StoryFileParams { stem_chars: 4, ..stored };
+        assert!(matches!(
+            stored.check(&other),
+            Err(Error::Store(StoreError::IncompatibleParams { field: "stem chars", .. }))
+        ));
+        let dated = StoryFileParams::of(&StoryParams::default().dated());
+        assert!(matches!(
+            stored.check(&dated),
+            Err(Error::Store(StoreError::IncompatibleParams { field: "time scale", .. }))
+        ));
+        // The block travels with the file.
+        let s = StoryStore::empty(dated);
+        let p = Path::new("STORIES");
+        assert_eq!(StoryStore::decode(&s.encode(), p).unwrap().params, dated);
     }
 }

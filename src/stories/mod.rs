@@ -769,6 +769,71 @@ mod tests {
         assert_eq!(v.iter().map(|x| x.0).collect::<Vec<_>>(), [3, 5, 9]);
     }
 
+    const DAY: i64 = 86_400;
+
+    // Issue 20: one template on two days is two stories; one event's coverage over two days
+    // stays one.
+    #[test]
+    fn time_is_evidence() {
+        let docs = [
+            (None, "Stock market closes higher\nThe Tadawul all share index closed higher on Sunday, led by banks and petrochemicals, with turnover of 5 billion riyals."),
+            (None, "Stock market closes higher\nThe Tadawul all share index closed higher on Sunday, led by petrochemicals and banks; turnover reached 6 billion riyals."),
+            (None, "Stock market closes higher\nThe Tadawul all share index closed higher on Thursday, led by banks and petrochemicals, with turnover of 5 billion riyals."),
+        ];
+        let p = StoryParams::default().dated();
+        let v = Vectorizer::new(p).vectors(&docs);
+        let times = [0, DAY / 2, 5 * DAY];
+        let s = assign(&v, &times, &[], &p);
+        assert_eq!(s[0], s[1], "half a day apart: one story");
+        assert_ne!(s[0], s[2], "five days apart: another day's report");
+        // Without time the three are one story.
+        let untimed = assign(&v, &[UNDATED; 3], &[], &StoryParams::default());
+        assert!(untimed.iter().all(|&x| x == untimed[0]));
+        assert!(p.time_factor(0, DAY / 2) > 0.9 && p.time_factor(0, 5 * DAY) < 0.01);
+        assert_eq!(p.time_factor(UNDATED, 5 * DAY), 1.0);
+    }
+
+    // Issue 20: a near-duplicate group is never split, whatever the dates or the threshold.
+    #[test]
+    fn dedup_groups_stay_whole() {
+        let docs = [
+            (None, "Minister opens hospital\nThe minister opened the new hospital in Tabuk."),
+            (None, "Rains flood streets\nHeavy rains flooded streets in Jazan on Monday."),
+            (
+                None,
+                "Minister opens hospital\nThe minister opened the new hospital in Tabuk on Monday.",
+            ),
+        ];
+        let strict = StoryParams { threshold: 1.0, dated_threshold: 1.0, ..StoryParams::default() };
+        let v = Vectorizer::new(strict).vectors(&docs);
+        let groups = [0, NO_GROUP, 0];
+        for p in [strict, strict.dated()] {
+            let s = assign(&v, &[0, DAY, 30 * DAY], &groups, &p);
+            assert_eq!(s[0], s[2], "{p:?}");
+            assert_ne!(s[0], s[1]);
+        }
+        let s = assign(&v, &[UNDATED; 3], &groups, &strict);
+        assert_eq!(s[0], s[2], "undated, refined");
+        assert_eq!(keep_groups_whole(&[0, 1, 2, 2], &[5, NO_GROUP, 5, 5]), [2, 1, 2, 2]);
+    }
+
+    #[test]
+    fn pair_decision_is_the_clustering_one() {
+        let docs = [
+            (None, "Tara Reid enters rehab\nActress Tara Reid checked into Promises Treatment Center in Malibu on Tuesday."),
+            (None, "Tara Reid checks into rehab clinic\nThe actress Tara Reid has entered the Promises Treatment Center, her rep said."),
+        ];
+        let p = StoryParams::default().dated();
+        let v = Vectorizer::new(p).vectors(&docs);
+        let (score, same) = p.same_story((&v[0], 0), (&v[1], DAY / 4), false);
+        let clustered = assign(&v, &[0, DAY / 4], &[], &p);
+        assert_eq!(same, clustered[0] == clustered[1]);
+        assert!(score > 0.0);
+        let (_, far) = p.same_story((&v[0], 0), (&v[1], 20 * DAY), false);
+        assert!(!far);
+        assert!(p.same_story((&v[0], 0), (&v[1], 20 * DAY), true).1, "duplicates: one story");
+    }
+
     #[test]
     fn truncation_joins_word_forms_but_not_numbers() {
         let cut = Vectorizer::new(StoryParams { stem_chars: 4, ..StoryParams::default() });
