@@ -64,7 +64,7 @@ fn add_then_query_round_trips_and_groups_stay_stable() {
         stories.insert(own["group"].as_u64().unwrap());
         for m in matches.iter().filter(|m| m["id"] != d["id"]) {
             let s = m["similarity"].as_f64().unwrap();
-            assert!(s >= 0.5 && s <= 1.0, "{d}");
+            assert!((0.5..=1.0).contains(&s), "{d}");
             below_one += usize::from(s < 0.9999);
         }
         let sims: Vec<f64> = matches.iter().map(|m| m["similarity"].as_f64().unwrap()).collect();
