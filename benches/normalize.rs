@@ -23,6 +23,26 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
+    // The Arabic fold: the table-driven path (above, `arabic_seed/auto`) against the general
+    // Unicode path it is held to, and the seed in presentation forms (NFKC rewrites each
+    // character alone: still the table).
+    let n = Normalizer::new(Mode::Auto);
+    g.throughput(Throughput::Bytes(seed.len() as u64));
+    g.bench_function("arabic_seed/general_path", |b| b.iter(|| n.normalize_general(&seed)));
+    let forms: String = seed
+        .chars()
+        .map(|c| match c {
+            '\u{0627}' => '\u{FE8D}',
+            '\u{0628}' => '\u{FE91}',
+            '\u{0645}' => '\u{FEE3}',
+            _ => c,
+        })
+        .collect();
+    let mut out = String::new();
+    g.throughput(Throughput::Bytes(forms.len() as u64));
+    g.bench_function("arabic_presentation_forms/auto", |b| {
+        b.iter(|| n.normalize_into(&forms, &mut out))
+    });
     g.finish();
 }
 

@@ -30,6 +30,17 @@ pub struct BoilerplateParams {
     pub long_factor: u32,
 }
 
+impl BoilerplateParams {
+    /// The number of documents from which the line of `key` ([`line_key`]) is boilerplate.
+    pub fn bar(&self, key: u64) -> u32 {
+        if key & 1 == 1 {
+            self.min_docs.saturating_mul(self.long_factor)
+        } else {
+            self.min_docs
+        }
+    }
+}
+
 impl Default for BoilerplateParams {
     fn default() -> Self {
         BoilerplateParams { min_docs: 5, long_chars: 100, long_factor: 4 }
@@ -81,11 +92,7 @@ impl LineCounter {
     }
 
     fn bar(&self, key: u64) -> u32 {
-        if key & 1 == 1 {
-            self.params.min_docs.saturating_mul(self.params.long_factor)
-        } else {
-            self.params.min_docs
-        }
+        self.params.bar(key)
     }
 
     /// Adds one to the sketch's counters of `key` (conservative update) and returns its
@@ -157,6 +164,35 @@ impl LineCounter {
             .map(|(&k, _)| k)
             .collect();
         Boilerplate { params: self.params, lines, shingles, block_candidates }
+    }
+}
+
+impl Boilerplate {
+    /// The boilerplate made from exact counts found elsewhere (a distributed run counts lines
+    /// by key across processes): `lines` are the keys that reached their bar with their
+    /// document counts, `texts` one text of each such line, `block_candidates` the long lines
+    /// held by `min_docs` documents or more but fewer than their bar. `near` is as in
+    /// [`LineCounter::finish`].
+    pub fn from_counts(
+        params: BoilerplateParams,
+        lines: impl IntoIterator<Item = (u64, u32)>,
+        texts: &[String],
+        block_candidates: impl IntoIterator<Item = u64>,
+        near: &dyn Fn(&str, &mut Vec<u64>),
+    ) -> Boilerplate {
+        let mut shingles = AHashSet::new();
+        let mut buf = Vec::new();
+        for t in texts {
+            buf.clear();
+            near(t, &mut buf);
+            shingles.extend(buf.iter().copied());
+        }
+        Boilerplate {
+            params,
+            lines: lines.into_iter().collect(),
+            shingles,
+            block_candidates: block_candidates.into_iter().collect(),
+        }
     }
 }
 

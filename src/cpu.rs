@@ -14,7 +14,26 @@ use std::sync::OnceLock;
 /// Checked once per process.
 pub(crate) fn avx512() -> bool {
     static USE: OnceLock<bool> = OnceLock::new();
-    *USE.get_or_init(|| !portable_forced() && detect())
+    *USE.get_or_init(|| !portable_forced() && avx512_detected())
+}
+
+/// True when the processor has every AVX-512 feature the vector paths are compiled for, whatever
+/// `NEARDUP_PORTABLE` says: the condition for calling them safely. The vector-path tests call
+/// them directly where this holds (and say they were skipped where it does not), so they are
+/// tested in the portable run of the suite too.
+pub(crate) fn avx512_detected() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(detect)
+}
+
+/// For tests of a vector path: whether it can run here; when not, says the test was skipped.
+#[cfg(test)]
+pub(crate) fn vector_test_can_run(test: &str) -> bool {
+    let has = avx512_detected();
+    if !has {
+        eprintln!("{test}: skipped, this processor lacks AVX-512 (F, BW, DQ, VL, VBMI, VBMI2)");
+    }
+    has
 }
 
 fn portable_forced() -> bool {

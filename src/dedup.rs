@@ -23,7 +23,7 @@ use crate::lsh::{band_candidates, optimal_banding, unpack, Banding};
 use crate::normalize::{Mode, Normalizer};
 use crate::segment;
 use crate::shingle::{HashScheme, ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
-use crate::signature::{MinHasher, DEFAULT_NUM_PERM};
+use crate::signature::{MinHasher, Sketch, SketchParams, DEFAULT_NUM_PERM};
 use crate::verify::{self, Decision, Evidence, Thresholds, VerifyMode};
 
 /// Default recall floor of the derived banding at the threshold ([`optimal_banding`]).
@@ -232,6 +232,13 @@ impl Resolution {
             anchors,
         }
     }
+
+    /// The same with the pairs settled exactly (accepted or not, sorted), which
+    /// [`Engine::finish_groups`] consults before any other evidence.
+    pub fn with_settled(mut self, settled: Vec<Pair>) -> Resolution {
+        self.settled = settled;
+        self
+    }
 }
 
 /// Which member of a group is kept.
@@ -356,6 +363,21 @@ impl Engine {
         })
     }
 
+    /// The boilerplate from exact line counts found elsewhere ([`Boilerplate::from_counts`]),
+    /// with this engine's normalizer for near-verbatim lines; none when disabled.
+    pub fn boilerplate_from_counts(
+        &self,
+        lines: impl IntoIterator<Item = (u64, u32)>,
+        texts: &[String],
+        block_candidates: impl IntoIterator<Item = u64>,
+    ) -> Boilerplate {
+        let Some(params) = self.cfg.boilerplate else { return Boilerplate::none() };
+        Boilerplate::from_counts(params, lines, texts, block_candidates, &|line, out| {
+            let norm = self.normalizer.normalize(line);
+            self.bp_shingler.shingles_into(&norm, &mut Vec::new(), out);
+        })
+    }
+
     /// Normalizes `text` into word hashes (and, for character shingles, the joined normalized
     /// text), leaving out boilerplate lines. When every line is boilerplate, the whole text is
     /// used: a document made only of recurring lines is a duplicate, not an empty page.
@@ -416,6 +438,12 @@ impl Engine {
     fn hash_words(&self, text: &str, s: &mut Scratch) {
         if let Some(folded) = self.normalizer.folded_ascii(text, &mut s.word) {
             self.shingler.word_hashes_of(folded, &mut s.words);
+            return;
+        }
+        if self.normalizer.mode() == Mode::Auto && !text.is_ascii() {
+            // The normalized text is written anyway: its words are hashed eight at a time.
+            self.normalizer.normalize_into(text, &mut s.norm);
+            self.shingler.word_hashes_of(s.norm.as_bytes(), &mut s.words);
             return;
         }
         let words = &mut s.words;
@@ -873,6 +901,27 @@ impl Engine {
             .collect();
         groups.sort_by_key(|g| g.members.first().map_or(0, |m| m.0));
         groups
+    }
+
+    /// The parameters that the sketches of this engine carry.
+    pub fn sketch_params(&self) -> SketchParams {
+        SketchParams {
+            num_perm: self.cfg.num_perm,
+            seed: self.cfg.seed,
+            shingle: self.cfg.shingle,
+            normalize: self.cfg.normalize,
+            normalizer_version: crate::NORMALIZER_VERSION,
+            hash: self.cfg.hash,
+        }
+    }
+
+    /// The MinHash sketch of one text (no boilerplate removal), with its parameters, so that
+    /// comparing it with a sketch made differently is an error ([`Sketch::jaccard`]).
+    pub fn sketch(&self, text: &str) -> Sketch {
+        let mut s = Scratch::default();
+        let mut sig = vec![0u32; self.cfg.num_perm];
+        let p = self.fingerprint(text, &Boilerplate::none(), &mut s, &mut sig);
+        Sketch::from_engine(self.sketch_params(), p.has_sig.then_some(sig))
     }
 
     /// Exact evidence for two texts on their shingle sets (no boilerplate removal): the

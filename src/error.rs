@@ -58,6 +58,47 @@ pub enum Error {
         /// "missing" or "not a string".
         problem: &'static str,
     },
+    /// Two sketches made with different parameters were compared
+    /// ([`crate::signature::Sketch::jaccard`]).
+    #[error("sketches differ in {field}: {ours} against {theirs}; they cannot be compared")]
+    IncompatibleSketches {
+        /// The first parameter that differs.
+        field: &'static str,
+        /// Its value in the first sketch.
+        ours: String,
+        /// Its value in the second.
+        theirs: String,
+    },
+    /// An input holds bytes of no kind neardup reads (binary data).
+    #[error("{}: not a JSONL, text, gzip, zstd or Parquet file", path.display())]
+    NotAFeed {
+        /// The input file (`-` for stdin).
+        path: PathBuf,
+    },
+    /// A folder given as input holds no feed file.
+    #[error("{}: no .jsonl, .ndjson, .json, .txt, .lines or .parquet file (optionally .gz, .zst) in this folder", path.display())]
+    EmptyFolder {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A Parquet file cannot be read or written.
+    #[error("{}: Parquet: {message}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The Parquet reader's or writer's message.
+        message: String,
+    },
+    /// An input or output needs a cargo feature this build was made without.
+    #[error("{}: {what} needs neardup built with the `{feature}` feature", path.display())]
+    NotBuilt {
+        /// The file.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+        /// The cargo feature.
+        feature: &'static str,
+    },
     /// A signature store problem.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -72,6 +113,34 @@ pub enum Error {
         len: usize,
         /// The limit.
         max: usize,
+    },
+    /// A line of a host file is not `host:port`.
+    #[error("{}:{line}: expected host:port, found {found:?}", path.display())]
+    BadHost {
+        /// The host file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What the line holds.
+        found: String,
+    },
+    /// Another process of a distributed run failed, disagreed, or could not be reached.
+    #[error("process {process} ({host}): {reason}")]
+    Peer {
+        /// The process's index in the host file.
+        process: usize,
+        /// Its `host:port`.
+        host: String,
+        /// What happened.
+        reason: String,
+    },
+    /// Another worker of a distributed run failed; every worker stopped.
+    #[error("worker {worker}: {reason}")]
+    Worker {
+        /// The failed worker's index (`process * workers + thread`).
+        worker: usize,
+        /// Its error, as that worker reported it.
+        reason: String,
     },
 }
 

@@ -41,6 +41,8 @@ pub mod boilerplate;
 pub mod cluster;
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 mod cpu;
+#[cfg(feature = "dataflow")]
+pub mod dataflow;
 pub mod dedup;
 pub mod error;
 pub mod input;

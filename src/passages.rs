@@ -32,11 +32,22 @@ use crate::segment::{self, Span};
 /// the Clough and Stevenson dev answers (reuse against non-reuse).
 pub const PAIR_THRESHOLD: f64 = 0.27;
 
+/// Term weights over at least this many units are a feed's: the restatement model decides.
+/// Below it (a document or a few), the weighted soft Dice decides.
+pub const FEED_UNITS: f64 = 2000.0;
+
 /// Parameters of passage matching.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PassageParams {
-    /// Weighted soft Dice similarity a unit pair must reach.
+    /// Weighted soft Dice a unit pair must reach to be weighed by the restatement model (a
+    /// cheap first cut; the decision is the model's).
     pub threshold: f64,
+    /// Probability of the restatement model ([`RESTATE_MODEL`]) a unit pair must reach.
+    pub min_similarity: f64,
+    /// Weighted soft Dice a unit pair must reach where the term weights come from fewer than
+    /// [`FEED_UNITS`] units (one article, a few): the model was calibrated with weights over
+    /// a whole feed, and does not apply there.
+    pub dice_threshold: f64,
     /// Units with fewer content terms are not compared.
     pub min_terms: usize,
     /// Report the headline restated in the lead (as kind `headline`).
@@ -45,7 +56,13 @@ pub struct PassageParams {
 
 impl Default for PassageParams {
     fn default() -> Self {
-        PassageParams { threshold: 0.42, min_terms: 5, headlines: false }
+        PassageParams {
+            threshold: 0.3,
+            min_similarity: RESTATE_MODEL.threshold,
+            dice_threshold: 0.42,
+            min_terms: 5,
+            headlines: false,
+        }
     }
 }
 
@@ -58,6 +75,8 @@ pub struct Unit {
     terms: Vec<u64>,
     /// Consonant skeleton of each term (same order), for soft matching.
     skeletons: Vec<Vec<char>>,
+    /// Whether each term (same order) is a number (digits, or a number word made digits).
+    numeric: Vec<bool>,
     /// Index of the paragraph holding the unit.
     pub paragraph: usize,
 }
@@ -191,12 +210,26 @@ impl Analyzer {
         &self.params
     }
 
-    /// The content terms of a piece of text, as (hash, skeleton), deduplicated.
-    pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>) {
-        let norm = self.normalizer.normalize(text);
-        let mut seen = AHashSet::new();
+    /// The content terms of a piece of text, as (hash, skeleton, numeric), deduplicated.
+    pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>, Vec<bool>) {
         let mut hashes = Vec::new();
         let mut skels = Vec::new();
+        let mut numeric = Vec::new();
+        self.for_each_term(text, |h, w| {
+            hashes.push(h);
+            skels.push(skeleton(w));
+            numeric.push(
+                w.as_bytes()[0].is_ascii_digit()
+                    && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b','),
+            );
+        });
+        (hashes, skels, numeric)
+    }
+
+    /// Calls `f` with each distinct content term of `text`: its hash and its word.
+    fn for_each_term(&self, text: &str, mut f: impl FnMut(u64, &str)) {
+        let norm = self.normalizer.normalize(text);
+        let mut seen = AHashSet::new();
         for w in norm.split(' ').filter(|w| !w.is_empty()) {
             if self.stop.contains(w)
                 || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
@@ -206,17 +239,37 @@ impl Analyzer {
             let w = self.numbers.get(w).copied().unwrap_or(w);
             let h = xxh3_64(w.as_bytes());
             if seen.insert(h) {
-                hashes.push(h);
-                skels.push(skeleton(w));
+                f(h, w);
             }
         }
-        (hashes, skels)
+    }
+
+    /// The aligned content terms of two texts (normalized and stemmed, as compared), in the
+    /// order of `a`: the evidence of a reported pair.
+    pub fn aligned_words(&self, a: &str, b: &str) -> Vec<AlignedWords> {
+        let words = |t: &str| {
+            let mut v = Vec::new();
+            self.for_each_term(t, |_, w| v.push(w.to_owned()));
+            v
+        };
+        let (wa, wb) = (words(a), words(b));
+        let mut m = self.align(&self.text_unit(a), &self.text_unit(b));
+        m.sort_by_key(|x| x.a);
+        m.iter()
+            .filter_map(|x| {
+                Some(AlignedWords {
+                    a: wa.get(x.a as usize)?.clone(),
+                    b: wb.get(x.b as usize)?.clone(),
+                    exact: x.exact,
+                })
+            })
+            .collect()
     }
 
     /// A whole text as one unit (all its content terms), spanning the text.
     pub fn text_unit(&self, text: &str) -> Unit {
-        let (terms, skeletons) = self.terms(text);
-        Unit { span: Span { start: 0, end: text.len() }, terms, skeletons, paragraph: 0 }
+        let (terms, skeletons, numeric) = self.terms(text);
+        Unit { span: Span { start: 0, end: text.len() }, terms, skeletons, numeric, paragraph: 0 }
     }
 
     /// The units of a document.
@@ -224,8 +277,8 @@ impl Analyzer {
         unit_spans(text)
             .into_iter()
             .map(|(span, paragraph)| {
-                let (terms, skeletons) = self.terms(&text[span.range()]);
-                Unit { span, terms, skeletons, paragraph }
+                let (terms, skeletons, numeric) = self.terms(&text[span.range()]);
+                Unit { span, terms, skeletons, numeric, paragraph }
             })
             .collect()
     }
@@ -265,6 +318,102 @@ impl Analyzer {
             }
         }
         (matched, wa, wb)
+    }
+
+    /// Aligns the terms of `a` with those of `b`: each term of `a` to the same term of `b`, or
+    /// else to the first unused term of `b` whose consonant skeleton is within one edit.
+    pub fn align(&self, a: &Unit, b: &Unit) -> Vec<TermMatch> {
+        let bset: AHashMap<u64, usize> = b.terms.iter().enumerate().map(|(i, &t)| (t, i)).collect();
+        let mut used = vec![false; b.terms.len()];
+        let mut out = Vec::new();
+        for (i, &t) in a.terms.iter().enumerate() {
+            if let Some(&j) = bset.get(&t) {
+                used[j] = true;
+                out.push(TermMatch { a: i as u32, b: j as u32, exact: true });
+            }
+        }
+        for (i, &t) in a.terms.iter().enumerate() {
+            if bset.contains_key(&t) || a.numeric[i] {
+                continue;
+            }
+            let sa = &a.skeletons[i];
+            if sa.len() < 3 {
+                continue;
+            }
+            if let Some(j) = (0..b.terms.len()).find(|&j| {
+                !used[j]
+                    && !b.numeric[j]
+                    && b.skeletons[j].len() >= 3
+                    && within_one_edit(sa, &b.skeletons[j])
+            }) {
+                used[j] = true;
+                out.push(TermMatch { a: i as u32, b: j as u32, exact: false });
+            }
+        }
+        out
+    }
+
+    /// The evidence that unit `a` restates unit `b`, with term weights from `idf` (the feed's).
+    pub fn evidence(&self, a: &Unit, b: &Unit, idf: &Idf) -> Evidence {
+        let matches = self.align(a, b);
+        let wa: f64 = a.terms.iter().map(|&t| idf.weight(t)).sum();
+        let wb: f64 = b.terms.iter().map(|&t| idf.weight(t)).sum();
+        let mut in_a = vec![false; a.terms.len()];
+        let mut in_b = vec![false; b.terms.len()];
+        let mut matched = 0.0;
+        for m in &matches {
+            in_a[m.a as usize] = true;
+            in_b[m.b as usize] = true;
+            matched +=
+                0.5 * (idf.weight(a.terms[m.a as usize]) + idf.weight(b.terms[m.b as usize]));
+        }
+        let unmatched = |u: &Unit, hit: &[bool], numeric: bool| -> (usize, f64) {
+            let mut n = 0;
+            let mut top: f64 = 0.0;
+            for (k, &t) in u.terms.iter().enumerate() {
+                if !hit[k] && u.numeric[k] == numeric {
+                    n += 1;
+                    top = top.max(idf.weight(t));
+                }
+            }
+            (n, top)
+        };
+        let (num_only_a, _) = unmatched(a, &in_a, true);
+        let (num_only_b, _) = unmatched(b, &in_b, true);
+        let (only_a, rare_a) = unmatched(a, &in_a, false);
+        let (only_b, rare_b) = unmatched(b, &in_b, false);
+        // Order agreement: the longest increasing run of `b` positions, in `a` order.
+        let mut by_a: Vec<&TermMatch> = matches.iter().collect();
+        by_a.sort_by_key(|m| m.a);
+        let mut tails: Vec<u32> = Vec::new();
+        for m in by_a {
+            match tails.binary_search(&m.b) {
+                Ok(_) => {}
+                Err(k) if k == tails.len() => tails.push(m.b),
+                Err(k) => tails[k] = m.b,
+            }
+        }
+        let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
+        Evidence {
+            dice: if wa + wb > 0.0 { (2.0 * matched / (wa + wb)).min(1.0) } else { 0.0 },
+            coverage_a: if wa > 0.0 { (matched / wa).min(1.0) } else { 0.0 },
+            coverage_b: if wb > 0.0 { (matched / wb).min(1.0) } else { 0.0 },
+            matched_terms: matches.len(),
+            exact_terms: matches.iter().filter(|m| m.exact).count(),
+            terms_a: a.terms.len(),
+            terms_b: b.terms.len(),
+            ordered: if matches.is_empty() {
+                0.0
+            } else {
+                tails.len() as f64 / matches.len() as f64
+            },
+            numbers_disagree: num_only_a > 0 && num_only_b > 0,
+            shared_numbers,
+            rare_unmatched: rare_a.min(rare_b),
+            unmatched_min: only_a.min(only_b),
+            unmatched_max: only_a.max(only_b),
+            idf_scale: (1.0 + idf.n).ln(),
+        }
     }
 
     /// Features of a pair of texts for the paraphrase model ([`PARAPHRASE_MODEL`]): soft
@@ -470,6 +619,127 @@ pub const PARAPHRASE_MODEL: LogisticModel = LogisticModel {
     bias: -0.210429,
 };
 
+/// Two aligned terms: term `a` of one unit and term `b` of the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TermMatch {
+    /// Index of the term in the first unit.
+    pub a: u32,
+    /// Index of the term in the second unit.
+    pub b: u32,
+    /// The same term (else: consonant skeletons within one edit).
+    pub exact: bool,
+}
+
+/// Two aligned content terms of a reported pair, as compared (normalized and stemmed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlignedWords {
+    /// The term of the first passage.
+    pub a: String,
+    /// The term of the second passage.
+    pub b: String,
+    /// The same term (else a spelling variant).
+    pub exact: bool,
+}
+
+/// What the alignment of two units shows: the features the restatement model weighs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Weighted soft Dice of the two units' terms.
+    pub dice: f64,
+    /// Share of the first unit's term weight aligned.
+    pub coverage_a: f64,
+    /// Share of the second unit's term weight aligned.
+    pub coverage_b: f64,
+    /// Aligned term pairs.
+    pub matched_terms: usize,
+    /// Aligned pairs that are the same term.
+    pub exact_terms: usize,
+    /// Content terms of the first unit.
+    pub terms_a: usize,
+    /// Content terms of the second unit.
+    pub terms_b: usize,
+    /// Share of the aligned terms in the same order in both units.
+    pub ordered: f64,
+    /// Each unit holds a number the other lacks (a template with other figures).
+    pub numbers_disagree: bool,
+    /// Numbers both units hold.
+    pub shared_numbers: usize,
+    /// The lesser of the two units' rarest unaligned word weights (a name or place only one
+    /// of them has, on both sides).
+    pub rare_unmatched: f64,
+    /// Unaligned words (not numbers) of the unit with fewer of them.
+    pub unmatched_min: usize,
+    /// Unaligned words (not numbers) of the unit with more of them.
+    pub unmatched_max: usize,
+    /// The weight of a term seen once in the feed, to put weights on one scale.
+    pub idf_scale: f64,
+}
+
+/// Number of restatement model features ([`Evidence::features`]).
+pub const RESTATE_FEATURES: usize = 14;
+
+impl Evidence {
+    /// The restatement model's features, in the order of `benches/eval/train_restate.py`:
+    /// Dice, lesser and greater coverage, numbers disagree, numbers shared, rarest unaligned
+    /// word (on one scale), order agreement, share of exact matches, log of the lesser term
+    /// count, aligned terms (capped at 20, over 20), inside one article, log of the lesser and
+    /// greater unaligned word counts, and the template signal (at most three words differ,
+    /// times the rarest unaligned word).
+    pub fn features(&self, within: bool) -> [f64; RESTATE_FEATURES] {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let rare = self.rare_unmatched / self.idf_scale.max(1e-9);
+        [
+            self.dice,
+            self.coverage_a.min(self.coverage_b),
+            self.coverage_a.max(self.coverage_b),
+            flag(self.numbers_disagree),
+            flag(self.shared_numbers > 0),
+            rare,
+            self.ordered,
+            self.exact_terms as f64 / self.matched_terms.max(1) as f64,
+            (1.0 + self.terms_a.min(self.terms_b) as f64).ln(),
+            self.matched_terms.min(20) as f64 / 20.0,
+            flag(within),
+            (1.0 + self.unmatched_min as f64).ln(),
+            (1.0 + self.unmatched_max as f64).ln(),
+            flag(self.unmatched_max <= 3) * rare,
+        ]
+    }
+}
+
+/// The logistic restatement model over [`Evidence::features`], with its decision threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RestateModel {
+    /// One weight per feature.
+    pub weights: [f64; RESTATE_FEATURES],
+    /// The intercept.
+    pub bias: f64,
+    /// The default least probability of a restatement.
+    pub threshold: f64,
+}
+
+impl RestateModel {
+    /// The probability that a unit pair with evidence `e` is a restatement.
+    pub fn probability(&self, e: &Evidence, within: bool) -> f64 {
+        let z = self.bias
+            + e.features(within).iter().zip(self.weights).map(|(x, w)| x * w).sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// Fitted by `benches/eval/train_restate.py` on the ar-restate dev pairs (readers' labels of
+/// real Arabic sentence pairs) with term weights over the whole SaudiNewsNet feed; the
+/// threshold maximises F0.7 (precision weighed over recall) on the training pairs. The script
+/// reports figures cross-validated by article.
+pub const RESTATE_MODEL: RestateModel = RestateModel {
+    weights: [
+        1.28133, 0.977771, 1.53645, -0.709621, 0.135839, -0.0344275, 0.446332, 0.535955, 0.232327,
+        1.46584, -0.619578, -0.194269, 0.0576686, -0.499682,
+    ],
+    bias: -4.40223,
+    threshold: 0.5374,
+};
+
 /// One side of a passage pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Place {
@@ -481,13 +751,73 @@ pub struct Place {
     pub end: usize,
 }
 
+/// What a passage pair is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A passage restated elsewhere.
+    Restated,
+    /// A headline restated in the lead.
+    Headline,
+}
+
+impl Kind {
+    /// The name in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Restated => "restated",
+            Kind::Headline => "headline",
+        }
+    }
+}
+
+/// How the two passages of a pair match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchKind {
+    /// The same words in the same order.
+    Verbatim,
+    /// One passage says the whole of the other, and more.
+    Contained,
+    /// The same content in other words.
+    Reworded,
+}
+
+impl MatchKind {
+    /// The name in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchKind::Verbatim => "verbatim",
+            MatchKind::Contained => "contained",
+            MatchKind::Reworded => "reworded",
+        }
+    }
+
+    /// The kind of match that `e` shows.
+    pub fn of(e: &Evidence) -> MatchKind {
+        let exact = e.exact_terms == e.matched_terms;
+        if exact && e.dice >= 0.95 && e.ordered >= 0.95 {
+            MatchKind::Verbatim
+        } else if e.coverage_a.max(e.coverage_b) >= 0.9 && e.coverage_a.min(e.coverage_b) < 0.75 {
+            MatchKind::Contained
+        } else {
+            MatchKind::Reworded
+        }
+    }
+}
+
 /// Two passages that restate each other.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Restatement {
-    /// `restated`, or `headline` for a headline restated in the lead.
-    pub kind: &'static str,
-    /// The best unit similarity in the passage pair.
+    /// Restated, or a headline restated in the lead.
+    pub kind: Kind,
+    /// How the passages match (of the best unit pair).
+    pub matched: MatchKind,
+    /// The restatement model's probability for the best unit pair of the passage pair (the
+    /// weighted soft Dice where the term weights are not a feed's: see [`FEED_UNITS`]).
     pub similarity: f64,
+    /// The alignment of the best unit pair.
+    pub evidence: Evidence,
     /// The earlier passage.
     pub a: Place,
     /// The later passage.
@@ -529,6 +859,11 @@ impl Idf {
     /// Counts the terms of `units` (each slice is one document's units).
     pub fn new(units: &[&[Unit]]) -> Idf {
         Idf::from_key_sets(units.iter().flat_map(|us| us.iter().map(|u| u.terms.as_slice())))
+    }
+
+    /// The number of units (or key sets) counted.
+    pub fn units(&self) -> f64 {
+        self.n
     }
 
     /// `ln(1 + N / df)`; unseen terms count as seen once.
@@ -596,8 +931,18 @@ pub fn boilerplate_lines(
         .collect()
 }
 
-/// A seed: unit ranges `i0..=i1` and `j0..=j1` and their similarity.
-type Seed = (usize, usize, usize, usize, f64);
+/// A seed: unit ranges `a0..=a1` and `b0..=b1`, their soft Dice, and once weighed, the
+/// model's probability and the evidence.
+#[derive(Clone, Copy, Debug)]
+struct Seed {
+    a0: usize,
+    a1: usize,
+    b0: usize,
+    b1: usize,
+    dice: f64,
+    probability: f64,
+    evidence: Option<Evidence>,
+}
 
 /// Merges seeds that overlap or are adjacent in both documents into passage pairs.
 fn merge_seeds(
@@ -607,7 +952,7 @@ fn merge_seeds(
     da: u32,
     db: u32,
 ) -> Vec<Restatement> {
-    seeds.sort_by_key(|x| (x.0, x.2, x.1, x.3));
+    seeds.sort_by_key(|x| (x.a0, x.b0, x.a1, x.b1));
     let mut used = vec![false; seeds.len()];
     let mut out = Vec::new();
     for s in 0..seeds.len() {
@@ -615,20 +960,26 @@ fn merge_seeds(
             continue;
         }
         used[s] = true;
-        let (i0, mut i1, j0, mut j1, mut sim) = seeds[s];
+        let (i0, mut i1, j0, mut j1) = (seeds[s].a0, seeds[s].a1, seeds[s].b0, seeds[s].b1);
+        let mut best = seeds[s];
         // Extend along the diagonal: a seed that starts inside or right after in both.
         while let Some(k) = (s + 1..seeds.len()).find(|&k| {
-            let (a0, _, b0, _, _) = seeds[k];
-            !used[k] && a0 >= i0 && a0 <= i1 + 1 && b0 >= j0 && b0 <= j1 + 1
+            let x = &seeds[k];
+            !used[k] && x.a0 >= i0 && x.a0 <= i1 + 1 && x.b0 >= j0 && x.b0 <= j1 + 1
         }) {
             used[k] = true;
-            i1 = i1.max(seeds[k].1);
-            j1 = j1.max(seeds[k].3);
-            sim = sim.max(seeds[k].4);
+            i1 = i1.max(seeds[k].a1);
+            j1 = j1.max(seeds[k].b1);
+            if seeds[k].probability > best.probability {
+                best = seeds[k];
+            }
         }
+        let evidence = best.evidence.unwrap_or_default();
         out.push(Restatement {
-            kind: "restated",
-            similarity: sim,
+            kind: Kind::Restated,
+            matched: MatchKind::of(&evidence),
+            similarity: best.probability,
+            evidence,
             a: Place { doc: da, start: ua[i0].span.start, end: ua[i1].span.end },
             b: Place { doc: db, start: ub[j0].span.start, end: ub[j1].span.end },
         });
@@ -654,10 +1005,11 @@ fn join_units(units: &[Unit]) -> Unit {
     let mut out = units[0].clone();
     for u in &units[1..] {
         out.span.end = u.span.end;
-        for (t, sk) in u.terms.iter().zip(&u.skeletons) {
+        for ((t, sk), &num) in u.terms.iter().zip(&u.skeletons).zip(&u.numeric) {
             if !out.terms.contains(t) {
                 out.terms.push(*t);
                 out.skeletons.push(sk.clone());
+                out.numeric.push(num);
             }
         }
     }
@@ -676,7 +1028,9 @@ impl Analyzer {
         j: usize,
         idf: &dyn Fn(u64) -> f64,
     ) -> Seed {
-        let mut best = (i, i, j, j, self.similarity(&ua[i], &ub[j], idf));
+        let seed =
+            |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
+        let mut best = seed(i, i, j, j, self.similarity(&ua[i], &ub[j], idf));
         let next_a = i + 1 < ua.len() && ua[i + 1].paragraph == ua[i].paragraph;
         let next_b = j + 1 < ub.len() && ub[j + 1].paragraph == ub[j].paragraph;
         // A window counts only when it beats both of its units alone: a clause that matches
@@ -684,18 +1038,39 @@ impl Analyzer {
         if next_b && !(std::ptr::eq(ua, ub) && j + 1 == i) {
             let w = join_units(&ub[j..=j + 1]);
             let sim = self.similarity(&ua[i], &w, idf);
-            if sim > best.4 && sim > self.similarity(&ua[i], &ub[j + 1], idf) {
-                best = (i, i, j, j + 1, sim);
+            if sim > best.dice && sim > self.similarity(&ua[i], &ub[j + 1], idf) {
+                best = seed(i, i, j, j + 1, sim);
             }
         }
         if next_a && !(std::ptr::eq(ua, ub) && i + 1 >= j) {
             let w = join_units(&ua[i..=i + 1]);
             let sim = self.similarity(&w, &ub[j], idf);
-            if sim > best.4 && sim > self.similarity(&ua[i + 1], &ub[j], idf) {
-                best = (i, i + 1, j, j, sim);
+            if sim > best.dice && sim > self.similarity(&ua[i + 1], &ub[j], idf) {
+                best = seed(i, i + 1, j, j, sim);
             }
         }
         best
+    }
+
+    /// Weighs a seed that passed the first cut with the restatement model: true when the
+    /// model's probability reaches `min_similarity`.
+    fn weigh(&self, seed: &mut Seed, ua: &[Unit], ub: &[Unit], idf: &Idf, within: bool) -> bool {
+        fn join(u: &[Unit], x: usize, y: usize) -> std::borrow::Cow<'_, Unit> {
+            if x == y {
+                std::borrow::Cow::Borrowed(&u[x])
+            } else {
+                std::borrow::Cow::Owned(join_units(&u[x..=y]))
+            }
+        }
+        let (a, b) = (join(ua, seed.a0, seed.a1), join(ub, seed.b0, seed.b1));
+        let e = self.evidence(&a, &b, idf);
+        seed.evidence = Some(e);
+        if idf.units() < FEED_UNITS {
+            seed.probability = seed.dice;
+            return seed.dice >= self.params.dice_threshold;
+        }
+        seed.probability = RESTATE_MODEL.probability(&e, within);
+        seed.probability >= self.params.min_similarity
     }
 }
 
@@ -710,7 +1085,7 @@ impl Analyzer {
         skip: &[Span],
         idf: &Idf,
     ) -> Vec<Restatement> {
-        let idf = &|t| idf.weight(t);
+        let idf_w = &|t| idf.weight(t);
         let eligible: Vec<bool> = units
             .iter()
             .map(|u| {
@@ -729,9 +1104,10 @@ impl Analyzer {
                 if !eligible[j] || units[j].paragraph == units[i].paragraph {
                     continue;
                 }
-                let seed = self.best_window(units, i, units, j, idf);
-                let sim = seed.4;
-                if sim >= self.params.threshold {
+                let mut seed = self.best_window(units, i, units, j, idf_w);
+                if seed.dice >= self.params.threshold
+                    && self.weigh(&mut seed, units, units, idf, true)
+                {
                     // A headline (the first paragraph: one short unit without a final stop)
                     // restated in the lead.
                     let is_headline = Some(units[i].paragraph) == first_para
@@ -750,7 +1126,7 @@ impl Analyzer {
         let mut out = merge_seeds(seeds, units, units, doc, doc);
         if self.params.headlines {
             for mut r in merge_seeds(headlines, units, units, doc, doc) {
-                r.kind = "headline";
+                r.kind = Kind::Headline;
                 out.push(r);
             }
         }
@@ -806,11 +1182,13 @@ impl Analyzer {
                     return None;
                 }
                 let (ua, ub) = (docs[da as usize].0, docs[db as usize].0);
-                let seed = self.best_window(ua, ia as usize, ub, ib as usize, &|t| idf.weight(t));
-                (seed.4 >= self.params.threshold).then_some((da, db, seed))
+                let mut seed =
+                    self.best_window(ua, ia as usize, ub, ib as usize, &|t| idf.weight(t));
+                (seed.dice >= self.params.threshold && self.weigh(&mut seed, ua, ub, idf, false))
+                    .then_some((da, db, seed))
             })
             .collect();
-        seeds.sort_by_key(|x| (x.0, x.1, x.2 .0, x.2 .2));
+        seeds.sort_by_key(|x| (x.0, x.1, x.2.a0, x.2.b0));
         let mut out = Vec::new();
         for chunk in seeds.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
             let (da, db) = (chunk[0].0, chunk[0].1);

@@ -109,7 +109,7 @@ fn marked_paragraphs(text: &str, marked: &AHashSet<u64>, norm: &Analyzer, class:
                 html.push(' ');
             }
             first = false;
-            let (terms, _) = norm.terms(word);
+            let (terms, _, _) = norm.terms(word);
             if !terms.is_empty() && terms.iter().all(|t| marked.contains(t)) {
                 let _ = write!(html, "<mark>{}</mark>", escape(word));
             } else {

@@ -448,3 +448,13 @@ fn vector_and_portable_paths_agree() {
         }
     }
 }
+
+/// `--seed`'s help states the seed the code uses when the flag is left out (issue 21: it once
+/// stated another, which a store built at defaults then refused).
+#[test]
+fn seed_help_states_the_default_seed() {
+    let out = neardup().args(["dedup", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let want = format!("[default: {}]", neardup::shingle::DEFAULT_SEED);
+    assert!(help.contains(&want), "{help}");
+}

@@ -138,20 +138,136 @@ fn single(dir: &Path, feed: &Path, extra: &[&str]) -> (String, Vec<String>) {
     (std::fs::read_to_string(groups).unwrap(), lines)
 }
 
+/// The library engine in one process with three workers, against the single-machine engine on
+/// the same texts (issue 22): the same groups, kept documents and similarities, at the default
+/// flags (borderline pairs settled exactly) and with estimates only; the input as one file cut
+/// into byte ranges and as four files.
+#[test]
+fn dataflow_in_one_process_gives_the_engine_groups() {
+    use neardup::dataflow::{self, DedupJob, Placement, Watch};
+    use neardup::dedup::{DedupConfig, Engine, Keep};
+    use neardup::input::{Corpus, ReadOptions};
+    use neardup::verify::VerifyMode;
+    let dir = tempfile::tempdir().unwrap();
+    let feed = corpus(dir.path(), 120);
+    let text = std::fs::read_to_string(&feed).unwrap();
+    let texts: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    // Four files of unequal length, in order.
+    let lines: Vec<&str> = text.lines().collect();
+    let mut files = Vec::new();
+    for (i, chunk) in lines.chunks(lines.len() / 4 + 7).enumerate() {
+        let p = dir.path().join(format!("part{i}.jsonl"));
+        std::fs::write(&p, chunk.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+        files.push(p);
+    }
+    for verify in [VerifyMode::Auto, VerifyMode::Estimate] {
+        let config = DedupConfig { verify, ..DedupConfig::default() };
+        let engine = Engine::new(config.clone()).unwrap();
+        let (res, want) = engine.dedup_texts(&refs).unwrap();
+        assert!(want.len() > 50, "the corpus must have groups");
+        if verify == VerifyMode::Auto {
+            assert!(!res.settled.is_empty(), "some pairs must be settled exactly");
+        }
+        for inputs in [vec![feed.clone()], files.clone()] {
+            let corpus =
+                std::sync::Arc::new(Corpus::open(&inputs, ReadOptions::default()).unwrap());
+            let out = dir.path().join("lib-out");
+            let job = DedupJob {
+                config: config.clone(),
+                keep: Keep::First,
+                skip_invalid: false,
+                output: Some(out.clone()),
+            };
+            let outcome =
+                dataflow::dedup(&Placement::local(3), &Watch::default(), corpus, &job).unwrap();
+            let got = outcome.groups.clone().unwrap();
+            assert_eq!(got, want, "{verify:?}, {} inputs", inputs.len());
+            let mut pairs = res.pairs.clone();
+            pairs.sort_by_key(|p| (p.a, p.b));
+            assert_eq!(outcome.pairs.clone().unwrap(), pairs, "{verify:?}");
+            let stats = outcome.stats.unwrap();
+            assert_eq!(stats.settled as usize, res.settled.len());
+            assert_eq!(stats.candidates as usize, res.candidates);
+            // The parts, in worker order, are the single machine's unique records.
+            let removed: std::collections::BTreeSet<u32> = want
+                .iter()
+                .flat_map(|g| g.members.iter().map(|m| m.0).filter(move |&m| m != g.kept))
+                .collect();
+            let unique: String = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !removed.contains(&(*i as u32)))
+                .map(|(_, l)| format!("{l}\n"))
+                .collect();
+            let parts: String = (0..3)
+                .map(|w| std::fs::read_to_string(format!("{}.part-{w:03}", out.display())).unwrap())
+                .collect();
+            assert_eq!(parts, unique, "{verify:?}, {} inputs", inputs.len());
+        }
+    }
+}
+
+/// Issue 22's acceptance: three processes on loopback at the default flags (borderline pairs
+/// settled where their documents are) give exactly the single-machine groups, and their parts,
+/// in worker order, are the single machine's output byte for byte.
 #[test]
 fn three_processes_give_the_single_machine_groups() {
     let dir = tempfile::tempdir().unwrap();
     let feed = corpus(dir.path(), 120);
-    let flags = ["--verify", "estimate"];
-    let (want_groups, mut want_lines) = single(dir.path(), &feed, &flags);
-    assert!(want_groups.lines().count() > 50, "the corpus must have groups: {want_groups}");
-    for (procs, workers) in [(3, 1), (1, 2)] {
-        let (groups, mut lines) = distributed(dir.path(), &feed, procs, workers, &flags);
-        assert_eq!(groups, want_groups, "{procs} x {workers}");
-        lines.sort();
-        want_lines.sort();
-        assert_eq!(lines, want_lines, "{procs} x {workers}: the same unique records");
+    for flags in [&[][..], &["--verify", "estimate"][..]] {
+        let (want_groups, want_lines) = single(dir.path(), &feed, flags);
+        assert!(want_groups.lines().count() > 50, "the corpus must have groups: {want_groups}");
+        for (procs, workers) in [(3, 1), (1, 2)] {
+            let (groups, lines) = distributed(dir.path(), &feed, procs, workers, flags);
+            assert_eq!(groups, want_groups, "{procs} x {workers} {flags:?}");
+            assert_eq!(lines, want_lines, "{procs} x {workers} {flags:?}: the same unique records");
+        }
     }
+}
+
+/// A process that never connects stops the others with an error naming it, well within a
+/// minute, and no output appears.
+#[test]
+fn a_missing_process_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = corpus(dir.path(), 5);
+    let hosts = dir.path().join("hosts");
+    let ports = free_ports(3);
+    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
+        .unwrap();
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..2)
+        .map(|i| {
+            Command::new(bin())
+                .arg("dedup")
+                .arg(&feed)
+                .arg("--hosts")
+                .arg(&hosts)
+                .args(["--process-id", &i.to_string(), "-o"])
+                .arg(&out)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("process 2") && !err.contains("panicked"), "{err}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(45));
+    assert!(!dir.path().join("out.part-000").exists());
 }
 
 #[test]

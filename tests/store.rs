@@ -50,12 +50,28 @@ fn add_then_query_round_trips_and_groups_stay_stable() {
         .get_output()
         .stdout
         .clone();
-    let groups = lines(&String::from_utf8(out).unwrap());
-    assert_eq!(groups.len(), 7, "one group per stored story: {groups:?}");
-    for g in &groups {
-        let members = g["members"].as_array().unwrap();
-        assert!(members.iter().any(|m| m["stored"] == true));
+    // Issue 23: each input document once, its own stored copy among its matches (similarity
+    // 1), and the other members of its story with their real, lower similarity.
+    let docs = lines(&String::from_utf8(out).unwrap());
+    assert_eq!(docs.len(), 12, "each input document once: {docs:?}");
+    let mut stories = std::collections::BTreeSet::new();
+    let mut below_one = 0;
+    for d in &docs {
+        let matches = d["matches"].as_array().unwrap();
+        let own = matches.iter().find(|m| m["id"] == d["id"] && m["stored"] == true);
+        let own = own.unwrap_or_else(|| panic!("{d}"));
+        assert!(own["similarity"].as_f64().unwrap() > 0.99, "{d}");
+        stories.insert(own["group"].as_u64().unwrap());
+        for m in matches.iter().filter(|m| m["id"] != d["id"]) {
+            let s = m["similarity"].as_f64().unwrap();
+            assert!(s >= 0.5 && s <= 1.0, "{d}");
+            below_one += usize::from(s < 0.9999);
+        }
+        let sims: Vec<f64> = matches.iter().map(|m| m["similarity"].as_f64().unwrap()).collect();
+        assert!(sims.windows(2).all(|w| w[0] >= w[1]), "best first: {d}");
     }
+    assert_eq!(stories.len(), 7, "one group per stored story: {docs:?}");
+    assert!(below_one > 0, "reprints are scored, not all 1.0: {docs:?}");
     // A reprint added the next night joins its story's group id.
     let night2 = dir.path().join("night2.jsonl");
     let rates = std::fs::read_to_string(fixture("en_feed.jsonl"))
@@ -77,8 +93,13 @@ fn add_then_query_round_trips_and_groups_stay_stable() {
             .unwrap(),
     )
     .into_iter()
-    .find(|g| g["members"].as_array().unwrap().iter().any(|m| m["id"] == "en-rates"))
-    .unwrap()["group"]
+    .find(|d| d["id"] == "en-rates")
+    .unwrap()["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "en-rates")
+        .unwrap()["group"]
         .clone();
     assert_eq!(report[0]["group"], first_group);
     assert_eq!(SignatureStore::open(&store).unwrap().len(), 13);
@@ -232,15 +253,18 @@ fn committed_v1_store_still_opens() {
         .get_output()
         .stdout
         .clone();
-    let groups = lines(&String::from_utf8(out).unwrap());
-    assert_eq!(groups.len(), 7);
+    let docs = lines(&String::from_utf8(out).unwrap());
+    assert_eq!(docs.len(), 12);
     // Made before the rolling hash scheme (id 2), the store keeps hashing by its own (id 1):
     // the queried feed matches every stored story, and documents added now still do.
     assert_eq!(s.params().hash_id, 1);
-    for g in &groups {
-        let members = g["members"].as_array().unwrap();
-        assert!(members.iter().any(|m| m["stored"] == true), "{g}");
+    let mut stories = std::collections::BTreeSet::new();
+    for d in &docs {
+        let matches = d["matches"].as_array().unwrap();
+        let own = matches.iter().find(|m| m["stored"] == true && m["id"] == d["id"]);
+        stories.insert(own.unwrap_or_else(|| panic!("{d}"))["group"].as_u64().unwrap());
     }
+    assert_eq!(stories.len(), 7);
     drop(s);
     let report = add(&copy, &fixture("en_feed.jsonl"));
     let added = lines(&report);

@@ -1,9 +1,10 @@
-//! Normalization never panics and is idempotent, and the word path that skips writing the
-//! normalized text (`for_each_word`, eight bytes at a time on ASCII) yields its words. ASCII
-//! text, which takes the ASCII fold (64 bytes at a time with AVX-512), folds as the general
-//! Unicode fold does: with a non-ASCII word appended, the text takes the general path. Word
-//! hashes (eight words at a time with AVX-512) are each word's XXH3, on the normalized text and
-//! on the raw input alike.
+//! Normalization never panics and is idempotent; the fast paths (the ASCII fold, the
+//! table-driven fold of other text) write what the general Unicode path
+//! (`Normalizer::normalize_general`) writes; and the word path that skips writing the normalized
+//! text (`for_each_word`, eight bytes at a time on ASCII) yields its words. ASCII text, which
+//! takes the ASCII fold (64 bytes at a time with AVX-512), also folds as the general Unicode
+//! fold does with a non-ASCII word appended. Word hashes (eight words at a time with AVX-512)
+//! are each word's XXH3, on the normalized text and on the raw input alike.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use neardup::normalize::{Mode, Normalizer};
@@ -28,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
     for mode in [Mode::None, Mode::Auto, Mode::Arabic] {
         let n = Normalizer::new(mode);
         let once = n.normalize(s);
+        assert_eq!(once, n.normalize_general(s), "a fast path differs from the general path");
         if mode == Mode::Auto {
             assert_eq!(n.normalize(&once), once, "not idempotent");
             if s.is_ascii() {

@@ -11,6 +11,15 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "neardup", version, about, long_about = None, after_help = "Exit codes: 0 success, 2 error (the message names the file and line).")]
 pub struct Cli {
+    /// Read flags from a TOML file: keys are long flag names (`threshold = 0.9`,
+    /// `text-field = "body"`, `skip-invalid = true`, `inputs = ["feed.jsonl"]`); flags given on
+    /// the command line win. An unknown key or a value of the wrong type is an error.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Progress when stderr is not a terminal (a job's log): a plain line every few seconds.
+    /// On a terminal, bars are shown without it; -q silences both.
+    #[arg(long, global = true)]
+    pub progress: bool,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -56,23 +65,27 @@ pub struct DistArgs {
 /// Input options shared by the subcommands that read feeds.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// Input files (`-` for stdin; none means stdin). Gzip is detected and read transparently.
+    /// Input files and folders (`-` for stdin; none means stdin). Gzip, zstd and Parquet are
+    /// told by their magic bytes; a folder stands for its .jsonl, .ndjson, .json, .txt, .lines
+    /// and .parquet files (optionally .gz/.zst), recursively, in sorted path order.
     pub inputs: Vec<PathBuf>,
     /// Input format: jsonl, lines (one document per line) or text (one document per file).
-    /// Default: from the extension (.jsonl/.ndjson/.json, .lines, else text); stdin: jsonl
-    /// when it starts with `{`, else text.
+    /// Default: from the extension (.jsonl/.ndjson/.json, .lines, .txt), else jsonl when the
+    /// content starts with `{`, else text. Parquet rows are read as JSON objects of their
+    /// columns whatever this says.
     #[arg(long)]
     pub format: Option<String>,
-    /// JSONL field holding the text.
+    /// JSONL field (Parquet column) holding the text.
     #[arg(long, default_value = "text")]
     pub text_field: String,
-    /// JSONL field holding the id (FILE:LINE when absent).
+    /// JSONL field (Parquet column) holding the id (FILE:LINE when absent; FILE:ROW for Parquet).
     #[arg(long, default_value = "id")]
     pub id_field: String,
-    /// JSONL field holding a title, prepended to the text.
+    /// JSONL field (Parquet column) holding a title, prepended to the text.
     #[arg(long)]
     pub title_field: Option<String>,
-    /// JSONL field holding a date (ISO 8601 or anything that sorts chronologically).
+    /// JSONL field (Parquet column) holding a date (ISO 8601 or anything that sorts
+    /// chronologically).
     #[arg(long)]
     pub date_field: Option<String>,
     /// Skip invalid records with a warning instead of stopping with an error.
@@ -93,7 +106,8 @@ pub struct DedupArgs {
     #[cfg(feature = "distributed")]
     #[command(flatten)]
     pub dist: DistArgs,
-    /// Write unique records here instead of stdout.
+    /// Write unique records here instead of stdout: `.gz` gzip-, `.zst` zstd-compressed,
+    /// `.parquet` (for Parquet input) the kept rows with the input's schema.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// Write duplicate groups (JSON lines) here.
@@ -162,8 +176,8 @@ pub struct DedupArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Hash seed [default: 7954884637869830193].
-    #[arg(long)]
+    /// Hash seed (the help states the default, `neardup::shingle::DEFAULT_SEED`).
+    #[arg(long, help = format!("Hash seed [default: {}].", neardup::shingle::DEFAULT_SEED))]
     pub seed: Option<u64>,
     /// Deduplicate against the signature store in DIR as well, and add the new unique
     /// documents to it. The store's parameters apply; a conflicting flag is an error.
@@ -192,9 +206,14 @@ pub struct PassagesArgs {
     /// sets the input format, as for dedup).
     #[arg(long)]
     pub output_format: Option<String>,
-    /// Similarity (weighted soft Dice of content terms) a sentence or clause pair must reach.
+    /// First cut: weighted soft Dice of content terms a sentence or clause pair must reach to
+    /// be weighed by the restatement model.
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().threshold)]
     pub threshold: f64,
+    /// Least probability of the restatement model for a reported pair (the record's
+    /// `similarity`).
+    #[arg(long, default_value_t = neardup::passages::PassageParams::default().min_similarity)]
+    pub min_similarity: f64,
     /// Sentences or clauses with fewer content terms are not compared.
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().min_terms)]
     pub min_terms: usize,
@@ -269,7 +288,9 @@ pub struct PairsArgs {
 pub enum IndexCommand {
     /// Report which new documents duplicate stored ones or each other, then store them.
     Add(DedupArgs),
-    /// Read-only: the stored matches of each input document (same shape as dedup --groups).
+    /// Read-only: each input document once (one JSON line, in input order) with its matches:
+    /// stored ones and input documents it duplicates, with similarity, Jaccard estimate and
+    /// containment.
     Query(DedupArgs),
     /// Documents, segments, parameters and size of a store.
     Stats(StoreArg),
@@ -386,4 +407,7 @@ pub struct ReportArgs {
     /// The HTML file to write.
     #[arg(long, short)]
     pub output: PathBuf,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

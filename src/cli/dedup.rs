@@ -91,6 +91,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
     let keep = config::keep(a)?;
     let engine = Engine::new(cfg).context("configuring dedup")?;
     let corpus = super::feed::open_corpus(&a.input)?;
+    super::feed::check_output(&corpus, a.output.as_deref())?;
     let mut feed = Feed::new(&corpus, a.input.skip_invalid);
     let (bp, first) = super::feed::boilerplate_pass(&engine, &mut feed)?;
 

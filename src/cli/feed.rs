@@ -43,6 +43,9 @@ pub fn boilerplate_pass(
 /// Where every source is seekable and `at` (indexed by ordinal: every record of an earlier
 /// pass) places every kept record, runs of adjacent kept records are copied as byte ranges
 /// instead of being split into lines again; the output is the same.
+///
+/// The output's name says its form: `.gz` gzip, `.zst`/`.zstd` zstd (level 3), `.parquet`
+/// the kept rows of Parquet input with the input's schema; anything else as it was read.
 pub fn write_records(
     corpus: &Corpus,
     output: Option<&std::path::Path>,
@@ -54,7 +57,33 @@ pub fn write_records(
     let create = |p: &std::path::Path| {
         std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))
     };
-    if let Some(runs) = at.and_then(|at| kept_runs(corpus, at, &keep)) {
+    let runs = at.and_then(|at| kept_runs(corpus, at, &keep));
+    if let Some(p) = output {
+        let kind = OutputKind::of(p);
+        if kind == OutputKind::Parquet {
+            corpus.write_parquet(p, &keep)?;
+            return Ok(());
+        }
+        if kind != OutputKind::Plain {
+            let file = BufWriter::with_capacity(1 << 20, create(p)?);
+            let mut enc = match kind {
+                OutputKind::Gzip => {
+                    Encoder::Gz(flate2::write::GzEncoder::new(file, flate2::Compression::default()))
+                }
+                _ => Encoder::Zst(
+                    zstd::stream::write::Encoder::new(file, 3)
+                        .with_context(|| format!("creating {}", p.display()))?,
+                ),
+            };
+            match &runs {
+                Some(runs) => copy_runs(corpus, &corpus.open_files()?, runs, &mut enc)?,
+                None => write_each(corpus, &keep, &mut enc)?,
+            }
+            enc.finish().with_context(|| format!("writing {}", p.display()))?;
+            return Ok(());
+        }
+    }
+    if let Some(runs) = runs {
         let files = corpus.open_files()?;
         return match output {
             Some(p) => copy_runs(corpus, &files, &runs, &mut create(p)?),
@@ -66,8 +95,92 @@ pub fn write_records(
         Some(p) => Box::new(BufWriter::with_capacity(1 << 20, create(p)?)),
         None => Box::new(BufWriter::with_capacity(1 << 20, stdout.lock())),
     };
+    write_each(corpus, &keep, &mut out)?;
+    out.flush().context("writing unique records")?;
+    Ok(())
+}
+
+/// Refuses, before any pass, an output the corpus cannot fill: a `.parquet` output needs
+/// Parquet input.
+pub fn check_output(corpus: &Corpus, output: Option<&std::path::Path>) -> Result<()> {
+    if let Some(p) = output {
+        if OutputKind::of(p) == OutputKind::Parquet && !corpus.all_parquet() {
+            anyhow::bail!(
+                "--output {}: a Parquet output keeps the rows of Parquet input, and some input is not Parquet",
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The form of an output file, by its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OutputKind {
+    Plain,
+    Gzip,
+    Zstd,
+    Parquet,
+}
+
+impl OutputKind {
+    fn of(path: &std::path::Path) -> OutputKind {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+        if name.ends_with(".gz") {
+            OutputKind::Gzip
+        } else if name.ends_with(".zst") || name.ends_with(".zstd") {
+            OutputKind::Zstd
+        } else if name.ends_with(".parquet") {
+            OutputKind::Parquet
+        } else {
+            OutputKind::Plain
+        }
+    }
+}
+
+/// A compressing output.
+enum Encoder {
+    Gz(flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>),
+    Zst(zstd::stream::write::Encoder<'static, std::io::BufWriter<std::fs::File>>),
+}
+
+impl Encoder {
+    /// Ends the compressed stream and flushes the file.
+    fn finish(self) -> std::io::Result<()> {
+        let mut file = match self {
+            Encoder::Gz(e) => e.finish()?,
+            Encoder::Zst(e) => e.finish()?,
+        };
+        file.flush()
+    }
+}
+
+impl Write for Encoder {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Encoder::Gz(e) => e.write(buf),
+            Encoder::Zst(e) => e.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Encoder::Gz(e) => e.flush(),
+            Encoder::Zst(e) => e.flush(),
+        }
+    }
+}
+
+/// Writes the kept records one by one, as read in a pass over the corpus.
+fn write_each<W: Write + ?Sized>(
+    corpus: &Corpus,
+    keep: &impl Fn(u64) -> bool,
+    out: &mut W,
+) -> Result<()> {
     let io = |e| neardup::Error::Io { path: "<output>".into(), source: e };
+    let mut meter = Meter::new(corpus, "output", true);
     corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
+        meter.add(batch.len() as u64);
         for r in batch.iter().filter(|r| keep(r.ordinal)) {
             out.write_all(&r.bytes).map_err(io)?;
             if corpus.source_format(r.source) != neardup::input::Format::Text {
@@ -76,7 +189,6 @@ pub fn write_records(
         }
         Ok(())
     })?;
-    out.flush().context("writing unique records")?;
     Ok(())
 }
 
@@ -150,6 +262,139 @@ pub const BATCH_DOCS: usize = 1024;
 /// Bytes per batch.
 pub const BATCH_BYTES: usize = 32 << 20;
 
+/// How progress is shown on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// Nothing.
+    Off,
+    /// Bars, redrawn in place (stderr is a terminal).
+    Bars,
+    /// A plain line every [`PROGRESS_LINE_SECS`] seconds (`--progress`, for logs).
+    Lines,
+}
+
+/// Seconds between two progress lines of [`ProgressMode::Lines`].
+pub const PROGRESS_LINE_SECS: u64 = 5;
+
+static PROGRESS: std::sync::OnceLock<ProgressMode> = std::sync::OnceLock::new();
+
+/// Chooses how passes show progress, once per run: bars on a terminal, lines with
+/// `--progress` elsewhere, nothing with `-q`.
+pub fn set_progress(lines: bool, quiet: bool) {
+    let mode = if quiet {
+        ProgressMode::Off
+    } else if std::io::stderr().is_terminal() {
+        ProgressMode::Bars
+    } else if lines {
+        ProgressMode::Lines
+    } else {
+        ProgressMode::Off
+    };
+    let _ = PROGRESS.set(mode);
+}
+
+/// The progress mode of this run ([`ProgressMode::Off`] where none was set).
+pub fn progress_mode() -> ProgressMode {
+    PROGRESS.get().copied().unwrap_or(ProgressMode::Off)
+}
+
+/// A pass's progress: records, bytes read of the corpus's total, rate and time left, updated
+/// once per batch.
+pub struct Meter<'c> {
+    corpus: &'c Corpus,
+    label: String,
+    mode: ProgressMode,
+    bar: Option<indicatif::ProgressBar>,
+    start: Instant,
+    last_line: Instant,
+    total: u64,
+    records: u64,
+    /// Seconds between lines.
+    every: u64,
+}
+
+impl<'c> Meter<'c> {
+    /// Starts showing the progress of pass `label` over `corpus` (`show`: false shows nothing).
+    pub fn new(corpus: &'c Corpus, label: &str, show: bool) -> Meter<'c> {
+        let mode = if show { progress_mode() } else { ProgressMode::Off };
+        let total = if mode == ProgressMode::Off { 0 } else { corpus.total_bytes() };
+        let bar = (mode == ProgressMode::Bars).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix:>12} [{bar:30}] {binary_bytes}/{binary_total_bytes} {msg} ({binary_bytes_per_sec}, ETA {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_prefix(label.to_owned());
+            bar
+        });
+        let now = Instant::now();
+        Meter {
+            corpus,
+            label: label.to_owned(),
+            mode,
+            bar,
+            start: now,
+            last_line: now,
+            total,
+            records: 0,
+            // A shorter interval for tests (hidden: not a user setting).
+            every: std::env::var("NEARDUP_PROGRESS_SECS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(PROGRESS_LINE_SECS),
+        }
+    }
+
+    /// Counts `records` more records read.
+    pub fn add(&mut self, records: u64) {
+        self.records += records;
+        match self.mode {
+            ProgressMode::Off => {}
+            ProgressMode::Bars => {
+                if let Some(bar) = &self.bar {
+                    bar.set_position(self.corpus.bytes_read());
+                    bar.set_message(format!("{} records", self.records));
+                }
+            }
+            ProgressMode::Lines => {
+                if self.last_line.elapsed().as_secs() < self.every {
+                    return;
+                }
+                self.last_line = Instant::now();
+                let secs = self.start.elapsed().as_secs_f64().max(1e-9);
+                let read = self.corpus.bytes_read();
+                let left = if read > 0 && self.total > read {
+                    format!(", {:.0} s left", secs * (self.total - read) as f64 / read as f64)
+                } else {
+                    String::new()
+                };
+                eprintln!(
+                    "neardup: {}: {} records, {:.1} of {:.1} MB ({:.0}%), {:.0} records/s{left}",
+                    self.label,
+                    self.records,
+                    read as f64 / 1e6,
+                    self.total as f64 / 1e6,
+                    100.0 * read as f64 / self.total.max(1) as f64,
+                    self.records as f64 / secs
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Meter<'_> {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Counts of what a pass saw.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PassStats {
@@ -174,7 +419,8 @@ pub struct Feed<'a> {
 impl<'a> Feed<'a> {
     /// A feed over `corpus`.
     pub fn new(corpus: &'a Corpus, skip_invalid: bool) -> Feed<'a> {
-        Feed { corpus, skip_invalid, warn: false, progress: std::io::stderr().is_terminal() }
+        let progress = progress_mode() != ProgressMode::Off;
+        Feed { corpus, skip_invalid, warn: false, progress }
     }
 
     /// Reads the whole corpus; `f` gets each batch's raw records and parsed documents (`None`
@@ -184,7 +430,7 @@ impl<'a> Feed<'a> {
         F: FnMut(&[RawRecord], &[Option<Doc<'_>>]) -> Result<()>,
     {
         let mut stats = PassStats::default();
-        let start = Instant::now();
+        let mut meter = Meter::new(self.corpus, label, self.progress);
         let mut failure: Option<anyhow::Error> = None;
         let outcome = self.corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
             let parsed: Vec<_> = batch.par_iter().map(|r| self.corpus.parse(r)).collect();
@@ -211,21 +457,10 @@ impl<'a> Feed<'a> {
                     reason: "aborted".into(),
                 });
             }
-            if self.progress {
-                let secs = start.elapsed().as_secs_f64().max(1e-9);
-                let mut err = std::io::stderr().lock();
-                let _ = write!(
-                    err,
-                    "\r{label}: {} documents, {:.0}/s   ",
-                    stats.records,
-                    stats.records as f64 / secs
-                );
-            }
+            meter.add(batch.len() as u64);
             Ok(())
         });
-        if self.progress {
-            eprint!("\r\x1b[2K");
-        }
+        drop(meter);
         if let Some(e) = failure {
             return Err(e);
         }

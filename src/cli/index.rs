@@ -106,6 +106,9 @@ pub fn add_or_query(a: &DedupArgs, mode: Mode) -> Result<()> {
         None => Some(SignatureStore::open(dir)?),
     };
     let corpus = super::feed::open_corpus(&a.input)?;
+    if mode == Mode::Dedup {
+        super::feed::check_output(&corpus, a.output.as_deref())?;
+    }
     let stdout = io::stdout();
     let mut report: Box<dyn Write> = match (&a.groups, mode) {
         (Some(p), _) => Box::new(BufWriter::new(
@@ -174,6 +177,9 @@ fn process_chunk(
         fps.push(cfg.num_perm, d.fp.as_ref())?;
     }
     let res = engine.resolve(&mut fps)?;
+    if mode == Mode::Query {
+        return query_report(docs, &stored, &res.pairs, store, report);
+    }
     // Star-shaped groups as `dedup` makes them (no chaining), the kept document first; every
     // other document is a group of its own.
     let meta: Vec<DocMeta> =
@@ -280,6 +286,59 @@ fn process_chunk(
         reported,
         stored: if mode == Mode::Query { 0 } else { stored_now },
     })
+}
+
+/// `index query`'s report: one line per input document, in input order, with its matches
+/// best first: the stored documents it duplicates (`"stored":true`) and the documents of the
+/// input it duplicates (`"stored":false`), each with (stored ones) its story group, its similarity, Jaccard estimate from the
+/// signatures (the store holds no text to settle it exactly) and containment.
+fn query_report(
+    docs: &[FedDoc],
+    stored: &[Vec<StoredMatch>],
+    pairs: &[neardup::dedup::Pair],
+    store: &SignatureStore,
+    report: &mut dyn Write,
+) -> Result<ChunkOutcome> {
+    let mut inner: Vec<Vec<(usize, neardup::verify::Evidence)>> = vec![Vec::new(); docs.len()];
+    for p in pairs {
+        inner[p.a as usize].push((p.b as usize, p.evidence));
+        inner[p.b as usize].push((p.a as usize, p.evidence));
+    }
+    let mut duplicates = Vec::new();
+    let mut reported = 0;
+    for (i, d) in docs.iter().enumerate() {
+        let mut matches: Vec<(f64, String)> = Vec::new();
+        let line = |id: &str, e: &neardup::verify::Evidence, group: Option<u64>| {
+            let stored = match group {
+                Some(g) => format!("\"stored\":true,\"group\":{g}"),
+                None => "\"stored\":false".to_owned(),
+            };
+            (
+                e.similarity(),
+                format!(
+                    "{{\"id\":{id},{stored},\"similarity\":{:.4},\"jaccard\":{:.4},\"containment\":{:.4}}}",
+                    e.similarity(),
+                    e.jaccard,
+                    e.containment
+                ),
+            )
+        };
+        for m in &stored[i] {
+            let group = store.group(m.segment, m.doc);
+            matches.push(line(store.id_json(m.segment, m.doc), &m.evidence, Some(group)));
+        }
+        for (j, e) in &inner[i] {
+            matches.push(line(&docs[*j].id_json, e, None));
+        }
+        matches.sort_by(|x, y| y.0.total_cmp(&x.0));
+        if !matches.is_empty() {
+            duplicates.push(d.ordinal);
+            reported += 1;
+        }
+        let list: Vec<String> = matches.into_iter().map(|m| m.1).collect();
+        writeln!(report, "{{\"id\":{},\"matches\":[{}]}}", d.id_json, list.join(","))?;
+    }
+    Ok(ChunkOutcome { duplicates, reported, stored: 0 })
 }
 
 /// The committed state: the writer's, or the read-only one's.

@@ -16,6 +16,15 @@ use anyhow::Result;
 
 /// Runs the parsed command line.
 pub fn run(cli: args::Cli) -> Result<()> {
+    let quiet = match &cli.command {
+        args::Command::Dedup(a) => a.quiet,
+        args::Command::Passages(a) => a.quiet,
+        args::Command::Cluster(a) => a.quiet,
+        args::Command::Report(a) => a.quiet,
+        args::Command::Index(args::IndexCommand::Add(a) | args::IndexCommand::Query(a)) => a.quiet,
+        _ => false,
+    };
+    feed::set_progress(cli.progress, quiet);
     match cli.command {
         args::Command::Dedup(a) => dedup::run(&a),
         args::Command::Passages(a) => passages::run(&a),

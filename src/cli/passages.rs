@@ -11,7 +11,7 @@ use super::config;
 use super::feed::Feed;
 use neardup::input::Corpus;
 use neardup::passages::{
-    boilerplate_lines, Analyzer, Idf, PassageParams, Place, Restatement, Unit,
+    boilerplate_lines, Analyzer, Idf, Kind, PassageParams, Place, Restatement, Unit,
 };
 use neardup::segment::Span;
 
@@ -53,10 +53,15 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     if !(a.threshold > 0.0 && a.threshold <= 1.0) {
         bail!("--threshold {} is outside (0, 1]", a.threshold);
     }
+    if !(0.0..=1.0).contains(&a.min_similarity) {
+        bail!("--min-similarity {} is outside [0, 1]", a.min_similarity);
+    }
     let analyzer = Analyzer::new(PassageParams {
         threshold: a.threshold,
+        min_similarity: a.min_similarity,
         min_terms: a.min_terms,
         headlines: a.headlines,
+        ..PassageParams::default()
     });
 
     let texts: Vec<(u32, &str)> =
@@ -80,6 +85,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
         found.extend(analyzer.across(&per_doc, &idf));
     }
+    found.sort_by_key(|r| (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end));
 
     let stdout = io::stdout();
     let mut w: Box<dyn Write> = match &a.output {
@@ -93,13 +99,20 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         |p: &Place| format!("{{\"doc\":{},\"start\":{},\"end\":{}}}", id(p.doc), p.start, p.end);
     if format == "json" {
         for r in &found {
+            let ta = &docs[r.a.doc as usize].1[r.a.start..r.a.end];
+            let tb = &docs[r.b.doc as usize].1[r.b.start..r.b.end];
+            let al = analyzer.aligned_words(ta, tb);
+            let aligned: Vec<[&str; 2]> = al.iter().map(|x| [x.a.as_str(), x.b.as_str()]).collect();
             writeln!(
                 w,
-                "{{\"kind\":\"{}\",\"similarity\":{:.4},\"a\":{},\"b\":{}}}",
-                r.kind,
+                "{{\"kind\":\"{}\",\"match\":\"{}\",\"similarity\":{:.4},\"a\":{},\"b\":{},\"evidence\":{},\"aligned\":{}}}",
+                r.kind.name(),
+                r.matched.name(),
                 r.similarity,
                 place(&r.a),
-                place(&r.b)
+                place(&r.b),
+                serde_json::to_string(&r.evidence)?,
+                serde_json::to_string(&aligned)?
             )?;
         }
         for b in &boiler {
@@ -119,7 +132,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             writeln!(
                 w,
                 "── {} {:.2}  {} [{}..{}]  ⇄  {} [{}..{}]",
-                r.kind,
+                r.kind.name(),
                 r.similarity,
                 id(r.a.doc),
                 r.a.start,
@@ -136,11 +149,14 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     }
     w.flush()?;
     if !a.quiet {
-        let restated = found.iter().filter(|r| r.kind == "restated").count();
+        let restated = found.iter().filter(|r| r.kind == Kind::Restated);
+        let inside = restated.clone().filter(|r| r.a.doc == r.b.doc).count();
         eprintln!(
-            "neardup: {} documents, {} restated passage pairs, {} boilerplate lines",
+            "neardup: {} documents, {} restated passage pairs ({} in-article, {} cross-article), {} boilerplate lines",
             docs.len(),
-            restated,
+            restated.count(),
+            inside,
+            found.iter().filter(|r| r.kind == Kind::Restated && r.a.doc != r.b.doc).count(),
             boiler.len()
         );
     }

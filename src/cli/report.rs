@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::args::ReportArgs;
 use super::feed::Feed;
 use neardup::dedup::{DedupConfig, Engine};
-use neardup::passages::{boilerplate_lines, Analyzer, Idf, PassageParams, Unit};
+use neardup::passages::{boilerplate_lines, Analyzer, Idf, Kind, PassageParams, Unit};
 use neardup::report::{render, DupGroup, Excerpt, ReportData, Restated, StoryView};
 use neardup::segment::Span;
 use neardup::stories::{self, StoryParams, Vectorizer, NO_GROUP, UNDATED};
@@ -69,7 +69,7 @@ pub fn run(a: &ReportArgs) -> Result<()> {
     }
     let restated = found
         .iter()
-        .filter(|r| r.kind == "restated")
+        .filter(|r| r.kind == Kind::Restated)
         .map(|r| Restated {
             similarity: r.similarity,
             a: Excerpt {

@@ -1,5 +1,12 @@
-//! Reading feeds: JSON lines, plain-text lines or whole text files, from files or stdin,
-//! gzip-compressed or not.
+//! Reading feeds: JSON lines, plain-text lines or whole text files, gzip- or zstd-compressed or
+//! not, and Parquet files (the `parquet` feature: each row is read as a JSON object), from files,
+//! folders of them or stdin.
+//!
+//! A source's kind is told by its content: gzip, zstd and Parquet by their magic bytes, the
+//! format of the (decompressed) lines by the file's extension, else by its first byte (`{`:
+//! JSONL). Bytes of no known kind (a NUL, or a tenth of them control bytes or invalid UTF-8, in
+//! the first 8 KiB) are [`Error::NotAFeed`] unless `--format` says what they are. A folder stands
+//! for the feed files under it (by extension, see [`is_feed_name`]) in sorted path order.
 //!
 //! A [`Corpus`] can be read any number of times (stdin is spooled to a temporary file on open),
 //! which lets the pipeline make a counting pass, a fingerprinting pass and an output pass
@@ -7,11 +14,15 @@
 //! it byte for byte.
 
 mod lines;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod record;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
@@ -32,6 +43,8 @@ pub enum Format {
     Lines,
     /// The whole file is one document.
     Text,
+    /// A Parquet file: each row is one document, read as a JSON object of its columns.
+    Parquet,
 }
 
 impl Format {
@@ -41,22 +54,51 @@ impl Format {
             "jsonl" | "json" | "ndjson" => Some(Format::Jsonl),
             "lines" => Some(Format::Lines),
             "text" | "txt" => Some(Format::Text),
+            "parquet" | "pq" => Some(Format::Parquet),
             _ => None,
         }
     }
 
-    /// The format implied by a file name (`.jsonl`, `.ndjson`, `.json`, `.txt`, `.lines`, each
-    /// optionally followed by `.gz`); text for anything else.
+    /// The format implied by a file name (`.jsonl`, `.ndjson`, `.json`, `.txt`, `.lines`,
+    /// `.parquet`, each optionally followed by `.gz`, `.zst` or `.zstd`); text for anything else.
     pub fn from_path(path: &Path) -> Format {
+        Format::known_from_path(path).unwrap_or(Format::Text)
+    }
+
+    /// The format a file name names, if it names one (see [`Format::from_path`]).
+    pub fn known_from_path(path: &Path) -> Option<Format> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let name = name.strip_suffix(".gz").unwrap_or(name);
+        let name =
+            [".gz", ".zst", ".zstd"].iter().find_map(|c| name.strip_suffix(c)).unwrap_or(name);
         let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
         match ext.as_str() {
-            "lines" => Format::Lines,
-            _ => Format::parse(&ext).unwrap_or(Format::Text),
+            "lines" => Some(Format::Lines),
+            _ => Format::parse(&ext),
         }
     }
 }
+
+/// True for the file names a folder is read for: a name [`Format::known_from_path`] knows, not
+/// hidden (no leading `.`).
+pub fn is_feed_name(path: &Path) -> bool {
+    let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+    !hidden && Format::known_from_path(path).is_some()
+}
+
+/// How a source's bytes are stored, told by its magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    Gzip,
+    Zstd,
+    Parquet,
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+const PARQUET_MAGIC: &[u8] = b"PAR1";
+/// Bytes looked at to tell a feed from binary data.
+const SNIFF_BYTES: u64 = 8 << 10;
 
 /// Options for reading.
 #[derive(Clone, Debug)]
@@ -83,9 +125,29 @@ struct Source {
     /// Where to read it from.
     path: PathBuf,
     format: Format,
-    /// Not gzip: a record can be read again at its byte offset.
+    kind: Kind,
+    /// Neither compressed nor Parquet: a record can be read again at its byte offset.
     seekable: bool,
     _spool: Option<tempfile::TempPath>,
+}
+
+impl Source {
+    fn new(
+        display: PathBuf,
+        path: PathBuf,
+        kind: Kind,
+        format: Format,
+        spool: Option<tempfile::TempPath>,
+    ) -> Result<Source> {
+        if kind == Kind::Parquet {
+            #[cfg(feature = "parquet")]
+            parquet::ParquetSource::open(&path, &display)?;
+            #[cfg(not(feature = "parquet"))]
+            return Err(Error::NotBuilt { path: display, what: "Parquet", feature: "parquet" });
+        }
+        let seekable = kind == Kind::Plain;
+        Ok(Source { display, path, format, kind, seekable, _spool: spool })
+    }
 }
 
 /// A record as read, before parsing.
@@ -138,6 +200,9 @@ impl RawRecord {
 pub struct Corpus {
     sources: Vec<Source>,
     opts: ReadOptions,
+    /// Bytes of the sources (as stored: compressed bytes for compressed ones) read by the
+    /// latest [`Corpus::for_each_batch`] pass so far.
+    read: Arc<AtomicU64>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
@@ -161,36 +226,151 @@ fn read_full_at(file: &File, display: &Path, offset: u64, buf: &mut [u8]) -> Res
     Ok(got)
 }
 
-fn is_gzip(path: &Path) -> Result<bool> {
-    let mut magic = [0u8; 2];
-    let mut f = File::open(path).map_err(io_err(path))?;
+/// A reader that adds the bytes it reads to a counter (for progress).
+struct Counting<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The kind of the file at `path`, by its first bytes.
+fn sniff_kind(path: &Path, display: &Path) -> Result<Kind> {
+    let mut magic = [0u8; 4];
+    let mut f = File::open(path).map_err(io_err(display))?;
     let mut got = 0;
-    while got < 2 {
+    while got < magic.len() {
         match f.read(&mut magic[got..]) {
             Ok(0) => break,
             Ok(k) => got += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_err(path)(e)),
+            Err(e) => return Err(io_err(display)(e)),
         }
     }
-    Ok(got == 2 && magic == [0x1f, 0x8b])
+    let magic = &magic[..got];
+    Ok(if magic.starts_with(GZIP_MAGIC) {
+        Kind::Gzip
+    } else if magic.starts_with(ZSTD_MAGIC) {
+        Kind::Zstd
+    } else if magic.starts_with(PARQUET_MAGIC) {
+        Kind::Parquet
+    } else {
+        Kind::Plain
+    })
 }
 
-fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead + Send>> {
-    let mut file = BufReader::with_capacity(1 << 20, File::open(path).map_err(io_err(path))?);
-    let magic = file.fill_buf().map_err(io_err(path))?;
-    if magic.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(file))))
-    } else {
-        Ok(Box::new(file))
+/// Opens a file of `kind` (not Parquet) as a stream of its decompressed bytes, counting the
+/// file's bytes in `counter`.
+fn open_stream(
+    path: &Path,
+    display: &Path,
+    kind: Kind,
+    counter: Option<&Arc<AtomicU64>>,
+) -> Result<Box<dyn BufRead + Send>> {
+    let file = File::open(path).map_err(io_err(display))?;
+    let counter = counter.cloned().unwrap_or_default();
+    let file = BufReader::with_capacity(1 << 20, Counting { inner: file, counter });
+    Ok(match kind {
+        Kind::Gzip => Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(file))),
+        Kind::Zstd => Box::new(BufReader::with_capacity(
+            1 << 20,
+            zstd::stream::read::Decoder::with_buffer(file).map_err(io_err(display))?,
+        )),
+        Kind::Plain | Kind::Parquet => Box::new(file),
+    })
+}
+
+/// True when `head` (a source's first bytes, decompressed) is not text: it holds a NUL, or
+/// more than a tenth of it is control bytes (other than tab, line ends, form feed and escape)
+/// or invalid UTF-8. A character cut at the end of `head` is not counted.
+fn looks_binary(head: &[u8]) -> bool {
+    if head.contains(&0) {
+        return true;
     }
+    let controls = head
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b)) || b == 0x7f)
+        .count();
+    let mut invalid = 0;
+    let mut rest = head;
+    while let Err(e) = std::str::from_utf8(rest) {
+        let Some(n) = e.error_len() else { break };
+        invalid += n;
+        rest = &rest[e.valid_up_to() + n..];
+    }
+    (controls + invalid) * 10 > head.len()
+}
+
+/// The feed files under folder `dir`, recursively, in sorted path order.
+fn folder_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(io_err(dir))? {
+        let e = e.map_err(io_err(dir))?;
+        entries.push(e.path());
+    }
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            folder_files(&p, out)?;
+        } else if is_feed_name(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// What a source is: its kind by its magic bytes, then its format (forced, by its name, or by
+/// its first byte), refusing binary data of no known kind unless the format is forced.
+fn classify(
+    path: &Path,
+    display: &Path,
+    named: Option<Format>,
+    forced: Option<Format>,
+) -> Result<(Kind, Format)> {
+    let kind = sniff_kind(path, display)?;
+    if kind == Kind::Parquet {
+        return Ok((kind, Format::Parquet));
+    }
+    if forced == Some(Format::Parquet) || named == Some(Format::Parquet) {
+        return Err(Error::NotAFeed { path: display.to_path_buf() });
+    }
+    if let Some(f) = forced {
+        return Ok((kind, f));
+    }
+    let mut head = Vec::new();
+    open_stream(path, display, kind, None)?
+        .take(SNIFF_BYTES)
+        .read_to_end(&mut head)
+        .map_err(io_err(display))?;
+    if looks_binary(&head) {
+        return Err(Error::NotAFeed { path: display.to_path_buf() });
+    }
+    let format = named.unwrap_or_else(|| {
+        let first = head.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'{') || head.starts_with(b"\xEF\xBB\xBF{") {
+            Format::Jsonl
+        } else {
+            Format::Text
+        }
+    });
+    Ok((kind, format))
 }
 
 impl Corpus {
-    /// Opens `inputs` (`-` is stdin, spooled to a temporary file).
+    /// Opens `inputs` (`-` is stdin, spooled to a temporary file; a folder stands for the feed
+    /// files under it, in sorted path order).
     ///
     /// # Errors
-    /// [`Error::Io`] when a file cannot be opened or stdin cannot be spooled.
+    /// [`Error::Io`] when a file cannot be opened or stdin cannot be spooled,
+    /// [`Error::NotAFeed`] for binary data of no known kind, [`Error::EmptyFolder`] for a folder
+    /// with no feed file, [`Error::Parquet`] for a Parquet file whose footer cannot be read
+    /// and [`Error::NotBuilt`] for Parquet in a build without the `parquet` feature.
     pub fn open(inputs: &[PathBuf], opts: ReadOptions) -> Result<Corpus> {
         let mut sources = Vec::new();
         for input in inputs {
@@ -199,43 +379,81 @@ impl Corpus {
                 let mut tmp = tempfile::NamedTempFile::new().map_err(io_err(stdin))?;
                 io::copy(&mut io::stdin().lock(), &mut tmp).map_err(io_err(stdin))?;
                 let path = tmp.into_temp_path();
-                let format = match opts.format {
-                    Some(f) => f,
-                    None => {
-                        let mut head = Vec::new();
-                        open_maybe_gz(&path)?
-                            .take(4096)
-                            .read_to_end(&mut head)
-                            .map_err(io_err(stdin))?;
-                        let first = head.iter().find(|b| !b.is_ascii_whitespace());
-                        let bom_brace = head.starts_with(b"\xEF\xBB\xBF{");
-                        if first == Some(&b'{') || bom_brace {
-                            Format::Jsonl
-                        } else {
-                            Format::Text
-                        }
-                    }
-                };
-                sources.push(Source {
-                    display: stdin.into(),
-                    path: path.to_path_buf(),
+                let (kind, format) = classify(&path, stdin, None, opts.format)?;
+                sources.push(Source::new(
+                    stdin.into(),
+                    path.to_path_buf(),
+                    kind,
                     format,
-                    seekable: !is_gzip(&path)?,
-                    _spool: Some(path),
-                });
+                    Some(path),
+                )?);
+            } else if input.is_dir() {
+                let mut files = Vec::new();
+                folder_files(input, &mut files)?;
+                if files.is_empty() {
+                    return Err(Error::EmptyFolder { path: input.clone() });
+                }
+                for f in files {
+                    let (kind, format) =
+                        classify(&f, &f, Format::known_from_path(&f), opts.format)?;
+                    sources.push(Source::new(f.clone(), f, kind, format, None)?);
+                }
             } else {
                 File::open(input).map_err(io_err(input))?;
-                let format = opts.format.unwrap_or_else(|| Format::from_path(input));
-                sources.push(Source {
-                    display: input.clone(),
-                    path: input.clone(),
-                    format,
-                    seekable: !is_gzip(input)?,
-                    _spool: None,
-                });
+                let (kind, format) =
+                    classify(input, input, Format::known_from_path(input), opts.format)?;
+                sources.push(Source::new(input.clone(), input.clone(), kind, format, None)?);
             }
         }
-        Ok(Corpus { sources, opts })
+        Ok(Corpus { sources, opts, read: Arc::default() })
+    }
+
+    /// Bytes of the sources read so far by the latest pass of [`Corpus::for_each_batch`], as
+    /// stored (compressed bytes for a compressed source): with [`Corpus::total_bytes`], how far
+    /// a pass has come.
+    pub fn bytes_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+
+    /// The sources' sizes in bytes as stored, added up (what a whole pass reads).
+    pub fn total_bytes(&self) -> u64 {
+        self.sources.iter().filter_map(|s| std::fs::metadata(&s.path).ok()).map(|m| m.len()).sum()
+    }
+
+    /// True when every source is a Parquet file.
+    pub fn all_parquet(&self) -> bool {
+        !self.sources.is_empty() && self.sources.iter().all(|s| s.kind == Kind::Parquet)
+    }
+
+    /// Writes the rows of a corpus of Parquet files (see [`Corpus::all_parquet`]) for which
+    /// `keep(ordinal)` holds to the Parquet file `out`, with the inputs' schema (they must
+    /// share one), zstd-compressed. Every row is a record, so ordinals count rows.
+    ///
+    /// # Errors
+    /// [`Error::Parquet`] when an input cannot be read, its schema differs from the first one's
+    /// or the output cannot be written; [`Error::InvalidParam`] when some source is not
+    /// Parquet; [`Error::NotBuilt`] without the `parquet` feature.
+    pub fn write_parquet(&self, out: &Path, keep: &dyn Fn(u64) -> bool) -> Result<()> {
+        if !self.all_parquet() {
+            return Err(Error::InvalidParam {
+                name: "output",
+                reason: format!(
+                    "{} is Parquet, which needs every input to be Parquet",
+                    out.display()
+                ),
+            });
+        }
+        #[cfg(feature = "parquet")]
+        {
+            let files: Vec<(PathBuf, PathBuf)> =
+                self.sources.iter().map(|s| (s.path.clone(), s.display.clone())).collect();
+            parquet::write_rows(&files, out, keep)
+        }
+        #[cfg(not(feature = "parquet"))]
+        {
+            let _ = keep;
+            Err(Error::NotBuilt { path: out.to_path_buf(), what: "Parquet", feature: "parquet" })
+        }
     }
 
     /// The read options.
@@ -410,7 +628,20 @@ struct BatchReader<'c> {
     lines: Option<SourceLines>,
     /// Lines read and not yet made records.
     pending: std::collections::VecDeque<lines::Line>,
+    /// The Parquet source being read, a row group at a time.
+    #[cfg(feature = "parquet")]
+    rows: Option<SourceRows>,
     ordinal: u64,
+}
+
+/// A Parquet source being read: the rows of its latest row group not yet made records.
+#[cfg(feature = "parquet")]
+struct SourceRows {
+    source: u32,
+    reader: parquet::ParquetSource,
+    pending: std::collections::VecDeque<Vec<u8>>,
+    /// Rows handed out so far.
+    row: u64,
 }
 
 struct SourceLines {
@@ -422,6 +653,7 @@ struct SourceLines {
 
 impl<'c> BatchReader<'c> {
     fn new(corpus: &'c Corpus, batch_docs: usize, batch_bytes: usize) -> BatchReader<'c> {
+        corpus.read.store(0, Ordering::Relaxed);
         BatchReader {
             corpus,
             batch_docs: batch_docs.max(1),
@@ -429,6 +661,8 @@ impl<'c> BatchReader<'c> {
             next_source: 0,
             lines: None,
             pending: Default::default(),
+            #[cfg(feature = "parquet")]
+            rows: None,
             ordinal: 0,
         }
     }
@@ -467,6 +701,34 @@ impl<'c> BatchReader<'c> {
                 self.ordinal += 1;
                 continue;
             }
+            #[cfg(feature = "parquet")]
+            if let Some(src) = self.rows.as_mut() {
+                if let Some(mut row) = src.pending.pop_front() {
+                    src.row += 1;
+                    bytes += row.len();
+                    let total = row.len();
+                    row.truncate(cap.saturating_add(1));
+                    batch.push(RawRecord {
+                        ordinal: self.ordinal,
+                        source: src.source,
+                        line: src.row,
+                        offset: src.row - 1,
+                        bytes: RecordBytes::from_vec(row),
+                        too_long: (total > cap).then_some(total),
+                    });
+                    self.ordinal += 1;
+                    continue;
+                }
+                let display = &self.corpus.sources[src.source as usize].display;
+                match src.reader.next_group(display)? {
+                    Some((rows, size)) => {
+                        src.pending.extend(rows);
+                        self.corpus.read.fetch_add(size, Ordering::Relaxed);
+                    }
+                    None => self.rows = None,
+                }
+                continue;
+            }
             if let Some(src) = self.lines.as_mut() {
                 let display = &self.corpus.sources[src.source as usize].display;
                 let mut found = Vec::new();
@@ -482,7 +744,23 @@ impl<'c> BatchReader<'c> {
             };
             let si = self.next_source as u32;
             self.next_source += 1;
-            let mut reader = open_maybe_gz(&src.path)?;
+            if src.kind == Kind::Parquet {
+                #[cfg(feature = "parquet")]
+                {
+                    let reader = parquet::ParquetSource::open(&src.path, &src.display)?;
+                    let pending = Default::default();
+                    self.rows = Some(SourceRows { source: si, reader, pending, row: 0 });
+                    continue;
+                }
+                #[cfg(not(feature = "parquet"))]
+                return Err(Error::NotBuilt {
+                    path: src.display.clone(),
+                    what: "Parquet",
+                    feature: "parquet",
+                });
+            }
+            let mut reader =
+                open_stream(&src.path, &src.display, src.kind, Some(&self.corpus.read))?;
             if src.format != Format::Text {
                 let reader = LineBlocks::new(reader, cap);
                 self.lines = Some(SourceLines { source: si, reader, line: 0, pos: 0 });
@@ -600,7 +878,70 @@ mod tests {
     }
 
     #[test]
+    fn zstd_sources_are_read_and_not_seekable() {
+        let dir = tempfile::tempdir().unwrap();
+        // Named as nothing in particular: told by its magic bytes, JSONL by its first byte.
+        let path = dir.path().join("shard-0001");
+        let data = b"{\"text\":\"one\"}\n{\"text\":\"two\"}\n";
+        let mut frames = zstd::encode_all(&data[..15], 1).unwrap();
+        frames.extend(zstd::encode_all(&data[15..], 1).unwrap()); // two frames, one stream
+        std::fs::write(&path, &frames).unwrap();
+        let c = Corpus::open(std::slice::from_ref(&path), ReadOptions::default()).unwrap();
+        assert!(!c.seekable());
+        assert_eq!(c.source_format(0), Format::Jsonl);
+        let texts: Vec<String> =
+            all_records(&c).iter().map(|r| c.parse(r).unwrap().text.into_owned()).collect();
+        assert_eq!(texts, ["one", "two"]);
+        assert_eq!(c.bytes_read(), frames.len() as u64);
+    }
+
+    #[test]
+    fn binary_is_told_from_text() {
+        assert!(!looks_binary(b""));
+        assert!(!looks_binary("plain text, Ünïcödé, عربي\tand\r\n lines\x0c".as_bytes()));
+        // One bad byte in a line of JSON is that line's error, not binary data.
+        assert!(!looks_binary(b"{\"text\":\"caf\xe9 au lait, a long enough line of text\"}\n"));
+        // A character cut at the end of the sniffed bytes is not counted.
+        assert!(!looks_binary(
+            &"ab".repeat(10).into_bytes().into_iter().chain([0xd8]).collect::<Vec<u8>>()
+        ));
+        assert!(looks_binary(b"text with a \0 in it"));
+        assert!(looks_binary(&[0xff; 64]));
+        assert!(looks_binary(b"\x01\x02\x03abcdefg"));
+    }
+
+    #[test]
+    fn folders_are_read_in_sorted_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("b/c")).unwrap();
+        for (p, t) in
+            [("b/c/z.jsonl", "3"), ("a.jsonl", "1"), ("b/a.txt", "2"), ("b/skip.bin", "x")]
+        {
+            let body =
+                if p.ends_with(".txt") { t.to_owned() } else { format!("{{\"text\":\"{t}\"}}\n") };
+            std::fs::write(root.join(p), body).unwrap();
+        }
+        std::fs::write(root.join(".hidden.jsonl"), "{\"text\":\"h\"}\n").unwrap();
+        let c = Corpus::open(&[root.to_path_buf()], ReadOptions::default()).unwrap();
+        let texts: Vec<String> =
+            all_records(&c).iter().map(|r| c.parse(r).unwrap().text.into_owned()).collect();
+        assert_eq!(texts, ["1", "2", "3"]);
+        let err = Corpus::open(&[root.join("b/c/none")], ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+        std::fs::create_dir(root.join("empty")).unwrap();
+        let err = Corpus::open(&[root.join("empty")], ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::EmptyFolder { .. }), "{err}");
+        std::fs::write(root.join("blob"), [0u8, 1, 2, 3]).unwrap();
+        let err = Corpus::open(&[root.join("blob")], ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::NotAFeed { .. }), "{err}");
+    }
+
+    #[test]
     fn formats_from_paths() {
+        assert_eq!(Format::from_path(Path::new("a/feed.json.zst")), Format::Jsonl);
+        assert_eq!(Format::from_path(Path::new("a/feed.parquet")), Format::Parquet);
+        assert_eq!(Format::known_from_path(Path::new("a/shard.zst")), None);
         assert_eq!(Format::from_path(Path::new("a/feed.jsonl.gz")), Format::Jsonl);
         assert_eq!(Format::from_path(Path::new("feed.lines")), Format::Lines);
         assert_eq!(Format::from_path(Path::new("seed.txt")), Format::Text);

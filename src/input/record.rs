@@ -206,7 +206,7 @@ pub(super) fn parse<'a>(
             text: Cow::Borrowed(text),
             date: None,
         }),
-        Format::Jsonl => {
+        Format::Jsonl | Format::Parquet => {
             let json_err =
                 |message: String| Error::Json { path: path.to_path_buf(), line: raw.line, message };
             let mut de = serde_json::Deserializer::from_str(text);

@@ -32,9 +32,10 @@ struct Carry {
 
 /// Appends the fold of ASCII `bytes` to `buf`. The caller has checked [`available`].
 pub(super) fn fold_into(bytes: &[u8], buf: &mut Vec<u8>) {
-    debug_assert!(available());
+    debug_assert!(crate::cpu::avx512_detected());
     let start = buf.len();
-    // SAFETY: `available()` found every feature the function is compiled for.
+    // SAFETY: the caller found every feature the function is compiled for (`available()`; the
+    // direct tests: `cpu::avx512_detected()`).
     unsafe { fold_blocks(bytes, buf) };
     if buf.len() > start && buf.last() == Some(&b' ') {
         buf.pop();
@@ -108,8 +109,9 @@ fn fold_blocks(bytes: &[u8], buf: &mut Vec<u8>) {
 /// Calls `emit` with each word of folded text (words joined by single spaces). The caller has
 /// checked [`available`].
 pub(super) fn split_words(folded: &[u8], emit: impl FnMut(&[u8])) {
-    debug_assert!(available());
-    // SAFETY: `available()` found every feature the function is compiled for.
+    debug_assert!(crate::cpu::avx512_detected());
+    // SAFETY: the caller found every feature the function is compiled for (`available()`; the
+    // direct tests: `cpu::avx512_detected()`).
     unsafe { split_blocks(folded, emit) }
 }
 
@@ -176,5 +178,34 @@ fn bytewise(bytes: &[u8], from: usize, to: usize, carry: &mut Carry, buf: &mut V
             buf.push(b' ');
         }
         *carry = Carry { kind, digit };
+    }
+}
+
+/// The vector fold and word cuts called directly (not through the dispatchers, which take the
+/// portable path under `NEARDUP_PORTABLE=1` or without AVX-512) against the portable fold:
+/// skipped, with a line saying so, where the processor lacks the instructions.
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    #[test]
+    fn vector_fold_is_the_portable_fold() {
+        if crate::cpu::vector_test_can_run("vector_fold_is_the_portable_fold") {
+            fold_prop();
+        }
+    }
+
+    proptest! {
+        fn fold_prop(s in "[\\x00-\\x7f]{0,80}|([A-Za-z]{1,9}|[0-9]{1,4}|[.,]|[ \\t\\n!-]{1,3}){0,300}") {
+            let mut got = b"x".to_vec();
+            super::fold_into(s.as_bytes(), &mut got);
+            let mut want = Vec::new();
+            super::super::unicode::fold_ascii_stretches(s.as_bytes(), &mut want);
+            prop_assert_eq!(&got[1..], &want[..]);
+            let mut words: Vec<Vec<u8>> = Vec::new();
+            super::split_words(&want, |w| words.push(w.to_vec()));
+            let by_space: Vec<Vec<u8>> = want.split(|&b| b == b' ').filter(|w| !w.is_empty()).map(<[u8]>::to_vec).collect();
+            prop_assert_eq!(words, by_space);
+        }
     }
 }

@@ -24,6 +24,7 @@ pub mod arabic;
 #[cfg(target_arch = "x86_64")]
 mod fold64;
 pub mod stopwords;
+mod table;
 pub mod unicode;
 
 use std::borrow::Cow;
@@ -107,6 +108,20 @@ impl Normalizer {
 
     /// Normalizes `text` into `out`, replacing its contents. Reusing `out` avoids allocation.
     pub fn normalize_into(&self, text: &str, out: &mut String) {
+        self.normalize_with(text, out, fold_nfkc);
+    }
+
+    /// [`Normalizer::normalize`] by the general Unicode path alone (NFKC, then the fold through
+    /// the Unicode property functions), without the table-driven and ASCII fast paths. The
+    /// output is the same (proptests and the `normalize` fuzz target check it); this is the
+    /// oracle they are held to, and slow.
+    pub fn normalize_general(&self, text: &str) -> String {
+        let mut out = String::new();
+        self.normalize_with(text, &mut out, fold_nfkc_general);
+        out
+    }
+
+    fn normalize_with(&self, text: &str, out: &mut String, fold: fn(&str, &mut String)) {
         out.clear();
         match self.mode {
             Mode::None => {
@@ -118,7 +133,7 @@ impl Normalizer {
                 }
             }
             Mode::Auto | Mode::Arabic => {
-                fold_nfkc(text, out);
+                fold(text, out);
                 // The stemmer leaves non-Arabic words alone, so ASCII output needs no pass.
                 if self.mode == Mode::Arabic && !out.is_ascii() {
                     let mut stemmed = String::with_capacity(out.len());
@@ -169,13 +184,23 @@ impl Normalizer {
     }
 }
 
-/// NFKC followed by [`unicode::fold`], repeated until stable (at most a few rounds; almost all
-/// texts need one, and ASCII text skips NFKC altogether).
+/// NFKC followed by [`unicode::fold`], repeated until stable: ASCII text by the ASCII fold,
+/// other text by the table-driven fold (`table.rs`) where every character allows it, the rest
+/// by [`fold_nfkc_general`].
 fn fold_nfkc(text: &str, out: &mut String) {
     if text.is_ascii() {
         unicode::fold_ascii(text, out);
         return;
     }
+    if table::fold(text, out) {
+        return;
+    }
+    fold_nfkc_general(text, out);
+}
+
+/// The general path, the oracle of the fast ones: NFKC followed by [`unicode::fold`], repeated
+/// until stable (at most a few rounds; almost all texts need one).
+fn fold_nfkc_general(text: &str, out: &mut String) {
     let mut input: Cow<str> = Cow::Borrowed(text);
     for round in 0..4 {
         let nfkc: Cow<str> = if needs_nfkc(&input) {
@@ -255,7 +280,54 @@ mod tests {
         assert_eq!(auto("a\u{200D}b\u{200C}c\u{202B}d\u{FEFF}"), "abcd");
     }
 
+    /// Every BMP character, alone and between neighbours that test its class, its joins and its
+    /// NFKC behaviour (digits, number separators, letters of three scripts, a composing hamza, a
+    /// fatha, a combining acute): the table-driven fold writes what the general path writes.
+    #[test]
+    fn every_bmp_character_folds_as_the_general_path() {
+        let n = Normalizer::new(Mode::Auto);
+        let contexts = [
+            ("", ""),
+            ("\u{0627}", "\u{0628}"),
+            ("3", "4"),
+            ("3", ""),
+            ("x\u{064E}", "\u{0654}"),
+            ("\u{0651}", "\u{064E}"),
+            ("e", "\u{0301}"),
+            ("e", "\u{0316}"),
+            (". ", "\u{0300}x"),
+            ("\u{0434}", "\u{0410}"),
+            ("", "\u{0651}\u{064E}"),
+            ("\u{0627}", "\u{064E}\u{0654}"),
+            ("\u{00A0}", "\u{0301}"),
+        ];
+        let mut text = String::new();
+        for cp in 0x80..0x1_0000u32 {
+            let Some(c) = char::from_u32(cp) else { continue };
+            for (before, after) in contexts {
+                text.clear();
+                text.push_str(before);
+                text.push(c);
+                text.push_str(after);
+                assert_eq!(n.normalize(&text), n.normalize_general(&text), "{text:?}");
+            }
+        }
+    }
+
     proptest! {
+        /// The fast paths (ASCII, the table) against the general Unicode path, on any text, on
+        /// Arabic with harakat, composing marks and presentation forms, and on Latin, Greek and
+        /// Cyrillic with combining marks.
+        #[test]
+        fn fast_paths_match_the_general_path(
+            s in "\\PC{0,64}|[\u{0600}-\u{06FF}\u{0750}-\u{077F}\u{08A0}-\u{08FF}\u{FB50}-\u{FDFF}\u{FE70}-\u{FEFF} 0-9a-zA-Z.,\u{200C}\u{200D}]{0,64}|[\u{00A0}-\u{052F}\u{0300}-\u{036F}\u{1E00}-\u{1FFF}\u{2000}-\u{206F} 0-9.,]{0,64}"
+        ) {
+            for mode in [Mode::Auto, Mode::Arabic] {
+                let n = Normalizer::new(mode);
+                prop_assert_eq!(n.normalize(&s), n.normalize_general(&s));
+            }
+        }
+
         #[test]
         fn for_each_word_yields_the_normalized_words(s in "[\\x00-\\x7f]{0,60}|\\PC{0,30}") {
             for mode in [Mode::None, Mode::Auto, Mode::Arabic] {

@@ -118,7 +118,7 @@ pub(crate) fn fold_ascii(text: &str, out: &mut String) {
 /// stand one space apart in the text go out as one stretch, copied whole and lowercased in place
 /// when one of them holds a capital: prose is mostly such stretches, so the copies are long
 /// ones rather than one per word.
-fn fold_ascii_stretches(bytes: &[u8], buf: &mut Vec<u8>) {
+pub(super) fn fold_ascii_stretches(bytes: &[u8], buf: &mut Vec<u8>) {
     debug_assert!(buf.is_empty());
     // The pending stretch of `bytes`, and whether it holds a capital.
     let (mut from, mut to, mut upper) = (0usize, 0usize, false);
@@ -300,7 +300,9 @@ fn letter_run(bytes: &[u8], mut i: usize) -> (usize, bool) {
     (i, up)
 }
 
-/// Case-folds, Arabic-folds and tokenizes NFKC text into `out` (cleared first).
+/// Case-folds, Arabic-folds and tokenizes NFKC text into `out` (cleared first). This is the
+/// general path: the table-driven fold (`table.rs`) is built from [`fold_char`] and
+/// [`char_class`] and held to this function byte for byte.
 pub(crate) fn fold(text: &str, out: &mut String) {
     out.clear();
     let mut e = Emitter { out, prev: Class::Separator, pending_sep: None };
@@ -309,27 +311,62 @@ pub(crate) fn fold(text: &str, out: &mut String) {
             e.push(c.to_ascii_lowercase());
             continue;
         }
-        if is_invisible(c) {
-            continue;
+        fold_char(c, |m| e.push(m));
+    }
+}
+
+/// What [`fold`] makes of one non-ASCII character: the characters it hands to the tokenizer,
+/// in order (none for invisible ones, up to three for a lowercase expansion).
+#[inline]
+pub(crate) fn fold_char(c: char, mut push: impl FnMut(char)) {
+    if is_invisible(c) {
+        return;
+    }
+    if let Some(m) = arabic::fold_char(c) {
+        push(m);
+        return;
+    }
+    match c {
+        'ß' | 'ẞ' => {
+            push('s');
+            push('s');
         }
-        if let Some(m) = arabic::fold_char(c) {
-            e.push(m);
-            continue;
-        }
-        match c {
-            'ß' | 'ẞ' => {
-                e.push('s');
-                e.push('s');
-            }
-            'ς' => e.push('σ'),
-            _ if c.is_lowercase() || !c.is_alphabetic() => e.push(c),
-            _ => {
-                for l in c.to_lowercase() {
-                    e.push(if l == 'ς' { 'σ' } else { l });
-                }
+        'ς' => push('σ'),
+        _ if c.is_lowercase() || !c.is_alphabetic() => push(c),
+        _ => {
+            for l in c.to_lowercase() {
+                push(if l == 'ς' { 'σ' } else { l });
             }
         }
     }
+}
+
+/// How the tokenizer of [`fold`] treats a character it is handed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum CharClass {
+    /// Punctuation, symbols, whitespace: ends a word (a `.` or `,` may join a number).
+    Separator,
+    /// A letter: words are runs of them.
+    Letter,
+    /// A combining mark: continues the word before it, dropped after a separator.
+    Mark,
+    /// A digit: numbers are runs of them.
+    Digit,
+}
+
+/// The class [`fold`]'s tokenizer gives `c`.
+pub(crate) fn char_class(c: char) -> CharClass {
+    match classify(c) {
+        Class::Separator => CharClass::Separator,
+        Class::Digit => CharClass::Digit,
+        Class::Letter if !c.is_ascii() && is_combining_mark(c) => CharClass::Mark,
+        Class::Letter => CharClass::Letter,
+    }
+}
+
+/// The canonical form of a separator that may sit inside a number (`.` or `,`).
+pub(crate) fn number_sep(c: char) -> Option<u8> {
+    number_separator(c).map(|c| c as u8)
 }
 
 #[cfg(test)]

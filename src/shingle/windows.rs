@@ -99,22 +99,25 @@ mod x86 {
 
     /// [`super::xxh3_windows`] for `4 <= n <= 8`; the caller has checked [`available`].
     pub(super) fn xxh3_windows_4to8(bytes: &[u8], n: usize, seed: u64, out: &mut Vec<u64>) {
-        debug_assert!((4..=8).contains(&n) && bytes.len() > n && available());
-        // SAFETY: `available()` found every feature the function is compiled for.
+        debug_assert!((4..=8).contains(&n) && bytes.len() > n && crate::cpu::avx512_detected());
+        // SAFETY: the caller found every feature the function is compiled for (`available()`; the
+        // direct tests: `cpu::avx512_detected()`).
         unsafe { windows(bytes, n, seed, out) }
     }
 
     /// [`super::rolling_windows`]; the caller has checked [`available`].
     pub(super) fn rolling_windows(key: u64, m: usize, rot: u32, words: &[u64], out: &mut Vec<u64>) {
-        debug_assert!(words.len() > m && m >= 1 && available());
-        // SAFETY: `available()` found every feature the function is compiled for.
+        debug_assert!(words.len() > m && m >= 1 && crate::cpu::avx512_detected());
+        // SAFETY: the caller found every feature the function is compiled for (`available()`; the
+        // direct tests: `cpu::avx512_detected()`).
         unsafe { rolling(key, m, rot, words, out) }
     }
 
     /// [`super::xxh3_words`] for texts under 4 GiB; the caller has checked [`available`].
     pub(super) fn xxh3_words(text: &[u8], seed: u64, out: &mut Vec<u64>) {
-        debug_assert!(u32::try_from(text.len()).is_ok() && available());
-        // SAFETY: `available()` found every feature the function is compiled for.
+        debug_assert!(u32::try_from(text.len()).is_ok() && crate::cpu::avx512_detected());
+        // SAFETY: the caller found every feature the function is compiled for (`available()`; the
+        // direct tests: `cpu::avx512_detected()`).
         unsafe { words(text, seed, out) }
     }
 
@@ -454,6 +457,68 @@ mod tests {
                 .chain(bytes.split(|&b| b == b' ').filter(|w| !w.is_empty()).map(|w| xxh3_64_with_seed(w, seed)))
                 .collect();
             prop_assert_eq!(out, want);
+        }
+    }
+
+    /// The vector paths, called directly (not through the dispatchers, which take the portable
+    /// path under `NEARDUP_PORTABLE=1` or without AVX-512): skipped, with a line saying so,
+    /// where the processor lacks the instructions.
+    #[cfg(target_arch = "x86_64")]
+    mod vector {
+        use super::super::x86;
+        use proptest::prelude::*;
+        use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+        #[test]
+        fn vector_windows_are_xxh3() {
+            if crate::cpu::vector_test_can_run("vector_windows_are_xxh3") {
+                windows_prop();
+            }
+        }
+
+        #[test]
+        fn vector_words_are_xxh3() {
+            if crate::cpu::vector_test_can_run("vector_words_are_xxh3") {
+                words_prop();
+            }
+        }
+
+        #[test]
+        fn vector_rolling_windows_are_their_definition() {
+            if crate::cpu::vector_test_can_run("vector_rolling_windows_are_their_definition") {
+                rolling_prop();
+            }
+        }
+
+        proptest! {
+            fn windows_prop(text in proptest::collection::vec(any::<u8>(), 9..300), n in 4usize..=8, seed in any::<u64>()) {
+                let mut out = vec![7u64];
+                x86::xxh3_windows_4to8(&text, n, seed, &mut out);
+                let want: Vec<u64> = std::iter::once(7).chain(text.windows(n).map(|w| xxh3_64_with_seed(w, seed))).collect();
+                prop_assert_eq!(out, want);
+            }
+
+            fn words_prop(text in proptest::collection::vec(prop_oneof![Just(b' '), any::<u8>()], 0..400), seed in any::<u64>()) {
+                let mut out = vec![7u64];
+                x86::xxh3_words(&text, seed, &mut out);
+                let want: Vec<u64> = std::iter::once(7)
+                    .chain(text.split(|&b| b == b' ').filter(|w| !w.is_empty()).map(|w| xxh3_64_with_seed(w, seed)))
+                    .collect();
+                prop_assert_eq!(out, want);
+            }
+
+            fn rolling_prop(words in proptest::collection::vec(any::<u64>(), 2..80), m in 1usize..9, key in any::<u64>(), rot in 1u32..64) {
+                prop_assume!(words.len() > m);
+                let mut out = vec![7u64];
+                x86::rolling_windows(key, m, rot, &words, &mut out);
+                let want: Vec<u64> = std::iter::once(7)
+                    .chain(words.windows(m).map(|w| {
+                        let x = w.iter().enumerate().fold(0u64, |x, (i, &v)| x ^ v.rotate_left(rot.wrapping_mul((m - 1 - i) as u32) % 64));
+                        crate::shingle::fmix64(x ^ key)
+                    }))
+                    .collect();
+                prop_assert_eq!(out, want);
+            }
         }
     }
 }

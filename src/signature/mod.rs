@@ -17,6 +17,9 @@
 use crate::error::{Error, Result};
 use crate::shingle::{fmix64, HashScheme};
 
+pub mod sketch;
+pub use sketch::{Sketch, SketchParams};
+
 /// Default number of slots ("permutations").
 pub const DEFAULT_NUM_PERM: usize = 128;
 

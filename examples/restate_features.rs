@@ -1,0 +1,80 @@
+//! Evidence features of labelled sentence pairs, with term weights over a whole feed: the
+//! input of `benches/eval/train_restate.py`, which calibrates the restatement model.
+//!
+//! ```text
+//! cargo run --release --example restate_features -- FEED.jsonl LABELS.jsonl > features.jsonl
+//! ```
+//!
+//! `FEED.jsonl` holds `id, text`; `LABELS.jsonl` holds `pair_id, kind, doc_a, a, doc_b, b,
+//! label` with `a` and `b` byte spans (the ar-restate format).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+
+use neardup::passages::{Analyzer, Idf, Unit};
+use rayon::prelude::*;
+use serde_json::Value;
+
+fn read(path: &str) -> Vec<Value> {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() != 3 {
+        eprintln!("usage: restate_features FEED.jsonl LABELS.jsonl");
+        std::process::exit(2);
+    }
+    let docs = read(&args[1]);
+    let labels = read(&args[2]);
+    let analyzer = Analyzer::default();
+    let texts: HashMap<String, &str> = docs
+        .iter()
+        .filter_map(|d| Some((d["id"].as_str()?.to_owned(), d["text"].as_str()?)))
+        .collect();
+    let units: Vec<Vec<Unit>> =
+        docs.par_iter().map(|d| analyzer.units(d["text"].as_str().unwrap_or(""))).collect();
+    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
+    let idf = Idf::new(&refs);
+    let keys: Vec<Vec<u64>> = docs
+        .par_iter()
+        .flat_map_iter(|d| {
+            let t = d["text"].as_str().unwrap_or("");
+            analyzer
+                .units(t)
+                .into_iter()
+                .map(|u| analyzer.word_keys(&t[u.span.range()]))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let word_idf = Idf::from_key_sets(keys.iter().map(Vec::as_slice));
+    let mut out = std::io::stdout().lock();
+    for l in &labels {
+        let side = |doc: &str, span: &Value| -> Option<(Unit, &str)> {
+            let t = texts.get(doc)?;
+            let (s, e) = (span[0].as_u64()? as usize, span[1].as_u64()? as usize);
+            Some((analyzer.text_unit(t.get(s..e)?), t.get(s..e)?))
+        };
+        let (Some((a, ta)), Some((b, tb))) = (
+            side(l["doc_a"].as_str().unwrap_or(""), &l["a"]),
+            side(l["doc_b"].as_str().unwrap_or(""), &l["b"]),
+        ) else {
+            eprintln!("{}: unit not found", l["pair_id"]);
+            continue;
+        };
+        let ev = analyzer.evidence(&a, &b, &idf);
+        let pf = analyzer.pair_features(ta, tb, &idf, &word_idf);
+        let pp = analyzer.paraphrase_probability(ta, tb, &idf, &word_idf);
+        let rec = serde_json::json!({
+            "pair_id": l["pair_id"], "kind": l["kind"], "label": l["label"],
+            "doc_a": l["doc_a"], "doc_b": l["doc_b"], "evidence": ev, "pair_features": pf.to_vec(), "paraphrase": pp,
+        });
+        let _ = writeln!(out, "{rec}");
+    }
+}
