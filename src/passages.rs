@@ -1199,6 +1199,87 @@ impl Analyzer {
     }
 }
 
+/// Where to look for restatements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Inside each document only.
+    Doc,
+    /// Inside each document and across documents.
+    Corpus,
+}
+
+/// How boilerplate lines are found ([`boilerplate_lines`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoilerplateRule {
+    /// A short line in this many documents (or twice in one) is boilerplate.
+    pub min_docs: usize,
+    /// Lines longer than this many characters are never boilerplate.
+    pub max_chars: usize,
+}
+
+impl Default for BoilerplateRule {
+    fn default() -> Self {
+        BoilerplateRule { min_docs: 3, max_chars: 100 }
+    }
+}
+
+/// What [`find`] reports: restated passage pairs (sorted by document and position) and the
+/// boilerplate lines left out of them.
+#[derive(Clone, Debug, Default)]
+pub struct PassageReport {
+    /// Restated passage pairs, sorted by first document, position, second document, position.
+    pub restated: Vec<Restatement>,
+    /// Recurring lines.
+    pub boilerplate: Vec<BoilerplateLine>,
+}
+
+impl PassageReport {
+    /// Restated pairs inside one document.
+    pub fn in_article(&self) -> usize {
+        self.restated.iter().filter(|r| r.kind == Kind::Restated && r.a.doc == r.b.doc).count()
+    }
+
+    /// Restated pairs across two documents.
+    pub fn cross_article(&self) -> usize {
+        self.restated.iter().filter(|r| r.kind == Kind::Restated && r.a.doc != r.b.doc).count()
+    }
+}
+
+/// The passage pipeline, the one entry point of `neardup passages` and `neardup report`:
+/// boilerplate lines, units, term weights over all units of `texts`, restatements inside each
+/// document and (with [`Scope::Corpus`]) across them. Document numbers are indices in `texts`.
+pub fn find(
+    analyzer: &Analyzer,
+    texts: &[&str],
+    scope: Scope,
+    rule: BoilerplateRule,
+) -> PassageReport {
+    use rayon::prelude::*;
+    let numbered: Vec<(u32, &str)> =
+        texts.iter().enumerate().map(|(i, t)| (i as u32, *t)).collect();
+    let boilerplate = boilerplate_lines(&numbered, rule.min_docs, rule.max_chars);
+    let mut skip: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
+    for b in &boilerplate {
+        for p in &b.places {
+            skip[p.doc as usize].push(Span { start: p.start, end: p.end });
+        }
+    }
+    let units: Vec<Vec<Unit>> = texts.par_iter().map(|t| analyzer.units(t)).collect();
+    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
+    let idf = Idf::new(&refs);
+    let mut restated: Vec<Restatement> = (0..texts.len())
+        .into_par_iter()
+        .flat_map_iter(|d| analyzer.within(d as u32, texts[d], &units[d], &skip[d], &idf))
+        .collect();
+    if scope == Scope::Corpus && texts.len() > 1 {
+        let per_doc: Vec<(&[Unit], &[Span])> =
+            units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
+        restated.extend(analyzer.across(&per_doc, &idf));
+    }
+    restated.sort_by_key(|r| (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end));
+    PassageReport { restated, boilerplate }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,16 +4,12 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
-use rayon::prelude::*;
 
 use super::args::PassagesArgs;
 use super::config;
 use super::feed::Feed;
 use neardup::input::Corpus;
-use neardup::passages::{
-    boilerplate_lines, Analyzer, Idf, Kind, PassageParams, Place, Restatement, Unit,
-};
-use neardup::segment::Span;
+use neardup::passages::{self, Analyzer, BoilerplateRule, PassageParams, Place, Scope};
 
 /// Runs `neardup passages`.
 pub fn run(a: &PassagesArgs) -> Result<()> {
@@ -64,28 +60,12 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         ..PassageParams::default()
     });
 
-    let texts: Vec<(u32, &str)> =
-        docs.iter().enumerate().map(|(i, d)| (i as u32, d.1.as_str())).collect();
-    let boiler = boilerplate_lines(&texts, a.boilerplate_min_docs, a.boilerplate_max_chars);
-    let mut skip: Vec<Vec<Span>> = vec![Vec::new(); docs.len()];
-    for b in &boiler {
-        for p in &b.places {
-            skip[p.doc as usize].push(Span { start: p.start, end: p.end });
-        }
-    }
-    let units: Vec<Vec<Unit>> = docs.par_iter().map(|d| analyzer.units(&d.1)).collect();
-    let unit_refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
-    let idf = Idf::new(&unit_refs);
-    let mut found: Vec<Restatement> = (0..docs.len())
-        .into_par_iter()
-        .flat_map_iter(|d| analyzer.within(d as u32, &docs[d].1, &units[d], &skip[d], &idf))
-        .collect();
-    if scope == "corpus" {
-        let per_doc: Vec<(&[Unit], &[Span])> =
-            units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
-        found.extend(analyzer.across(&per_doc, &idf));
-    }
-    found.sort_by_key(|r| (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end));
+    let texts: Vec<&str> = docs.iter().map(|d| d.1.as_str()).collect();
+    let scope = if scope == "corpus" { Scope::Corpus } else { Scope::Doc };
+    let rule =
+        BoilerplateRule { min_docs: a.boilerplate_min_docs, max_chars: a.boilerplate_max_chars };
+    let report = passages::find(&analyzer, &texts, scope, rule);
+    let (found, boiler) = (&report.restated, &report.boilerplate);
 
     let stdout = io::stdout();
     let mut w: Box<dyn Write> = match &a.output {
@@ -98,7 +78,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     let place =
         |p: &Place| format!("{{\"doc\":{},\"start\":{},\"end\":{}}}", id(p.doc), p.start, p.end);
     if format == "json" {
-        for r in &found {
+        for r in found {
             let ta = &docs[r.a.doc as usize].1[r.a.start..r.a.end];
             let tb = &docs[r.b.doc as usize].1[r.b.start..r.b.end];
             let al = analyzer.aligned_words(ta, tb);
@@ -115,7 +95,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
                 serde_json::to_string(&aligned)?
             )?;
         }
-        for b in &boiler {
+        for b in boiler {
             let places: Vec<String> = b.places.iter().map(place).collect();
             writeln!(
                 w,
@@ -126,7 +106,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             )?;
         }
     } else {
-        for r in &found {
+        for r in found {
             let ta = &docs[r.a.doc as usize].1[r.a.start..r.a.end];
             let tb = &docs[r.b.doc as usize].1[r.b.start..r.b.end];
             writeln!(
@@ -143,20 +123,18 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             )?;
             side_by_side(&mut w, ta, tb, 58)?;
         }
-        for b in &boiler {
+        for b in boiler {
             writeln!(w, "── boilerplate ×{}: \u{2068}{}\u{2069}", b.count, b.text)?;
         }
     }
     w.flush()?;
     if !a.quiet {
-        let restated = found.iter().filter(|r| r.kind == Kind::Restated);
-        let inside = restated.clone().filter(|r| r.a.doc == r.b.doc).count();
         eprintln!(
             "neardup: {} documents, {} restated passage pairs ({} in-article, {} cross-article), {} boilerplate lines",
             docs.len(),
-            restated.count(),
-            inside,
-            found.iter().filter(|r| r.kind == Kind::Restated && r.a.doc != r.b.doc).count(),
+            report.in_article() + report.cross_article(),
+            report.in_article(),
+            report.cross_article(),
             boiler.len()
         );
     }

@@ -1,14 +1,12 @@
 //! `neardup report`: the review page.
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 
 use super::args::ReportArgs;
 use super::feed::Feed;
 use neardup::dedup::{DedupConfig, Engine};
-use neardup::passages::{boilerplate_lines, Analyzer, Idf, Kind, PassageParams, Unit};
+use neardup::passages::{self, Analyzer, BoilerplateRule, Kind, PassageParams, Scope};
 use neardup::report::{render, DupGroup, Excerpt, ReportData, Restated, StoryView};
-use neardup::segment::Span;
 use neardup::stories::{self, StoryParams, Vectorizer, NO_GROUP, UNDATED};
 
 /// Runs `neardup report`.
@@ -47,26 +45,9 @@ pub fn run(a: &ReportArgs) -> Result<()> {
 
     // Restated passages and boilerplate.
     let analyzer = Analyzer::new(PassageParams::default());
-    let numbered: Vec<(u32, &str)> =
-        texts.iter().enumerate().map(|(i, t)| (i as u32, *t)).collect();
-    let boiler = boilerplate_lines(&numbered, 3, 100);
-    let mut skip: Vec<Vec<Span>> = vec![Vec::new(); docs.len()];
-    for b in &boiler {
-        for p in &b.places {
-            skip[p.doc as usize].push(Span { start: p.start, end: p.end });
-        }
-    }
-    let units: Vec<Vec<Unit>> = texts.par_iter().map(|t| analyzer.units(t)).collect();
-    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
-    let idf = Idf::new(&refs);
-    let mut found: Vec<_> = (0..docs.len())
-        .flat_map(|d| analyzer.within(d as u32, texts[d], &units[d], &skip[d], &idf))
-        .collect();
-    if docs.len() > 1 {
-        let per_doc: Vec<(&[Unit], &[Span])> =
-            units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
-        found.extend(analyzer.across(&per_doc, &idf));
-    }
+    let scope = if docs.len() > 1 { Scope::Corpus } else { Scope::Doc };
+    let report = passages::find(&analyzer, &texts, scope, BoilerplateRule::default());
+    let (found, boiler) = (&report.restated, &report.boilerplate);
     let restated = found
         .iter()
         .filter(|r| r.kind == Kind::Restated)
