@@ -261,10 +261,15 @@ pub fn times_of(articles: &[Article]) -> Vec<i64> {
     articles.iter().map(|a| a.time.unwrap_or(UNDATED)).collect()
 }
 
-/// Clusters articles into stories with the library's pipeline ([`stories::assign`]),
-/// without near-duplicate groups (the distributed path).
-pub fn assign(articles: &[Article], vectors: &[SparseVec], params: &StoryParams) -> Vec<u32> {
-    stories::assign(vectors, &times_of(articles), &[], &with_time(params, articles))
+/// Clusters articles into stories with the library's pipeline ([`stories::assign`]), with
+/// each article's near-duplicate component (`groups`, empty for none): the distributed path.
+pub fn assign(
+    articles: &[Article],
+    vectors: &[SparseVec],
+    groups: &[u32],
+    params: &StoryParams,
+) -> Vec<u32> {
+    stories::assign(vectors, &times_of(articles), groups, &with_time(params, articles))
 }
 
 /// The parameters with time as evidence at its default scale when the articles are dated and

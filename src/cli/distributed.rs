@@ -169,6 +169,28 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     let _watch = dataflow::handshake(&place, &fingerprint)?;
     let corpus = Arc::new(super::feed::open_corpus(&a.input)?);
     let skip_invalid = a.input.skip_invalid;
+    // Near-duplicates are one story, as on one machine: the distributed dedup at its defaults
+    // gives the accepted pairs (on process 0), whose components keep their articles together.
+    let components = if a.no_dedup {
+        None
+    } else {
+        let job = DedupJob {
+            config: neardup::dedup::DedupConfig::default(),
+            keep: neardup::dedup::Keep::First,
+            skip_invalid,
+            output: None,
+        };
+        let outcome = dataflow::dedup(&place, &_watch, Arc::clone(&corpus), &job)?;
+        outcome.pairs.map(|pairs| {
+            let n = outcome.stats.as_ref().map_or(0, |s| s.records as usize);
+            let n = pairs.iter().map(|p| p.b as usize + 1).max().unwrap_or(0).max(n);
+            let mut uf = neardup::cluster::union_find::UnionFind::new(n);
+            for p in &pairs {
+                uf.union(p.a, p.b);
+            }
+            (0..n as u32).map(|d| uf.find(d)).collect::<Vec<u32>>()
+        })
+    };
     let guards = timely::execute(place.timely_config(), move |worker| {
         let vectorizer = Vectorizer::new(params);
         work_cluster(worker, &vectorizer, &corpus, skip_invalid).map_err(|e| format!("{e:#}"))
@@ -189,7 +211,13 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     sent.sort_unstable_by_key(|(ordinal, _)| *ordinal);
     let mut articles = Vec::with_capacity(sent.len());
     let mut vectors = Vec::with_capacity(sent.len());
-    for (_, (v, id_json, title, date)) in sent {
+    let mut groups = Vec::new();
+    for (ordinal, (v, id_json, title, date)) in sent {
+        if let Some(c) = &components {
+            // A document alone is its own component: only shared roots make a group.
+            let root = c.get(ordinal as usize).copied();
+            groups.push(root.unwrap_or(neardup::stories::NO_GROUP));
+        }
         vectors.push(v.into_iter().map(|(t, x)| (t, f32::from_bits(x))).collect());
         articles.push(super::cluster::Article {
             id_json,
@@ -199,7 +227,7 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             truth: None,
         });
     }
-    let stories = super::cluster::assign(&articles, &vectors, &params);
+    let stories = super::cluster::assign(&articles, &vectors, &groups, &params);
     let ids: Vec<u64> = (0..=stories.iter().copied().max().unwrap_or(0) as u64).collect();
     super::cluster::write_stories(a, &params, &articles, &vectors, &stories, &ids)
 }
