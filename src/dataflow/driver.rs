@@ -76,7 +76,7 @@ fn exchange<T: timely::ExchangeData + Clone>(
     worker: &mut Worker,
     watch: &Watch,
     mine: Result<Vec<T>>,
-    route: Option<Box<dyn Fn(&T) -> u64>>,
+    route: Option<stages::Route<T>>,
 ) -> Result<Vec<T>> {
     let got: Rc<RefCell<Vec<T>>> = Rc::new(RefCell::new(Vec::new()));
     let failed: Rc<RefCell<Vec<(usize, String)>>> = Rc::new(RefCell::new(Vec::new()));
@@ -506,7 +506,9 @@ fn settle(
 ) -> Result<Vec<PairEv>> {
     let needed = Rc::new(RefCell::new(Vec::new()));
     let settled = Rc::new(RefCell::new(Vec::new()));
-    let failed: Rc<RefCell<Vec<((usize, String), u32, isize)>>> = Rc::new(RefCell::new(Vec::new()));
+    // ((worker, message), time, diff) of the failures reported.
+    type Failures = Vec<((usize, String), u32, isize)>;
+    let failed: Rc<RefCell<Failures>> = Rc::new(RefCell::new(Vec::new()));
     let probe = Handle::new();
     let offsets = Arc::new(share.offsets.clone());
     let (mut pair_in, mut set_in, mut err_in) = worker.dataflow::<u32, _, _>(|scope| {

@@ -23,7 +23,7 @@
 //!
 //! The run is fail-stop. A worker whose step fails tells the others, and every worker stops
 //! with an error naming it; a process that dies or falls silent is noticed by the liveness
-//! channel of [`handshake`] within [`handshake::SILENCE`]. Output files are written through
+//! channel of [`handshake()`] within [`handshake::SILENCE`]. Output files are written through
 //! temporary files renamed into place once the groups are known.
 
 mod driver;
@@ -122,7 +122,7 @@ impl DedupOutcome {
 }
 
 /// Runs dedup as this process's part of a distributed run (all processes call it alike).
-/// `watch` comes from [`handshake`] (or `Watch::default()` for one process).
+/// `watch` comes from [`handshake()`] (or `Watch::default()` for one process).
 ///
 /// # Errors
 /// [`Error::InvalidParam`] for `--verify exact` or an engine that cannot be built; the read

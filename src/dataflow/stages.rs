@@ -73,11 +73,17 @@ where
     })
 }
 
+/// Where a record goes: the worker number (mod the workers) from the record.
+pub type Route<D> = Box<dyn Fn(&D) -> u64>;
+
+/// The two outputs of [`anchor_counts`]: `(document, count)` and `(packed pair, count)`.
+pub type AnchorCounts<'s> = (Coll<'s, (u32, u32)>, Coll<'s, (u64, u32)>);
+
 /// Collects what reaches this worker of `stream` (routed by `route`, or to every worker when
 /// `route` is `None`) into `sink`; `probe` tells when it is all there.
 pub fn capture<'s, D>(
     stream: StreamVec<'s, u32, D>,
-    route: Option<Box<dyn Fn(&D) -> u64>>,
+    route: Option<Route<D>>,
     sink: Rc<RefCell<Vec<D>>>,
     probe: &Handle<u32>,
 ) where
@@ -122,7 +128,7 @@ pub fn anchor_counts<'s>(
     anchors: StreamVec<'s, u32, (u32, u32)>,
     max_df: usize,
     min_shared: u32,
-) -> (Coll<'s, (u32, u32)>, Coll<'s, (u64, u32)>) {
+) -> AnchorCounts<'s> {
     let runs = sorted_batches(
         anchors,
         "AnchorRuns",
