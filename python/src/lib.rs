@@ -22,8 +22,7 @@ use neardup::dedup::{DedupConfig, DocFingerprint, DocMeta, Engine, Fingerprints,
 use neardup::input::{Corpus, Fields, Format, ReadOptions};
 use neardup::lsh::band_key;
 use neardup::normalize::Mode;
-use neardup::passages::{boilerplate_lines, Analyzer, Idf, PassageParams, Unit};
-use neardup::segment::Span;
+use neardup::passages::{Analyzer, BoilerplateRule, PassageParams, PassageReport, Scope};
 use neardup::shingle::ShingleSpec;
 use neardup::store::{verify_dir, NewDoc, SignatureStore, StoreParams, StoreWriter};
 use neardup::stories::{StoryParams, Vectorizer, UNDATED};
@@ -566,28 +565,13 @@ fn find_passages(
     boilerplate_min_docs: usize,
     boilerplate_max_chars: usize,
 ) -> Passages {
+    // The library's one passage pipeline, as `neardup passages` runs it.
     let analyzer = Analyzer::new(params);
-    let docs: Vec<(u32, &str)> =
-        texts.iter().enumerate().map(|(i, t)| (i as u32, t.as_str())).collect();
-    let boiler = boilerplate_lines(&docs, boilerplate_min_docs, boilerplate_max_chars);
-    let mut skip: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
-    for b in &boiler {
-        for p in &b.places {
-            skip[p.doc as usize].push(Span { start: p.start, end: p.end });
-        }
-    }
-    let units: Vec<Vec<Unit>> = texts.par_iter().map(|t| analyzer.units(t)).collect();
-    let unit_refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
-    let idf = Idf::new(&unit_refs);
-    let mut found: Vec<neardup::passages::Restatement> = (0..texts.len())
-        .into_par_iter()
-        .flat_map_iter(|d| analyzer.within(d as u32, &texts[d], &units[d], &skip[d], &idf))
-        .collect();
-    if across {
-        let per_doc: Vec<(&[Unit], &[Span])> =
-            units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
-        found.extend(analyzer.across(&per_doc, &idf));
-    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let scope = if across { Scope::Corpus } else { Scope::Doc };
+    let rule = BoilerplateRule { min_docs: boilerplate_min_docs, max_chars: boilerplate_max_chars };
+    let PassageReport { restated: found, boilerplate: boiler } =
+        neardup::passages::find(&analyzer, &refs, scope, rule);
     let chars = |doc: u32, byte: usize| {
         let t = &texts[doc as usize];
         t.get(..byte.min(t.len())).map_or(0, |p| p.chars().count())
