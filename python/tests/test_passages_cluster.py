@@ -16,10 +16,7 @@ def covers(pairs, text, x, y):
     )
 
 
-# Issue 24 acceptance: at least the seed's two restated pairs. Since main's restatement model
-# (c279c03) the library finds one pair in the seed (the 29 May pair); strict, so that this
-# marker goes as soon as the library finds two again.
-@pytest.mark.xfail(strict=True, reason="the restatement model merged from main finds 1 pair in the seed")
+# Issue 24 acceptance: at least the seed's two restated pairs, and no topic-only pair.
 def test_seed_restatements(seed_text):
     found = neardup.passages(seed_text)
     pairs = [r for r in found if r["kind"] == "restated"]

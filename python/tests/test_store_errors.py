@@ -40,10 +40,12 @@ def test_python_writes_the_cli_reads(tmp_path, neardup_bin):
         [neardup_bin, "index", "query", "--store", str(tmp_path / "sig"), str(feed)],
         check=True, capture_output=True, text=True,
     ).stdout
-    groups = [json.loads(l) for l in out.splitlines() if l.strip()]
-    assert len(groups) == 1, out
-    assert groups[0]["kept"] == "a"
-    assert {m["id"] for m in groups[0]["members"]} == {"a", "x"}
+    # One line per input document, with its stored matches and their similarity.
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    assert [l["id"] for l in lines] == ["x", "y"], out
+    assert [(m["id"], m["stored"]) for m in lines[0]["matches"]] == [("a", True)], out
+    assert 0.5 < lines[0]["matches"][0]["similarity"] < 1.0, out
+    assert lines[1]["matches"] == [], out
     stats = json.loads(subprocess.run([neardup_bin, "index", "stats", "--store", str(tmp_path / "sig")],
                                       check=True, capture_output=True, text=True).stdout)
     assert stats["documents"] == 2
