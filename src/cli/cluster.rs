@@ -88,10 +88,6 @@ struct Read {
     own_n: u64,
 }
 
-/// Bytes of exact shingle sets held at once while borderline duplicate pairs are settled
-/// (as `dedup`).
-const EXACT_BUDGET: usize = 64 << 20;
-
 /// Reads a feed in two passes, with near-duplicate detection at `dedup`'s defaults on the
 /// way when `dedup` is set (boilerplate lines in the first pass, fingerprints in the second).
 /// `history` adds a story store's term statistics to the feed's for the inverse document
@@ -199,19 +195,7 @@ fn read_articles(
     let mut groups = Vec::new();
     if let Some(engine) = &engine {
         let mut res = engine.resolve(&mut fps)?;
-        engine.settle(&fps, &mut res, EXACT_BUDGET, |docs| {
-            let mut sets = vec![Vec::new(); docs.len()];
-            super::feed::pass_selected(&corpus, docs, &at, |batch| {
-                let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
-                for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, &bp)) {
-                    if let Ok(i) = docs.binary_search(&d) {
-                        sets[i] = set;
-                    }
-                }
-                Ok(())
-            })?;
-            Ok::<_, anyhow::Error>(sets)
-        })?;
+        super::feed::settle(engine, &fps, &mut res, &corpus, &at, &bp)?;
         // The components of the accepted pairs: each dedup group lies in one (a group is a
         // component split so that every member matches its kept one), and a round-up that
         // carries an item whole stays with the item's story.

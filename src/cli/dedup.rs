@@ -71,9 +71,6 @@ pub fn write_pairs<'a>(path: &Path, pairs: &[Pair], id: impl Fn(u32) -> &'a str)
     w.flush().with_context(|| format!("writing {}", path.display()))
 }
 
-/// Memory for the shingle sets of borderline pairs' documents in one re-read of the input.
-const EXACT_BUDGET: usize = 64 << 20;
-
 /// Runs `neardup dedup`.
 pub fn run(a: &DedupArgs) -> Result<()> {
     let start = Instant::now();
@@ -141,19 +138,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
 
     let mut res = engine.resolve(&mut fps)?;
     // Borderline pairs: their texts are read again and compared exactly.
-    engine.settle(&fps, &mut res, EXACT_BUDGET, |docs| {
-        let mut sets = vec![Vec::new(); docs.len()];
-        super::feed::pass_selected(&corpus, docs, &at, |batch| {
-            let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
-            for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, &bp)) {
-                if let Ok(i) = docs.binary_search(&d) {
-                    sets[i] = set;
-                }
-            }
-            Ok(())
-        })?;
-        Ok::<_, anyhow::Error>(sets)
-    })?;
+    super::feed::settle(&engine, &fps, &mut res, &corpus, &at, &bp)?;
     let groups = engine.finish_groups(&fps, &res, &meta, keep);
     let mut removed = vec![false; fps.len()];
     for g in &groups {

@@ -6,6 +6,8 @@ use std::time::Instant;
 use anyhow::Result;
 use rayon::prelude::*;
 
+use neardup::boilerplate::Boilerplate;
+use neardup::dedup::{Engine, Fingerprints, Resolution};
 use neardup::input::{Corpus, Doc, RawRecord, RecordAt};
 
 /// Opens the inputs named by the flags (stdin when none).
@@ -467,6 +469,35 @@ impl<'a> Feed<'a> {
         outcome?;
         Ok(stats)
     }
+}
+
+/// Memory for the shingle sets of borderline pairs' documents in one re-read of the input.
+pub const EXACT_BUDGET: usize = 64 << 20;
+
+/// Settles `res`'s borderline pairs exactly ([`Engine::settle`]): their documents are read
+/// again from `corpus` (by place where `at` allows, [`pass_selected`]) and their exact
+/// shingle sets compared. The one re-read that `dedup` and `cluster` share.
+pub fn settle(
+    engine: &Engine,
+    fps: &Fingerprints,
+    res: &mut Resolution,
+    corpus: &Corpus,
+    at: &[Option<RecordAt>],
+    bp: &Boilerplate,
+) -> Result<()> {
+    engine.settle(fps, res, EXACT_BUDGET, |docs| {
+        let mut sets = vec![Vec::new(); docs.len()];
+        pass_selected(corpus, docs, at, |batch| {
+            let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
+            for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, bp)) {
+                if let Ok(i) = docs.binary_search(&d) {
+                    sets[i] = set;
+                }
+            }
+            Ok(())
+        })?;
+        Ok::<_, anyhow::Error>(sets)
+    })
 }
 
 /// Reads the records whose ordinals are in `wanted` (sorted) again and parses them, handing
