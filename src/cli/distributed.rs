@@ -158,6 +158,12 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
         a.entity_weight,
     )?;
     params.stem_chars = a.stem_chars;
+    if let Some(t) = &a.time_scale {
+        params.time_scale_secs = Some(super::cluster::parse_window(t)? as f64);
+    }
+    if let Some(g) = &a.reprint_gap {
+        params.reprint_gap_secs = Some(super::cluster::parse_window(g)?);
+    }
     if a.window.is_some() && a.input.date_field.is_none() {
         bail!("--window needs --date-field");
     }
@@ -181,15 +187,7 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             output: None,
         };
         let outcome = dataflow::dedup(&place, &_watch, Arc::clone(&corpus), &job)?;
-        outcome.pairs.map(|pairs| {
-            let n = outcome.stats.as_ref().map_or(0, |s| s.records as usize);
-            let n = pairs.iter().map(|p| p.b as usize + 1).max().unwrap_or(0).max(n);
-            let mut uf = neardup::cluster::union_find::UnionFind::new(n);
-            for p in &pairs {
-                uf.union(p.a, p.b);
-            }
-            (0..n as u32).map(|d| uf.find(d)).collect::<Vec<u32>>()
-        })
+        outcome.pairs.map(|pairs| pairs.iter().map(|p| (p.a, p.b)).collect::<Vec<(u32, u32)>>())
     };
     let guards = timely::execute(place.timely_config(), move |worker| {
         let vectorizer = Vectorizer::new(params);
@@ -211,13 +209,9 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     sent.sort_unstable_by_key(|(ordinal, _)| *ordinal);
     let mut articles = Vec::with_capacity(sent.len());
     let mut vectors = Vec::with_capacity(sent.len());
-    let mut groups = Vec::new();
+    let mut article_of: ahash::AHashMap<u32, u32> = ahash::AHashMap::new();
     for (ordinal, (v, id_json, title, date)) in sent {
-        if let Some(c) = &components {
-            // A document alone is its own component: only shared roots make a group.
-            let root = c.get(ordinal as usize).copied();
-            groups.push(root.unwrap_or(neardup::stories::NO_GROUP));
-        }
+        article_of.insert(ordinal, articles.len() as u32);
         vectors.push(v.into_iter().map(|(t, x)| (t, f32::from_bits(x))).collect());
         articles.push(super::cluster::Article {
             id_json,
@@ -227,6 +221,12 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             truth: None,
         });
     }
+    // Near-duplicates are one story as on one machine (within the reprint gap when dated).
+    let pairs: Option<Vec<(u32, u32)>> = components.map(|pairs| {
+        pairs.iter().filter_map(|(a, b)| Some((*article_of.get(a)?, *article_of.get(b)?))).collect()
+    });
+    let timed = super::cluster::with_time(&params, &articles);
+    let groups = super::cluster::groups_of(&articles, pairs.as_deref(), &timed);
     let stories = super::cluster::assign(&articles, &vectors, &groups, &params);
     let ids: Vec<u64> = (0..=stories.iter().copied().max().unwrap_or(0) as u64).collect();
     // The distributed path has no lexicon pass: its stemmer strips articles only.
