@@ -62,18 +62,45 @@ fn merge_seeds(
     }
     out
 }
+/// Term weights as a function, for the comparisons of [`Analyzer::similarity`].
+type Weights<'w> = &'w dyn Fn(u64) -> f64;
+
+/// The units of one document and each unit joined with the next clause of its paragraph
+/// ([`windows`]).
+#[derive(Clone, Copy)]
+struct Side<'u> {
+    units: &'u [Unit],
+    windows: &'u [Option<Unit>],
+}
+
+impl<'u> Side<'u> {
+    /// Units `x..=y` (`y` is `x` or `x + 1`) as one unit.
+    fn range(&self, x: usize, y: usize) -> std::borrow::Cow<'u, Unit> {
+        match (x == y, &self.windows[x]) {
+            (true, _) => std::borrow::Cow::Borrowed(&self.units[x]),
+            (false, Some(w)) if y == x + 1 => std::borrow::Cow::Borrowed(w),
+            _ => std::borrow::Cow::Owned(join_units(&self.units[x..=y])),
+        }
+    }
+}
+
+/// Each unit joined with the next one when both are in one paragraph (a window of two), once
+/// per document rather than once per comparison.
+fn windows(units: &[Unit]) -> Vec<Option<Unit>> {
+    (0..units.len())
+        .map(|k| {
+            (k + 1 < units.len() && units[k + 1].paragraph == units[k].paragraph)
+                .then(|| join_units(&units[k..=k + 1]))
+        })
+        .collect()
+}
+
 impl Analyzer {
     /// The best match between unit `i` of `ua` and unit `j` of `ub`, also trying each unit
     /// joined with the next clause of its paragraph (a sliding window of two), so that a
     /// sentence restated as two clauses, or two clauses restated as one, are seen whole.
-    fn best_window(
-        &self,
-        ua: &[Unit],
-        i: usize,
-        ub: &[Unit],
-        j: usize,
-        idf: &dyn Fn(u64) -> f64,
-    ) -> Seed {
+    fn best_window(&self, a: Side<'_>, i: usize, b: Side<'_>, j: usize, idf: Weights<'_>) -> Seed {
+        let (ua, ub) = (a.units, b.units);
         let seed =
             |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
         let mut best = seed(i, i, j, j, self.similarity(&ua[i], &ub[j], idf));
@@ -81,16 +108,14 @@ impl Analyzer {
         let next_b = j + 1 < ub.len() && ub[j + 1].paragraph == ub[j].paragraph;
         // A window counts only when it beats both of its units alone: a clause that matches
         // by itself is its own seed, and must not drag its neighbour in.
-        if next_b && !(std::ptr::eq(ua, ub) && j + 1 == i) {
-            let w = join_units(&ub[j..=j + 1]);
-            let sim = self.similarity(&ua[i], &w, idf);
+        if let (true, Some(w)) = (next_b && !(std::ptr::eq(ua, ub) && j + 1 == i), &b.windows[j]) {
+            let sim = self.similarity(&ua[i], w, idf);
             if sim > best.dice && sim > self.similarity(&ua[i], &ub[j + 1], idf) {
                 best = seed(i, i, j, j + 1, sim);
             }
         }
-        if next_a && !(std::ptr::eq(ua, ub) && i + 1 >= j) {
-            let w = join_units(&ua[i..=i + 1]);
-            let sim = self.similarity(&w, &ub[j], idf);
+        if let (true, Some(w)) = (next_a && !(std::ptr::eq(ua, ub) && i + 1 >= j), &a.windows[i]) {
+            let sim = self.similarity(w, &ub[j], idf);
             if sim > best.dice && sim > self.similarity(&ua[i + 1], &ub[j], idf) {
                 best = seed(i, i + 1, j, j, sim);
             }
@@ -100,15 +125,8 @@ impl Analyzer {
 
     /// Weighs a seed that passed the first cut with the restatement model: true when the
     /// model's probability reaches `min_similarity`.
-    fn weigh(&self, seed: &mut Seed, ua: &[Unit], ub: &[Unit], idf: &Idf, within: bool) -> bool {
-        fn join(u: &[Unit], x: usize, y: usize) -> std::borrow::Cow<'_, Unit> {
-            if x == y {
-                std::borrow::Cow::Borrowed(&u[x])
-            } else {
-                std::borrow::Cow::Owned(join_units(&u[x..=y]))
-            }
-        }
-        let (a, b) = (join(ua, seed.a0, seed.a1), join(ub, seed.b0, seed.b1));
+    fn weigh(&self, seed: &mut Seed, a: Side<'_>, b: Side<'_>, idf: &Idf, within: bool) -> bool {
+        let (a, b) = (a.range(seed.a0, seed.a1), b.range(seed.b0, seed.b1));
         let e = self.evidence(&a, &b, idf);
         seed.evidence = Some(e);
         if idf.units() < FEED_UNITS {
@@ -140,6 +158,8 @@ impl Analyzer {
             })
             .collect();
         let first_para = units.first().map(|u| u.paragraph);
+        let wins = windows(units);
+        let side = Side { units, windows: &wins };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
         for i in 0..units.len() {
@@ -150,9 +170,9 @@ impl Analyzer {
                 if !eligible[j] || units[j].paragraph == units[i].paragraph {
                     continue;
                 }
-                let mut seed = self.best_window(units, i, units, j, idf_w);
+                let mut seed = self.best_window(side, i, side, j, idf_w);
                 if seed.dice >= self.params.threshold
-                    && self.weigh(&mut seed, units, units, idf, true)
+                    && self.weigh(&mut seed, side, side, idf, true)
                 {
                     // A headline (the first paragraph: one short unit without a final stop)
                     // restated in the lead.
@@ -217,6 +237,7 @@ impl Analyzer {
                 where_.push((d as u32, i as u32));
             }
         }
+        let wins: Vec<Vec<Option<Unit>>> = docs.par_iter().map(|d| windows(d.0)).collect();
         let ids: Vec<u32> = (0..where_.len() as u32).collect();
         let cands = band_candidates(&sigs, K, &ids, Banding { bands: 32, rows: 2 });
         let mut seeds: Vec<(u32, u32, Seed)> = cands
@@ -227,10 +248,10 @@ impl Analyzer {
                 if da == db {
                     return None;
                 }
-                let (ua, ub) = (docs[da as usize].0, docs[db as usize].0);
-                let mut seed =
-                    self.best_window(ua, ia as usize, ub, ib as usize, &|t| idf.weight(t));
-                (seed.dice >= self.params.threshold && self.weigh(&mut seed, ua, ub, idf, false))
+                let a = Side { units: docs[da as usize].0, windows: &wins[da as usize] };
+                let b = Side { units: docs[db as usize].0, windows: &wins[db as usize] };
+                let mut seed = self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
+                (seed.dice >= self.params.threshold && self.weigh(&mut seed, a, b, idf, false))
                     .then_some((da, db, seed))
             })
             .collect();

@@ -237,9 +237,10 @@ pub fn find(
             skip[p.doc as usize].push(Span { start: p.start, end: p.end });
         }
     }
-    let units: Vec<Vec<Unit>> = texts.par_iter().map(|t| analyzer.units(t)).collect();
+    let mut units: Vec<Vec<Unit>> = texts.par_iter().map(|t| analyzer.units(t)).collect();
     let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
     let idf = Idf::new(&refs);
+    units.par_iter_mut().for_each(|u| idf.weigh(u));
     let mut restated: Vec<Restatement> = (0..texts.len())
         .into_par_iter()
         .flat_map_iter(|d| analyzer.within(d as u32, texts[d], &units[d], &skip[d], &idf))

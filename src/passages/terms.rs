@@ -92,33 +92,28 @@ impl Analyzer {
     }
 
     /// The weight of the terms of `a` matched in `b` (exactly or by skeleton), and the total
-    /// weights of `a` and `b`.
+    /// weights of `a` and `b`. Each term of `a` in order takes the same term of `b`, or else
+    /// the first unused term of `b` whose skeleton is within one edit.
     pub(super) fn soft_match(
         &self,
         a: &Unit,
         b: &Unit,
         idf: &dyn Fn(u64) -> f64,
     ) -> (f64, f64, f64) {
-        let wa: f64 = a.terms.iter().map(|&t| idf(t)).sum();
-        let wb: f64 = b.terms.iter().map(|&t| idf(t)).sum();
-        let bset: AHashMap<u64, usize> = b.terms.iter().enumerate().map(|(i, &t)| (t, i)).collect();
-        let mut used = vec![false; b.terms.len()];
+        let (wa, wb) = (a.total_weight(idf), b.total_weight(idf));
+        let mut buf = [false; 64];
+        let mut big = Vec::new();
+        let used = used_flags(&mut buf, &mut big, b.terms.len());
         let mut matched = 0.0;
         for (i, &t) in a.terms.iter().enumerate() {
-            if let Some(&j) = bset.get(&t) {
+            if let Some(j) = b.terms.iter().position(|&x| x == t) {
                 used[j] = true;
-                matched += idf(t);
+                matched += a.weight(i, idf);
                 continue;
             }
-            let sa = &a.skeletons[i];
-            if sa.len() < 3 {
-                continue;
-            }
-            if let Some(j) = (0..b.terms.len()).find(|&j| {
-                !used[j] && b.skeletons[j].len() >= 3 && within_one_edit(sa, &b.skeletons[j])
-            }) {
+            if let Some(j) = soft_partner(a, i, b, used, false) {
                 used[j] = true;
-                matched += 0.5 * (idf(t) + idf(b.terms[j]));
+                matched += 0.5 * (a.weight(i, idf) + b.weight(j, idf));
             }
         }
         (matched, wa, wb)
@@ -127,35 +122,66 @@ impl Analyzer {
     /// Aligns the terms of `a` with those of `b`: each term of `a` to the same term of `b`, or
     /// else to the first unused term of `b` whose consonant skeleton is within one edit.
     pub fn align(&self, a: &Unit, b: &Unit) -> Vec<TermMatch> {
-        let bset: AHashMap<u64, usize> = b.terms.iter().enumerate().map(|(i, &t)| (t, i)).collect();
-        let mut used = vec![false; b.terms.len()];
+        let mut buf = [false; 64];
+        let mut big = Vec::new();
+        let used = used_flags(&mut buf, &mut big, b.terms.len());
+        let mut exact = [false; 64];
+        let mut exact_big = Vec::new();
+        let exact_in_a = used_flags(&mut exact, &mut exact_big, a.terms.len());
         let mut out = Vec::new();
         for (i, &t) in a.terms.iter().enumerate() {
-            if let Some(&j) = bset.get(&t) {
+            if let Some(j) = b.terms.iter().position(|&x| x == t) {
                 used[j] = true;
+                exact_in_a[i] = true;
                 out.push(TermMatch { a: i as u32, b: j as u32, exact: true });
             }
         }
-        for (i, &t) in a.terms.iter().enumerate() {
-            if bset.contains_key(&t) || a.numeric[i] {
+        for i in 0..a.terms.len() {
+            if exact_in_a[i] || a.numeric[i] {
                 continue;
             }
-            let sa = &a.skeletons[i];
-            if sa.len() < 3 {
-                continue;
-            }
-            if let Some(j) = (0..b.terms.len()).find(|&j| {
-                !used[j]
-                    && !b.numeric[j]
-                    && b.skeletons[j].len() >= 3
-                    && within_one_edit(sa, &b.skeletons[j])
-            }) {
+            if let Some(j) = soft_partner(a, i, b, used, true) {
                 used[j] = true;
                 out.push(TermMatch { a: i as u32, b: j as u32, exact: false });
             }
         }
         out
     }
+}
+
+/// `n` flags, all false: in `buf` when they fit, else in `big`.
+fn used_flags<'f>(buf: &'f mut [bool; 64], big: &'f mut Vec<bool>, n: usize) -> &'f mut [bool] {
+    if n <= buf.len() {
+        &mut buf[..n]
+    } else {
+        *big = vec![false; n];
+        big
+    }
+}
+
+/// The first unused term of `b` (not a number, with `no_numbers`) whose skeleton is within one
+/// edit of the skeleton of term `i` of `a`; skeletons shorter than three letters match nothing.
+#[inline]
+fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -> Option<usize> {
+    let sa = &a.skeletons[i];
+    if sa.len() < 3 {
+        return None;
+    }
+    let ma = a.masks[i];
+    (0..b.terms.len()).find(|&j| {
+        !used[j]
+            && (ma ^ b.masks[j]).count_ones() <= 2
+            && !(no_numbers && b.numeric[j])
+            && b.skeletons[j].len() >= 3
+            && within_one_edit(sa, &b.skeletons[j])
+    })
+}
+
+/// The letters of a skeleton as a set of 64 bits (a letter's code point modulo 64: the
+/// Arabic letters ء..ي fall on distinct bits). A substitution changes at most two bits, an
+/// insertion or deletion at most one.
+pub(super) fn skeleton_mask(skeleton: &[char]) -> u64 {
+    skeleton.iter().fold(0, |m, &c| m | 1u64 << (c as u32 % 64))
 }
 
 /// Two aligned terms: term `a` of one unit and term `b` of the other.
@@ -214,6 +240,19 @@ impl Idf {
     pub fn weight(&self, t: u64) -> f64 {
         let d = self.df.get(&t).copied().unwrap_or(1) as f64;
         (1.0 + self.n / d).ln()
+    }
+
+    /// Sets the term weights of `units` under these frequencies, once, so that comparisons
+    /// read them instead of looking each term up.
+    pub fn weigh(&self, units: &mut [Unit]) {
+        for u in units {
+            u.weights = u.terms.iter().map(|&t| self.weight(t)).collect();
+        }
+    }
+
+    /// The number of units holding term `t`.
+    pub fn df(&self, t: u64) -> u32 {
+        self.df.get(&t).copied().unwrap_or(0)
     }
 
     /// True for terms in more than a twentieth of the units (and at least 20 of them).

@@ -1,6 +1,7 @@
 //! Units: sentences, and long Arabic sentences cut at their clause boundaries, with their
 //! byte spans and content terms.
 
+use super::terms::skeleton_mask;
 use super::Analyzer;
 use crate::segment::{self, Span};
 
@@ -13,8 +14,15 @@ pub struct Unit {
     pub(super) terms: Vec<u64>,
     /// Consonant skeleton of each term (same order), for soft matching.
     pub(super) skeletons: Vec<Vec<char>>,
+    /// The letters of each skeleton (same order) as a 64-bit set: two skeletons within one
+    /// edit differ in at most two bits, which rules out most pairs before comparing letters.
+    pub(super) masks: Vec<u64>,
     /// Whether each term (same order) is a number (digits, or a number word made digits).
     pub(super) numeric: Vec<bool>,
+    /// The weight of each term (same order) under the feed's [`Idf`](super::Idf), once
+    /// [`Idf::weigh`](super::Idf::weigh) has set them; empty before. Where a unit has them, they
+    /// stand for the weights passed to a comparison.
+    pub(super) weights: Vec<f64>,
     /// Index of the paragraph holding the unit.
     pub paragraph: usize,
 }
@@ -101,23 +109,45 @@ fn trim_span(text: &str, start: usize, end: usize) -> Option<Span> {
 impl Analyzer {
     /// A whole text as one unit (all its content terms), spanning the text.
     pub fn text_unit(&self, text: &str) -> Unit {
-        let (terms, skeletons, numeric) = self.terms(text);
-        Unit { span: Span { start: 0, end: text.len() }, terms, skeletons, numeric, paragraph: 0 }
+        Unit::new(Span { start: 0, end: text.len() }, 0, self.terms(text))
     }
 
     /// The units of a document.
     pub fn units(&self, text: &str) -> Vec<Unit> {
         unit_spans(text)
             .into_iter()
-            .map(|(span, paragraph)| {
-                let (terms, skeletons, numeric) = self.terms(&text[span.range()]);
-                Unit { span, terms, skeletons, numeric, paragraph }
-            })
+            .map(|(span, paragraph)| Unit::new(span, paragraph, self.terms(&text[span.range()])))
             .collect()
     }
 }
 
 impl Unit {
+    /// A unit of `span` in paragraph `paragraph` with the terms of [`Analyzer::terms`].
+    fn new(span: Span, paragraph: usize, terms: (Vec<u64>, Vec<Vec<char>>, Vec<bool>)) -> Unit {
+        let (terms, skeletons, numeric) = terms;
+        let masks = skeletons.iter().map(|s| skeleton_mask(s)).collect();
+        Unit { span, terms, skeletons, masks, numeric, weights: Vec::new(), paragraph }
+    }
+
+    /// The weight of term `k` under `idf`, or the weight [`Idf::weigh`](super::Idf::weigh)
+    /// set.
+    #[inline]
+    pub(super) fn weight(&self, k: usize, idf: &dyn Fn(u64) -> f64) -> f64 {
+        match self.weights.get(k) {
+            Some(&w) => w,
+            None => idf(self.terms[k]),
+        }
+    }
+
+    /// The total weight of the unit's terms (as [`Unit::weight`]).
+    pub(super) fn total_weight(&self, idf: &dyn Fn(u64) -> f64) -> f64 {
+        if self.weights.len() == self.terms.len() {
+            self.weights.iter().sum()
+        } else {
+            self.terms.iter().map(|&t| idf(t)).sum()
+        }
+    }
+
     /// The content terms (hashes of stemmed words), deduplicated.
     pub fn terms(&self) -> &[u64] {
         &self.terms
@@ -135,11 +165,19 @@ pub(super) fn join_units(units: &[Unit]) -> Unit {
     let mut out = units[0].clone();
     for u in &units[1..] {
         out.span.end = u.span.end;
-        for ((t, sk), &num) in u.terms.iter().zip(&u.skeletons).zip(&u.numeric) {
-            if !out.terms.contains(t) {
-                out.terms.push(*t);
-                out.skeletons.push(sk.clone());
-                out.numeric.push(num);
+        let weighed = out.weights.len() == out.terms.len() && u.weights.len() == u.terms.len();
+        if !weighed {
+            out.weights.clear();
+        }
+        for (k, &t) in u.terms.iter().enumerate() {
+            if !out.terms.contains(&t) {
+                out.terms.push(t);
+                out.skeletons.push(u.skeletons[k].clone());
+                out.masks.push(u.masks[k]);
+                out.numeric.push(u.numeric[k]);
+                if weighed {
+                    out.weights.push(u.weights[k]);
+                }
             }
         }
     }
