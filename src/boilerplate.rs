@@ -16,7 +16,9 @@
 use ahash::{AHashMap, AHashSet};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::segment::{self, Span};
+use serde::Serialize;
+
+use crate::segment::{self, Place, Span};
 use crate::shingle::fmix64;
 
 /// When a line counts as boilerplate.
@@ -260,6 +262,99 @@ impl Boilerplate {
     }
 }
 
+/// How recurring lines are listed for a small feed ([`recurring_lines`]): the bar of
+/// [`BoilerplateParams`] for short lines, with long lines never boilerplate, and a line told
+/// twice in one document boilerplate too (a "Read also" between paragraphs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoilerplateRule {
+    /// A short line in this many documents (or twice in one) is boilerplate.
+    pub min_docs: usize,
+    /// Lines longer than this many characters are never boilerplate.
+    pub max_chars: usize,
+}
+
+impl Default for BoilerplateRule {
+    fn default() -> Self {
+        BoilerplateRule { min_docs: 3, max_chars: 100 }
+    }
+}
+
+impl BoilerplateRule {
+    /// The line-counting parameters of the rule: short lines up to `max_chars` characters, and
+    /// a bar no long line reaches.
+    pub fn params(&self) -> BoilerplateParams {
+        BoilerplateParams {
+            min_docs: self.min_docs.max(2).min(u32::MAX as usize) as u32,
+            long_chars: self.max_chars.saturating_add(1),
+            long_factor: u32::MAX,
+        }
+    }
+}
+
+/// A recurring line with every place it appears.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BoilerplateLine {
+    /// The line as it first appeared.
+    pub text: String,
+    /// How many times it appears.
+    pub count: usize,
+    /// Where, in the order of the feed.
+    pub places: Vec<Place>,
+}
+
+/// The recurring lines of a feed held in memory, with their places: lines keyed by
+/// [`line_key`] under [`BoilerplateRule::params`] that reach their bar of documents, or appear
+/// twice in one document. Document numbers are indices in `texts`; lines are listed in the
+/// order they first appear. This is the listing that `neardup passages` reports and leaves
+/// out of its units; a streamed feed counts its lines with [`LineCounter`] under the same keys.
+pub fn recurring_lines(texts: &[&str], rule: BoilerplateRule) -> Vec<BoilerplateLine> {
+    struct Acc {
+        line: BoilerplateLine,
+        docs: u32,
+        last_doc: Option<u32>,
+        in_one: usize,
+        max_in_one: usize,
+    }
+    let p = rule.params();
+    let mut by_key: AHashMap<u64, Acc> = AHashMap::new();
+    let mut order = Vec::new();
+    for (d, text) in texts.iter().enumerate() {
+        let d = d as u32;
+        for span in segment::lines(text) {
+            let line = &text[span.range()];
+            let key = line_key(line, &p);
+            if p.bar(key) == u32::MAX {
+                continue;
+            }
+            let e = by_key.entry(key).or_insert_with(|| {
+                order.push(key);
+                Acc {
+                    line: BoilerplateLine { text: line.to_owned(), count: 0, places: Vec::new() },
+                    docs: 0,
+                    last_doc: None,
+                    in_one: 0,
+                    max_in_one: 0,
+                }
+            });
+            if e.last_doc != Some(d) {
+                e.docs += 1;
+                e.last_doc = Some(d);
+                e.in_one = 0;
+            }
+            e.in_one += 1;
+            e.max_in_one = e.max_in_one.max(e.in_one);
+            e.line.count += 1;
+            e.line.places.push(Place { doc: d, start: span.start, end: span.end });
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|k| by_key.remove(&k).map(|a| (k, a)))
+        .filter(|(k, a)| a.max_in_one >= 2 || a.docs >= p.bar(*k))
+        .map(|(_, a)| a.line)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +384,18 @@ mod tests {
         let mut other = Vec::new();
         words("rights of the courier staff were reserved today", &mut other);
         assert!(!b.is_near(&other));
+    }
+
+    #[test]
+    fn recurring_lines_lists_places_and_skips_long_lines() {
+        let rule = BoilerplateRule { min_docs: 2, max_chars: 12 };
+        let texts = ["Share\nfirst story\nRead also\nRead also", "Share\nsecond story", "other"];
+        let found = recurring_lines(&texts, rule);
+        let names: Vec<(&str, usize)> = found.iter().map(|b| (b.text.as_str(), b.count)).collect();
+        assert_eq!(names, [("Share", 2), ("Read also", 2)]);
+        assert_eq!(found[0].places[1], Place { doc: 1, start: 0, end: 5 });
+        // A line longer than max_chars is never listed, however often it recurs.
+        let long = ["a much longer line\nx", "a much longer line\ny"];
+        assert!(recurring_lines(&long, rule).is_empty());
     }
 }

@@ -24,6 +24,17 @@ pub struct Span {
     pub end: usize,
 }
 
+/// A span in one document of a feed: where a restated passage or a boilerplate line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Place {
+    /// Document number (index in the input).
+    pub doc: u32,
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
 impl Span {
     /// The span as a range, for slicing.
     pub fn range(self) -> Range<usize> {

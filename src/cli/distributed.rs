@@ -250,7 +250,9 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     }
     let stories = super::cluster::assign(&articles, &vectors, &groups, &params);
     let ids: Vec<u64> = (0..=stories.iter().copied().max().unwrap_or(0) as u64).collect();
-    super::cluster::write_stories(a, &params, &articles, &vectors, &stories, &ids)
+    // The distributed path has no lexicon pass: its stemmer strips articles only.
+    let vectorizer = Vectorizer::new(params);
+    super::cluster::write_stories(a, &vectorizer, &articles, &vectors, &stories, &ids)
 }
 
 /// One worker of the story clustering; worker 0 returns the gathered articles.

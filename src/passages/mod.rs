@@ -1,0 +1,255 @@
+//! Restated passages and boilerplate, with byte spans.
+//!
+//! Document-level MinHash cannot see a paragraph told twice in other words: the seed article
+//! restates its 29 May paragraph with other verbs and spellings (حفتر/هفتار, عام2018), and word
+//! 5-gram Jaccard between the two is below 0.05. This module works on *units*: sentences, and
+//! long Arabic sentences cut at their clause boundaries (a comma followed by the conjunction و
+//! or ف), each with its byte span in the original text.
+//!
+//! Each unit becomes a bag of content terms: the text is normalized with the light Arabic
+//! stemmer ([`crate::normalize::Mode::Arabic`]), stop words are dropped, number words become
+//! digits (`الثامن` → `8`), and terms are weighted by inverse document frequency over the units
+//! being compared. Two units are compared by a weighted Dice coefficient with *soft matching*:
+//! terms also match when their consonant skeletons (the word without the long vowels ا و ي)
+//! are within one edit, which joins transliteration variants such as حفتر and هفتار.
+//!
+//! The pipeline follows the seed–extend–filter scheme of text-alignment systems (PAN shared
+//! tasks; Sanchez-Perez, Sidorov and Gelbukh, 2014): unit pairs above the threshold are seeds,
+//! seeds that are adjacent in both places are merged into one passage pair, and pairs that are
+//! boilerplate, too short, or the headline restated in the lead are filtered out.
+//!
+//! One file per step: [`units`] cuts texts into units and gives them their terms, [`terms`]
+//! weighs and aligns terms ([`Idf`], soft matching), [`model`] turns an alignment into
+//! [`Evidence`] and a probability ([`RESTATE_MODEL`]; the paraphrase model of whole texts),
+//! [`align`] seeds, weighs and merges unit pairs inside a document and across a feed, and
+//! [`find`] here runs them in order. Boilerplate lines come from [`crate::boilerplate`].
+
+pub mod align;
+pub mod model;
+pub mod terms;
+pub mod units;
+
+use ahash::AHashMap;
+use serde::Serialize;
+
+use crate::boilerplate::recurring_lines;
+pub use crate::boilerplate::{BoilerplateLine, BoilerplateRule};
+use crate::normalize::stopwords::StopWords;
+use crate::normalize::{Mode, Normalizer};
+pub use crate::segment::Place;
+use crate::segment::Span;
+pub use model::{
+    Evidence, LogisticModel, RestateModel, FEATURES, PARAPHRASE_MODEL, RESTATE_FEATURES,
+    RESTATE_MODEL,
+};
+pub use terms::{AlignedWords, Idf, TermMatch};
+use units::NUMBER_WORDS;
+pub use units::{unit_spans, Unit};
+
+/// Default decision threshold of the passage measure on whole texts (`neardup pairs
+/// --measure passage`): a text of a hundred words or more that reuses another (rewritten,
+/// shortened) shares a smaller share of its terms than one restated sentence does. Chosen on
+/// the Clough and Stevenson dev answers (reuse against non-reuse).
+pub const PAIR_THRESHOLD: f64 = 0.27;
+
+/// Term weights over at least this many units are a feed's: the restatement model decides.
+/// Below it (a document or a few), the weighted soft Dice decides.
+pub const FEED_UNITS: f64 = 2000.0;
+
+/// Parameters of passage matching.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PassageParams {
+    /// Weighted soft Dice a unit pair must reach to be weighed by the restatement model (a
+    /// cheap first cut; the decision is the model's).
+    pub threshold: f64,
+    /// Probability of the restatement model ([`RESTATE_MODEL`]) a unit pair must reach.
+    pub min_similarity: f64,
+    /// Weighted soft Dice a unit pair must reach where the term weights come from fewer than
+    /// [`FEED_UNITS`] units (one article, a few): the model was calibrated with weights over
+    /// a whole feed, and does not apply there.
+    pub dice_threshold: f64,
+    /// Units with fewer content terms are not compared.
+    pub min_terms: usize,
+    /// Report the headline restated in the lead (as kind `headline`).
+    pub headlines: bool,
+}
+
+impl Default for PassageParams {
+    fn default() -> Self {
+        PassageParams {
+            threshold: 0.3,
+            min_similarity: RESTATE_MODEL.threshold,
+            dice_threshold: 0.42,
+            min_terms: 5,
+            headlines: false,
+        }
+    }
+}
+
+/// Turns texts into units and compares them.
+#[derive(Clone, Debug)]
+pub struct Analyzer {
+    params: PassageParams,
+    normalizer: Normalizer,
+    stop: StopWords,
+    numbers: AHashMap<&'static str, &'static str>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new(PassageParams::default())
+    }
+}
+
+impl Analyzer {
+    /// An analyzer with `params`.
+    pub fn new(params: PassageParams) -> Analyzer {
+        Analyzer {
+            params,
+            normalizer: Normalizer::new(Mode::Arabic),
+            stop: StopWords::new(&Normalizer::new(Mode::Arabic)),
+            numbers: NUMBER_WORDS.iter().copied().collect(),
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &PassageParams {
+        &self.params
+    }
+}
+
+/// What a passage pair is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A passage restated elsewhere.
+    Restated,
+    /// A headline restated in the lead.
+    Headline,
+}
+
+impl Kind {
+    /// The name in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Restated => "restated",
+            Kind::Headline => "headline",
+        }
+    }
+}
+
+/// How the two passages of a pair match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchKind {
+    /// The same words in the same order.
+    Verbatim,
+    /// One passage says the whole of the other, and more.
+    Contained,
+    /// The same content in other words.
+    Reworded,
+}
+
+impl MatchKind {
+    /// The name in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchKind::Verbatim => "verbatim",
+            MatchKind::Contained => "contained",
+            MatchKind::Reworded => "reworded",
+        }
+    }
+
+    /// The kind of match that `e` shows.
+    pub fn of(e: &Evidence) -> MatchKind {
+        let exact = e.exact_terms == e.matched_terms;
+        if exact && e.dice >= 0.95 && e.ordered >= 0.95 {
+            MatchKind::Verbatim
+        } else if e.coverage_a.max(e.coverage_b) >= 0.9 && e.coverage_a.min(e.coverage_b) < 0.75 {
+            MatchKind::Contained
+        } else {
+            MatchKind::Reworded
+        }
+    }
+}
+
+/// Two passages that restate each other.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Restatement {
+    /// Restated, or a headline restated in the lead.
+    pub kind: Kind,
+    /// How the passages match (of the best unit pair).
+    pub matched: MatchKind,
+    /// The restatement model's probability for the best unit pair of the passage pair (the
+    /// weighted soft Dice where the term weights are not a feed's: see [`FEED_UNITS`]).
+    pub similarity: f64,
+    /// The alignment of the best unit pair.
+    pub evidence: Evidence,
+    /// The earlier passage.
+    pub a: Place,
+    /// The later passage.
+    pub b: Place,
+}
+/// Where to look for restatements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Inside each document only.
+    Doc,
+    /// Inside each document and across documents.
+    Corpus,
+}
+/// What [`find`] reports: restated passage pairs (sorted by document and position) and the
+/// boilerplate lines left out of them.
+#[derive(Clone, Debug, Default)]
+pub struct PassageReport {
+    /// Restated passage pairs, sorted by first document, position, second document, position.
+    pub restated: Vec<Restatement>,
+    /// Recurring lines.
+    pub boilerplate: Vec<BoilerplateLine>,
+}
+
+impl PassageReport {
+    /// Restated pairs inside one document.
+    pub fn in_article(&self) -> usize {
+        self.restated.iter().filter(|r| r.kind == Kind::Restated && r.a.doc == r.b.doc).count()
+    }
+
+    /// Restated pairs across two documents.
+    pub fn cross_article(&self) -> usize {
+        self.restated.iter().filter(|r| r.kind == Kind::Restated && r.a.doc != r.b.doc).count()
+    }
+}
+
+/// The passage pipeline, the one entry point of `neardup passages` and `neardup report`:
+/// boilerplate lines, units, term weights over all units of `texts`, restatements inside each
+/// document and (with [`Scope::Corpus`]) across them. Document numbers are indices in `texts`.
+pub fn find(
+    analyzer: &Analyzer,
+    texts: &[&str],
+    scope: Scope,
+    rule: BoilerplateRule,
+) -> PassageReport {
+    use rayon::prelude::*;
+    let boilerplate = recurring_lines(texts, rule);
+    let mut skip: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
+    for b in &boilerplate {
+        for p in &b.places {
+            skip[p.doc as usize].push(Span { start: p.start, end: p.end });
+        }
+    }
+    let mut units: Vec<Vec<Unit>> = texts.par_iter().map(|t| analyzer.units(t)).collect();
+    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
+    let idf = Idf::new(&refs);
+    units.par_iter_mut().for_each(|u| idf.weigh(u));
+    let mut restated: Vec<Restatement> = (0..texts.len())
+        .into_par_iter()
+        .flat_map_iter(|d| analyzer.within(d as u32, texts[d], &units[d], &skip[d], &idf))
+        .collect();
+    if scope == Scope::Corpus && texts.len() > 1 {
+        let per_doc: Vec<(&[Unit], &[Span])> =
+            units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
+        restated.extend(analyzer.across(&per_doc, &idf));
+    }
+    restated.sort_by_key(|r| (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end));
+    PassageReport { restated, boilerplate }
+}

@@ -1,0 +1,417 @@
+//! The models: what an alignment of two units shows ([`Evidence`]) and the logistic
+//! restatement model over it ([`RESTATE_MODEL`]), and the paraphrase model of two whole texts
+//! ([`PARAPHRASE_MODEL`]).
+
+use ahash::AHashSet;
+use serde::Serialize;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+
+use super::terms::{Idf, TermMatch};
+use super::units::Unit;
+use super::Analyzer;
+use crate::normalize::{Mode, Normalizer};
+
+impl Analyzer {
+    /// The evidence that unit `a` restates unit `b`, with term weights from `idf` (the feed's).
+    pub fn evidence(&self, a: &Unit, b: &Unit, idf: &Idf) -> Evidence {
+        let matches = self.align(a, b);
+        let wa: f64 = a.terms.iter().map(|&t| idf.weight(t)).sum();
+        let wb: f64 = b.terms.iter().map(|&t| idf.weight(t)).sum();
+        let mut in_a = vec![false; a.terms.len()];
+        let mut in_b = vec![false; b.terms.len()];
+        let mut matched = 0.0;
+        for m in &matches {
+            in_a[m.a as usize] = true;
+            in_b[m.b as usize] = true;
+            matched +=
+                0.5 * (idf.weight(a.terms[m.a as usize]) + idf.weight(b.terms[m.b as usize]));
+        }
+        let unmatched = |u: &Unit, hit: &[bool], numeric: bool| -> (usize, f64) {
+            let mut n = 0;
+            let mut top: f64 = 0.0;
+            for (k, &t) in u.terms.iter().enumerate() {
+                if !hit[k] && u.numeric[k] == numeric {
+                    n += 1;
+                    top = top.max(idf.weight(t));
+                }
+            }
+            (n, top)
+        };
+        let (num_only_a, _) = unmatched(a, &in_a, true);
+        let (num_only_b, _) = unmatched(b, &in_b, true);
+        let (only_a, rare_a) = unmatched(a, &in_a, false);
+        let (only_b, rare_b) = unmatched(b, &in_b, false);
+        // Order agreement: the longest increasing run of `b` positions, in `a` order.
+        let mut by_a: Vec<&TermMatch> = matches.iter().collect();
+        by_a.sort_by_key(|m| m.a);
+        let mut tails: Vec<u32> = Vec::new();
+        for m in by_a {
+            match tails.binary_search(&m.b) {
+                Ok(_) => {}
+                Err(k) if k == tails.len() => tails.push(m.b),
+                Err(k) => tails[k] = m.b,
+            }
+        }
+        let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
+        Evidence {
+            dice: if wa + wb > 0.0 { (2.0 * matched / (wa + wb)).min(1.0) } else { 0.0 },
+            coverage_a: if wa > 0.0 { (matched / wa).min(1.0) } else { 0.0 },
+            coverage_b: if wb > 0.0 { (matched / wb).min(1.0) } else { 0.0 },
+            matched_terms: matches.len(),
+            exact_terms: matches.iter().filter(|m| m.exact).count(),
+            terms_a: a.terms.len(),
+            terms_b: b.terms.len(),
+            ordered: if matches.is_empty() {
+                0.0
+            } else {
+                tails.len() as f64 / matches.len() as f64
+            },
+            numbers_disagree: num_only_a > 0 && num_only_b > 0,
+            shared_numbers,
+            rare_unmatched: rare_a.min(rare_b),
+            unmatched_min: only_a.min(only_b),
+            unmatched_max: only_a.max(only_b),
+            idf_scale: (1.0 + idf.n).ln(),
+        }
+    }
+
+    /// Features of a pair of texts for the paraphrase model ([`PARAPHRASE_MODEL`]): soft
+    /// Dice and soft containment of content terms (weighted by `terms`), Jaccard of all words,
+    /// Dice of word bigrams, length ratio, agreement of numbers, Dice of character 4-grams, then
+    /// the word n-gram and alignment features of `overlap_features`, then the Dice of all words
+    /// by stem, weighted by `word_idf` (an [`Idf`] over [`Analyzer::word_keys`]) and the word edit
+    /// distance over the longer length.
+    pub fn pair_features(&self, a: &str, b: &str, terms: &Idf, word_idf: &Idf) -> [f64; FEATURES] {
+        let idf = &|t| terms.weight(t);
+        let (ua, ub) = (self.text_unit(a), self.text_unit(b));
+        let (matched, wa, wb) = self.soft_match(&ua, &ub, idf);
+        let dice = if wa + wb > 0.0 { (2.0 * matched / (wa + wb)).min(1.0) } else { 0.0 };
+        let contain = if wa.min(wb) > 0.0 { (matched / wa.min(wb)).min(1.0) } else { 0.0 };
+        let plain = Normalizer::new(Mode::Auto);
+        let (na, nb) = (plain.normalize(a), plain.normalize(b));
+        let wa: Vec<&str> = na.split(' ').filter(|w| !w.is_empty()).collect();
+        let wb: Vec<&str> = nb.split(' ').filter(|w| !w.is_empty()).collect();
+        let set = |v: &[&str]| v.iter().map(|w| xxh3_64(w.as_bytes())).collect::<AHashSet<u64>>();
+        let jac = |x: &AHashSet<u64>, y: &AHashSet<u64>| {
+            let u = x.union(y).count();
+            if u == 0 {
+                1.0
+            } else {
+                x.intersection(y).count() as f64 / u as f64
+            }
+        };
+        let dice_sets = |x: &AHashSet<u64>, y: &AHashSet<u64>| {
+            let t = x.len() + y.len();
+            if t == 0 {
+                1.0
+            } else {
+                2.0 * x.intersection(y).count() as f64 / t as f64
+            }
+        };
+        let words = jac(&set(&wa), &set(&wb));
+        let bigrams = |v: &[&str]| {
+            v.windows(2)
+                .map(|w| xxh3_64(format!("{} {}", w[0], w[1]).as_bytes()))
+                .collect::<AHashSet<u64>>()
+        };
+        let bi = dice_sets(&bigrams(&wa), &bigrams(&wb));
+        let ratio = wa.len().min(wb.len()) as f64 / wa.len().max(wb.len()).max(1) as f64;
+        let nums = |v: &[&str]| {
+            v.iter()
+                .filter(|w| w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b','))
+                .map(|w| xxh3_64(w.as_bytes()))
+                .collect::<AHashSet<u64>>()
+        };
+        let num = jac(&nums(&wa), &nums(&wb));
+        let grams = |s: &str| {
+            let c: Vec<char> = s.chars().collect();
+            c.windows(4)
+                .map(|w| xxh3_64(w.iter().collect::<String>().as_bytes()))
+                .collect::<AHashSet<u64>>()
+        };
+        let chars = dice_sets(&grams(&na), &grams(&nb));
+        let mut f = [0.0; FEATURES];
+        f[..7].copy_from_slice(&[dice, contain, words, bi, ratio, num, chars]);
+        f[7..18].copy_from_slice(&overlap_features(&wa, &wb));
+        f[18] = stem_dice(&word_stems(&wa), &word_stems(&wb), word_idf);
+        f[19] = word_edit_distance(&wa, &wb) as f64 / wa.len().max(wb.len()).max(1) as f64;
+        f
+    }
+
+    /// The distinct keys of a text's words (all words, stop words included), for the [`Idf`]
+    /// that weighs the stem Dice feature of [`Analyzer::pair_features`].
+    pub fn word_keys(&self, text: &str) -> Vec<u64> {
+        let norm = Normalizer::new(Mode::Auto).normalize(text);
+        let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut keys: Vec<u64> = words.iter().map(|w| word_key(w.as_bytes())).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// The paraphrase model's probability that two texts restate each other.
+    pub fn paraphrase_probability(&self, a: &str, b: &str, terms: &Idf, word_idf: &Idf) -> f64 {
+        let f = self.pair_features(a, b, terms, word_idf);
+        let z = PARAPHRASE_MODEL.bias
+            + f.iter().zip(PARAPHRASE_MODEL.weights).map(|(x, w)| x * w).sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+/// Word n-gram and alignment features of two word sequences (after `Mode::Auto`
+/// normalization): for n = 1, 2, 3 the lesser and the greater share of each side's n-grams found
+/// in the other (BLEU-like precisions, both ways); the number of distinct words of each side
+/// missing from the other (what one sentence says that the other does not: the strongest
+/// single signal on MSRP); the difference in length; the longest common subsequence over the
+/// longer length; Jaccard of 5-character word prefixes (a stemmer for inflections).
+fn overlap_features(a: &[&str], b: &[&str]) -> [f64; 11] {
+    let grams = |v: &[&str], n: usize| -> AHashSet<u64> {
+        v.windows(n).map(|w| xxh3_64(w.join(" ").as_bytes())).collect()
+    };
+    let mut f = [0.0; 11];
+    for n in 1..=3 {
+        let (x, y) = (grams(a, n), grams(b, n));
+        let i = x.intersection(&y).count() as f64;
+        let (pa, pb) = (i / x.len().max(1) as f64, i / y.len().max(1) as f64);
+        f[2 * (n - 1)] = pa.min(pb);
+        f[2 * (n - 1) + 1] = pa.max(pb);
+    }
+    let (x, y): (AHashSet<&str>, AHashSet<&str>) =
+        (a.iter().copied().collect(), b.iter().copied().collect());
+    f[6] = x.difference(&y).count() as f64;
+    f[7] = y.difference(&x).count() as f64;
+    f[8] = (a.len() as f64 - b.len() as f64).abs();
+    let mut prev = vec![0usize; b.len() + 1];
+    for wa in a {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, wb) in b.iter().enumerate() {
+            cur[j + 1] = if wa == wb { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+        }
+        prev = cur;
+    }
+    f[9] = prev[b.len()] as f64 / a.len().max(b.len()).max(1) as f64;
+    fn prefix<'w>(w: &&'w str) -> &'w str {
+        match w.char_indices().nth(5) {
+            Some((i, _)) => &w[..i],
+            None => w,
+        }
+    }
+    let (px, py): (AHashSet<&str>, AHashSet<&str>) =
+        (a.iter().map(prefix).collect(), b.iter().map(prefix).collect());
+    let u = px.union(&py).count();
+    f[10] = if u == 0 { 1.0 } else { px.intersection(&py).count() as f64 / u as f64 };
+    f
+}
+
+/// A text's distinct words as (word key, stem key) pairs: the word hashed whole, and cut to
+/// its first five characters (a crude stemmer that joins inflections: "acquired"/"acquire",
+/// "shares"/"share"). Both are hashed apart from content terms.
+fn word_stems(words: &[&str]) -> Vec<(u64, u64)> {
+    let mut keys: Vec<(u64, u64)> = words
+        .iter()
+        .map(|w| {
+            let cut = w.char_indices().nth(5).map_or(w.len(), |(i, _)| i);
+            (word_key(w.as_bytes()), word_key(&w.as_bytes()[..cut]))
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The key of a word or stem in [`word_stems`] and [`Analyzer::word_keys`]: hashed with a seed
+/// of its own, apart from content terms (in memory only, never persisted).
+fn word_key(w: &[u8]) -> u64 {
+    xxh3_64_with_seed(w, 0x5354_454d)
+}
+
+/// Dice of two texts' words by stem, each word weighted by `idf`: 1 minus the weight of the
+/// words whose stem the other side lacks, over the weight of all words of both. Two empty
+/// texts are equal (1).
+fn stem_dice(a: &[(u64, u64)], b: &[(u64, u64)], idf: &Idf) -> f64 {
+    let (sa, sb): (AHashSet<u64>, AHashSet<u64>) =
+        (a.iter().map(|k| k.1).collect(), b.iter().map(|k| k.1).collect());
+    let total: f64 = a.iter().chain(b).map(|k| idf.weight(k.0)).sum();
+    if total == 0.0 {
+        return 1.0;
+    }
+    let missing = |x: &[(u64, u64)], other: &AHashSet<u64>| {
+        x.iter().filter(|k| !other.contains(&k.1)).map(|k| idf.weight(k.0)).sum::<f64>()
+    };
+    1.0 - (missing(a, &sb) + missing(b, &sa)) / total
+}
+
+/// Levenshtein distance between two word sequences (insertions, deletions and substitutions
+/// of whole words).
+fn word_edit_distance(a: &[&str], b: &[&str]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, wa) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, wb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + usize::from(wa != wb));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+/// Number of pair features.
+pub const FEATURES: usize = 20;
+
+/// A logistic model over [`Analyzer::pair_features`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogisticModel {
+    /// One weight per feature.
+    pub weights: [f64; FEATURES],
+    /// The intercept.
+    pub bias: f64,
+}
+
+/// Trained by `benches/eval/train_paraphrase.py` on the MSRP training split (news sentence
+/// pairs labelled as paraphrases); the script prints these constants.
+pub const PARAPHRASE_MODEL: LogisticModel = LogisticModel {
+    weights: [
+        1.16948, -0.29811, 1.03468, -0.270438, -2.06271, 0.368261, 2.07942, -0.79687, -0.586326,
+        0.561773, -1.23597, -1.12587, -2.52573, 0.00839311, 0.00582101, -0.189448, 1.98861,
+        2.16961, 4.23965, -2.70435,
+    ],
+    bias: -0.210429,
+};
+/// What the alignment of two units shows: the features the restatement model weighs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Weighted soft Dice of the two units' terms.
+    pub dice: f64,
+    /// Share of the first unit's term weight aligned.
+    pub coverage_a: f64,
+    /// Share of the second unit's term weight aligned.
+    pub coverage_b: f64,
+    /// Aligned term pairs.
+    pub matched_terms: usize,
+    /// Aligned pairs that are the same term.
+    pub exact_terms: usize,
+    /// Content terms of the first unit.
+    pub terms_a: usize,
+    /// Content terms of the second unit.
+    pub terms_b: usize,
+    /// Share of the aligned terms in the same order in both units.
+    pub ordered: f64,
+    /// Each unit holds a number the other lacks (a template with other figures).
+    pub numbers_disagree: bool,
+    /// Numbers both units hold.
+    pub shared_numbers: usize,
+    /// The lesser of the two units' rarest unaligned word weights (a name or place only one
+    /// of them has, on both sides).
+    pub rare_unmatched: f64,
+    /// Unaligned words (not numbers) of the unit with fewer of them.
+    pub unmatched_min: usize,
+    /// Unaligned words (not numbers) of the unit with more of them.
+    pub unmatched_max: usize,
+    /// The weight of a term seen once in the feed, to put weights on one scale.
+    pub idf_scale: f64,
+}
+
+/// Number of restatement model features ([`Evidence::features`]).
+pub const RESTATE_FEATURES: usize = 14;
+
+impl Evidence {
+    /// The restatement model's features, in the order of `benches/eval/train_restate.py`:
+    /// Dice, lesser and greater coverage, numbers disagree, numbers shared, rarest unaligned
+    /// word (on one scale), order agreement, share of exact matches, log of the lesser term
+    /// count, aligned terms (capped at 20, over 20), inside one article, log of the lesser and
+    /// greater unaligned word counts, and the template signal (at most three words differ,
+    /// times the rarest unaligned word).
+    pub fn features(&self, within: bool) -> [f64; RESTATE_FEATURES] {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let rare = self.rare_unmatched / self.idf_scale.max(1e-9);
+        [
+            self.dice,
+            self.coverage_a.min(self.coverage_b),
+            self.coverage_a.max(self.coverage_b),
+            flag(self.numbers_disagree),
+            flag(self.shared_numbers > 0),
+            rare,
+            self.ordered,
+            self.exact_terms as f64 / self.matched_terms.max(1) as f64,
+            (1.0 + self.terms_a.min(self.terms_b) as f64).ln(),
+            self.matched_terms.min(20) as f64 / 20.0,
+            flag(within),
+            (1.0 + self.unmatched_min as f64).ln(),
+            (1.0 + self.unmatched_max as f64).ln(),
+            flag(self.unmatched_max <= 3) * rare,
+        ]
+    }
+}
+
+/// The logistic restatement model over [`Evidence::features`], with its decision threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RestateModel {
+    /// One weight per feature.
+    pub weights: [f64; RESTATE_FEATURES],
+    /// The intercept.
+    pub bias: f64,
+    /// The default least probability of a restatement.
+    pub threshold: f64,
+}
+
+impl RestateModel {
+    /// The probability that a unit pair with evidence `e` is a restatement.
+    pub fn probability(&self, e: &Evidence, within: bool) -> f64 {
+        let z = self.bias
+            + e.features(within).iter().zip(self.weights).map(|(x, w)| x * w).sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// Fitted by `benches/eval/train_restate.py` on the ar-restate dev pairs (readers' labels of
+/// real Arabic sentence pairs) with term weights over the whole SaudiNewsNet feed; the
+/// threshold maximises F0.7 (precision weighed over recall) on the training pairs. The script
+/// reports figures cross-validated by article.
+pub const RESTATE_MODEL: RestateModel = RestateModel {
+    weights: [
+        1.28133, 0.977771, 1.53645, -0.709621, 0.135839, -0.0344275, 0.446332, 0.535955, 0.232327,
+        1.46584, -0.619578, -0.194269, 0.0576686, -0.499682,
+    ],
+    bias: -4.40223,
+    threshold: 0.5374,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passages::Analyzer;
+
+    #[test]
+    fn word_edit_distance_counts_whole_words() {
+        assert_eq!(word_edit_distance(&["a", "b", "c"], &["a", "b", "c"]), 0);
+        assert_eq!(word_edit_distance(&["a", "b", "c"], &["a", "x", "c"]), 1);
+        assert_eq!(word_edit_distance(&["a", "b", "c"], &["b", "c"]), 1);
+        assert_eq!(word_edit_distance(&[], &["a", "b"]), 2);
+        assert_eq!(word_edit_distance(&["a", "b"], &["b", "a"]), 2);
+    }
+
+    #[test]
+    fn stem_dice_joins_inflections_and_weighs_rare_words() {
+        let a = Analyzer::default();
+        let stems = |t: &str| {
+            let n = Normalizer::new(Mode::Auto).normalize(t);
+            word_stems(&n.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>())
+        };
+        let texts =
+            ["The company acquired shares", "The company acquires the share", "The rain fell"];
+        let keys: Vec<Vec<u64>> = texts.iter().map(|t| a.word_keys(t)).collect();
+        let idf = Idf::from_key_sets(keys.iter().map(Vec::as_slice));
+        // Inflections share their five-letter stem (acquired/acquires, shares/share).
+        assert_eq!(stem_dice(&stems(texts[0]), &stems(texts[1]), &idf), 1.0);
+        assert!(stem_dice(&stems(texts[0]), &stems(texts[2]), &idf) < 0.2);
+        assert_eq!(stem_dice(&stems("rain fell"), &stems("company shares"), &idf), 0.0);
+        assert_eq!(stem_dice(&[], &[], &idf), 1.0);
+        // Missing a rare word costs more than missing a common one.
+        let common = stem_dice(
+            &stems("the company acquired shares"),
+            &stems("company acquired shares"),
+            &idf,
+        );
+        let rare =
+            stem_dice(&stems("the company acquired shares"), &stems("the acquired shares"), &idf);
+        assert!(rare < common && common < 1.0, "{rare} {common}");
+    }
+}

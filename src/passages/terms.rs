@@ -1,0 +1,286 @@
+//! Terms and their similarity: content terms of a text, their weights over the feed
+//! ([`Idf`]), and the soft matching that aligns the terms of two units.
+
+use ahash::{AHashMap, AHashSet};
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::units::Unit;
+use super::Analyzer;
+
+/// The consonant skeleton of a normalized word: without ا و ي (long vowels and their carriers).
+pub(super) fn skeleton(word: &str) -> Vec<char> {
+    word.chars().filter(|c| !matches!(c, 'ا' | 'و' | 'ي')).collect()
+}
+
+/// Levenshtein distance of at most one, for short char slices.
+pub(super) fn within_one_edit(a: &[char], b: &[char]) -> bool {
+    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if b.len() - a.len() > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if a.len() == b.len() {
+        a[prefix + 1.min(a.len() - prefix)..] == b[prefix + 1.min(b.len() - prefix)..]
+    } else {
+        a[prefix..] == b[prefix + 1..]
+    }
+}
+impl Analyzer {
+    /// The content terms of a piece of text, as (hash, skeleton, numeric), deduplicated.
+    pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>, Vec<bool>) {
+        let mut hashes = Vec::new();
+        let mut skels = Vec::new();
+        let mut numeric = Vec::new();
+        self.for_each_term(text, |h, w| {
+            hashes.push(h);
+            skels.push(skeleton(w));
+            numeric.push(
+                w.as_bytes()[0].is_ascii_digit()
+                    && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b','),
+            );
+        });
+        (hashes, skels, numeric)
+    }
+
+    /// Calls `f` with each distinct content term of `text`: its hash and its word.
+    pub(super) fn for_each_term(&self, text: &str, mut f: impl FnMut(u64, &str)) {
+        let norm = self.normalizer.normalize(text);
+        let mut seen = AHashSet::new();
+        for w in norm.split(' ').filter(|w| !w.is_empty()) {
+            if self.stop.contains(w)
+                || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
+            {
+                continue;
+            }
+            let w = self.numbers.get(w).copied().unwrap_or(w);
+            let h = xxh3_64(w.as_bytes());
+            if seen.insert(h) {
+                f(h, w);
+            }
+        }
+    }
+
+    /// The aligned content terms of two texts (normalized and stemmed, as compared), in the
+    /// order of `a`: the evidence of a reported pair.
+    pub fn aligned_words(&self, a: &str, b: &str) -> Vec<AlignedWords> {
+        let words = |t: &str| {
+            let mut v = Vec::new();
+            self.for_each_term(t, |_, w| v.push(w.to_owned()));
+            v
+        };
+        let (wa, wb) = (words(a), words(b));
+        let mut m = self.align(&self.text_unit(a), &self.text_unit(b));
+        m.sort_by_key(|x| x.a);
+        m.iter()
+            .filter_map(|x| {
+                Some(AlignedWords {
+                    a: wa.get(x.a as usize)?.clone(),
+                    b: wb.get(x.b as usize)?.clone(),
+                    exact: x.exact,
+                })
+            })
+            .collect()
+    }
+    /// Weighted soft Dice similarity of two units under term weights `idf`.
+    pub fn similarity(&self, a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
+        let (matched, wa, wb) = self.soft_match(a, b, idf);
+        if wa == 0.0 || wb == 0.0 {
+            return 0.0;
+        }
+        (2.0 * matched / (wa + wb)).min(1.0)
+    }
+
+    /// The weight of the terms of `a` matched in `b` (exactly or by skeleton), and the total
+    /// weights of `a` and `b`. Each term of `a` in order takes the same term of `b`, or else
+    /// the first unused term of `b` whose skeleton is within one edit.
+    pub(super) fn soft_match(
+        &self,
+        a: &Unit,
+        b: &Unit,
+        idf: &dyn Fn(u64) -> f64,
+    ) -> (f64, f64, f64) {
+        let (wa, wb) = (a.total_weight(idf), b.total_weight(idf));
+        let mut buf = [false; 64];
+        let mut big = Vec::new();
+        let used = used_flags(&mut buf, &mut big, b.terms.len());
+        let mut matched = 0.0;
+        for (i, &t) in a.terms.iter().enumerate() {
+            if let Some(j) = b.terms.iter().position(|&x| x == t) {
+                used[j] = true;
+                matched += a.weight(i, idf);
+                continue;
+            }
+            if let Some(j) = soft_partner(a, i, b, used, false) {
+                used[j] = true;
+                matched += 0.5 * (a.weight(i, idf) + b.weight(j, idf));
+            }
+        }
+        (matched, wa, wb)
+    }
+
+    /// Aligns the terms of `a` with those of `b`: each term of `a` to the same term of `b`, or
+    /// else to the first unused term of `b` whose consonant skeleton is within one edit.
+    pub fn align(&self, a: &Unit, b: &Unit) -> Vec<TermMatch> {
+        let mut buf = [false; 64];
+        let mut big = Vec::new();
+        let used = used_flags(&mut buf, &mut big, b.terms.len());
+        let mut exact = [false; 64];
+        let mut exact_big = Vec::new();
+        let exact_in_a = used_flags(&mut exact, &mut exact_big, a.terms.len());
+        let mut out = Vec::new();
+        for (i, &t) in a.terms.iter().enumerate() {
+            if let Some(j) = b.terms.iter().position(|&x| x == t) {
+                used[j] = true;
+                exact_in_a[i] = true;
+                out.push(TermMatch { a: i as u32, b: j as u32, exact: true });
+            }
+        }
+        for i in 0..a.terms.len() {
+            if exact_in_a[i] || a.numeric[i] {
+                continue;
+            }
+            if let Some(j) = soft_partner(a, i, b, used, true) {
+                used[j] = true;
+                out.push(TermMatch { a: i as u32, b: j as u32, exact: false });
+            }
+        }
+        out
+    }
+}
+
+/// `n` flags, all false: in `buf` when they fit, else in `big`.
+fn used_flags<'f>(buf: &'f mut [bool; 64], big: &'f mut Vec<bool>, n: usize) -> &'f mut [bool] {
+    if n <= buf.len() {
+        &mut buf[..n]
+    } else {
+        *big = vec![false; n];
+        big
+    }
+}
+
+/// The first unused term of `b` (not a number, with `no_numbers`) whose skeleton is within one
+/// edit of the skeleton of term `i` of `a`; skeletons shorter than three letters match nothing.
+#[inline]
+fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -> Option<usize> {
+    let sa = &a.skeletons[i];
+    if sa.len() < 3 {
+        return None;
+    }
+    let ma = a.masks[i];
+    (0..b.terms.len()).find(|&j| {
+        !used[j]
+            && (ma ^ b.masks[j]).count_ones() <= 2
+            && !(no_numbers && b.numeric[j])
+            && b.skeletons[j].len() >= 3
+            && within_one_edit(sa, &b.skeletons[j])
+    })
+}
+
+/// The letters of a skeleton as a set of 64 bits (a letter's code point modulo 64: the
+/// Arabic letters ء..ي fall on distinct bits). A substitution changes at most two bits, an
+/// insertion or deletion at most one.
+pub(super) fn skeleton_mask(skeleton: &[char]) -> u64 {
+    skeleton.iter().fold(0, |m, &c| m | 1u64 << (c as u32 % 64))
+}
+
+/// Two aligned terms: term `a` of one unit and term `b` of the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TermMatch {
+    /// Index of the term in the first unit.
+    pub a: u32,
+    /// Index of the term in the second unit.
+    pub b: u32,
+    /// The same term (else: consonant skeletons within one edit).
+    pub exact: bool,
+}
+
+/// Two aligned content terms of a reported pair, as compared (normalized and stemmed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlignedWords {
+    /// The term of the first passage.
+    pub a: String,
+    /// The term of the second passage.
+    pub b: String,
+    /// The same term (else a spelling variant).
+    pub exact: bool,
+}
+/// Inverse document frequencies of terms over a set of units.
+#[derive(Debug, Default)]
+pub struct Idf {
+    df: AHashMap<u64, u32>,
+    pub(super) n: f64,
+}
+
+impl Idf {
+    /// Counts keys given as one set per unit (each key at most once per set).
+    pub fn from_key_sets<'k>(sets: impl IntoIterator<Item = &'k [u64]>) -> Idf {
+        let mut df: AHashMap<u64, u32> = AHashMap::new();
+        let mut n = 0u32;
+        for set in sets {
+            n += 1;
+            for &k in set {
+                *df.entry(k).or_insert(0) += 1;
+            }
+        }
+        Idf { df, n: n.max(1) as f64 }
+    }
+
+    /// Counts the terms of `units` (each slice is one document's units).
+    pub fn new(units: &[&[Unit]]) -> Idf {
+        Idf::from_key_sets(units.iter().flat_map(|us| us.iter().map(|u| u.terms.as_slice())))
+    }
+
+    /// The number of units (or key sets) counted.
+    pub fn units(&self) -> f64 {
+        self.n
+    }
+
+    /// `ln(1 + N / df)`; unseen terms count as seen once.
+    pub fn weight(&self, t: u64) -> f64 {
+        let d = self.df.get(&t).copied().unwrap_or(1) as f64;
+        (1.0 + self.n / d).ln()
+    }
+
+    /// Sets the term weights of `units` under these frequencies, once, so that comparisons
+    /// read them instead of looking each term up.
+    pub fn weigh(&self, units: &mut [Unit]) {
+        for u in units {
+            u.weights = u.terms.iter().map(|&t| self.weight(t)).collect();
+        }
+    }
+
+    /// The number of units holding term `t`.
+    pub fn df(&self, t: u64) -> u32 {
+        self.df.get(&t).copied().unwrap_or(0)
+    }
+
+    /// True for terms in more than a twentieth of the units (and at least 20 of them).
+    pub fn is_common(&self, t: u64) -> bool {
+        let d = self.df.get(&t).copied().unwrap_or(0) as f64;
+        d >= 20.0 && d > self.n / 20.0
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passages::Analyzer;
+
+    #[test]
+    fn one_edit() {
+        let s = |x: &str| x.chars().collect::<Vec<_>>();
+        assert!(within_one_edit(&s("حفتر"), &s("هفتر")));
+        assert!(within_one_edit(&s("abc"), &s("abxc")));
+        assert!(!within_one_edit(&s("abc"), &s("xyz")));
+        assert!(within_one_edit(&s("abc"), &s("abc")));
+    }
+
+    #[test]
+    fn number_words_and_spelling_variants_match() {
+        let a = Analyzer::default();
+        let idf = |_| 1.0;
+        let x = a.units("وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا");
+        let y = a.units("ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار بوتين لن يذهب إلى إيطاليا");
+        assert!(a.similarity(&x[0], &y[0], &idf) > 0.5);
+    }
+}

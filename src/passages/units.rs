@@ -1,0 +1,197 @@
+//! Units: sentences, and long Arabic sentences cut at their clause boundaries, with their
+//! byte spans and content terms.
+
+use super::terms::skeleton_mask;
+use super::Analyzer;
+use crate::segment::{self, Span};
+
+/// A unit of text: a sentence or clause.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    /// Byte span in the document.
+    pub span: Span,
+    /// Content terms (hashes of stemmed words), deduplicated.
+    pub(super) terms: Vec<u64>,
+    /// Consonant skeleton of each term (same order), for soft matching.
+    pub(super) skeletons: Vec<Vec<char>>,
+    /// The letters of each skeleton (same order) as a 64-bit set: two skeletons within one
+    /// edit differ in at most two bits, which rules out most pairs before comparing letters.
+    pub(super) masks: Vec<u64>,
+    /// Whether each term (same order) is a number (digits, or a number word made digits).
+    pub(super) numeric: Vec<bool>,
+    /// The weight of each term (same order) under the feed's [`Idf`](super::Idf), once
+    /// [`Idf::weigh`](super::Idf::weigh) has set them; empty before. Where a unit has them, they
+    /// stand for the weights passed to a comparison.
+    pub(super) weights: Vec<f64>,
+    /// Index of the paragraph holding the unit.
+    pub paragraph: usize,
+}
+
+/// Arabic number words (normalized, stemmed) and the digits they stand for.
+pub(super) const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("واحد", "1"),
+    ("اول", "1"),
+    ("اثنان", "2"),
+    ("اثنين", "2"),
+    ("ثاني", "2"),
+    ("ثلاثه", "3"),
+    ("ثالث", "3"),
+    ("اربعه", "4"),
+    ("رابع", "4"),
+    ("خمسه", "5"),
+    ("خامس", "5"),
+    ("سته", "6"),
+    ("سادس", "6"),
+    ("سبعه", "7"),
+    ("سابع", "7"),
+    ("ثمانيه", "8"),
+    ("ثامن", "8"),
+    ("تسعه", "9"),
+    ("تاسع", "9"),
+    ("عشره", "10"),
+    ("عاشر", "10"),
+    ("one", "1"),
+    ("first", "1"),
+    ("two", "2"),
+    ("second", "2"),
+    ("three", "3"),
+    ("third", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("eighth", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+];
+
+/// Splits text into units with their spans and paragraph numbers.
+pub fn unit_spans(text: &str) -> Vec<(Span, usize)> {
+    let mut out = Vec::new();
+    for (pi, para) in segment::paragraphs(text).into_iter().enumerate() {
+        for sent in segment::sentences_in(text, para) {
+            let mut start = sent.start;
+            let s = &text[sent.range()];
+            // Clause boundaries: an Arabic or Latin comma (or semicolon) followed by a word
+            // that starts with the conjunction و or ف.
+            for (i, c) in s.char_indices() {
+                if matches!(c, '،' | ',' | '؛' | ';') {
+                    let rest = s[i + c.len_utf8()..].trim_start();
+                    let cut = sent.start + i + c.len_utf8();
+                    if (rest.starts_with('و') || rest.starts_with('ف'))
+                        && cut - start > 40
+                        && sent.end - cut > 40
+                    {
+                        if let Some(sp) = trim_span(text, start, cut) {
+                            out.push((sp, pi));
+                        }
+                        start = cut;
+                    }
+                }
+            }
+            if let Some(sp) = trim_span(text, start, sent.end) {
+                out.push((sp, pi));
+            }
+        }
+    }
+    out
+}
+
+fn trim_span(text: &str, start: usize, end: usize) -> Option<Span> {
+    let s = &text[start..end];
+    let t = s.trim_start();
+    let lead = s.len() - t.len();
+    let t = t.trim_end();
+    (!t.is_empty()).then(|| Span { start: start + lead, end: start + lead + t.len() })
+}
+
+impl Analyzer {
+    /// A whole text as one unit (all its content terms), spanning the text.
+    pub fn text_unit(&self, text: &str) -> Unit {
+        Unit::new(Span { start: 0, end: text.len() }, 0, self.terms(text))
+    }
+
+    /// The units of a document.
+    pub fn units(&self, text: &str) -> Vec<Unit> {
+        unit_spans(text)
+            .into_iter()
+            .map(|(span, paragraph)| Unit::new(span, paragraph, self.terms(&text[span.range()])))
+            .collect()
+    }
+}
+
+impl Unit {
+    /// A unit of `span` in paragraph `paragraph` with the terms of [`Analyzer::terms`].
+    fn new(span: Span, paragraph: usize, terms: (Vec<u64>, Vec<Vec<char>>, Vec<bool>)) -> Unit {
+        let (terms, skeletons, numeric) = terms;
+        let masks = skeletons.iter().map(|s| skeleton_mask(s)).collect();
+        Unit { span, terms, skeletons, masks, numeric, weights: Vec::new(), paragraph }
+    }
+
+    /// The weight of term `k` under `idf`, or the weight [`Idf::weigh`](super::Idf::weigh)
+    /// set.
+    #[inline]
+    pub(super) fn weight(&self, k: usize, idf: &dyn Fn(u64) -> f64) -> f64 {
+        match self.weights.get(k) {
+            Some(&w) => w,
+            None => idf(self.terms[k]),
+        }
+    }
+
+    /// The total weight of the unit's terms (as [`Unit::weight`]).
+    pub(super) fn total_weight(&self, idf: &dyn Fn(u64) -> f64) -> f64 {
+        if self.weights.len() == self.terms.len() {
+            self.weights.iter().sum()
+        } else {
+            self.terms.iter().map(|&t| idf(t)).sum()
+        }
+    }
+
+    /// The content terms (hashes of stemmed words), deduplicated.
+    pub fn terms(&self) -> &[u64] {
+        &self.terms
+    }
+
+    /// Consecutive units joined into one (union of terms; the span of all). `units` must not
+    /// be empty.
+    pub fn join(units: &[Unit]) -> Unit {
+        join_units(units)
+    }
+}
+
+/// The union of consecutive units, as one unit.
+pub(super) fn join_units(units: &[Unit]) -> Unit {
+    let mut out = units[0].clone();
+    for u in &units[1..] {
+        out.span.end = u.span.end;
+        let weighed = out.weights.len() == out.terms.len() && u.weights.len() == u.terms.len();
+        if !weighed {
+            out.weights.clear();
+        }
+        for (k, &t) in u.terms.iter().enumerate() {
+            if !out.terms.contains(&t) {
+                out.terms.push(t);
+                out.skeletons.push(u.skeletons[k].clone());
+                out.masks.push(u.masks[k]);
+                out.numeric.push(u.numeric[k]);
+                if weighed {
+                    out.weights.push(u.weights[k]);
+                }
+            }
+        }
+    }
+    out
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_split_arabic_clauses() {
+        let t = "في 29 مايو 2018 ، وافقت الفصائل الليبية على إجراء انتخابات رئاسية في البلاد، وحضر المؤتمر الأمين العام لجامعة الدول العربية أحمد أبو الغيط.";
+        let u = unit_spans(t);
+        assert_eq!(u.len(), 2, "{:?}", u.iter().map(|(s, _)| &t[s.range()]).collect::<Vec<_>>());
+        assert!(t[u[1].0.range()].starts_with("وحضر"));
+    }
+}
