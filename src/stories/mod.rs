@@ -429,6 +429,22 @@ impl DocFreqs {
         self.n
     }
 
+    /// The counts: term document frequencies, Arabic word forms (by XXH3-64: count and the
+    /// form) and the number of articles. Counts of parts of a feed add up key by key to the
+    /// whole feed's ([`DocFreqs::from_parts`]), as the `--hosts` path sums them.
+    pub fn into_parts(self) -> (AHashMap<Term, u32>, AHashMap<u64, (u32, Box<str>)>, u64) {
+        (self.terms, self.forms, self.n)
+    }
+
+    /// Counts from their parts ([`DocFreqs::into_parts`]).
+    pub fn from_parts(
+        terms: AHashMap<Term, u32>,
+        forms: AHashMap<u64, (u32, Box<str>)>,
+        n: u64,
+    ) -> DocFreqs {
+        DocFreqs { terms, forms, n }
+    }
+
     /// The vectorizer for the second pass and the document frequencies of its terms over the
     /// articles counted. Its lexicon is the counted Arabic forms plus `history`'s (a story
     /// store's, so that a word is stemmed as on earlier nights). The frequency of a stem is
