@@ -30,10 +30,7 @@ pub struct Article {
     pub truth: Option<String>,
 }
 
-/// The title of an article: its first non-blank line, at most 200 characters.
-pub fn title_of(text: &str) -> String {
-    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().chars().take(200).collect()
-}
+pub use neardup::stories::title_of;
 
 /// Parses `3d`, `12h`, `30m`, `90s` or plain seconds.
 pub fn parse_window(s: &str) -> Result<i64> {

@@ -35,6 +35,7 @@ pub mod handshake;
 pub mod records;
 pub mod shard;
 pub mod stages;
+pub mod stories;
 
 use std::path::PathBuf;
 use std::sync::Arc;

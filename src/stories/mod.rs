@@ -401,11 +401,14 @@ pub struct DocForms {
     words: String,
 }
 
+/// Arabic word forms by XXH3-64: the number of articles that hold each, and the form.
+pub type FormCounts = AHashMap<u64, (u32, Box<str>)>;
+
 /// The first pass over a feed: document frequencies of terms and of Arabic word forms.
 #[derive(Clone, Debug, Default)]
 pub struct DocFreqs {
     terms: AHashMap<Term, u32>,
-    forms: AHashMap<u64, (u32, Box<str>)>,
+    forms: FormCounts,
     n: u64,
 }
 
@@ -432,16 +435,12 @@ impl DocFreqs {
     /// The counts: term document frequencies, Arabic word forms (by XXH3-64: count and the
     /// form) and the number of articles. Counts of parts of a feed add up key by key to the
     /// whole feed's ([`DocFreqs::from_parts`]), as the `--hosts` path sums them.
-    pub fn into_parts(self) -> (AHashMap<Term, u32>, AHashMap<u64, (u32, Box<str>)>, u64) {
+    pub fn into_parts(self) -> (AHashMap<Term, u32>, FormCounts, u64) {
         (self.terms, self.forms, self.n)
     }
 
     /// Counts from their parts ([`DocFreqs::into_parts`]).
-    pub fn from_parts(
-        terms: AHashMap<Term, u32>,
-        forms: AHashMap<u64, (u32, Box<str>)>,
-        n: u64,
-    ) -> DocFreqs {
+    pub fn from_parts(terms: AHashMap<Term, u32>, forms: FormCounts, n: u64) -> DocFreqs {
         DocFreqs { terms, forms, n }
     }
 
@@ -474,6 +473,11 @@ impl DocFreqs {
         }
         (v, df)
     }
+}
+
+/// The title of an article: its first non-blank line, at most 200 characters.
+pub fn title_of(text: &str) -> String {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().chars().take(200).collect()
 }
 
 /// The words a story is shown by: the heaviest centroid terms that occur in `title` (its
