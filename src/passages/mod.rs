@@ -21,10 +21,12 @@
 //! One file per step: [`units`] cuts texts into units and gives them their terms, [`terms`]
 //! weighs and aligns terms ([`Idf`], soft matching), [`model`] turns an alignment into
 //! [`Evidence`] and a probability ([`RESTATE_MODEL`]; the paraphrase model of whole texts),
-//! [`align`] seeds, weighs and merges unit pairs inside a document and across a feed, and
+//! [`candidates`] picks the unit pairs worth scoring (exact shared weight, an inverted index
+//! across documents), [`align`] seeds, weighs and merges unit pairs inside a document and across a feed, and
 //! [`find`] here runs them in order. Boilerplate lines come from [`crate::boilerplate`].
 
 pub mod align;
+pub mod candidates;
 pub mod model;
 pub mod terms;
 pub mod units;
