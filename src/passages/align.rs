@@ -227,8 +227,13 @@ impl Analyzer {
             }
         }
         let doc_of: Vec<u32> = where_.iter().map(|w| w.0).collect();
-        let cands =
-            across_pairs(&eligible, &doc_of, idf, posting_cap(idf), self.params.threshold / 2.0);
+        let cands = across_pairs(
+            &eligible,
+            &doc_of,
+            idf,
+            posting_cap(idf, self.params.posting_share),
+            self.params.threshold / 2.0,
+        );
         let wins: Vec<Vec<Option<Unit>>> = docs.par_iter().map(|d| windows(d.0)).collect();
         let mut seeds: Vec<(u32, u32, Seed)> = cands
             .par_iter()

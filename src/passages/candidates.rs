@@ -50,10 +50,11 @@ fn shared_weight(a: &[(u64, f64)], b: &[(u64, f64)]) -> f64 {
     sum
 }
 
-/// The most units a term may be held by and still be indexed: a thousandth of the feed's
-/// units, and at least 64.
-pub fn posting_cap(idf: &Idf) -> u32 {
-    ((idf.units() / 1000.0) as u32).max(64)
+/// The most units a term may be held by and still be indexed: `per_units` of the feed's
+/// units (a thousandth by default, [`PassageParams::posting_share`](super::PassageParams)),
+/// and at least 64.
+pub fn posting_cap(idf: &Idf, per_units: f64) -> u32 {
+    ((idf.units() * per_units) as u32).max(64)
 }
 
 /// Candidate pairs of units (indices in `units`, the first smaller) of different documents
@@ -117,8 +118,11 @@ pub(super) fn across_pairs(
             || (vec![0.0f64; units.len()], Vec::<u32>::new()),
             |(acc, touched), x| {
                 for &(lo, hi, wt) in &ranges[x] {
-                    for &y in &ids[lo as usize..hi as usize] {
-                        if y as usize > x && doc[y as usize] != doc[x] {
+                    // Postings are sorted by unit: only the units after `x` are probed.
+                    let list = &ids[lo as usize..hi as usize];
+                    let after = list.partition_point(|&y| y as usize <= x);
+                    for &y in &list[after..] {
+                        if doc[y as usize] != doc[x] {
                             if acc[y as usize] == 0.0 {
                                 touched.push(y);
                             }
