@@ -270,6 +270,59 @@ fn a_missing_process_is_named() {
     assert!(!dir.path().join("out.part-000").exists());
 }
 
+/// A process killed in the middle of a run (held after its fingerprint pass, then killed):
+/// the others stop within 30 s with an error naming it, and no output appears.
+#[test]
+fn a_process_killed_mid_run_is_named() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let feed = corpus(dir.path(), 20);
+    let hosts = dir.path().join("hosts");
+    let ports = free_ports(3);
+    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
+        .unwrap();
+    let out = dir.path().join("out");
+    let groups = dir.path().join("groups");
+    let mut children: Vec<_> = (0..3)
+        .map(|i| {
+            let mut c = Command::new(bin());
+            c.arg("dedup")
+                .arg(&feed)
+                .arg("--hosts")
+                .arg(&hosts)
+                .args(["--process-id", &i.to_string(), "-o"])
+                .arg(&out)
+                .arg("--groups")
+                .arg(&groups)
+                .stderr(std::process::Stdio::piped());
+            if i == 1 {
+                c.env("NEARDUP_FAULT_PAUSE", "fingerprint");
+            }
+            c.spawn().unwrap()
+        })
+        .collect();
+    // Process 1 says when it holds; it is killed then, in the middle of the run.
+    let mut held = std::io::BufReader::new(children[1].stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("paused after fingerprint") {
+        line.clear();
+        assert!(held.read_line(&mut line).unwrap() > 0, "process 1 ended before it held");
+    }
+    children[1].kill().unwrap();
+    let killed = std::time::Instant::now();
+    let _ = children[1].wait();
+    for (i, c) in children.into_iter().enumerate().filter(|(i, _)| *i != 1) {
+        let o = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "process {i}: {err}");
+        assert!(err.contains("process 1") && !err.contains("panicked"), "process {i}: {err}");
+    }
+    assert!(killed.elapsed() < std::time::Duration::from_secs(30), "{:?}", killed.elapsed());
+    for name in ["out.part-000", "out.part-002", "out.part-000.json", "groups"] {
+        assert!(!dir.path().join(name).exists(), "{name} must not appear");
+    }
+}
+
 #[test]
 fn processes_that_disagree_are_refused() {
     let dir = tempfile::tempdir().unwrap();

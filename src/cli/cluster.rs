@@ -1,6 +1,5 @@
 //! `neardup cluster` (stories) and `neardup eval clusters` (scores against a truth field).
 
-use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
 
 use ahash::AHashMap;
@@ -86,6 +85,8 @@ struct Read {
     groups: Vec<u32>,
     own_df: AHashMap<Term, u32>,
     own_n: u64,
+    /// The vectorizer of the second pass (its stemmer's lexicon: the history's and the feed's).
+    vectorizer: Vectorizer,
 }
 
 /// Reads a feed in two passes, with near-duplicate detection at `dedup`'s defaults on the
@@ -100,7 +101,7 @@ fn read_articles(
     dedup: bool,
 ) -> Result<Read> {
     let corpus = super::feed::open_corpus(input)?;
-    let vectorizer = Vectorizer::new(*params);
+    let counter_v = Vectorizer::new(*params);
     let engine = if dedup {
         Some(Engine::new(DedupConfig::default()).context("configuring dedup")?)
     } else {
@@ -109,17 +110,15 @@ fn read_articles(
     let mut counter = engine.as_ref().map(Engine::line_counter);
     let mut feed = Feed::new(&corpus, input.skip_invalid);
     feed.warn = true;
-    // Pass 1: document frequencies (and boilerplate lines). Pass 2: vectors, ids, titles,
-    // dates (and fingerprints).
-    let mut df: AHashMap<Term, u32> = AHashMap::new();
-    let mut n = 0u64;
+    // Pass 1: document frequencies and the stemmer's lexicon (and boilerplate lines). Pass 2:
+    // vectors, ids, titles, dates (and fingerprints).
+    let mut freqs = stories::DocFreqs::default();
     feed.pass("counting terms", |_, docs| {
-        let counts: Vec<_> =
-            docs.par_iter().flatten().map(|d| vectorizer.term_counts(None, &d.text)).collect();
-        for c in &counts {
-            Vectorizer::count_df(&mut df, c);
+        let forms: Vec<_> =
+            docs.par_iter().flatten().map(|d| counter_v.doc_forms(&d.text)).collect();
+        for f in forms {
+            freqs.add(f);
         }
-        n += counts.len() as u64;
         if let (Some(e), Some(c)) = (&engine, counter.as_mut()) {
             let texts: Vec<Option<&str>> =
                 docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
@@ -132,6 +131,8 @@ fn read_articles(
         (Some(e), Some(c)) => e.boilerplate(c),
         _ => neardup::boilerplate::Boilerplate::none(),
     };
+    let mut n = freqs.articles();
+    let (vectorizer, mut df) = freqs.finish(*params, history.map(|h| &h.lexicon));
     let own_df = df.clone();
     let own_n = n;
     if let Some(h) = history {
@@ -210,7 +211,7 @@ fn read_articles(
             .map(|&o| by_ordinal.get(o as usize).copied().unwrap_or(NO_GROUP))
             .collect();
     }
-    Ok(Read { articles: out, vectors, groups, own_df, own_n })
+    Ok(Read { articles: out, vectors, groups, own_df, own_n, vectorizer })
 }
 
 /// The story parameters from the flags.
@@ -297,7 +298,7 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     if let Some(t) = &a.time_scale {
         params.time_scale_secs = Some(parse_window(t)? as f64);
     }
-    let Read { articles, vectors, groups, own_df, own_n } =
+    let Read { articles, vectors, groups, own_df, own_n, vectorizer } =
         read_articles(&a.input, &params, None, history.as_ref(), !a.no_dedup)?;
     let params = with_time(&params, &articles);
     let file_params = StoryFileParams::of(&params);
@@ -350,6 +351,7 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
                 articles: h.articles + own_n,
                 df,
                 stories: ids.iter().copied().zip(states).collect(),
+                lexicon: vectorizer.lexicon().clone(),
             };
             if let Some(dir) = &a.store {
                 updated
@@ -360,20 +362,19 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
         }
     };
     drop(lock);
-    write_stories(a, &params, &articles, &vectors, &stories, &story_ids)
+    write_stories(a, &vectorizer, &articles, &vectors, &stories, &story_ids)
 }
 
 /// Writes one JSON line per story: members, representative title, top terms, first and last
 /// dates, near-duplicate pairs.
 pub fn write_stories(
     a: &ClusterArgs,
-    params: &StoryParams,
+    vectorizer: &Vectorizer,
     articles: &[Article],
     vectors: &[SparseVec],
     stories: &[u32],
     story_ids: &[u64],
 ) -> Result<()> {
-    let params = *params;
     let mut members: Vec<Vec<usize>> = Vec::new();
     for (i, &s) in stories.iter().enumerate() {
         if members.len() <= s as usize {
@@ -388,7 +389,6 @@ pub fn write_stories(
         )),
         None => Box::new(BufWriter::new(stdout.lock())),
     };
-    let vectorizer = Vectorizer::new(params);
     for (sid, m) in members.iter().enumerate() {
         if m.is_empty() {
             continue; // a stored story with no article tonight
@@ -396,7 +396,7 @@ pub fn write_stories(
         // Centroid, representative (closest member), top terms, dates, near-duplicates.
         let summary = stories::summarize(vectors, m);
         let (rep, centroid) = (summary.representative, summary.centroid);
-        let terms = top_terms(&vectorizer, &articles[rep].title, &centroid, 8);
+        let terms = stories::surface_terms(vectorizer, &articles[rep].title, &centroid, 8);
         let dates: Vec<&str> = m.iter().filter_map(|&i| articles[i].date.as_deref()).collect();
         let first = dates
             .iter()
@@ -436,25 +436,6 @@ pub fn write_stories(
         );
     }
     Ok(())
-}
-
-/// The heaviest centroid terms that appear in the representative's title, as words.
-fn top_terms(v: &Vectorizer, title: &str, centroid: &SparseVec, k: usize) -> Vec<String> {
-    let weights: HashMap<neardup::cluster::story::Term, f32> = centroid.iter().copied().collect();
-    let mut words: Vec<(f32, String)> = Vec::new();
-    for word in title.split_whitespace() {
-        for (h, _) in v.term_counts(Some(word), "") {
-            if let Some(&w) = weights.get(&h) {
-                let norm = neardup::normalize::Normalizer::new(neardup::normalize::Mode::Arabic)
-                    .normalize(word);
-                if !words.iter().any(|x| x.1 == norm) {
-                    words.push((w, norm));
-                }
-            }
-        }
-    }
-    words.sort_by(|a, b| b.0.total_cmp(&a.0));
-    words.into_iter().take(k).map(|x| x.1).collect()
 }
 
 /// Runs `neardup eval clusters`.

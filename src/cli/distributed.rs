@@ -57,9 +57,29 @@ fn temp_of(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// When a process of the run dies, timely's channel threads panic on the broken connections
+/// (and so do the workers that use them); the run then stops with an error naming the
+/// process, so their messages are left out.
+fn quiet_channel_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let channel = ["timely communication error", "MergeQueue", "Send thread", "Recv thread"];
+        if !channel.iter().any(|c| msg.starts_with(c)) {
+            default(info);
+        }
+    }));
+}
+
 /// Runs `neardup dedup` in distributed mode.
 pub fn run(a: &DedupArgs, hosts: &Path) -> Result<()> {
     let start = Instant::now();
+    quiet_channel_panics();
     let place = placement(hosts, a.dist.process_id, a.dist.workers)?;
     let cfg = config::dedup_config(a)?;
     if a.store.is_some() {
@@ -150,6 +170,7 @@ type SentArticle = (Vec<(u32, u32)>, String, String, Option<String>);
 /// stories.
 pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     use neardup::cluster::story::Vectorizer;
+    quiet_channel_panics();
     let place = placement(hosts, a.dist.process_id, a.dist.workers)?;
     let mut params = super::cluster::params_of(
         a.threshold,
@@ -166,7 +187,7 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     }
     let fingerprint =
         params_fingerprint(&format!("cluster {params:?} {}", a.near_duplicate), &a.input);
-    let _watch = dataflow::handshake(&place, &fingerprint)?;
+    let watch = dataflow::handshake(&place, &fingerprint)?;
     let corpus = Arc::new(super::feed::open_corpus(&a.input)?);
     let skip_invalid = a.input.skip_invalid;
     // Near-duplicates are one story, as on one machine: the distributed dedup at its defaults
@@ -180,7 +201,7 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             skip_invalid,
             output: None,
         };
-        let outcome = dataflow::dedup(&place, &_watch, Arc::clone(&corpus), &job)?;
+        let outcome = dataflow::dedup(&place, &watch, Arc::clone(&corpus), &job)?;
         outcome.pairs.map(|pairs| {
             let n = outcome.stats.as_ref().map_or(0, |s| s.records as usize);
             let n = pairs.iter().map(|p| p.b as usize + 1).max().unwrap_or(0).max(n);
@@ -191,7 +212,7 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             (0..n as u32).map(|d| uf.find(d)).collect::<Vec<u32>>()
         })
     };
-    let guards = timely::execute(place.timely_config(), move |worker| {
+    let guards = dataflow::execute(&place, &watch, move |worker| {
         let vectorizer = Vectorizer::new(params);
         work_cluster(worker, &vectorizer, &corpus, skip_invalid).map_err(|e| format!("{e:#}"))
     })
@@ -229,7 +250,9 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     }
     let stories = super::cluster::assign(&articles, &vectors, &groups, &params);
     let ids: Vec<u64> = (0..=stories.iter().copied().max().unwrap_or(0) as u64).collect();
-    super::cluster::write_stories(a, &params, &articles, &vectors, &stories, &ids)
+    // The distributed path has no lexicon pass: its stemmer strips articles only.
+    let vectorizer = Vectorizer::new(params);
+    super::cluster::write_stories(a, &vectorizer, &articles, &vectors, &stories, &ids)
 }
 
 /// One worker of the story clustering; worker 0 returns the gathered articles.

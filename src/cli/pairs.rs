@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::args::PairsArgs;
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
-use neardup::stories::{story_similarity, weigh, StoryParams, Vectorizer, UNDATED};
+use neardup::stories::{story_similarity, weigh, DocFreqs, StoryParams, Vectorizer, UNDATED};
 
 /// Texts of at most this many words are sentences for the passage measure.
 const SENTENCE_WORDS: usize = 60;
@@ -120,25 +120,31 @@ pub fn run(a: &PairsArgs) -> Result<()> {
         "story" => {
             // TF-IDF cosine, with document frequencies over every text available: the
             // --docs collection, or the texts of the pairs.
-            let v = Vectorizer::new(StoryParams {
+            let params = StoryParams {
                 stem_chars: a.stem_chars,
                 title_weight: a.title_weight,
                 entity_weight: a.entity_weight,
                 ..StoryParams::default()
-            });
-            let mut df = ahash::AHashMap::new();
+            };
             let corpus: Vec<&str> = if docs.is_empty() {
                 items.iter().flat_map(|it| [it.text1.as_str(), it.text2.as_str()]).collect()
             } else {
                 docs.values().map(|d| d.0.as_str()).collect()
             };
-            for t in &corpus {
-                Vectorizer::count_df(&mut df, &v.term_counts(None, t));
-            }
+            // The first pass over the texts (document frequencies, the stemmer's lexicon),
+            // for a vectorizer with `p`.
+            let first_pass = |p: StoryParams| {
+                let v = Vectorizer::new(p);
+                let mut freqs = DocFreqs::default();
+                for t in &corpus {
+                    freqs.add(v.doc_forms(t));
+                }
+                freqs.finish(p, None)
+            };
             let n = corpus.len() as f32;
-            let vecs: Vec<_> = items
-                .iter()
-                .flat_map(|it| [&it.text1, &it.text2])
+            let texts = || items.iter().flat_map(|it| [&it.text1, &it.text2]);
+            let (v, df) = first_pass(params);
+            let vecs: Vec<_> = texts()
                 .map(|t| {
                     weigh(v.term_counts(None, t), |h| df.get(&h).copied().unwrap_or(1) as f32, n)
                 })
@@ -152,14 +158,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 model.threshold = t;
                 model.dated_threshold = t;
             }
-            let cv = Vectorizer::new(model);
-            let mut cdf = ahash::AHashMap::new();
-            for t in &corpus {
-                Vectorizer::count_df(&mut cdf, &cv.term_counts(None, t));
-            }
-            let cvecs: Vec<_> = items
-                .iter()
-                .flat_map(|it| [&it.text1, &it.text2])
+            let (cv, cdf) = first_pass(model);
+            let cvecs: Vec<_> = texts()
                 .map(|t| {
                     weigh(cv.term_counts(None, t), |h| cdf.get(&h).copied().unwrap_or(1) as f32, n)
                 })

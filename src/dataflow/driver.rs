@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ahash::AHashMap;
-use differential_dataflow::input::Input;
 use rayon::prelude::*;
 use timely::dataflow::operators::probe::Handle;
 use timely::dataflow::InputHandleVec;
@@ -63,6 +62,10 @@ fn run_until(worker: &mut Worker, probe: &Handle<u32>, t: u32, watch: &Watch) ->
     while probe.less_than(&t) {
         worker.step_or_park(Some(Duration::from_millis(50)));
         if let Some(e) = watch.lost() {
+            // The run is over: nothing may wait on this dataflow's completion any more.
+            for id in worker.installed_dataflows() {
+                worker.drop_dataflow(id);
+            }
             return Err(e);
         }
     }
@@ -316,8 +319,10 @@ fn boilerplate(
 #[derive(Default)]
 struct Prints {
     sigs: Vec<(u32, SigRec)>,
-    bands: Vec<(u64, u32)>,
-    anchors: Vec<(u32, u32)>,
+    /// [`stages::band_record`]s.
+    bands: Vec<u128>,
+    /// [`stages::anchor_record`]s.
+    anchors: Vec<u64>,
     meta: Vec<(u32, Meta)>,
     /// Ordinals of the records read without error, sorted.
     valid: Vec<u32>,
@@ -367,14 +372,17 @@ fn fingerprint(
                 continue;
             };
             for band in 0..banding.bands {
-                out.bands.push((band_key(&sig, band, banding.rows), d));
+                out.bands.push(stages::band_record(band_key(&sig, band, banding.rows), d));
             }
-            out.anchors.extend(anchors.iter().map(|&a| (a, d)));
+            out.anchors.extend(anchors.iter().map(|&a| stages::anchor_record(a, d)));
             out.sigs.push((d, SigRec { sig, size }));
         }
         Ok(())
     });
     share.at = at;
+    // Read in ordinal order already; looked up by document later.
+    out.sigs.sort_unstable_by_key(|s| s.0);
+    out.meta.sort_unstable_by_key(|m| m.0);
     read.map(|()| out)
 }
 
@@ -388,12 +396,10 @@ struct Judgement {
     candidates: u64,
 }
 
-/// Keeps the records of a consolidated collection that are present.
-fn present<D>(updates: Vec<(D, u32, isize)>) -> Vec<D> {
-    updates.into_iter().filter(|x| x.2 > 0).map(|x| x.0).collect()
-}
-
-/// Phase 4: candidates (LSH and anchors) and their verification on signatures.
+/// Phase 4: candidates (LSH and anchors) and their verification on signatures. The band
+/// keys and anchors are sorted by key where they meet; the candidates land on the worker their
+/// pair hashes to, which asks the holders of their documents for the signatures (each once)
+/// and judges every candidate there.
 fn resolve(
     worker: &mut Worker,
     ctx: &Ctx,
@@ -416,52 +422,31 @@ fn resolve(
         };
         (decision != Decision::Reject).then_some(decision == Decision::Borderline)
     };
-    let judged = Rc::new(RefCell::new(Vec::new()));
-    let anchor_pairs = Rc::new(RefCell::new(Vec::new()));
-    let informative = Rc::new(RefCell::new(Vec::new()));
-    let count = Rc::new(RefCell::new(Vec::new()));
+    let lsh = Rc::new(RefCell::new(Vec::new()));
+    let counts = Rc::new(RefCell::new(Vec::new()));
     let probe = Handle::new();
-    let mut band_in: InputHandleVec<u32, (u64, u32)> = InputHandleVec::new();
-    let mut anchor_in: InputHandleVec<u32, (u32, u32)> = InputHandleVec::new();
+    let mut band_in: InputHandleVec<u32, u128> = InputHandleVec::new();
+    let mut anchor_in: InputHandleVec<u32, u64> = InputHandleVec::new();
     let owners = offsets.clone();
-    let mut sig_in = worker.dataflow::<u32, _, _>(|scope| {
-        let (sig_in, sigs) = scope.new_collection::<(u32, SigRec), isize>();
-        let lsh = stages::band_candidates(band_in.to_stream(scope));
-        let (inf, pairs) = stages::anchor_counts(anchor_in.to_stream(scope), max_df, min_shared);
-        let docs = stages::doc_infos(sigs, inf.clone());
-        let (candidates, verdicts) = stages::verification(lsh, docs, pairs.clone(), judge);
+    worker.dataflow::<u32, _, _>(|scope| {
+        let runs = stages::band_candidates(band_in.to_stream(scope));
+        let counts_out = stages::anchor_counts(anchor_in.to_stream(scope), max_df, min_shared);
+        capture(runs, Some(Box::new(|&p: &u64| spread(p))), lsh.clone(), &probe);
+        // Informative counts go to the document's holder, shared counts to the pair's judge.
         capture(
-            verdicts.consolidate().inner,
-            Some(Box::new(|x: &(Judged, u32, isize)| spread(x.0.pair))),
-            judged.clone(),
-            &probe,
-        );
-        capture(
-            pairs.consolidate().inner,
-            Some(Box::new(|x: &((u64, u32), u32, isize)| spread(x.0 .0))),
-            anchor_pairs.clone(),
-            &probe,
-        );
-        capture(
-            inf.consolidate().inner,
-            Some(Box::new(move |x: &((u32, u32), u32, isize)| {
-                owners.owner(u64::from(x.0 .0)) as u64
+            counts_out,
+            Some(Box::new(move |x: &(u8, u64, u32)| match x.0 {
+                0 => owners.owner(x.1) as u64,
+                _ => spread(x.1),
             })),
-            informative.clone(),
+            counts.clone(),
             &probe,
         );
-        capture(candidates.map(|_| ()).count().inner, Some(Box::new(|_| 0)), count.clone(), &probe);
-        sig_in
     });
     let failure = match prints {
         Ok(p) => {
-            let np = cfg.num_perm as u64;
             sent.push(("band keys", p.bands.len() as u64, p.bands.len() as u64 * 12));
             sent.push(("anchors", p.anchors.len() as u64, p.anchors.len() as u64 * 8));
-            sent.push(("signatures", p.sigs.len() as u64, p.sigs.len() as u64 * (np * 4 + 8)));
-            for s in &p.sigs {
-                sig_in.insert(s.clone());
-            }
             // Band keys and anchors are not needed after this: their memory goes now.
             for b in std::mem::take(&mut p.bands) {
                 band_in.send(b);
@@ -469,33 +454,66 @@ fn resolve(
             for a in std::mem::take(&mut p.anchors) {
                 anchor_in.send(a);
             }
-            Ok(())
+            Ok(&*p)
         }
         Err(e) => Err(e),
     };
-    sig_in.advance_to(1);
-    sig_in.flush();
     band_in.advance_to(1);
     anchor_in.advance_to(1);
-    drop((sig_in, band_in, anchor_in));
+    drop((band_in, anchor_in));
     run_until(worker, &probe, 1, &ctx.watch)?;
-    // A failed fingerprint pass is shared now (its worker sent nothing above).
-    exchange::<u8>(worker, &ctx.watch, failure.map(|()| Vec::new()), None)?;
-    let mut j = Judgement {
-        judged: present(std::mem::take(&mut *judged.borrow_mut())),
-        anchor_pairs: present(std::mem::take(&mut *anchor_pairs.borrow_mut())),
-        informative: present(std::mem::take(&mut *informative.borrow_mut())),
-        candidates: 0,
+    let (mut anchor_pairs, mut informative) = (Vec::new(), Vec::new());
+    for (kind, key, n) in std::mem::take(&mut *counts.borrow_mut()) {
+        match kind {
+            0 => informative.push((key as u32, n)),
+            _ => anchor_pairs.push((key, n)),
+        }
+    }
+    anchor_pairs.sort_unstable();
+    informative.sort_unstable();
+    let candidates = stages::candidates(std::mem::take(&mut *lsh.borrow_mut()), &anchor_pairs);
+    // The signatures the candidates here need, asked of their holders.
+    let mut needed: Vec<u32> = candidates
+        .iter()
+        .flat_map(|&(p, _)| {
+            let (a, b) = unpack(p);
+            [a, b]
+        })
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let me = worker.index() as u32;
+    let owners = offsets.clone();
+    let asks = exchange(
+        worker,
+        &ctx.watch,
+        failure.as_ref().map(|_| needed.iter().map(|&d| (d, me)).collect()).map_err(clone_err),
+        Some(Box::new(move |x: &(u32, u32)| owners.owner(u64::from(x.0)) as u64)),
+    )?;
+    let prints = failure?;
+    let info = |d: u32| -> Option<DocInfo> {
+        let i = prints.sigs.binary_search_by_key(&d, |s| s.0).ok()?;
+        let inf = informative.binary_search_by_key(&d, |x| x.0).map_or(0, |j| informative[j].1);
+        Some(DocInfo { sig: prints.sigs[i].1.clone(), informative: inf })
     };
-    j.candidates = count.borrow().iter().map(|(((), n), _, r)| (*n * *r) as u64).sum();
-    j.judged.sort_unstable();
-    j.anchor_pairs.sort_unstable();
-    j.informative.sort_unstable();
-    Ok(j)
+    let answers: Vec<(u32, u32, DocInfo)> =
+        asks.iter().filter_map(|&(d, w)| Some((w, d, info(d)?))).collect();
+    let np = num_perm as u64;
+    sent.push(("signatures", answers.len() as u64, answers.len() as u64 * (np * 4 + 12)));
+    let mut infos = exchange(
+        worker,
+        &ctx.watch,
+        Ok(answers),
+        Some(Box::new(|x: &(u32, u32, DocInfo)| u64::from(x.0))),
+    )?;
+    infos.sort_unstable_by_key(|x| x.1);
+    let judged = stages::judge_candidates(&candidates, &infos, judge);
+    Ok(Judgement { judged, anchor_pairs, informative, candidates: candidates.len() as u64 })
 }
 
-/// Phase 5: the borderline pairs settled on the exact shingle sets of their documents, which
-/// the workers holding them read again.
+/// Phase 5: the borderline pairs settled on the exact shingle sets of their documents. The
+/// pairs stay where they were judged; that worker asks the holders of their documents for the
+/// sets (each once), which they compute from the records they read again.
 fn settle(
     worker: &mut Worker,
     ctx: &Ctx,
@@ -504,45 +522,27 @@ fn settle(
     borderline: Vec<u64>,
     sent: &mut Vec<(&'static str, u64, u64)>,
 ) -> Result<Vec<PairEv>> {
-    let needed = Rc::new(RefCell::new(Vec::new()));
-    let settled = Rc::new(RefCell::new(Vec::new()));
-    // ((worker, message), time, diff) of the failures reported.
-    type Failures = Vec<((usize, String), u32, isize)>;
-    let failed: Rc<RefCell<Failures>> = Rc::new(RefCell::new(Vec::new()));
-    let probe = Handle::new();
-    let offsets = Arc::new(share.offsets.clone());
-    let (mut pair_in, mut set_in, mut err_in) = worker.dataflow::<u32, _, _>(|scope| {
-        let (pair_in, pairs) = scope.new_collection::<u64, isize>();
-        let (set_in, sets) = scope.new_collection::<(u32, Vec<u32>), isize>();
-        let (err_in, errs) = scope.new_collection::<(usize, String), isize>();
-        let owners = offsets.clone();
-        capture(
-            stages::needed_docs(pairs.clone()).inner,
-            Some(Box::new(move |x: &(u32, u32, isize)| owners.owner(u64::from(x.0)) as u64)),
-            needed.clone(),
-            &probe,
-        );
-        capture(
-            stages::settle_exact(pairs, sets).consolidate().inner,
-            Some(Box::new(|x: &(PairEv, u32, isize)| spread(x.0.pair))),
-            settled.clone(),
-            &probe,
-        );
-        capture(errs.inner, None, failed.clone(), &probe);
-        (pair_in, set_in, err_in)
-    });
-    sent.push(("borderline pairs", borderline.len() as u64, borderline.len() as u64 * 8));
-    for p in borderline {
-        pair_in.insert(p);
-    }
-    for input in [&mut pair_in as &mut dyn Advance, &mut set_in, &mut err_in] {
-        input.advance(1);
-    }
-    run_until(worker, &probe, 1, &ctx.watch)?;
-    // The holders read their needed documents again and send their shingle sets.
-    let mut wanted: Vec<u64> =
-        present(std::mem::take(&mut *needed.borrow_mut())).into_iter().map(u64::from).collect();
-    wanted.sort_unstable();
+    let mut needed: Vec<u32> = borderline
+        .iter()
+        .flat_map(|&p| {
+            let (a, b) = unpack(p);
+            [a, b]
+        })
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let me = worker.index() as u32;
+    let owners = Arc::new(share.offsets.clone());
+    sent.push(("borderline documents", needed.len() as u64, needed.len() as u64 * 8));
+    let mut asks = exchange(
+        worker,
+        &ctx.watch,
+        Ok(needed.iter().map(|&d| (d, me)).collect()),
+        Some(Box::new(move |x: &(u32, u32)| owners.owner(u64::from(x.0)) as u64)),
+    )?;
+    asks.sort_unstable();
+    let mut wanted: Vec<u64> = asks.iter().map(|x| u64::from(x.0)).collect();
+    wanted.dedup();
     let mut sets: Vec<(u32, Vec<u32>)> = Vec::with_capacity(wanted.len());
     let read = share.read_selected(&ctx.corpus, &wanted, |batch| {
         let docs: Vec<Doc<'_>> =
@@ -553,115 +553,85 @@ fn settle(
         }
         Ok(())
     });
-    let own = match read {
-        Ok(()) => {
-            let bytes: u64 = sets.iter().map(|s| s.1.len() as u64 * 4 + 12).sum();
-            sent.push(("shingle sets", sets.len() as u64, bytes));
-            for s in sets {
-                set_in.insert(s);
+    let answers = read.map(|()| {
+        sets.sort_unstable_by_key(|x| x.0);
+        let mut out: Vec<(u32, u32, Vec<u32>)> = Vec::with_capacity(asks.len());
+        for &(d, w) in &asks {
+            if let Ok(i) = sets.binary_search_by_key(&d, |x| x.0) {
+                out.push((w, d, sets[i].1.clone()));
             }
-            None
         }
-        Err(e) => {
-            err_in.insert((worker.index(), e.to_string()));
-            Some(e)
-        }
-    };
-    for input in [&mut pair_in as &mut dyn Advance, &mut set_in, &mut err_in] {
-        input.advance(2);
-    }
-    drop((pair_in, set_in, err_in));
-    run_until(worker, &probe, 2, &ctx.watch)?;
-    if let Some(e) = own {
-        return Err(e);
-    }
-    if let Some(((w, reason), _, _)) = failed.borrow_mut().drain(..).min() {
-        return Err(Error::Worker { worker: w, reason });
-    }
-    let mut out = present(std::mem::take(&mut *settled.borrow_mut()));
-    out.sort_unstable();
-    Ok(out)
-}
-
-/// Advancing any of the input sessions.
-trait Advance {
-    fn advance(&mut self, t: u32);
-}
-
-impl<D: differential_dataflow::ExchangeData> Advance
-    for differential_dataflow::input::InputSession<u32, D, isize>
-{
-    fn advance(&mut self, t: u32) {
-        self.advance_to(t);
-        self.flush();
-    }
+        let bytes: u64 = out.iter().map(|s| s.2.len() as u64 * 4 + 12).sum();
+        sent.push(("shingle sets", out.len() as u64, bytes));
+        out
+    });
+    let mut got = exchange(
+        worker,
+        &ctx.watch,
+        answers,
+        Some(Box::new(|x: &(u32, u32, Vec<u32>)| u64::from(x.0))),
+    )?;
+    got.sort_unstable_by_key(|x| x.1);
+    Ok(stages::settle_exact(&borderline, &got))
 }
 
 /// Phase 6: components of the verified pairs, and everything their grouping needs sent to the
-/// worker that groups each.
+/// worker that groups each. The verified pairs are few against the documents (13,769 pairs
+/// for SaudiNewsNet's 15,988 documents), so every worker receives all of them and labels the
+/// components itself ([`stages::component_labels`]); then each worker sends the pairs it holds
+/// that lie inside a component, and the members it holds, to the component's grouper.
 #[allow(clippy::too_many_arguments)]
 fn gather_components(
     worker: &mut Worker,
     ctx: &Ctx,
+    offsets: &Arc<Offsets>,
     prints: &Prints,
     judgement: &Judgement,
     verified: &[PairEv],
     settled: &[PairEv],
     sent: &mut Vec<(&'static str, u64, u64)>,
 ) -> Result<Vec<(u32, CompItem)>> {
-    let items = Rc::new(RefCell::new(Vec::new()));
-    let probe = Handle::new();
-    let (mut sig_in, mut inf_in, mut meta_in, mut ver_in, mut set_in, mut anc_in) = worker
-        .dataflow::<u32, _, _>(|scope| {
-            let (sig_in, sigs) = scope.new_collection::<(u32, SigRec), isize>();
-            let (inf_in, inf) = scope.new_collection::<(u32, u32), isize>();
-            let (meta_in, meta) = scope.new_collection::<(u32, Meta), isize>();
-            let (ver_in, ver) = scope.new_collection::<PairEv, isize>();
-            let (set_in, set) = scope.new_collection::<PairEv, isize>();
-            let (anc_in, anc) = scope.new_collection::<(u64, u32), isize>();
-            let docs = stages::doc_infos(sigs, inf);
-            let labels = stages::components(ver.clone().map(|p| p.pair));
-            let all = stages::component_items(labels, docs, meta, ver, set, anc);
-            capture(
-                all.consolidate().inner,
-                Some(Box::new(|x: &((u32, CompItem), u32, isize)| spread(u64::from(x.0 .0)))),
-                items.clone(),
-                &probe,
-            );
-            (sig_in, inf_in, meta_in, ver_in, set_in, anc_in)
-        });
-    sent.push(("verified pairs", verified.len() as u64, verified.len() as u64 * 28));
-    for s in &prints.sigs {
-        sig_in.insert(s.clone());
+    sent.push(("verified pairs", verified.len() as u64, verified.len() as u64 * 8));
+    let all = exchange(worker, &ctx.watch, Ok(verified.iter().map(|p| p.pair).collect()), None)?;
+    let labels = stages::component_labels(all);
+    let label = |d: u32| labels.binary_search_by_key(&d, |x| x.0).ok().map(|i| labels[i].1);
+    let inside = |p: u64| {
+        let (a, b) = unpack(p);
+        label(a).filter(|&la| label(b) == Some(la))
+    };
+    let mut items: Vec<(u32, CompItem)> = Vec::new();
+    items.extend(verified.iter().filter_map(|&p| Some((inside(p.pair)?, CompItem::Verified(p)))));
+    items.extend(settled.iter().filter_map(|&p| Some((inside(p.pair)?, CompItem::Settled(p)))));
+    items.extend(
+        judgement
+            .anchor_pairs
+            .iter()
+            .filter_map(|&(p, n)| Some((inside(p)?, CompItem::Anchors(p, n)))),
+    );
+    let pairs = items.len() as u64;
+    // The members this worker holds.
+    let me = worker.index();
+    let inf = &judgement.informative;
+    for &(doc, label) in &labels {
+        if offsets.owner(u64::from(doc)) != me {
+            continue;
+        }
+        let Ok(i) = prints.sigs.binary_search_by_key(&doc, |s| s.0) else { continue };
+        let Ok(j) = prints.meta.binary_search_by_key(&doc, |m| m.0) else { continue };
+        let informative = inf.binary_search_by_key(&doc, |x| x.0).map_or(0, |k| inf[k].1);
+        let info = DocInfo { sig: prints.sigs[i].1.clone(), informative };
+        items.push((label, CompItem::Doc { doc, info, meta: prints.meta[j].1.clone() }));
     }
-    for &i in &judgement.informative {
-        inf_in.insert(i);
-    }
-    for m in &prints.meta {
-        meta_in.insert(m.clone());
-    }
-    for &p in verified {
-        ver_in.insert(p);
-    }
-    for &p in settled {
-        set_in.insert(p);
-    }
-    for &a in &judgement.anchor_pairs {
-        anc_in.insert(a);
-    }
-    for input in [
-        &mut sig_in as &mut dyn Advance,
-        &mut inf_in,
-        &mut meta_in,
-        &mut ver_in,
-        &mut set_in,
-        &mut anc_in,
-    ] {
-        input.advance(1);
-    }
-    drop((sig_in, inf_in, meta_in, ver_in, set_in, anc_in));
-    run_until(worker, &probe, 1, &ctx.watch)?;
-    let mut out = present(std::mem::take(&mut *items.borrow_mut()));
+    let np = ctx.engine.config().num_perm as u64;
+    let members = items.len() as u64 - pairs;
+    sent.push(("component pairs", pairs, pairs * 32));
+    sent.push(("members", members, members * (np * 4 + 64)));
+    let mut out = exchange(
+        worker,
+        &ctx.watch,
+        Ok(items),
+        Some(Box::new(|x: &(u32, CompItem)| spread(u64::from(x.0)))),
+    )?;
     out.sort_unstable();
     Ok(out)
 }
@@ -762,7 +732,7 @@ fn group_components(
 enum Final {
     Group(GroupOut),
     Pair(PairOut),
-    /// records, invalid, empty, candidates (worker 0's count), settled.
+    /// records, invalid, empty, candidates, settled.
     Stats(u64, u64, u64, u64, u64),
 }
 
@@ -775,6 +745,7 @@ pub(crate) fn work(worker: &mut Worker, ctx: &Ctx) -> Result<WorkerResult> {
     let mut clock = Instant::now();
     let mut lap = |report: &mut WorkerReport, name: &'static str| {
         report.stages.push((name, clock.elapsed().as_secs_f64()));
+        fault_pause(name);
         clock = Instant::now();
     };
     let mut sent = Vec::new();
@@ -811,8 +782,9 @@ pub(crate) fn work(worker: &mut Worker, ctx: &Ctx) -> Result<WorkerResult> {
         .map(|j| PairEv { pair: j.pair, evidence: j.evidence })
         .collect();
     verified.extend(settled.iter().filter(|p| Evidence::from(p.evidence).accepts(&t)).copied());
-    let items =
-        gather_components(worker, ctx, &prints, &judgement, &verified, &settled, &mut sent)?;
+    let items = gather_components(
+        worker, ctx, &offsets, &prints, &judgement, &verified, &settled, &mut sent,
+    )?;
     lap(&mut report, "components");
     let grouped = group_components(&ctx.engine, items, ctx.job.keep);
     let removed: Result<Vec<u32>> = grouped.as_ref().map_err(clone_err).map(|(groups, _)| {
@@ -837,7 +809,7 @@ pub(crate) fn work(worker: &mut Worker, ctx: &Ctx) -> Result<WorkerResult> {
         report.records,
         invalid,
         prints.empty,
-        if index == 0 { judgement.candidates } else { 0 },
+        judgement.candidates,
         settled.len() as u64,
     ));
     let finals = exchange(worker, &ctx.watch, Ok(finals), Some(Box::new(|_| 0)))?;
@@ -882,6 +854,15 @@ pub(crate) fn work(worker: &mut Worker, ctx: &Ctx) -> Result<WorkerResult> {
     report.sent = sent;
     let finals = (index == 0).then(|| assemble(finals, bp.len() as u64));
     Ok(WorkerResult { report, warnings, finals })
+}
+
+/// The fault tests' hook: with `NEARDUP_FAULT_PAUSE=STAGE` in its environment, a process holds
+/// after that stage (saying so on stderr) so that a test can kill it in the middle of a run.
+fn fault_pause(stage: &str) {
+    if std::env::var("NEARDUP_FAULT_PAUSE").is_ok_and(|s| s == stage) {
+        eprintln!("neardup: paused after {stage} (NEARDUP_FAULT_PAUSE)");
+        std::thread::sleep(Duration::from_secs(600));
+    }
 }
 
 /// A stand-in for an error that is returned elsewhere (errors do not clone).

@@ -9,7 +9,7 @@
 //! others. Workers consult [`Watch::lost`] while they wait on the dataflow, so a dead or
 //! unreachable process stops the run with an error naming it instead of a hang.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -142,6 +142,9 @@ struct WatchState {
     /// Write halves: to every peer (process 0) or to process 0 (the others).
     writers: Mutex<Vec<(usize, TcpStream)>>,
     hosts: Vec<String>,
+    /// This process's listener on its own address, bound for the whole run: the handshake's
+    /// (process 0) and the one the other processes connect timely's channels to.
+    listener: Mutex<Option<TcpListener>>,
 }
 
 impl Watch {
@@ -323,9 +326,6 @@ pub fn handshake(place: &Placement, fingerprint: &str) -> Result<Watch> {
                 Err(e) => return Err(place.peer(0, format!("accepting a peer: {e}"))),
             }
         }
-        // Closed before the verdict goes out: a peer that reads it and starts timely must not
-        // reach this listener instead of timely's.
-        drop(listener);
         let verdict = if problems.is_empty() {
             "ok\n".to_owned()
         } else {
@@ -340,8 +340,13 @@ pub fn handshake(place: &Placement, fingerprint: &str) -> Result<Watch> {
         for (p, s) in streams {
             watch.follow(p, s).map_err(io(p))?;
         }
+        *watch.inner.listener.lock().map_err(|_| place.peer(0, "lock"))? = Some(listener);
         return Ok(watch);
     }
+    // Bound before the handshake: once process 0 gives its verdict, every listener is up and
+    // the channels connect at once (no retry with a sleep).
+    let listener = TcpListener::bind(&place.hosts[place.process])
+        .map_err(|e| place.peer(place.process, format!("cannot listen: {e}")))?;
     let stream = loop {
         match TcpStream::connect(&place.hosts[0]) {
             Ok(s) => break s,
@@ -371,5 +376,135 @@ pub fn handshake(place: &Placement, fingerprint: &str) -> Result<Watch> {
         return Err(place.peer(0, format!("the processes disagree: {why}")));
     }
     watch.follow(0, stream).map_err(io(0))?;
+    *watch.inner.listener.lock().map_err(|_| place.peer(place.process, "lock"))? = Some(listener);
     Ok(watch)
+}
+
+/// The channels between the processes for one dataflow run: process `i` connects to every
+/// process before it and accepts the ones after it on the listener the handshake bound, each
+/// connection opened by the connecting process's index (8 bytes, little-endian). Slot `i` is
+/// `None`.
+fn mesh(place: &Placement, watch: &Watch) -> Result<Vec<Option<TcpStream>>> {
+    let me = place.process;
+    let n = place.hosts.len();
+    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+    let mut sockets: Vec<Option<TcpStream>> = (0..n).map(|_| None).collect();
+    for (j, slot) in sockets.iter_mut().enumerate().take(me) {
+        let mut stream = loop {
+            match TcpStream::connect(&place.hosts[j]) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() > deadline => {
+                    return Err(
+                        place.peer(j, format!("not reachable within {HANDSHAKE_TIMEOUT:?}: {e}"))
+                    )
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        };
+        let io = |e: std::io::Error| place.peer(j, format!("connecting: {e}"));
+        stream.set_nodelay(true).map_err(io)?;
+        stream.write_all(&(me as u64).to_le_bytes()).map_err(io)?;
+        *slot = Some(stream);
+    }
+    let guard = watch.inner.listener.lock().map_err(|_| place.peer(me, "lock"))?;
+    let Some(listener) = guard.as_ref() else {
+        return Err(place.peer(me, "no listener: the handshake did not run"));
+    };
+    let io = |e: std::io::Error| place.peer(me, format!("accepting: {e}"));
+    listener.set_nonblocking(true).map_err(io)?;
+    while sockets.iter().skip(me + 1).any(Option::is_none) {
+        match listener.accept() {
+            Ok((mut stream, _)) => {
+                stream.set_nonblocking(false).map_err(io)?;
+                stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT)).map_err(io)?;
+                let mut b = [0u8; 8];
+                stream.read_exact(&mut b).map_err(io)?;
+                stream.set_read_timeout(None).map_err(io)?;
+                stream.set_nodelay(true).map_err(io)?;
+                let j = u64::from_le_bytes(b) as usize;
+                if j <= me || j >= n || sockets[j].is_some() {
+                    return Err(place.peer(me, format!("an unexpected connection (process {j})")));
+                }
+                sockets[j] = Some(stream);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Some(e) = watch.lost() {
+                    return Err(e);
+                }
+                if Instant::now() > deadline {
+                    let j = (me + 1..n).find(|&j| sockets[j].is_none()).unwrap_or(me);
+                    return Err(
+                        place.peer(j, format!("did not connect within {HANDSHAKE_TIMEOUT:?}"))
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Ok(sockets)
+}
+
+/// Starts one dataflow run of `func` on every worker of this process: threads in one process,
+/// or, across processes, timely's channels over connections made here on the listeners the
+/// [`handshake()`] bound (so no process waits out a retry).
+///
+/// # Errors
+/// [`Error::Peer`] naming a process that cannot be connected within [`HANDSHAKE_TIMEOUT`];
+/// [`Error::InvalidParam`] when timely cannot start.
+pub fn execute<T, F>(
+    place: &Placement,
+    watch: &Watch,
+    func: F,
+) -> Result<timely::communication::WorkerGuards<T>>
+where
+    T: Send + 'static,
+    F: Fn(&mut timely::worker::Worker) -> T + Send + Sync + 'static,
+{
+    use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
+    use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
+    let started = |e: String| Error::InvalidParam {
+        name: "hosts",
+        reason: format!("starting the dataflow: {e}"),
+    };
+    if place.hosts.len() == 1 {
+        return timely::execute(place.timely_config(), func).map_err(started);
+    }
+    let sockets = mesh(place, watch)?;
+    let hooks = timely::communication::Hooks::default();
+    let local =
+        ProcessBuilder::new_typed_vector(place.workers, hooks.refill.clone(), hooks.spill.clone());
+    let (builders, guard) =
+        initialize_networking_from_sockets(local, sockets, place.process, place.workers, hooks)
+            .map_err(|e| started(e.to_string()))?;
+    let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+    let channels = Channels { guard: Some(guard), watch: watch.clone() };
+    timely::execute::execute_from(
+        builders,
+        Box::new(channels),
+        timely::WorkerConfig::default(),
+        func,
+    )
+    .map_err(started)
+}
+
+/// Timely's channel threads, joined when the run's workers are done. When a process was lost,
+/// they are left to end with the process instead: a thread reading from a silent peer would
+/// never return, and the ones that saw the broken connection panicked (their messages are
+/// the lost process's error, told by the workers).
+struct Channels {
+    guard: Option<timely::communication::allocator::zero_copy::initialize::CommsGuard>,
+    watch: Watch,
+}
+
+impl Drop for Channels {
+    fn drop(&mut self) {
+        let Some(guard) = self.guard.take() else { return };
+        if self.watch.lost().is_some() {
+            std::mem::forget(guard);
+            return;
+        }
+        // A broken connection that the watch has not reported (yet) is reported by the workers.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(guard)));
+    }
 }

@@ -4,12 +4,14 @@
 //! plan: the corpus cut into one share per worker (shard.rs) ─► count pass ─► global ordinals
 //! boilerplate: line keys counted per share ─exchange by key─► summed ─► the boilerplate set
 //!   broadcast; one holder of each line re-reads it and broadcasts its text
-//! fingerprints per share: (band key, doc) (anchor, doc) (doc, signature) (doc, metadata)
-//! band keys ─exchange by key─► runs ─► candidates        anchors ─► informative and shared counts
-//! candidates ⋈ signatures (by a, then b) ─► estimate ─► accepted, rejected or borderline
-//! borderline docs ─► their holders re-read them ─► shingle sets ⋈ pairs ─► exact evidence
-//! verified pairs ─► connected components (propagate) ─► members, pairs, anchor matches
-//!   ─exchange by component─► star groups where the component lives (Engine::finish_groups)
+//! fingerprints per share: (band key, doc) (anchor, doc), signatures and metadata kept local
+//! band keys ─exchange by key─► runs ─► candidates ─exchange by pair─► distinct, with shared
+//! anchors ◄─exchange by pair─ anchor counts ◄─exchange by anchor─ anchors
+//! candidates here ─ask the holders─► signatures (each once per asking worker) ─► estimate
+//!   ─► accepted, rejected or borderline
+//! borderline pairs here ─ask the holders─► they re-read the docs ─► shingle sets ─► exact
+//! verified pairs ─broadcast─► components labelled on every worker (union-find)
+//!   ─► pairs and members ─exchange by component─► star groups where the component lives
 //! removed docs ─► their holders write their share's unique records; groups ─► worker 0
 //! ```
 //!
@@ -18,8 +20,10 @@
 //! record ordinals in the whole corpus, so candidates, evidence and groups are the single
 //! machine's ([`crate::dedup::Engine::resolve`], `settle`, `finish_groups`): the tests check
 //! that they are identical, on one process and on three. Each worker reads only its share
-//! (plus the few records it re-reads); the data exchanged are keys, signatures, shingle sets of
-//! borderline documents and the records of components, never whole texts.
+//! (plus the few records it re-reads); the data exchanged are keys, signatures of candidates'
+//! documents, shingle sets of borderline documents, the verified pairs and the records of
+//! components, never whole texts. The stages hold their records in sorted vectors and meet
+//! through plain timely exchanges: differential's arrangements cost more than the work here.
 //!
 //! The run is fail-stop. A worker whose step fails tells the others, and every worker stops
 //! with an error naming it; a process that dies or falls silent is noticed by the liveness
@@ -35,7 +39,7 @@ pub mod stages;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use handshake::{handshake, read_hosts, Placement, Watch};
+pub use handshake::{execute, handshake, read_hosts, Placement, Watch};
 
 use crate::dedup::{DedupConfig, Group, Keep, Pair};
 use crate::error::{Error, Result};
@@ -142,13 +146,10 @@ pub fn dedup(
     }
     let engine = Arc::new(crate::dedup::Engine::new(job.config.clone())?);
     let ctx = Arc::new(driver::Ctx { engine, corpus, job: job.clone(), watch: watch.clone() });
-    let guards = timely::execute(place.timely_config(), move |worker| driver::work(worker, &ctx))
-        .map_err(|e| Error::InvalidParam {
-        name: "hosts",
-        reason: format!("starting the dataflow: {e}"),
-    })?;
+    let guards = execute(place, watch, move |worker| driver::work(worker, &ctx))?;
     let mut outcome = DedupOutcome::default();
     let mut first_error: Option<Error> = None;
+    let mut panicked = false;
     for r in guards.join() {
         match r {
             Ok(Ok(w)) => {
@@ -169,11 +170,25 @@ pub fn dedup(
                 }
             }
             Err(e) => {
+                panicked = true;
                 first_error.get_or_insert(Error::InvalidParam {
                     name: "hosts",
                     reason: format!("a worker thread failed: {e}"),
                 });
             }
+        }
+    }
+    if panicked {
+        // A process that died breaks timely's channels, and the workers stop on that before
+        // the liveness channel reports the process: its loss, when it comes, is the cause.
+        let until = std::time::Instant::now() + handshake::HEARTBEAT;
+        while watch.lost().is_none() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    if first_error.as_ref().is_some_and(|e| panicked || is_echo(e)) {
+        if let Some(lost) = watch.lost() {
+            first_error = Some(lost);
         }
     }
     match first_error {

@@ -23,6 +23,7 @@
 pub mod arabic;
 #[cfg(target_arch = "x86_64")]
 mod fold64;
+pub mod stem;
 pub mod stopwords;
 mod table;
 pub mod unicode;

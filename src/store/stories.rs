@@ -8,12 +8,18 @@
 //!                              per term: term u32, weight f32 |
 //! [parameters: "NDUPSPAR" | normalizer version u32 | stem chars u32 | title weight f32 |
 //!  entity weight f32 | time scale f64 (0: off) | threshold f64] |
+//! [lexicon: "NDUPSLEX" | stemmer version u32 | form count u64 |
+//!  per form: form key u32, document frequency u32] |
 //! footer: body length u64 | XXH3-64 | "NDUPEND\0"
 //! ```
 //!
 //! The parameter block names what produced the sums (files written before it existed lack
 //! it and read as [`StoryFileParams::LEGACY`]); continuing a store with other parameters is
-//! [`StoreError::IncompatibleParams`] naming the field.
+//! [`StoreError::IncompatibleParams`] naming the field. The lexicon block carries the Arabic
+//! word forms seen so far ([`crate::normalize::stem::Lexicon`]), so that the stemmer decides
+//! a word tonight as it did on earlier nights, and the stemmer's version (files without the
+//! block were stemmed by version 1, the light stemmer). Readers that predate the block stop
+//! at the parameters and ignore it.
 //!
 //! The file (`STORIES` in the store directory) is replaced atomically (temporary file, fsync,
 //! rename, directory fsync) and checked in full when read.
@@ -23,6 +29,7 @@ use std::path::Path;
 use super::format::*;
 use super::segment::write_atomically;
 use crate::error::{Error, Result, StoreError};
+use crate::normalize::stem::{Lexicon, STEMMER_VERSION};
 use crate::stories::{StoryParams, StoryState, Term};
 
 /// Magic number of the story store.
@@ -30,6 +37,9 @@ pub const STORIES_MAGIC: &[u8; 8] = b"NDUPSTO\0";
 
 /// Marks the parameter block.
 const PARAMS_TAG: &[u8; 8] = b"NDUPSPAR";
+
+/// Marks the lexicon block.
+const LEXICON_TAG: &[u8; 8] = b"NDUPSLEX";
 
 /// The parameters that produced a story store's vectors and stories.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,6 +56,8 @@ pub struct StoryFileParams {
     pub time_scale_secs: f64,
     /// [`StoryParams::threshold`].
     pub threshold: f64,
+    /// [`STEMMER_VERSION`] of the terms.
+    pub stemmer_version: u32,
 }
 
 impl StoryFileParams {
@@ -58,6 +70,7 @@ impl StoryFileParams {
         entity_weight: 3.0,
         time_scale_secs: 0.0,
         threshold: 0.25,
+        stemmer_version: 1,
     };
 
     /// The parameters of a run.
@@ -69,6 +82,7 @@ impl StoryFileParams {
             entity_weight: p.entity_weight,
             time_scale_secs: p.time_scale_secs.unwrap_or(0.0),
             threshold: p.threshold,
+            stemmer_version: STEMMER_VERSION,
         }
     }
 
@@ -77,7 +91,7 @@ impl StoryFileParams {
     /// # Errors
     /// [`StoreError::IncompatibleParams`] naming the first field that differs.
     pub fn check(&self, given: &StoryFileParams) -> Result<()> {
-        let fields: [(&'static str, String, String); 6] = [
+        let fields: [(&'static str, String, String); 7] = [
             (
                 "normalizer version",
                 self.normalizer_version.to_string(),
@@ -88,6 +102,11 @@ impl StoryFileParams {
             ("entity weight", self.entity_weight.to_string(), given.entity_weight.to_string()),
             ("time scale", self.time_scale_secs.to_string(), given.time_scale_secs.to_string()),
             ("threshold", self.threshold.to_string(), given.threshold.to_string()),
+            (
+                "stemmer version",
+                self.stemmer_version.to_string(),
+                given.stemmer_version.to_string(),
+            ),
         ];
         for (field, store, given) in fields {
             if store != given {
@@ -111,6 +130,8 @@ pub struct StoryStore {
     pub df: Vec<(Term, u32)>,
     /// Stories with their stable ids.
     pub stories: Vec<(u64, StoryState)>,
+    /// The Arabic word forms seen so far, for the stemmer.
+    pub lexicon: Lexicon,
 }
 
 impl Default for StoryStore {
@@ -121,6 +142,7 @@ impl Default for StoryStore {
             articles: 0,
             df: Vec::new(),
             stories: Vec::new(),
+            lexicon: Lexicon::default(),
         }
     }
 }
@@ -163,6 +185,16 @@ impl StoryStore {
         b.extend_from_slice(&p.entity_weight.to_le_bytes());
         b.extend_from_slice(&p.time_scale_secs.to_le_bytes());
         b.extend_from_slice(&p.threshold.to_le_bytes());
+        if p.stemmer_version != 1 || !self.lexicon.is_empty() {
+            b.extend_from_slice(LEXICON_TAG);
+            b.extend_from_slice(&p.stemmer_version.to_le_bytes());
+            let forms = self.lexicon.entries();
+            b.extend_from_slice(&(forms.len() as u64).to_le_bytes());
+            for (k, c) in forms {
+                b.extend_from_slice(&k.to_le_bytes());
+                b.extend_from_slice(&c.to_le_bytes());
+            }
+        }
         push_footer(&mut b);
         b
     }
@@ -231,9 +263,26 @@ impl StoryStore {
                 entity_weight: f32_at(o + 20),
                 time_scale_secs: f64_at(o + 24),
                 threshold: f64_at(o + 32),
+                stemmer_version: 1,
             };
         }
-        Ok(StoryStore { params, next_id, articles, df, stories })
+        let mut lexicon = Lexicon::default();
+        if take(0)? < body {
+            let o = take(8 + 4 + 8)?;
+            if &b[o..o + 8] != LEXICON_TAG {
+                return Err(corrupt());
+            }
+            params.stemmer_version = u32_at(b, o + 8);
+            let forms = u64_at(b, o + 12);
+            for _ in 0..forms {
+                let o = take(8)?;
+                lexicon.add_key(u32_at(b, o), u32_at(b, o + 4));
+            }
+        }
+        if take(0)? != body {
+            return Err(corrupt());
+        }
+        Ok(StoryStore { params, next_id, articles, df, stories, lexicon })
     }
 
     /// Loads `STORIES` from `dir`, or an empty store when there is none.
@@ -273,7 +322,17 @@ mod tests {
                 3,
                 StoryState { sum: vec![(1, 0.5), (9, 1.5)], last: 1_700_000_000, size: 2 },
             )],
+            lexicon: Lexicon::default(),
         };
+        let mut with_lexicon = StoryStore {
+            params: StoryFileParams { stemmer_version: STEMMER_VERSION, ..s.params },
+            ..s.clone()
+        };
+        with_lexicon.lexicon.add_doc(["بارق", "فرنسا"]);
+        with_lexicon.lexicon.add_doc(["فرنسا"]);
+        let back = StoryStore::decode(&with_lexicon.encode(), Path::new("STORIES")).unwrap();
+        assert_eq!(back, with_lexicon);
+        assert_eq!(back.lexicon.count("فرنسا"), 2);
         let b = s.encode();
         let p = Path::new("STORIES");
         assert_eq!(StoryStore::decode(&b, p).unwrap(), s);
@@ -293,6 +352,11 @@ mod tests {
     fn other_parameters_are_a_named_error() {
         let stored = StoryFileParams::of(&StoryParams::default());
         assert!(stored.check(&stored).is_ok());
+        let light = StoryFileParams { stemmer_version: 1, ..stored };
+        assert!(matches!(
+            light.check(&stored),
+            Err(Error::Store(StoreError::IncompatibleParams { field: "stemmer version", .. }))
+        ));
         let other = StoryFileParams { stem_chars: 4, ..stored };
         assert!(matches!(
             stored.check(&other),

@@ -1,7 +1,8 @@
 //! Story clustering: related coverage of one event, beyond near-duplicates.
 //!
 //! **Representation.** Each article becomes a sparse TF-IDF vector over normalized terms
-//! (Arabic-aware normalization with the light stemmer, stop words removed): sublinear term
+//! (Unicode and Arabic folding, Arabic clitics stripped by the feed-guided stemmer of
+//! [`crate::normalize::stem`], stop words removed): sublinear term
 //! frequency `1 + ln tf` times `ln(1 + N / df)`, with title (first line) terms, numbers and
 //! names (words capitalized inside a sentence) weighted up, then L2-normalized.
 //!
@@ -21,6 +22,7 @@ use ahash::{AHashMap, AHashSet};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::normalize::stem::{form_key, is_arabic_word, Lexicon, Stemmer};
 use crate::normalize::stopwords::StopWords;
 use crate::normalize::{Mode, Normalizer};
 use crate::segment;
@@ -189,34 +191,74 @@ pub fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
 }
 
 /// Turns articles into weighted term vectors.
+///
+/// Words are folded ([`Mode::Auto`]) and Arabic words stemmed by the feed-guided
+/// [`Stemmer`], which strips a clitic only when what remains is a word the feed knows (see
+/// [`crate::normalize::stem`]). Its [`Lexicon`] comes from the feed's first pass
+/// ([`DocFreqs`]); [`Vectorizer::new`] has none and strips only articles.
 #[derive(Clone, Debug)]
 pub struct Vectorizer {
     normalizer: Normalizer,
     stop: AHashSet<Term>,
     params: StoryParams,
+    stemmer: Stemmer,
+}
+
+/// True for a number token (digits with `.` or `,` inside).
+fn is_number(t: &str) -> bool {
+    !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b',')
 }
 
 impl Vectorizer {
-    /// A vectorizer for `params`.
+    /// A vectorizer for `params` without a lexicon.
     pub fn new(params: StoryParams) -> Vectorizer {
-        let normalizer = Normalizer::new(Mode::Arabic);
-        let stop = StopWords::new(&normalizer).iter().map(term).collect();
-        Vectorizer { normalizer, stop, params }
+        Vectorizer::with_lexicon(params, Lexicon::default())
     }
 
-    /// The form a normalized word is counted under: its first [`StoryParams::stem_chars`]
-    /// characters (one more for Arabic words, whose clitics the normalizer has stripped).
-    fn stem<'a>(&self, t: &'a str) -> &'a str {
+    /// A vectorizer for `params` whose stemmer checks remainders against `lexicon`.
+    pub fn with_lexicon(params: StoryParams, lexicon: Lexicon) -> Vectorizer {
+        let normalizer = Normalizer::new(Mode::Auto);
+        let stop = StopWords::new(&normalizer).iter().map(term).collect();
+        Vectorizer { normalizer, stop, params, stemmer: Stemmer::new(lexicon) }
+    }
+
+    /// The stemmer's lexicon.
+    pub fn lexicon(&self) -> &Lexicon {
+        self.stemmer.lexicon()
+    }
+
+    /// The form a stemmed word is counted under: its first [`StoryParams::stem_chars`]
+    /// characters (one more for Arabic words, whose clitics are stripped).
+    fn truncate<'a>(&self, t: &'a str) -> &'a str {
         let n = self.params.stem_chars;
         if n == 0 {
             return t;
         }
-        let arabic = t.chars().next().is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
-        let keep = if arabic { n + 1 } else { n };
+        let keep = if is_arabic_word(t) { n + 1 } else { n };
         match t.char_indices().nth(keep) {
             Some((i, _)) => &t[..i],
             None => t,
         }
+    }
+
+    fn is_short(t: &str) -> bool {
+        t.len() < 2 || (t.len() < 4 && t.chars().nth(1).is_none())
+    }
+
+    /// The term of a folded word, or `None` for a stop word or a single letter. Numbers are
+    /// never stemmed or cut.
+    pub fn key(&self, w: &str) -> Option<Term> {
+        if is_number(w) {
+            return Some(term(w));
+        }
+        if Self::is_short(w) || self.stop.contains(&term(w)) {
+            return None;
+        }
+        let s = self.stemmer.stem(w);
+        if s.len() != w.len() && (Self::is_short(s) || self.stop.contains(&term(s))) {
+            return None;
+        }
+        Some(term(self.truncate(s)))
     }
 
     /// Raw term counts of an article with their boosts (title, names, numbers).
@@ -235,24 +277,15 @@ impl Vectorizer {
                 prev_end_of_sentence = word.ends_with(['.', '!', '?', ':', '"']);
                 if cap {
                     self.normalizer.normalize_into(word, &mut word_norm);
-                    names.extend(word_norm.split(' ').map(|w| term(self.stem(w))));
+                    names.extend(word_norm.split(' ').filter_map(|w| self.key(w)));
                 }
             }
             for line in raw.lines() {
                 self.normalizer.normalize_into(line, &mut norm);
                 for t in norm.split(' ') {
-                    let short = t.len() < 2 || (t.len() < 4 && t.chars().nth(1).is_none());
-                    let number = !t.is_empty()
-                        && t.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b',');
-                    if t.is_empty() || (short && !number) {
-                        continue;
-                    }
-                    if self.stop.contains(&term(t)) {
-                        continue;
-                    }
-                    let h = if number { term(t) } else { term(self.stem(t)) };
+                    let Some(h) = self.key(t) else { continue };
                     let w = boost
-                        * if number || names.contains(&h) {
+                        * if is_number(t) || names.contains(&h) {
                             self.params.entity_weight
                         } else {
                             1.0
@@ -278,6 +311,32 @@ impl Vectorizer {
         v
     }
 
+    /// What the first pass over a feed needs of an article ([`DocFreqs`]): its distinct
+    /// terms that the lexicon does not decide (numbers, non-Arabic words) and its distinct
+    /// folded Arabic words, stop words left out.
+    pub fn doc_forms(&self, text: &str) -> DocForms {
+        let mut terms: Vec<Term> = Vec::new();
+        let mut arabic: Vec<String> = Vec::new();
+        let mut norm = String::new();
+        for line in text.lines() {
+            self.normalizer.normalize_into(line, &mut norm);
+            for t in norm.split(' ') {
+                if is_arabic_word(t) {
+                    if !Self::is_short(t) && !self.stop.contains(&term(t)) {
+                        arabic.push(t.to_owned());
+                    }
+                } else if let Some(h) = self.key(t) {
+                    terms.push(h);
+                }
+            }
+        }
+        terms.sort_unstable();
+        terms.dedup();
+        arabic.sort_unstable();
+        arabic.dedup();
+        DocForms { terms, arabic }
+    }
+
     /// Document frequencies: call with each article's term counts.
     pub fn count_df(df: &mut AHashMap<Term, u32>, counts: &[(Term, f32)]) {
         for &(t, _) in counts {
@@ -285,22 +344,115 @@ impl Vectorizer {
         }
     }
 
-    /// TF-IDF vectors of articles (`(title, text)`), with document frequencies from them.
+    /// TF-IDF vectors of articles (`(title, text)`), with the lexicon and document
+    /// frequencies from them (and this vectorizer's parameters).
     pub fn vectors(&self, docs: &[(Option<&str>, &str)]) -> Vec<SparseVec> {
-        let counts: Vec<Vec<(Term, f32)>> =
-            docs.par_iter().map(|(t, x)| self.term_counts(*t, x)).collect();
-        let mut df: AHashMap<Term, u32> = AHashMap::new();
-        for c in &counts {
-            for &(t, _) in c {
-                *df.entry(t).or_insert(0) += 1;
-            }
+        let forms: Vec<DocForms> = docs.par_iter().map(|(_, x)| self.doc_forms(x)).collect();
+        let mut freqs = DocFreqs::default();
+        for f in forms {
+            freqs.add(f);
         }
-        let n = docs.len().max(1) as f32;
-        counts
-            .into_par_iter()
-            .map(|c| weigh(c, |t| df.get(&t).copied().unwrap_or(1) as f32, n))
+        let n = freqs.articles().max(1) as f32;
+        let (fed, df) = freqs.finish(self.params, None);
+        docs.par_iter()
+            .map(|(t, x)| {
+                weigh(fed.term_counts(*t, x), |t| df.get(&t).copied().unwrap_or(1) as f32, n)
+            })
             .collect()
     }
+}
+
+/// An article's part of the first pass ([`Vectorizer::doc_forms`]).
+#[derive(Clone, Debug, Default)]
+pub struct DocForms {
+    /// Distinct terms of numbers and non-Arabic words.
+    pub terms: Vec<Term>,
+    /// Distinct folded Arabic words (not stemmed).
+    pub arabic: Vec<String>,
+}
+
+/// The first pass over a feed: document frequencies of terms and of Arabic word forms.
+#[derive(Clone, Debug, Default)]
+pub struct DocFreqs {
+    terms: AHashMap<Term, u32>,
+    forms: AHashMap<String, u32>,
+    n: u64,
+}
+
+impl DocFreqs {
+    /// Counts one article.
+    pub fn add(&mut self, d: DocForms) {
+        self.n += 1;
+        for t in d.terms {
+            *self.terms.entry(t).or_insert(0) += 1;
+        }
+        for f in d.arabic {
+            *self.forms.entry(f).or_insert(0) += 1;
+        }
+    }
+
+    /// Articles counted.
+    pub fn articles(&self) -> u64 {
+        self.n
+    }
+
+    /// The vectorizer for the second pass and the document frequencies of its terms over the
+    /// articles counted. Its lexicon is the counted Arabic forms plus `history`'s (a story
+    /// store's, so that a word is stemmed as on earlier nights). The frequency of a stem is
+    /// the sum of its forms' (at most the number of articles): an article with two forms of
+    /// one stem counts twice, which lowers the weight of the commonest words a little.
+    pub fn finish(
+        self,
+        params: StoryParams,
+        history: Option<&Lexicon>,
+    ) -> (Vectorizer, AHashMap<Term, u32>) {
+        let mut lexicon = history.cloned().unwrap_or_default();
+        for (f, &c) in &self.forms {
+            lexicon.add_key(form_key(f), c);
+        }
+        let v = Vectorizer::with_lexicon(params, lexicon);
+        let mut df = self.terms;
+        for (f, c) in self.forms {
+            if let Some(k) = v.key(&f) {
+                let d = df.entry(k).or_insert(0);
+                *d = d.saturating_add(c);
+            }
+        }
+        let cap = u32::try_from(self.n).unwrap_or(u32::MAX);
+        for d in df.values_mut() {
+            *d = (*d).min(cap);
+        }
+        (v, df)
+    }
+}
+
+/// The words a story is shown by: the heaviest centroid terms that occur in `title` (its
+/// representative's), each as the title writes it (punctuation at its ends trimmed), so that
+/// a reader sees words of the articles, not stems. At most `k`, heaviest first.
+pub fn surface_terms(v: &Vectorizer, title: &str, centroid: &SparseVec, k: usize) -> Vec<String> {
+    let weights: AHashMap<Term, f32> = centroid.iter().copied().collect();
+    let mut seen: AHashSet<Term> = AHashSet::new();
+    let mut words: Vec<(f32, usize, &str)> = Vec::new();
+    let mut norm = String::new();
+    for (pos, raw) in title.split_whitespace().enumerate() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() {
+            continue;
+        }
+        v.normalizer.normalize_into(word, &mut norm);
+        let best = norm
+            .split(' ')
+            .filter_map(|w| v.key(w))
+            .filter_map(|h| weights.get(&h).map(|&w| (h, w)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((h, w)) = best {
+            if seen.insert(h) {
+                words.push((w, pos, word));
+            }
+        }
+    }
+    words.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    words.into_iter().take(k).map(|x| x.2.to_owned()).collect()
 }
 
 /// Terms kept per article vector: the heaviest ones carry the story; the tail costs memory.
@@ -832,6 +984,40 @@ mod tests {
         let (_, far) = p.same_story((&v[0], 0), (&v[1], 20 * DAY), false);
         assert!(!far);
         assert!(p.same_story((&v[0], 0), (&v[1], 20 * DAY), true).1, "duplicates: one story");
+    }
+
+    // Issue 20: story terms were stems ("ارق" for "بارق", "ادن" for "لادن", "صول" for
+    // "وصول"); they are the title's words as written.
+    #[test]
+    fn story_terms_are_words_of_the_articles() {
+        let texts = [
+            "سيول في محافظة بارق وصول فرق الدفاع المدني\nهطلت أمطار غزيرة على محافظة بارق وسالت الأودية.",
+            "أمطار غزيرة على بارق\nشهدت محافظة بارق أمطارا غزيرة وسيولا، وصول فرق الإنقاذ.",
+            "تسجيل صوتي لابن لادن\nبث تسجيل صوتي منسوب إلى بن لادن.",
+        ];
+        let p = StoryParams::default();
+        let first = Vectorizer::new(p);
+        let mut freqs = DocFreqs::default();
+        for t in texts {
+            freqs.add(first.doc_forms(t));
+        }
+        let n = freqs.articles() as f32;
+        let (v, df) = freqs.finish(p, None);
+        let vectors: Vec<SparseVec> = texts
+            .iter()
+            .map(|t| weigh(v.term_counts(None, t), |h| df.get(&h).copied().unwrap_or(1) as f32, n))
+            .collect();
+        let title = texts[0].lines().next().unwrap();
+        let s = summarize(&vectors, &[0, 1]);
+        let terms = surface_terms(&v, title, &s.centroid, 8);
+        assert!(terms.iter().any(|t| t == "بارق"), "{terms:?}");
+        assert!(terms.iter().any(|t| t == "وصول"), "{terms:?}");
+        let words: Vec<&str> = title.split_whitespace().collect();
+        assert!(terms.iter().all(|t| words.contains(&t.as_str())), "{terms:?}");
+        assert!(!terms.iter().any(|t| t == "في"), "stop words are no terms");
+        let s = summarize(&vectors, &[2]);
+        let terms = surface_terms(&v, "بن لادن في تسجيل صوتي", &s.centroid, 8);
+        assert!(terms.iter().any(|t| t == "لادن"), "{terms:?}");
     }
 
     #[test]
