@@ -17,8 +17,8 @@ use super::units::Unit;
 use super::Idf;
 
 /// The exact weighted Dice of two units: twice the weight of the terms they share over the
-/// weight of both (weights as [`Unit::weight`]).
-pub(super) fn exact_dice(a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
+/// weight of both (the weights `Idf::weigh` set, else `idf`).
+pub fn exact_dice(a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
     let (wa, wb) = (a.total_weight(idf), b.total_weight(idf));
     if wa == 0.0 || wb == 0.0 {
         return 0.0;
@@ -60,7 +60,7 @@ pub fn posting_cap(idf: &Idf, per_units: f64) -> u32 {
 /// Candidate pairs of units (indices in `units`, the first smaller) of different documents
 /// (`doc[k]` is the document of `units[k]`) that share a term held by at most `cap` units and
 /// whose exact weighted Dice ([`exact_dice`]) reaches `min_dice`. Sorted.
-pub(super) fn across_pairs(
+pub fn across_pairs(
     units: &[&Unit],
     doc: &[u32],
     idf: &Idf,
