@@ -109,13 +109,21 @@ fn window_needs_dates_and_splits_distant_articles() {
             .get_output()
             .stdout
             .clone();
-        String::from_utf8(out).unwrap().lines().count()
+        let stories: Vec<Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        stories.iter().map(|s| s["members"].as_array().unwrap().len()).collect::<Vec<_>>()
     };
-    // Issue 20: reprints are one story whatever the window or dates.
-    assert_eq!(run(&[]), 1);
-    assert_eq!(run(&["--window", "3d"]), 1, "near-duplicates stay one story");
-    assert_eq!(run(&["--window", "3d", "--no-dedup"]), 2, "the March article starts a new story");
-    assert_eq!(run(&["--no-dedup"]), 2, "time as evidence: two months apart");
+    // Issue 20: reprints are one story, whatever the window; with dates, only within the
+    // reprint gap (48h): the same text two months on is a template report of another day.
+    assert_eq!(run(&[]), [2, 1]);
+    assert_eq!(run(&["--window", "3d"]), [2, 1], "near-duplicates a day apart stay one story");
+    assert_eq!(run(&["--reprint-gap", "90d"]), [3], "bound whatever the dates");
+    assert_eq!(run(&["--reprint-gap", "90d", "--window", "3d"]), [3]);
+    assert_eq!(run(&["--window", "3d", "--no-dedup"]), [2, 1], "the March article starts anew");
+    assert_eq!(run(&["--no-dedup"]), [2, 1], "time as evidence: two months apart");
 }
 
 /// Issue 5: with `--store`, a later night's articles join the stored stories and the story ids

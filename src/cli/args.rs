@@ -360,6 +360,12 @@ pub struct ClusterArgs {
     /// 0 turns time off). Default 36h when --date-field is given
     #[arg(long)]
     pub time_scale: Option<String>,
+    /// With --date-field, near-duplicates published at most this far apart are always one
+    /// story (e.g. 48h, 2d); farther apart, a near-identical text is taken for a template
+    /// report of another day and joins only on story evidence. Default 48h when
+    /// --date-field is given; undated near-duplicates are always one story
+    #[arg(long)]
+    pub reprint_gap: Option<String>,
     /// Do not run near-duplicate detection first (by default each dedup group is one story)
     #[arg(long)]
     pub no_dedup: bool,

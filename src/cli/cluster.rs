@@ -13,7 +13,7 @@ use neardup::dedup::{DedupConfig, Engine, Fingerprints};
 use neardup::input::{RawRecord, RecordAt};
 use neardup::store::stories::{StoryFileParams, StoryStore};
 use neardup::stories::{
-    self, cluster_onto, cosine, weigh, SparseVec, StoryParams, Term, Vectorizer, NO_GROUP, UNDATED,
+    self, cluster_onto, cosine, weigh, SparseVec, StoryParams, Term, Vectorizer, UNDATED,
 };
 
 /// What the clustering needs of each article.
@@ -36,7 +36,7 @@ pub fn title_of(text: &str) -> String {
 }
 
 /// Parses `3d`, `12h`, `30m`, `90s` or plain seconds.
-fn parse_window(s: &str) -> Result<i64> {
+pub fn parse_window(s: &str) -> Result<i64> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 =
         num.parse().with_context(|| format!("--window {s:?}: expected e.g. 3d, 12h, 30m"))?;
@@ -76,13 +76,13 @@ pub fn parse_date(s: &str) -> Option<i64> {
     Some(days * 86400 + hh * 3600 + mm * 60 + ss)
 }
 
-/// What reading a feed yields: the articles, their vectors, their near-duplicate groups
-/// (empty without dedup), and the feed's own document frequencies and article count (without
+/// What reading a feed yields: the articles, their vectors, their accepted near-duplicate
+/// pairs (`None` without dedup), and the feed's own document frequencies and article count (without
 /// the history's).
 struct Read {
     articles: Vec<Article>,
     vectors: Vec<SparseVec>,
-    groups: Vec<u32>,
+    dup_pairs: Option<Vec<(u32, u32)>>,
     own_df: AHashMap<Term, u32>,
     own_n: u64,
     /// The vectorizer of the second pass (its stemmer's lexicon: the history's and the feed's).
@@ -193,25 +193,28 @@ fn read_articles(
         }
         Ok(())
     })?;
-    let mut groups = Vec::new();
+    // The accepted near-duplicate pairs, as article indices (dedup numbers every record,
+    // valid or not); `None` without dedup.
+    let mut dup_pairs = None;
     if let Some(engine) = &engine {
         let mut res = engine.resolve(&mut fps)?;
         super::feed::settle(engine, &fps, &mut res, &corpus, &at, &bp)?;
-        // The components of the accepted pairs: each dedup group lies in one (a group is a
-        // component split so that every member matches its kept one), and a round-up that
-        // carries an item whole stays with the item's story.
-        let mut by_ordinal = vec![NO_GROUP; fps.len()];
-        for (g, component) in res.groups.iter().enumerate() {
-            for &m in component {
-                by_ordinal[m as usize] = g as u32;
+        let mut article_of = vec![u32::MAX; fps.len()];
+        for (i, &o) in ordinals.iter().enumerate() {
+            if let Some(x) = article_of.get_mut(o as usize) {
+                *x = i as u32;
             }
         }
-        groups = ordinals
-            .iter()
-            .map(|&o| by_ordinal.get(o as usize).copied().unwrap_or(NO_GROUP))
-            .collect();
+        let of = |o: u32| article_of.get(o as usize).copied().unwrap_or(u32::MAX);
+        dup_pairs = Some(
+            res.pairs
+                .iter()
+                .map(|p| (of(p.a), of(p.b)))
+                .filter(|&(a, b)| a != u32::MAX && b != u32::MAX)
+                .collect(),
+        );
     }
-    Ok(Read { articles: out, vectors, groups, own_df, own_n, vectorizer })
+    Ok(Read { articles: out, vectors, dup_pairs, own_df, own_n, vectorizer })
 }
 
 /// The story parameters from the flags.
@@ -267,6 +270,24 @@ pub fn with_time(params: &StoryParams, articles: &[Article]) -> StoryParams {
     }
 }
 
+/// The near-duplicate group of each article ([`stories::duplicate_groups`]: pairs within
+/// the reprint gap when dated), or none without dedup.
+pub fn groups_of(
+    articles: &[Article],
+    pairs: Option<&[(u32, u32)]>,
+    params: &StoryParams,
+) -> Vec<u32> {
+    match pairs {
+        Some(p) => stories::duplicate_groups(
+            articles.len(),
+            p,
+            &times_of(articles),
+            params.reprint_gap_secs,
+        ),
+        None => Vec::new(),
+    }
+}
+
 /// Runs `neardup cluster`.
 pub fn run(a: &ClusterArgs) -> Result<()> {
     #[cfg(feature = "distributed")]
@@ -298,9 +319,13 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     if let Some(t) = &a.time_scale {
         params.time_scale_secs = Some(parse_window(t)? as f64);
     }
-    let Read { articles, vectors, groups, own_df, own_n, vectorizer } =
+    if let Some(g) = &a.reprint_gap {
+        params.reprint_gap_secs = Some(parse_window(g)?);
+    }
+    let Read { articles, vectors, dup_pairs, own_df, own_n, vectorizer } =
         read_articles(&a.input, &params, None, history.as_ref(), !a.no_dedup)?;
     let params = with_time(&params, &articles);
+    let groups = groups_of(&articles, dup_pairs.as_deref(), &params);
     let file_params = StoryFileParams::of(&params);
     if let (Some(h), Some(dir)) = (&history, &a.store) {
         if h.articles > 0 {
@@ -441,9 +466,10 @@ pub fn write_stories(
 /// Runs `neardup eval clusters`.
 pub fn eval(a: &EvalClustersArgs) -> Result<()> {
     let params = params_of(a.threshold, None, a.title_weight, a.entity_weight)?;
-    let Read { articles, vectors, groups, .. } =
+    let Read { articles, vectors, dup_pairs, .. } =
         read_articles(&a.input, &params, Some(&a.truth_field), None, true)?;
     let params = with_time(&params, &articles);
+    let groups = groups_of(&articles, dup_pairs.as_deref(), &params);
     let stories = stories::assign(&vectors, &times_of(&articles), &groups, &params);
     let truth: Vec<String> = articles.iter().map(|x| x.truth.clone().unwrap_or_default()).collect();
     if truth.iter().all(String::is_empty) {

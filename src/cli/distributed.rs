@@ -19,6 +19,7 @@ use super::args::DedupArgs;
 use super::config;
 use neardup::dataflow::{self, DedupJob, Placement};
 use neardup::input::Corpus;
+use neardup::stories;
 
 /// This process's place, from the flags.
 fn placement(hosts: &Path, process: usize, workers: usize) -> Result<Placement> {
@@ -150,15 +151,6 @@ pub fn run(a: &DedupArgs, hosts: &Path) -> Result<()> {
     Ok(())
 }
 
-/// What a worker of the story clustering keeps of one article until the vectors are weighed.
-struct ClusterDoc {
-    ordinal: u32,
-    counts: Vec<(neardup::cluster::story::Term, f32)>,
-    id_json: String,
-    title: String,
-    date: Option<String>,
-}
-
 /// An article as sent to worker 0: its vector (weights as bits), id, title, date.
 type SentArticle = (Vec<(u32, u32)>, String, String, Option<String>);
 
@@ -179,6 +171,12 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
         a.entity_weight,
     )?;
     params.stem_chars = a.stem_chars;
+    if let Some(t) = &a.time_scale {
+        params.time_scale_secs = Some(super::cluster::parse_window(t)? as f64);
+    }
+    if let Some(g) = &a.reprint_gap {
+        params.reprint_gap_secs = Some(super::cluster::parse_window(g)?);
+    }
     if a.window.is_some() && a.input.date_field.is_none() {
         bail!("--window needs --date-field");
     }
@@ -202,19 +200,10 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             output: None,
         };
         let outcome = dataflow::dedup(&place, &watch, Arc::clone(&corpus), &job)?;
-        outcome.pairs.map(|pairs| {
-            let n = outcome.stats.as_ref().map_or(0, |s| s.records as usize);
-            let n = pairs.iter().map(|p| p.b as usize + 1).max().unwrap_or(0).max(n);
-            let mut uf = neardup::cluster::union_find::UnionFind::new(n);
-            for p in &pairs {
-                uf.union(p.a, p.b);
-            }
-            (0..n as u32).map(|d| uf.find(d)).collect::<Vec<u32>>()
-        })
+        outcome.pairs.map(|pairs| pairs.iter().map(|p| (p.a, p.b)).collect::<Vec<(u32, u32)>>())
     };
     let guards = dataflow::execute(&place, &watch, move |worker| {
-        let vectorizer = Vectorizer::new(params);
-        work_cluster(worker, &vectorizer, &corpus, skip_invalid).map_err(|e| format!("{e:#}"))
+        work_cluster(worker, params, &corpus, skip_invalid).map_err(|e| format!("{e:#}"))
     })
     .map_err(|e| anyhow::anyhow!("starting the dataflow on {hosts:?}: {e}"))?;
     let mut gathered = None;
@@ -226,19 +215,15 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             Err(e) => bail!("a worker failed: {e}"),
         }
     }
-    let Some(mut sent) = gathered else {
+    let Some((mut sent, lexicon)) = gathered else {
         return Ok(()); // not process 0: worker 0 writes the stories
     };
     sent.sort_unstable_by_key(|(ordinal, _)| *ordinal);
     let mut articles = Vec::with_capacity(sent.len());
     let mut vectors = Vec::with_capacity(sent.len());
-    let mut groups = Vec::new();
+    let mut article_of: ahash::AHashMap<u32, u32> = ahash::AHashMap::new();
     for (ordinal, (v, id_json, title, date)) in sent {
-        if let Some(c) = &components {
-            // A document alone is its own component: only shared roots make a group.
-            let root = c.get(ordinal as usize).copied();
-            groups.push(root.unwrap_or(neardup::stories::NO_GROUP));
-        }
+        article_of.insert(ordinal, articles.len() as u32);
         vectors.push(v.into_iter().map(|(t, x)| (t, f32::from_bits(x))).collect());
         articles.push(super::cluster::Article {
             id_json,
@@ -248,125 +233,171 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             truth: None,
         });
     }
+    // Near-duplicates are one story as on one machine (within the reprint gap when dated).
+    let pairs: Option<Vec<(u32, u32)>> = components.map(|pairs| {
+        pairs.iter().filter_map(|(a, b)| Some((*article_of.get(a)?, *article_of.get(b)?))).collect()
+    });
+    let timed = super::cluster::with_time(&params, &articles);
+    let groups = super::cluster::groups_of(&articles, pairs.as_deref(), &timed);
     let stories = super::cluster::assign(&articles, &vectors, &groups, &params);
     let ids: Vec<u64> = (0..=stories.iter().copied().max().unwrap_or(0) as u64).collect();
-    // The distributed path has no lexicon pass: its stemmer strips articles only.
-    let vectorizer = Vectorizer::new(params);
+    // The stemmer's lexicon is the whole feed's, counted across the processes as on one machine.
+    let vectorizer = Vectorizer::with_lexicon(params, lexicon);
     super::cluster::write_stories(a, &vectorizer, &articles, &vectors, &stories, &ids)
 }
 
-/// One worker of the story clustering; worker 0 returns the gathered articles.
+/// One worker of the story clustering; worker 0 returns the gathered articles and the
+/// stemmer's lexicon.
+///
+/// Pass 1 counts the worker's share of the feed as one machine's first pass does
+/// ([`stories::DocFreqs`]): term and Arabic word-form document frequencies, summed across the
+/// workers by key and then known to every worker, so that each builds the same vectorizer
+/// (lexicon) and weights. Pass 2 re-reads the share and sends each article's vector to worker 0.
 fn work_cluster(
     worker: &mut timely::worker::Worker,
-    vectorizer: &neardup::cluster::story::Vectorizer,
+    params: stories::StoryParams,
     corpus: &Corpus,
     skip_invalid: bool,
-) -> Result<Option<Vec<(u32, SentArticle)>>> {
+) -> Result<Option<Gathered>> {
     use ahash::AHashMap;
+    use neardup::cluster::story::Vectorizer;
     let index = worker.index();
     let peers = worker.peers();
-    let mut docs: Vec<ClusterDoc> = Vec::new();
+    let counter = Vectorizer::new(params);
+    let mut local = stories::DocFreqs::default();
     let read = read_own(corpus, skip_invalid, true, index, peers, |batch| {
-        docs.extend(batch.iter().map(|(ordinal, d)| ClusterDoc {
-            ordinal: *ordinal,
-            counts: vectorizer.term_counts(None, &d.text),
-            id_json: d.id_json.to_string(),
-            title: super::cluster::title_of(&d.text),
-            date: d.date.as_deref().map(str::to_owned),
-        }));
+        for (_, d) in batch {
+            local.add(counter.doc_forms(&d.text));
+        }
     });
     let failure = read.err().map(|e| format!("{e:#}"));
     if failure.is_some() {
-        docs.clear();
+        local = stories::DocFreqs::default();
     }
 
-    let df: Rc<RefCell<AHashMap<u32, u32>>> = Rc::new(RefCell::new(AHashMap::new()));
+    type Forms = AHashMap<u64, (u32, Box<str>)>;
+    let terms_seen: Rc<RefCell<AHashMap<u32, u32>>> = Rc::new(RefCell::new(AHashMap::new()));
+    let forms_seen: Rc<RefCell<Forms>> = Rc::new(RefCell::new(AHashMap::new()));
     let total = Rc::new(RefCell::new(0isize));
     let errors: Rc<RefCell<Vec<String>>> = Rc::new(RefCell::new(Vec::new()));
     let sent: Rc<RefCell<Vec<(u32, SentArticle)>>> = Rc::new(RefCell::new(Vec::new()));
     let (probe, probe2) = (Handle::new(), Handle::new());
-    let (mut term_in, mut n_in, mut err_in, mut vec_in) = worker.dataflow::<u32, _, _>(|scope| {
-        let (term_in, terms) = scope.new_collection::<u32, isize>();
-        let (n_in, ns) = scope.new_collection::<(), isize>();
-        let (err_in, errs) = scope.new_collection::<(usize, String), isize>();
-        let (vec_in, vecs) = scope.new_collection::<(u32, SentArticle), isize>();
-        // Document frequencies: summed by term, then known to every worker.
-        let sink = df.clone();
-        terms
-            .count()
-            .inner
-            .broadcast()
-            .inspect(move |((t, n), _time, r)| {
-                if *r > 0 {
-                    sink.borrow_mut().insert(*t, *n as u32);
-                }
-            })
-            .probe_with(&probe);
-        let sink = total.clone();
-        ns.count()
-            .inner
-            .broadcast()
-            .inspect(move |(((), n), _time, r)| *sink.borrow_mut() += n * r)
-            .probe_with(&probe);
-        let sink = errors.clone();
-        errs.inner
-            .broadcast()
-            .inspect(move |((w, e), _t, _r)| sink.borrow_mut().push(format!("worker {w}: {e}")))
-            .probe_with(&probe);
-        let sink = sent.clone();
-        vecs.inner
-            .exchange(|_| 0)
-            .inspect(move |(x, _t, r)| {
-                if *r > 0 {
-                    sink.borrow_mut().push(x.clone());
-                }
-            })
-            .probe_with(&probe2);
-        (term_in, n_in, err_in, vec_in)
-    });
+    let (mut term_in, mut form_in, mut n_in, mut err_in, mut vec_in) = worker
+        .dataflow::<u32, _, _>(|scope| {
+            let (term_in, terms) = scope.new_collection::<u32, isize>();
+            let (form_in, forms) = scope.new_collection::<(u64, String), isize>();
+            let (n_in, ns) = scope.new_collection::<(), isize>();
+            let (err_in, errs) = scope.new_collection::<(usize, String), isize>();
+            let (vec_in, vecs) = scope.new_collection::<(u32, SentArticle), isize>();
+            // Document frequencies: summed by key, then known to every worker.
+            let sink = terms_seen.clone();
+            terms
+                .count()
+                .inner
+                .broadcast()
+                .inspect(move |((t, n), _time, r)| {
+                    if *r > 0 {
+                        sink.borrow_mut().insert(*t, *n as u32);
+                    }
+                })
+                .probe_with(&probe);
+            let sink = forms_seen.clone();
+            forms
+                .count()
+                .inner
+                .broadcast()
+                .inspect(move |(((h, f), n), _time, r)| {
+                    if *r > 0 {
+                        sink.borrow_mut().insert(*h, (*n as u32, f.as_str().into()));
+                    }
+                })
+                .probe_with(&probe);
+            let sink = total.clone();
+            ns.count()
+                .inner
+                .broadcast()
+                .inspect(move |(((), n), _time, r)| *sink.borrow_mut() += n * r)
+                .probe_with(&probe);
+            let sink = errors.clone();
+            errs.inner
+                .broadcast()
+                .inspect(move |((w, e), _t, _r)| sink.borrow_mut().push(format!("worker {w}: {e}")))
+                .probe_with(&probe);
+            let sink = sent.clone();
+            vecs.inner
+                .exchange(|_| 0)
+                .inspect(move |(x, _t, r)| {
+                    if *r > 0 {
+                        sink.borrow_mut().push(x.clone());
+                    }
+                })
+                .probe_with(&probe2);
+            (term_in, form_in, n_in, err_in, vec_in)
+        });
 
-    // Phase 1: document frequencies (pre-summed per worker) and the number of articles.
-    let mut local: AHashMap<u32, isize> = AHashMap::new();
-    for d in &docs {
-        for &(t, _) in &d.counts {
-            *local.entry(t).or_insert(0) += 1;
-        }
+    // Phase 1: the first pass's counts (pre-summed per worker) and the number of articles.
+    let (terms, forms, n) = local.into_parts();
+    for (t, c) in terms {
+        term_in.update(t, c as isize);
     }
-    for (t, n) in local {
-        term_in.update(t, n);
+    for (h, (c, f)) in forms {
+        form_in.update((h, f.into_string()), c as isize);
     }
-    n_in.update((), docs.len() as isize);
+    n_in.update((), n as isize);
     if let Some(e) = &failure {
         err_in.insert((index, e.clone()));
     }
-    for input in [&mut term_in as &mut dyn Advance, &mut n_in, &mut err_in, &mut vec_in] {
+    for input in
+        [&mut term_in as &mut dyn Advance, &mut form_in, &mut n_in, &mut err_in, &mut vec_in]
+    {
         input.advance_and_flush(1);
     }
     worker.step_while(|| probe.less_than(&1));
     let failed = errors.borrow().first().cloned();
+    let total = (*total.borrow()).max(0) as u64;
+    let freqs = stories::DocFreqs::from_parts(
+        std::mem::take(&mut *terms_seen.borrow_mut()),
+        std::mem::take(&mut *forms_seen.borrow_mut()),
+        total,
+    );
+    let (vectorizer, df) = freqs.finish(params, None);
 
-    // Phase 2: vectors weighed with the global statistics, sent to worker 0.
+    // Phase 2: the share read again, vectors weighed with the global statistics, sent to
+    // worker 0.
+    let mut reread = None;
     if failed.is_none() {
-        let df = df.borrow();
-        let n = *total.borrow() as f32;
-        for d in docs {
-            let v = neardup::cluster::story::weigh(
-                d.counts,
-                |t| df.get(&t).copied().unwrap_or(1) as f32,
-                n,
-            );
-            let v = v.into_iter().map(|(t, x)| (t, x.to_bits())).collect();
-            vec_in.insert((d.ordinal, (v, d.id_json, d.title, d.date)));
-        }
+        let n = total as f32;
+        let outcome = read_own(corpus, skip_invalid, false, index, peers, |batch| {
+            for (ordinal, d) in batch {
+                let v = neardup::cluster::story::weigh(
+                    vectorizer.term_counts(None, &d.text),
+                    |t| df.get(&t).copied().unwrap_or(1) as f32,
+                    n,
+                );
+                let v = v.into_iter().map(|(t, x)| (t, x.to_bits())).collect();
+                let title = super::cluster::title_of(&d.text);
+                let date = d.date.as_deref().map(str::to_owned);
+                vec_in.insert((*ordinal, (v, d.id_json.to_string(), title, date)));
+            }
+        });
+        reread = outcome.err();
     }
     vec_in.advance_and_flush(2);
     worker.step_while(|| probe2.less_than(&2));
-    drop((term_in, n_in, err_in, vec_in));
+    drop((term_in, form_in, n_in, err_in, vec_in));
     if let Some(e) = failed {
         bail!("{e}");
     }
-    Ok((index == 0).then(|| std::mem::take(&mut *sent.borrow_mut())))
+    if let Some(e) = reread {
+        return Err(e.context("reading the input again"));
+    }
+    Ok((index == 0)
+        .then(|| (std::mem::take(&mut *sent.borrow_mut()), vectorizer.lexicon().clone())))
 }
+
+/// What worker 0 of the story clustering returns: the articles' vectors by ordinal, and the
+/// stemmer's lexicon.
+type Gathered = (Vec<(u32, SentArticle)>, neardup::normalize::stem::Lexicon);
 
 /// Advancing any of the input sessions.
 trait Advance {

@@ -7,7 +7,7 @@ use super::feed::Feed;
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{self, Analyzer, BoilerplateRule, Kind, PassageParams, Scope};
 use neardup::report::{render, DupGroup, Excerpt, ReportData, Restated, StoryView};
-use neardup::stories::{self, StoryParams, Vectorizer, NO_GROUP, UNDATED};
+use neardup::stories::{self, StoryParams, Vectorizer, UNDATED};
 
 /// Runs `neardup report`.
 pub fn run(a: &ReportArgs) -> Result<()> {
@@ -76,13 +76,10 @@ pub fn run(a: &ReportArgs) -> Result<()> {
         StoryParams::default()
     };
     let vectors = Vectorizer::new(params).vectors(&input);
-    let mut group_of = vec![NO_GROUP; docs.len()];
-    // The components of accepted duplicate pairs, as `cluster` keeps them.
-    for (g, component) in res.groups.iter().enumerate() {
-        for &m in component {
-            group_of[m as usize] = g as u32;
-        }
-    }
+    // The accepted duplicate pairs bind their articles, as `cluster` binds them (within the
+    // reprint gap when dated).
+    let pairs: Vec<(u32, u32)> = res.pairs.iter().map(|p| (p.a, p.b)).collect();
+    let group_of = stories::duplicate_groups(docs.len(), &pairs, &times, params.reprint_gap_secs);
     let assignment = stories::assign(&vectors, &times, &group_of, &params);
     let mut by_story: Vec<Vec<usize>> = Vec::new();
     for (i, &s) in assignment.iter().enumerate() {
