@@ -1,6 +1,7 @@
 //! Seeding, weighing and merging: unit pairs above the first cut are seeds, the restatement
 //! model weighs them, and seeds adjacent in both documents merge into passage pairs.
 
+use super::candidates::{across_pairs, exact_dice, posting_cap};
 use super::model::{Evidence, RESTATE_MODEL};
 use super::terms::Idf;
 use super::units::{join_units, Unit};
@@ -170,6 +171,9 @@ impl Analyzer {
                 if !eligible[j] || units[j].paragraph == units[i].paragraph {
                     continue;
                 }
+                if exact_dice(&units[i], &units[j], idf_w) < self.params.threshold / 2.0 {
+                    continue;
+                }
                 let mut seed = self.best_window(side, i, side, j, idf_w);
                 if seed.dice >= self.params.threshold
                     && self.weigh(&mut seed, side, side, idf, true)
@@ -202,24 +206,15 @@ impl Analyzer {
 
 impl Analyzer {
     /// Restatements between different documents. `docs[k]` holds the units of document
-    /// number `k` and the spans to skip. Candidates come from LSH over MinHash signatures of
-    /// the units' informative terms (64 slots, 32 bands of 2 rows: a unit pair sharing a
-    /// quarter of its terms is found with probability 0.87), then every candidate is scored
-    /// like a pair inside one document.
+    /// number `k` and the spans to skip. Candidates come from an inverted index over the
+    /// units' terms held by at most [`posting_cap`] units ([`across_pairs`]: the exact weighted
+    /// Dice must reach half of the first cut), then every candidate is scored like
+    /// a pair inside one document.
     pub fn across(&self, docs: &[(&[Unit], &[Span])], idf: &Idf) -> Vec<Restatement> {
-        use crate::lsh::{band_candidates, unpack, Banding};
-        use crate::signature::MinHasher;
         use rayon::prelude::*;
-        const K: usize = 64;
-        let hasher = match MinHasher::new(K, 0x7061_7373) {
-            Ok(h) => h,
-            Err(_) => return Vec::new(),
-        };
         // Unit index -> (doc, unit number).
         let mut where_: Vec<(u32, u32)> = Vec::new();
-        let mut sigs: Vec<u32> = Vec::new();
-        let mut sig = vec![0u32; K];
-        let mut bins = Vec::new();
+        let mut eligible: Vec<&Unit> = Vec::new();
         for (d, (units, skip)) in docs.iter().enumerate() {
             for (i, u) in units.iter().enumerate() {
                 if u.terms.len() < self.params.min_terms
@@ -227,27 +222,23 @@ impl Analyzer {
                 {
                     continue;
                 }
-                // Terms so common that they carry little evidence stay out of the signatures.
-                let informative: Vec<u64> =
-                    u.terms.iter().copied().filter(|&t| !idf.is_common(t)).collect();
-                if informative.len() < 3 || !hasher.sketch_into(&informative, &mut bins, &mut sig) {
-                    continue;
-                }
-                sigs.extend_from_slice(&sig);
+                eligible.push(u);
                 where_.push((d as u32, i as u32));
             }
         }
+        let doc_of: Vec<u32> = where_.iter().map(|w| w.0).collect();
+        let cands = across_pairs(
+            &eligible,
+            &doc_of,
+            idf,
+            posting_cap(idf, self.params.posting_share),
+            self.params.threshold / 2.0,
+        );
         let wins: Vec<Vec<Option<Unit>>> = docs.par_iter().map(|d| windows(d.0)).collect();
-        let ids: Vec<u32> = (0..where_.len() as u32).collect();
-        let cands = band_candidates(&sigs, K, &ids, Banding { bands: 32, rows: 2 });
         let mut seeds: Vec<(u32, u32, Seed)> = cands
             .par_iter()
-            .filter_map(|&p| {
-                let (x, y) = unpack(p);
+            .filter_map(|&(x, y)| {
                 let ((da, ia), (db, ib)) = (where_[x as usize], where_[y as usize]);
-                if da == db {
-                    return None;
-                }
                 let a = Side { units: docs[da as usize].0, windows: &wins[da as usize] };
                 let b = Side { units: docs[db as usize].0, windows: &wins[db as usize] };
                 let mut seed = self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));

@@ -21,10 +21,12 @@
 //! One file per step: [`units`] cuts texts into units and gives them their terms, [`terms`]
 //! weighs and aligns terms ([`Idf`], soft matching), [`model`] turns an alignment into
 //! [`Evidence`] and a probability ([`RESTATE_MODEL`]; the paraphrase model of whole texts),
-//! [`align`] seeds, weighs and merges unit pairs inside a document and across a feed, and
+//! [`candidates`] picks the unit pairs worth scoring (exact shared weight, an inverted index
+//! across documents), [`align`] seeds, weighs and merges unit pairs inside a document and across a feed, and
 //! [`find`] here runs them in order. Boilerplate lines come from [`crate::boilerplate`].
 
 pub mod align;
+pub mod candidates;
 pub mod model;
 pub mod terms;
 pub mod units;
@@ -72,6 +74,11 @@ pub struct PassageParams {
     pub min_terms: usize,
     /// Report the headline restated in the lead (as kind `headline`).
     pub headlines: bool,
+    /// Across documents, terms held by more than this share of the feed's units (and more
+    /// than 64 units) find no candidate pairs ([`candidates::posting_cap`]). Smaller is
+    /// faster and finds fewer pairs: on SaudiNewsNet 1/1000 (the default) took 35.6 CPU-s,
+    /// 1/4000 14.2 CPU-s with 2 fewer of the 71 restated pairs of ar-restate dev found.
+    pub posting_share: f64,
 }
 
 impl Default for PassageParams {
@@ -82,6 +89,7 @@ impl Default for PassageParams {
             dice_threshold: 0.42,
             min_terms: 5,
             headlines: false,
+            posting_share: 1.0 / 1000.0,
         }
     }
 }

@@ -136,8 +136,8 @@ impl Analyzer {
                 out.push(TermMatch { a: i as u32, b: j as u32, exact: true });
             }
         }
-        for i in 0..a.terms.len() {
-            if exact_in_a[i] || a.numeric[i] {
+        for (i, &done) in exact_in_a.iter().enumerate() {
+            if done || a.numeric[i] {
                 continue;
             }
             if let Some(j) = soft_partner(a, i, b, used, true) {
