@@ -22,6 +22,7 @@ use timely::dataflow::operators::probe::Handle;
 use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::{Exchange, Inspect, Probe};
 
+use super::shard::{self, Offsets, PieceCount, Plan};
 use super::{execute, Placement, Watch};
 use crate::error::{Error, Result};
 use crate::input::{Corpus, Doc};
@@ -112,26 +113,45 @@ fn work(
 ) -> Result<Option<StoryVectors>> {
     let index = worker.index();
     let peers = worker.peers();
-    let counter = Vectorizer::new(params);
-    let mut local = stories::DocFreqs::default();
-    let read = read_share(corpus, skip_invalid, true, index, peers, |batch| {
-        for (_, d) in batch {
-            local.add(counter.doc_forms(&d.text));
+    // The plan and this worker's count pass: every worker learns every piece's first ordinal
+    // (phase 0), so that records keep the single machine's ordinals and line numbers.
+    let (plan, mine, own_counts) = match Plan::new(corpus, peers) {
+        Ok(plan) => {
+            let mine = plan.of(index);
+            let counts: Result<Vec<(u64, PieceCount)>> = mine
+                .iter()
+                .map(|&i| Ok((i as u64, shard::count_piece(corpus, &plan.pieces[i])?)))
+                .collect();
+            (plan, mine, counts)
         }
+        Err(e) => (Plan { pieces: Vec::new() }, Vec::new(), Err(e)),
+    };
+    let mut failure = None;
+    let own_counts = own_counts.unwrap_or_else(|e| {
+        failure = Some(e.to_string());
+        Vec::new()
     });
-    let failure = read.err().map(|e| e.to_string());
-    if failure.is_some() {
-        local = stories::DocFreqs::default();
-    }
 
     let terms_seen: Rc<RefCell<AHashMap<u32, u32>>> = Rc::new(RefCell::new(AHashMap::new()));
     let forms_seen: Rc<RefCell<stories::FormCounts>> = Rc::new(RefCell::new(AHashMap::new()));
     let total = Rc::new(RefCell::new(0isize));
     let errors: Rc<RefCell<Vec<(usize, String)>>> = Rc::new(RefCell::new(Vec::new()));
     let sent: Rc<RefCell<Vec<StoryArticle>>> = Rc::new(RefCell::new(Vec::new()));
+    let counts_seen: Rc<RefCell<Vec<(u64, PieceCount)>>> = Rc::new(RefCell::new(Vec::new()));
     let (probe, probe2) = (Handle::new(), Handle::new());
-    let (mut term_in, mut form_in, mut n_in, mut err_in, mut vec_in) = worker
+    let (mut count_in, mut term_in, mut form_in, mut n_in, mut err_in, mut vec_in) = worker
         .dataflow::<u32, _, _>(|scope| {
+            let (count_in, counts) = scope.new_collection::<(u64, PieceCount), isize>();
+            let sink = counts_seen.clone();
+            counts
+                .inner
+                .broadcast()
+                .inspect(move |(c, _time, r)| {
+                    if *r > 0 {
+                        sink.borrow_mut().push(*c);
+                    }
+                })
+                .probe_with(&probe);
             let (term_in, terms) = scope.new_collection::<u32, isize>();
             let (form_in, forms) = scope.new_collection::<(u64, String), isize>();
             let (n_in, ns) = scope.new_collection::<(), isize>();
@@ -180,8 +200,47 @@ fn work(
                     }
                 })
                 .probe_with(&probe2);
-            (term_in, form_in, n_in, err_in, vec_in)
+            (count_in, term_in, form_in, n_in, err_in, vec_in)
         });
+
+    // Phase 0: every piece's count.
+    for c in own_counts {
+        count_in.insert(c);
+    }
+    if let Some(e) = &failure {
+        err_in.insert((index, e.clone()));
+    }
+    for input in [
+        &mut count_in as &mut dyn Advance,
+        &mut term_in,
+        &mut form_in,
+        &mut n_in,
+        &mut err_in,
+        &mut vec_in,
+    ] {
+        input.advance_and_flush(1);
+    }
+    worker.step_while(|| probe.less_than(&1));
+    let mut counts = std::mem::take(&mut *counts_seen.borrow_mut());
+    counts.sort_unstable();
+    let counts: Vec<PieceCount> = counts.into_iter().map(|(_, c)| c).collect();
+    let offsets = Offsets::new(&plan, &counts);
+    let mut failed = errors.borrow().first().cloned();
+
+    // Pass 1 over the share: the first pass's counts.
+    let counter = Vectorizer::new(params);
+    let mut local = stories::DocFreqs::default();
+    if failed.is_none() {
+        let read = read_share(corpus, &plan, &offsets, &mine, skip_invalid, true, |batch| {
+            for (_, d) in batch {
+                local.add(counter.doc_forms(&d.text));
+            }
+        });
+        if let Err(e) = read {
+            local = stories::DocFreqs::default();
+            err_in.insert((index, e.to_string()));
+        }
+    }
 
     // Phase 1: the first pass's counts (pre-summed per worker) and the number of articles.
     let (terms, forms, n) = local.into_parts();
@@ -192,16 +251,20 @@ fn work(
         form_in.update((h, f.into_string()), c as isize);
     }
     n_in.update((), n as isize);
-    if let Some(e) = &failure {
-        err_in.insert((index, e.clone()));
+    for input in [
+        &mut count_in as &mut dyn Advance,
+        &mut term_in,
+        &mut form_in,
+        &mut n_in,
+        &mut err_in,
+        &mut vec_in,
+    ] {
+        input.advance_and_flush(2);
     }
-    for input in
-        [&mut term_in as &mut dyn Advance, &mut form_in, &mut n_in, &mut err_in, &mut vec_in]
-    {
-        input.advance_and_flush(1);
+    worker.step_while(|| probe.less_than(&2));
+    if failed.is_none() {
+        failed = errors.borrow().first().cloned();
     }
-    worker.step_while(|| probe.less_than(&1));
-    let failed = errors.borrow().first().cloned();
     let total = (*total.borrow()).max(0) as u64;
     let freqs = stories::DocFreqs::from_parts(
         std::mem::take(&mut *terms_seen.borrow_mut()),
@@ -215,7 +278,7 @@ fn work(
     let mut reread = None;
     if failed.is_none() {
         let n = total as f32;
-        let outcome = read_share(corpus, skip_invalid, false, index, peers, |batch| {
+        let outcome = read_share(corpus, &plan, &offsets, &mine, skip_invalid, false, |batch| {
             for (ordinal, d) in batch {
                 let v = stories::weigh(
                     vectorizer.term_counts(None, &d.text),
@@ -233,9 +296,9 @@ fn work(
         });
         reread = outcome.err();
     }
-    vec_in.advance_and_flush(2);
-    worker.step_while(|| probe2.less_than(&2));
-    drop((term_in, form_in, n_in, err_in, vec_in));
+    vec_in.advance_and_flush(3);
+    worker.step_while(|| probe2.less_than(&3));
+    drop((count_in, term_in, form_in, n_in, err_in, vec_in));
     if let Some((w, reason)) = failed {
         return Err(Error::Worker { worker: w, reason });
     }
@@ -264,25 +327,25 @@ impl<D: differential_dataflow::ExchangeData> Advance
     }
 }
 
-/// Reads the feed and parses the records of this worker's share (record ordinal mod `peers`),
-/// handing each batch of them to `f` as `(ordinal, document)`. Invalid records are skipped
-/// under `skip_invalid` (with a warning on stderr when `warn`), else the first one stops the
-/// read with its error.
+/// Reads this worker's pieces of the feed (`mine`, with the plan's global ordinals) and
+/// parses them, handing each batch to `f` as `(ordinal, document)`. Invalid records are
+/// skipped under `skip_invalid` (with a warning on stderr when `warn`), else the first one
+/// stops the read with its error.
 fn read_share<F>(
     corpus: &Corpus,
+    plan: &Plan,
+    offsets: &Offsets,
+    mine: &[usize],
     skip_invalid: bool,
     warn: bool,
-    index: usize,
-    peers: usize,
     mut f: F,
 ) -> Result<()>
 where
     F: FnMut(&[(u32, Doc<'_>)]),
 {
-    let mut failure = None;
-    let outcome = corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
-        let mut docs = Vec::new();
-        for r in batch.iter().filter(|r| r.ordinal % peers as u64 == index as u64) {
+    shard::read_pieces(corpus, plan, offsets, mine, BATCH_DOCS, BATCH_BYTES, |batch| {
+        let mut docs = Vec::with_capacity(batch.len());
+        for r in batch {
             match corpus.parse(r) {
                 Ok(d) => docs.push((r.ordinal as u32, d)),
                 Err(e) if skip_invalid && e.is_record_error() => {
@@ -290,17 +353,10 @@ where
                         eprintln!("neardup: warning: skipped {e}");
                     }
                 }
-                Err(e) => {
-                    failure = Some(e);
-                    return Err(Error::InvalidParam { name: "read", reason: "aborted".into() });
-                }
+                Err(e) => return Err(e),
             }
         }
         f(&docs);
         Ok(())
-    });
-    match failure {
-        Some(e) => Err(e),
-        None => outcome,
-    }
+    })
 }
