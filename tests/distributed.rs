@@ -418,3 +418,71 @@ fn three_processes_give_the_single_machine_stories() {
         );
     }
 }
+
+/// `cluster --hosts` reads each process's own piece of a feed: a malformed record in the last
+/// piece stops every process with the input and its true line number, and under
+/// `--skip-invalid` the stories are the single machine's.
+#[test]
+fn cluster_on_hosts_names_a_bad_line_of_its_piece() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = corpus(dir.path(), 20);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let bad_line = lines.len() - 3; // 1-based line of the malformed record, in the last piece
+    let mut feed = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i + 1 == bad_line {
+            feed.push_str("{\"id\": \"broken\", \"text\": \n");
+        }
+        feed.push_str(l);
+        feed.push('\n');
+    }
+    let path = dir.path().join("bad.jsonl");
+    std::fs::write(&path, feed).unwrap();
+    let hosts = dir.path().join("hosts");
+    let ports = free_ports(3);
+    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
+        .unwrap();
+    let out = dir.path().join("stories.jsonl");
+    let spawn = |i: usize, extra: &[&str]| {
+        Command::new(bin())
+            .arg("cluster")
+            .arg(&path)
+            .args(["--no-dedup", "--hosts"])
+            .arg(&hosts)
+            .args(["--process-id", &i.to_string(), "-o"])
+            .arg(&out)
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children: Vec<_> = (0..3).map(|i| spawn(i, &[])).collect();
+    let where_ = format!("bad.jsonl:{bad_line}:");
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(&where_), "{where_} not in {err}");
+    }
+    assert!(!out.exists(), "no stories are written after an error");
+    run_all(3, |i| {
+        let mut c = Command::new(bin());
+        c.arg("cluster")
+            .arg(&path)
+            .args(["--no-dedup", "--skip-invalid", "--hosts"])
+            .arg(&hosts)
+            .args(["--process-id", &i.to_string(), "-o"])
+            .arg(&out);
+        c
+    });
+    let single = Command::new(bin())
+        .arg("cluster")
+        .arg(&path)
+        .args(["--no-dedup", "--skip-invalid"])
+        .output()
+        .unwrap();
+    check(&single);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), String::from_utf8(single.stdout).unwrap());
+}

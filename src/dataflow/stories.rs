@@ -83,6 +83,7 @@ pub fn story_vectors(
     let guards = execute(place, watch, move |worker| work(worker, params, &corpus, skip_invalid))?;
     let mut gathered = None;
     let mut first_error = None;
+    let mut panicked = false;
     for (w, r) in guards.join().into_iter().enumerate() {
         match r {
             Ok(Ok(Some(g))) => gathered = Some(g),
@@ -91,14 +92,19 @@ pub fn story_vectors(
                 first_error.get_or_insert(e);
             }
             Err(e) => {
+                panicked = true;
                 first_error.get_or_insert(Error::Worker { worker: w, reason: e });
             }
         }
     }
-    if let Some(e) = first_error {
-        return Err(watch.lost().unwrap_or(e));
+    match first_error {
+        // A read error reaches every worker with its text: it is the cause, even when a
+        // process that stopped on it first has closed its connections. A thread that broke
+        // off names the lost process, when one was lost.
+        Some(e) if panicked => Err(watch.lost().unwrap_or(e)),
+        Some(e) => Err(e),
+        None => Ok(gathered),
     }
-    Ok(gathered)
 }
 
 /// One worker: pass 1 counts its share as one machine's first pass does
