@@ -73,6 +73,13 @@ fn free_ports(n: usize) -> Vec<u16> {
     listeners.iter().map(|l| l.local_addr().unwrap().port()).collect()
 }
 
+/// Writes a host file of `n` free loopback ports at `path`.
+fn write_hosts(path: &Path, n: usize) {
+    let ports = free_ports(n);
+    std::fs::write(path, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
+        .unwrap();
+}
+
 fn check(out: &Output) {
     assert!(
         out.status.success(),
@@ -92,9 +99,7 @@ fn distributed(
     extra: &[&str],
 ) -> (String, Vec<String>) {
     let hosts = dir.join(format!("hosts-{procs}x{workers}"));
-    let ports = free_ports(procs);
-    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
-        .unwrap();
+    write_hosts(&hosts, procs);
     let out = dir.join(format!("out-{procs}x{workers}"));
     let groups = dir.join(format!("groups-{procs}x{workers}"));
     run_all(procs, |i| {
@@ -241,9 +246,7 @@ fn a_missing_process_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let feed = corpus(dir.path(), 5);
     let hosts = dir.path().join("hosts");
-    let ports = free_ports(3);
-    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
-        .unwrap();
+    write_hosts(&hosts, 3);
     let out = dir.path().join("out");
     let started = std::time::Instant::now();
     let children: Vec<_> = (0..2)
@@ -278,9 +281,7 @@ fn a_process_killed_mid_run_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let feed = corpus(dir.path(), 20);
     let hosts = dir.path().join("hosts");
-    let ports = free_ports(3);
-    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
-        .unwrap();
+    write_hosts(&hosts, 3);
     let out = dir.path().join("out");
     let groups = dir.path().join("groups");
     let mut children: Vec<_> = (0..3)
@@ -328,8 +329,7 @@ fn processes_that_disagree_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let feed = corpus(dir.path(), 5);
     let hosts = dir.path().join("hosts");
-    let ports = free_ports(2);
-    std::fs::write(&hosts, format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1])).unwrap();
+    write_hosts(&hosts, 2);
     let run = |i: usize, threshold: &str| {
         Command::new(bin())
             .arg("dedup")
@@ -392,12 +392,7 @@ fn three_processes_give_the_single_machine_stories() {
         check(&single);
         assert!(!single.stdout.is_empty());
         let hosts = dir.path().join("hosts");
-        let ports = free_ports(3);
-        std::fs::write(
-            &hosts,
-            ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>(),
-        )
-        .unwrap();
+        write_hosts(&hosts, 3);
         let out = dir.path().join("stories.jsonl");
         let _ = std::fs::remove_file(&out);
         run_all(3, |i| {
@@ -440,9 +435,7 @@ fn cluster_on_hosts_names_a_bad_line_of_its_piece() {
     let path = dir.path().join("bad.jsonl");
     std::fs::write(&path, feed).unwrap();
     let hosts = dir.path().join("hosts");
-    let ports = free_ports(3);
-    std::fs::write(&hosts, ports.iter().map(|p| format!("127.0.0.1:{p}\n")).collect::<String>())
-        .unwrap();
+    write_hosts(&hosts, 3);
     let out = dir.path().join("stories.jsonl");
     let spawn = |i: usize, extra: &[&str]| {
         Command::new(bin())

@@ -75,7 +75,7 @@ fn run_until(worker: &mut Worker, probe: &Handle<u32>, t: u32, watch: &Watch) ->
 /// The collective exchange: every worker sends `mine` (or its failure); records go where
 /// `route` sends them (every worker when `None`); returns what reached this worker. A failure
 /// anywhere becomes an error everywhere (this worker's own error is returned as it was).
-fn exchange<T: timely::ExchangeData + Clone>(
+pub(super) fn exchange<T: timely::ExchangeData + Clone>(
     worker: &mut Worker,
     watch: &Watch,
     mine: Result<Vec<T>>,
@@ -118,12 +118,12 @@ fn exchange<T: timely::ExchangeData + Clone>(
 }
 
 /// Routes to the worker `h` names, spread (timely takes the route modulo the workers).
-fn spread(h: u64) -> u64 {
+pub(super) fn spread(h: u64) -> u64 {
     fmix64(h)
 }
 
 /// This worker's share of the corpus and where it lies.
-struct Share {
+pub(super) struct Share {
     plan: Plan,
     offsets: Offsets,
     mine: Vec<usize>,
@@ -134,7 +134,8 @@ struct Share {
 }
 
 impl Share {
-    fn read<F>(&self, corpus: &Corpus, f: F) -> Result<()>
+    /// Reads the share's records, with their global ordinals and line numbers, in batches.
+    pub(super) fn read<F>(&self, corpus: &Corpus, f: F) -> Result<()>
     where
         F: FnMut(&[RawRecord]) -> Result<()>,
     {
@@ -196,21 +197,21 @@ fn parse_batch<'a>(
 }
 
 /// Phase 1: the plan and the count pass; every worker learns every piece's first ordinal.
-fn plan_share(worker: &mut Worker, ctx: &Ctx) -> Result<Share> {
+pub(super) fn plan_share(worker: &mut Worker, corpus: &Corpus, watch: &Watch) -> Result<Share> {
     let peers = worker.peers();
-    let plan = Plan::new(&ctx.corpus, peers);
+    let plan = Plan::new(corpus, peers);
     let (plan, mine, counts) = match plan {
         Ok(plan) => {
             let mine = plan.of(worker.index());
             let counts: Result<Vec<(u64, PieceCount)>> = mine
                 .iter()
-                .map(|&i| Ok((i as u64, shard::count_piece(&ctx.corpus, &plan.pieces[i])?)))
+                .map(|&i| Ok((i as u64, shard::count_piece(corpus, &plan.pieces[i])?)))
                 .collect();
             (plan, mine, counts)
         }
         Err(e) => (Plan { pieces: Vec::new() }, Vec::new(), Err(e)),
     };
-    let mut all = exchange(worker, &ctx.watch, counts, None)?;
+    let mut all = exchange(worker, watch, counts, None)?;
     all.sort_unstable();
     let counts: Vec<PieceCount> = all.into_iter().map(|(_, c)| c).collect();
     let offsets = Offsets::new(&plan, &counts);
@@ -473,15 +474,7 @@ fn resolve(
     informative.sort_unstable();
     let candidates = stages::candidates(std::mem::take(&mut *lsh.borrow_mut()), &anchor_pairs);
     // The signatures the candidates here need, asked of their holders.
-    let mut needed: Vec<u32> = candidates
-        .iter()
-        .flat_map(|&(p, _)| {
-            let (a, b) = unpack(p);
-            [a, b]
-        })
-        .collect();
-    needed.sort_unstable();
-    needed.dedup();
+    let needed = documents_of(candidates.iter().map(|&(p, _)| p));
     let me = worker.index() as u32;
     let owners = offsets.clone();
     let asks = exchange(
@@ -511,6 +504,19 @@ fn resolve(
     Ok(Judgement { judged, anchor_pairs, informative, candidates: candidates.len() as u64 })
 }
 
+/// The distinct documents of packed pairs, sorted.
+fn documents_of(pairs: impl Iterator<Item = u64>) -> Vec<u32> {
+    let mut docs: Vec<u32> = pairs
+        .flat_map(|p| {
+            let (a, b) = unpack(p);
+            [a, b]
+        })
+        .collect();
+    docs.sort_unstable();
+    docs.dedup();
+    docs
+}
+
 /// Phase 5: the borderline pairs settled on the exact shingle sets of their documents. The
 /// pairs stay where they were judged; that worker asks the holders of their documents for the
 /// sets (each once), which they compute from the records they read again.
@@ -522,15 +528,7 @@ fn settle(
     borderline: Vec<u64>,
     sent: &mut Vec<(&'static str, u64, u64)>,
 ) -> Result<Vec<PairEv>> {
-    let mut needed: Vec<u32> = borderline
-        .iter()
-        .flat_map(|&p| {
-            let (a, b) = unpack(p);
-            [a, b]
-        })
-        .collect();
-    needed.sort_unstable();
-    needed.dedup();
+    let needed = documents_of(borderline.iter().copied());
     let me = worker.index() as u32;
     let owners = Arc::new(share.offsets.clone());
     sent.push(("borderline documents", needed.len() as u64, needed.len() as u64 * 8));
@@ -750,7 +748,7 @@ pub(crate) fn work(worker: &mut Worker, ctx: &Ctx) -> Result<WorkerResult> {
     };
     let mut sent = Vec::new();
 
-    let mut share = plan_share(worker, ctx)?;
+    let mut share = plan_share(worker, &ctx.corpus, &ctx.watch)?;
     report.records = share.at.len() as u64;
     lap(&mut report, "plan and count");
     let bp = boilerplate(worker, ctx, &mut share, &mut warnings, &mut invalid, &mut sent)?;

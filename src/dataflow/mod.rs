@@ -149,23 +149,35 @@ pub fn dedup(
     let ctx = Arc::new(driver::Ctx { engine, corpus, job: job.clone(), watch: watch.clone() });
     let guards = execute(place, watch, move |worker| driver::work(worker, &ctx))?;
     let mut outcome = DedupOutcome::default();
+    for w in join(guards, watch)? {
+        outcome.warnings.extend(w.warnings);
+        outcome.workers.push(w.report);
+        if let Some(f) = w.finals {
+            outcome.groups = Some(f.groups);
+            outcome.pairs = Some(f.pairs);
+            outcome.ids = f.ids;
+            outcome.stats = Some(f.stats);
+        }
+    }
+    Ok(outcome)
+}
+
+/// Waits for this process's workers and returns their results, or the run's error: the
+/// first cause a worker names (rather than another worker's echo of it), or the lost process
+/// when a worker thread broke off or a worker saw a peer go.
+fn join<T: Send + 'static>(
+    guards: timely::communication::WorkerGuards<Result<T>>,
+    watch: &Watch,
+) -> Result<Vec<T>> {
+    let mut results = Vec::new();
     let mut first_error: Option<Error> = None;
     let mut panicked = false;
     for r in guards.join() {
         match r {
-            Ok(Ok(w)) => {
-                outcome.warnings.extend(w.warnings);
-                outcome.workers.push(w.report);
-                if let Some(f) = w.finals {
-                    outcome.groups = Some(f.groups);
-                    outcome.pairs = Some(f.pairs);
-                    outcome.ids = f.ids;
-                    outcome.stats = Some(f.stats);
-                }
-            }
+            Ok(Ok(w)) => results.push(w),
             Ok(Err(e)) => {
                 // The worker that failed first names the cause; the others only echo it.
-                let echo = matches!(e, Error::Worker { .. } | Error::Peer { .. });
+                let echo = is_echo(&e);
                 if first_error.is_none() || (!echo && first_error.as_ref().is_some_and(is_echo)) {
                     first_error = Some(e);
                 }
@@ -187,14 +199,15 @@ pub fn dedup(
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
-    if first_error.as_ref().is_some_and(|e| panicked || is_echo(e)) {
+    // A worker's error names its cause; a lost peer seen by a worker is the lost process.
+    if first_error.as_ref().is_some_and(|e| panicked || matches!(e, Error::Peer { .. })) {
         if let Some(lost) = watch.lost() {
             first_error = Some(lost);
         }
     }
     match first_error {
         Some(e) => Err(e),
-        None => Ok(outcome),
+        None => Ok(results),
     }
 }
 
