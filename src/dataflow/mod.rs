@@ -1,4 +1,4 @@
-//! Dedup across processes and machines on Timely and Differential Dataflow.
+//! Dedup and the story pass across processes and machines on Timely Dataflow.
 //!
 //! ```text
 //! plan: the corpus cut into one share per worker (shard.rs) ─► count pass ─► global ordinals
