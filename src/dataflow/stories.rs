@@ -83,8 +83,8 @@ impl Count {
 /// processes call it alike); process 0 gets them back, the others `None`.
 ///
 /// # Errors
-/// The read errors of a share (named by the worker that met them, [`Error::Worker`] on the
-/// others), or [`Error::Peer`] when a process was lost.
+/// The read errors of a share (named by the worker that met them, [`crate::Error::Worker`] on the
+/// others), or [`crate::Error::Peer`] when a process was lost.
 pub fn story_vectors(
     place: &Placement,
     watch: &Watch,
