@@ -33,23 +33,6 @@ pub fn exact_dice(a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
     2.0 * shared / (wa + wb)
 }
 
-/// The weight of the terms two sorted lists share (the first list's weights).
-fn shared_weight(a: &[(u64, f64)], b: &[(u64, f64)]) -> f64 {
-    let (mut i, mut j, mut sum) = (0, 0, 0.0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += a[i].1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    sum
-}
-
 /// The most units a term may be held by and still be indexed: `per_units` of the feed's
 /// units (a thousandth by default, [`PassageParams::posting_share`](super::PassageParams)),
 /// and at least 64.
@@ -60,6 +43,14 @@ pub fn posting_cap(idf: &Idf, per_units: f64) -> u32 {
 /// Candidate pairs of units (indices in `units`, the first smaller) of different documents
 /// (`doc[k]` is the document of `units[k]`) that share a term held by at most `cap` units and
 /// whose exact weighted Dice ([`exact_dice`]) reaches `min_dice`. Sorted.
+///
+/// The common (unindexed) terms get dense numbers, and each unit a flat list of them sorted
+/// by term and a 128-bit set of them. A probing unit spreads the weights of its common terms
+/// over a dense array, so the common weight it shares with a unit reached through the
+/// postings is a sum over that unit's list, in the order of a merge of the two sorted lists
+/// (the same sum, bit for bit). That list is read only when the weight of the probing unit's
+/// common terms in the other's set (at least the shared weight, summed in the same order)
+/// can still reach the cut.
 pub fn across_pairs(
     units: &[&Unit],
     doc: &[u32],
@@ -67,32 +58,52 @@ pub fn across_pairs(
     cap: u32,
     min_dice: f64,
 ) -> Vec<(u32, u32)> {
+    use ahash::AHashMap;
     let w = |t| idf.weight(t);
-    // Each unit's indexed terms (as (term, weight)), the weight of its unindexed (common)
-    // terms, and its total.
+    // Each unit's indexed terms (as (term, weight)), its common terms (dense numbers, sorted
+    // by term) in one flat array, and its head: total weight, set of common terms, list.
     let mut indexed: Vec<Vec<(u64, f64)>> = Vec::with_capacity(units.len());
-    let mut common: Vec<Vec<(u64, f64)>> = Vec::with_capacity(units.len());
-    let mut total = vec![0.0f64; units.len()];
-    for (k, u) in units.iter().enumerate() {
-        let (mut mine, mut rest) = (Vec::new(), Vec::new());
+    let mut number: AHashMap<u64, u32> = AHashMap::new();
+    let mut common_weight: Vec<f64> = Vec::new();
+    let mut common: Vec<u32> = Vec::new();
+    let mut head: Vec<Head> = Vec::with_capacity(units.len());
+    let mut sorted: Vec<(u64, f64)> = Vec::new();
+    for u in units {
+        let mut mine = Vec::new();
+        let mut total = 0.0;
+        sorted.clear();
         for (i, &t) in u.terms.iter().enumerate() {
             let wt = u.weight(i, &w);
-            total[k] += wt;
+            total += wt;
             if idf.df(t) <= cap {
                 mine.push((t, wt));
             } else {
-                rest.push((t, wt));
+                sorted.push((t, wt));
             }
         }
-        rest.sort_unstable_by_key(|r| r.0);
+        sorted.sort_unstable_by_key(|r| r.0);
+        let from = common.len() as u32;
+        let mut set = [0u64; 2];
+        for &(t, wt) in &sorted {
+            let next = number.len() as u32;
+            let c = *number.entry(t).or_insert(next);
+            if c == next {
+                common_weight.push(wt);
+            }
+            common.push(c);
+            let b = common_bit(c);
+            set[b >> 6] |= 1 << (b & 63);
+        }
+        head.push(Head { total, set, from, to: common.len() as u32 });
         indexed.push(mine);
-        common.push(rest);
     }
-    // Postings in one array, by term; each unit's terms become ranges of it.
-    let mut postings: Vec<(u64, u32)> = indexed
+    drop(number);
+    // Postings in one array, by term, with the unit's document; each unit's terms become
+    // ranges of it.
+    let mut postings: Vec<(u64, u32, u32)> = indexed
         .iter()
         .enumerate()
-        .flat_map(|(k, ts)| ts.iter().map(move |&(t, _)| (t, k as u32)))
+        .flat_map(|(k, ts)| ts.iter().map(move |&(t, _)| (t, k as u32, doc[k])))
         .collect();
     postings.par_sort_unstable();
     let ranges: Vec<Vec<(u32, u32, f64)>> = indexed
@@ -108,36 +119,68 @@ pub fn across_pairs(
         })
         .collect();
     drop(indexed);
-    let ids: Vec<u32> = postings.iter().map(|p| p.1).collect();
+    let ids: Vec<(u32, u32)> = postings.iter().map(|p| (p.1, p.2)).collect();
     drop(postings);
+    let list = |h: &Head| &common[h.from as usize..h.to as usize];
     // Probes: shared weight accumulated per other unit in a dense array (one per thread),
-    // reset through the list of units touched.
+    // reset through the list of units touched; the probing unit's common weights in another.
     let mut out: Vec<(u32, u32)> = (0..units.len())
         .into_par_iter()
         .map_init(
-            || (vec![0.0f64; units.len()], Vec::<u32>::new()),
-            |(acc, touched), x| {
+            || {
+                let spread = vec![0.0f64; common_weight.len()];
+                (vec![0.0f64; units.len()], Vec::<u32>::new(), spread, Vec::new())
+            },
+            |(acc, touched, spread, mine), x| {
+                let dx = doc[x];
                 for &(lo, hi, wt) in &ranges[x] {
                     // Postings are sorted by unit: only the units after `x` are probed.
                     let list = &ids[lo as usize..hi as usize];
-                    let after = list.partition_point(|&y| y as usize <= x);
-                    for &y in &list[after..] {
-                        if doc[y as usize] != doc[x] {
-                            if acc[y as usize] == 0.0 {
+                    let after = list.partition_point(|&(y, _)| y as usize <= x);
+                    for &(y, dy) in &list[after..] {
+                        if dy != dx {
+                            let a = &mut acc[y as usize];
+                            if *a == 0.0 {
                                 touched.push(y);
                             }
-                            acc[y as usize] += wt;
+                            *a += wt;
                         }
                     }
                 }
+                let hx = &head[x];
+                mine.clear();
+                for &c in list(hx) {
+                    let wc = common_weight[c as usize];
+                    spread[c as usize] = wc;
+                    mine.push((common_bit(c), wc));
+                }
                 let mut found = Vec::new();
                 for &y in touched.iter() {
-                    let y = y as usize;
-                    let shared = acc[y] + shared_weight(&common[x], &common[y]);
-                    acc[y] = 0.0;
-                    if 2.0 * shared >= min_dice * (total[x] + total[y]) {
-                        found.push((x as u32, y as u32));
+                    let shared = std::mem::take(&mut acc[y as usize]);
+                    let hy = &head[y as usize];
+                    let need = min_dice * (hx.total + hy.total);
+                    // The common terms of `x` in the set of `y`: a superset of those shared,
+                    // in the same order.
+                    let mut bound = 0.0;
+                    for &(b, wc) in mine.iter() {
+                        if hy.set[b >> 6] >> (b & 63) & 1 == 1 {
+                            bound += wc;
+                        }
                     }
+                    if 2.0 * (shared + bound) < need {
+                        continue;
+                    }
+                    // The common terms shared, in term order: absent ones add zero.
+                    let mut both = 0.0;
+                    for &c in list(hy) {
+                        both += spread[c as usize];
+                    }
+                    if 2.0 * (shared + both) >= need {
+                        found.push((x as u32, y));
+                    }
+                }
+                for &c in list(hx) {
+                    spread[c as usize] = 0.0;
                 }
                 touched.clear();
                 found
@@ -147,6 +190,23 @@ pub fn across_pairs(
         .collect();
     out.par_sort_unstable();
     out
+}
+
+/// What the probe reads of a unit reached through the postings.
+struct Head {
+    /// The weight of all its terms.
+    total: f64,
+    /// Its common terms, as bits ([`common_bit`]).
+    set: [u64; 2],
+    /// Its common terms: `from..to` in the flat list.
+    from: u32,
+    to: u32,
+}
+
+/// The bit of a common term (by its dense number) in a unit's 128-bit set.
+#[inline]
+fn common_bit(c: u32) -> usize {
+    (c.wrapping_mul(0x9E37_79B9) >> 25) as usize
 }
 
 #[cfg(test)]
