@@ -3,7 +3,7 @@
 
 use super::candidates::{across_pairs, exact_dice, posting_cap};
 use super::model::{Evidence, RESTATE_MODEL};
-use super::terms::Idf;
+use super::terms::{all_terms, dice_of, long_terms, soft_matched, Idf, Relation, Rows};
 use super::units::{join_units, Unit};
 use super::{Analyzer, Kind, MatchKind, Place, Restatement, FEED_UNITS};
 use crate::segment::Span;
@@ -72,6 +72,20 @@ type Weights<'w> = &'w dyn Fn(u64) -> f64;
 struct Side<'u> {
     units: &'u [Unit],
     windows: &'u [Option<Unit>],
+    /// What the fast soft match reads of each unit ([`Aux`]).
+    aux: &'u [Aux],
+}
+
+/// What [`fast_window`] reads of a unit besides its terms.
+#[derive(Clone, Copy, Default)]
+struct Aux {
+    /// Its terms whose skeletons can match softly ([`long_terms`]).
+    long: u64,
+    /// Where it has a window: the terms (bits) of the next unit that it lacks (the window's
+    /// terms are the unit's then these, as [`join_units`] makes them).
+    fresh: u64,
+    /// The total weight of its window.
+    window_total: f64,
 }
 
 impl<'u> Side<'u> {
@@ -86,14 +100,112 @@ impl<'u> Side<'u> {
 }
 
 /// Each unit joined with the next one when both are in one paragraph (a window of two), once
-/// per document rather than once per comparison.
-fn windows(units: &[Unit]) -> Vec<Option<Unit>> {
-    (0..units.len())
+/// per document rather than once per comparison, and the terms of the next unit it lacks
+/// (bits, for units of at most [`Relation::MAX`] terms).
+fn windows(units: &[Unit]) -> (Vec<Option<Unit>>, Vec<Aux>) {
+    let wins: Vec<Option<Unit>> = (0..units.len())
         .map(|k| {
             (k + 1 < units.len() && units[k + 1].paragraph == units[k].paragraph)
                 .then(|| join_units(&units[k..=k + 1]))
         })
-        .collect()
+        .collect();
+    let aux = (0..units.len())
+        .map(|k| {
+            let long = long_terms(&units[k]);
+            match &wins[k] {
+                Some(w) => Aux {
+                    long,
+                    fresh: units[k + 1]
+                        .terms
+                        .iter()
+                        .enumerate()
+                        .filter(|&(c, t)| c < Relation::MAX && !units[k].terms.contains(t))
+                        .fold(0u64, |m, (c, _)| m | 1 << c),
+                    window_total: w.total_weight(&|_| 0.0),
+                },
+                None => Aux { long, ..Aux::default() },
+            }
+        })
+        .collect();
+    (wins, aux)
+}
+
+/// Whether a unit can take the fast soft match of [`fast_window`]: weighed, and at most
+/// [`Relation::MAX`] terms.
+fn relatable(u: &Unit) -> bool {
+    u.terms.len() <= Relation::MAX && u.weights.len() == u.terms.len()
+}
+
+/// [`Analyzer::best_window`] by the relations of the units ([`Relation`]): the same seed, bit
+/// for bit, with each pair of units' terms compared once. `None` where a unit involved has
+/// more than [`Relation::MAX`] terms or no weights.
+fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
+    let (ua, ub) = (a.units, b.units);
+    let same = std::ptr::eq(ua, ub);
+    let win_b = a_window(b, j).filter(|_| !(same && j + 1 == i));
+    let win_a = a_window(a, i).filter(|_| !(same && i + 1 >= j));
+    if !relatable(&ua[i])
+        || !relatable(&ub[j])
+        || win_b.is_some_and(|_| !relatable(&ub[j + 1]))
+        || win_a.is_some_and(|_| !relatable(&ua[i + 1]))
+    {
+        return None;
+    }
+    let (x, y) = (&ua[i], &ub[j]);
+    let (wx, wy) = (x.total_weight(&|_| 0.0), y.total_weight(&|_| 0.0));
+    let seed =
+        |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
+    let rel = Relation::new(x, y, b.aux[j].long);
+    fn rows<'r>(to_first: &'r Relation, to_second: Option<&'r Relation>, u: &'r Unit) -> Rows<'r> {
+        Rows { to_first, to_second, terms: all_terms(u.terms.len()), weights: &u.weights }
+    }
+    let one = soft_matched(&[rows(&rel, None, x)], &y.weights, &[], 0);
+    let mut best = seed(i, i, j, j, dice_of(one, wx, wy));
+    // A window counts only when it beats both of its units alone (as in `best_window`).
+    if win_b.is_some() {
+        let y1 = &ub[j + 1];
+        let rel1 = Relation::new(x, y1, b.aux[j + 1].long);
+        let m =
+            soft_matched(&[rows(&rel, Some(&rel1), x)], &y.weights, &y1.weights, b.aux[j].fresh);
+        let sim = dice_of(m, wx, b.aux[j].window_total);
+        if sim > best.dice {
+            let alone = soft_matched(&[rows(&rel1, None, x)], &y1.weights, &[], 0);
+            if sim > dice_of(alone, wx, y1.total_weight(&|_| 0.0)) {
+                best = seed(i, i, j, j + 1, sim);
+            }
+        }
+    }
+    if win_a.is_some() {
+        let x1 = &ua[i + 1];
+        let rel1 = Relation::new(x1, y, b.aux[j].long);
+        let m = soft_matched(
+            &[
+                rows(&rel, None, x),
+                Rows {
+                    to_first: &rel1,
+                    to_second: None,
+                    terms: a.aux[i].fresh,
+                    weights: &x1.weights,
+                },
+            ],
+            &y.weights,
+            &[],
+            0,
+        );
+        let sim = dice_of(m, a.aux[i].window_total, wy);
+        if sim > best.dice {
+            let alone = soft_matched(&[rows(&rel1, None, x1)], &y.weights, &[], 0);
+            if sim > dice_of(alone, x1.total_weight(&|_| 0.0), wy) {
+                best = seed(i, i + 1, j, j, sim);
+            }
+        }
+    }
+    Some(best)
+}
+
+/// The window of unit `k` of `side` (joined with the next unit of its paragraph), if any.
+fn a_window<'u>(side: Side<'u>, k: usize) -> Option<&'u Unit> {
+    side.windows[k].as_ref()
 }
 
 impl Analyzer {
@@ -101,6 +213,12 @@ impl Analyzer {
     /// joined with the next clause of its paragraph (a sliding window of two), so that a
     /// sentence restated as two clauses, or two clauses restated as one, are seen whole.
     fn best_window(&self, a: Side<'_>, i: usize, b: Side<'_>, j: usize, idf: Weights<'_>) -> Seed {
+        fast_window(a, i, b, j).unwrap_or_else(|| self.slow_window(a, i, b, j, idf))
+    }
+
+    /// [`Analyzer::best_window`] by [`Analyzer::similarity`] of each unit and window: for
+    /// units [`fast_window`] does not take.
+    fn slow_window(&self, a: Side<'_>, i: usize, b: Side<'_>, j: usize, idf: Weights<'_>) -> Seed {
         let (ua, ub) = (a.units, b.units);
         let seed =
             |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
@@ -159,8 +277,8 @@ impl Analyzer {
             })
             .collect();
         let first_para = units.first().map(|u| u.paragraph);
-        let wins = windows(units);
-        let side = Side { units, windows: &wins };
+        let (wins, aux) = windows(units);
+        let side = Side { units, windows: &wins, aux: &aux };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
         for i in 0..units.len() {
@@ -234,13 +352,15 @@ impl Analyzer {
             posting_cap(idf, self.params.posting_share),
             self.params.threshold / 2.0,
         );
-        let wins: Vec<Vec<Option<Unit>>> = docs.par_iter().map(|d| windows(d.0)).collect();
+        let wins: Vec<(Vec<Option<Unit>>, Vec<Aux>)> =
+            docs.par_iter().map(|d| windows(d.0)).collect();
         let mut seeds: Vec<(u32, u32, Seed)> = cands
             .par_iter()
             .filter_map(|&(x, y)| {
                 let ((da, ia), (db, ib)) = (where_[x as usize], where_[y as usize]);
-                let a = Side { units: docs[da as usize].0, windows: &wins[da as usize] };
-                let b = Side { units: docs[db as usize].0, windows: &wins[db as usize] };
+                let (wa, wb) = (&wins[da as usize], &wins[db as usize]);
+                let a = Side { units: docs[da as usize].0, windows: &wa.0, aux: &wa.1 };
+                let b = Side { units: docs[db as usize].0, windows: &wb.0, aux: &wb.1 };
                 let mut seed = self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
                 (seed.dice >= self.params.threshold && self.weigh(&mut seed, a, b, idf, false))
                     .then_some((da, db, seed))
@@ -254,5 +374,60 @@ impl Analyzer {
             out.extend(merge_seeds(pairs, docs[da as usize].0, docs[db as usize].0, da, db));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_window_is_the_slow_window_bit_for_bit() {
+        let an = Analyzer::default();
+        let texts = [
+            "وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا، وقال المتحدث باسم الحكومة الإيطالية إن المؤتمر سيعقد في باليرمو. وأضاف أن الأطراف الليبية ستحضر.\n\nوفي 29 مايو 2018 وافقت الفصائل على إجراء انتخابات رئاسية، وحضر المؤتمر الأمين العام لجامعة الدول العربية.",
+            "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار بوتين لن يذهب إلى إيطاليا، وأوضح متحدث الحكومة الايطالية أن مؤتمر باليرمو سيعقد. وقال إن الاطراف الليبية ستشارك.\n\nووافقت الفصائل الليبية في 29 مايو عام2018 على انتخابات رئاسية وبرلمانية.",
+            "The harbour authority reported container traffic rising twelve percent. Container traffic at the harbour rose by twelve percent, the authority reported, and ships waited longer.\n\nThe city council approved a bicycle lane network for the old town.",
+            // The first sentence of the first text as one unit (no clause cut): a window of
+            // two of the first text matches it best.
+            "وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا وقال المتحدث باسم الحكومة الإيطالية إن المؤتمر سيعقد في باليرمو.",
+        ];
+        let mut docs: Vec<Vec<Unit>> = texts.iter().map(|t| an.units(t)).collect();
+        let refs: Vec<&[Unit]> = docs.iter().map(Vec::as_slice).collect();
+        let idf = Idf::new(&refs);
+        for d in &mut docs {
+            idf.weigh(d);
+        }
+        let made: Vec<(Vec<Option<Unit>>, Vec<Aux>)> = docs.iter().map(|d| windows(d)).collect();
+        let side = |k: usize| Side { units: &docs[k], windows: &made[k].0, aux: &made[k].1 };
+        let w = |t| idf.weight(t);
+        let mut compared = 0;
+        let mut windowed = 0;
+        for (da, db) in [(0, 1), (1, 0), (0, 0), (1, 1), (2, 2), (0, 2), (0, 3), (3, 0), (3, 1)] {
+            for i in 0..docs[da].len() {
+                for j in 0..docs[db].len() {
+                    if da == db && j <= i {
+                        continue;
+                    }
+                    let fast = fast_window(side(da), i, side(db), j).expect("short units");
+                    let slow = an.slow_window(side(da), i, side(db), j, &w);
+                    assert_eq!(
+                        (fast.a0, fast.a1, fast.b0, fast.b1, fast.dice.to_bits()),
+                        (slow.a0, slow.a1, slow.b0, slow.b1, slow.dice.to_bits()),
+                        "docs {da} {db}, units {i} {j}"
+                    );
+                    compared += 1;
+                    windowed += usize::from(fast.a1 > fast.a0 || fast.b1 > fast.b0);
+                }
+            }
+        }
+        assert!(compared > 20 && windowed > 0, "{compared} {windowed}");
+        // A unit of more terms than a relation holds takes the slow path.
+        let long: String = (0..70).map(|k| format!("word{k} ")).collect();
+        let mut big = vec![an.text_unit(&long)];
+        idf.weigh(&mut big);
+        let (bw, ba) = windows(&big);
+        let bs = Side { units: &big, windows: &bw, aux: &ba };
+        assert!(fast_window(bs, 0, side(2), 0).is_none());
     }
 }

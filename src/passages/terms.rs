@@ -177,6 +177,152 @@ fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -
     })
 }
 
+/// How the terms of one unit meet those of another, each of at most [`Relation::MAX`] terms:
+/// for each term of the first, the same term in the second, or else the terms of the second
+/// whose skeletons are within one edit (the test of [`soft_partner`]). The soft match of two
+/// units, of a unit and a window of two, and of their parts are read off the relations of
+/// the units ([`soft_matched`]) without comparing terms again.
+pub(super) struct Relation {
+    /// For each term of the first unit, one more than the index of the same term in the
+    /// second; 0 for none.
+    exact: [u8; Relation::MAX],
+    /// For each term of the first unit without the same term in the second, the terms of the
+    /// second (bits) whose skeletons are within one edit of its own.
+    soft: [u64; Relation::MAX],
+}
+
+impl Relation {
+    /// The most terms a unit may have to be related.
+    pub(super) const MAX: usize = 64;
+
+    /// The relation of the terms of `a` to those of `b` (both of at most [`Relation::MAX`]
+    /// terms); `long_b` holds the terms of `b` whose skeletons have three letters or more
+    /// ([`long_terms`]).
+    pub(super) fn new(a: &Unit, b: &Unit, long_b: u64) -> Relation {
+        let mut rel = Relation { exact: [0; Relation::MAX], soft: [0; Relation::MAX] };
+        for (r, &t) in a.terms.iter().enumerate() {
+            if let Some(c) = b.terms.iter().position(|&x| x == t) {
+                rel.exact[r] = c as u8 + 1;
+                continue;
+            }
+            let sa = &a.skeletons[r];
+            if sa.len() < 3 {
+                continue;
+            }
+            let ma = a.masks[r];
+            let mut near = 0u64;
+            for (c, &mb) in b.masks.iter().enumerate() {
+                near |= u64::from((ma ^ mb).count_ones() <= 2) << c;
+            }
+            near &= long_b;
+            let mut bits = 0u64;
+            while near != 0 {
+                let c = near.trailing_zeros() as usize;
+                near &= near - 1;
+                if within_one_edit(sa, &b.skeletons[c]) {
+                    bits |= 1 << c;
+                }
+            }
+            rel.soft[r] = bits;
+        }
+        rel
+    }
+}
+
+/// Some terms of a unit, in order, as the rows of a soft match ([`soft_matched`]).
+pub(super) struct Rows<'r> {
+    /// The relation of the unit to the first unit of the other side.
+    pub(super) to_first: &'r Relation,
+    /// Its relation to the second unit of the other side, where that side is a window of two.
+    pub(super) to_second: Option<&'r Relation>,
+    /// Which terms of the unit take part (bits).
+    pub(super) terms: u64,
+    /// The weights of the unit's terms.
+    pub(super) weights: &'r [f64],
+}
+
+/// The terms of `u` (the first [`Relation::MAX`]) whose skeletons have three letters or more,
+/// as bits: the only ones soft matching pairs.
+pub(super) fn long_terms(u: &Unit) -> u64 {
+    u.skeletons
+        .iter()
+        .take(Relation::MAX)
+        .enumerate()
+        .fold(0, |m, (c, s)| m | u64::from(s.len() >= 3) << c)
+}
+
+/// All terms of a unit of `n` terms, as bits.
+#[inline]
+pub(super) fn all_terms(n: usize) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        u64::MAX >> (64 - n)
+    }
+}
+
+/// The weight matched by [`Analyzer::soft_match`] (bit for bit) of the terms `rows` (in
+/// order: one unit, or a window of two as the first unit's terms then the second's new ones)
+/// against a side whose terms are the first unit's (weights `first`) then, for a window of two,
+/// the terms `second_new` of the second (weights `second`).
+pub(super) fn soft_matched(
+    rows: &[Rows<'_>],
+    first: &[f64],
+    second: &[f64],
+    second_new: u64,
+) -> f64 {
+    let mut used = [0u64; 2];
+    let mut matched = 0.0;
+    for block in rows {
+        let mut todo = block.terms;
+        while todo != 0 {
+            let r = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            let w = block.weights[r];
+            let e = block.to_first.exact[r];
+            if e != 0 {
+                used[0] |= 1 << (e - 1);
+                matched += w;
+                continue;
+            }
+            if let Some(rel) = block.to_second {
+                let e = rel.exact[r];
+                if e != 0 {
+                    used[1] |= 1 << (e - 1);
+                    matched += w;
+                    continue;
+                }
+            }
+            let near = block.to_first.soft[r] & !used[0];
+            if near != 0 {
+                let c = near.trailing_zeros() as usize;
+                used[0] |= 1 << c;
+                matched += 0.5 * (w + first[c]);
+                continue;
+            }
+            if let Some(rel) = block.to_second {
+                let near = rel.soft[r] & second_new & !used[1];
+                if near != 0 {
+                    let c = near.trailing_zeros() as usize;
+                    used[1] |= 1 << c;
+                    matched += 0.5 * (w + second[c]);
+                }
+            }
+        }
+    }
+    matched
+}
+
+/// The weighted soft Dice of a matched weight and two total weights, as
+/// [`Analyzer::similarity`].
+#[inline]
+pub(super) fn dice_of(matched: f64, wa: f64, wb: f64) -> f64 {
+    if wa == 0.0 || wb == 0.0 {
+        return 0.0;
+    }
+    (2.0 * matched / (wa + wb)).min(1.0)
+}
+
 /// The letters of a skeleton as a set of 64 bits (a letter's code point modulo 64: the
 /// Arabic letters ء..ي fall on distinct bits). A substitution changes at most two bits, an
 /// insertion or deletion at most one.
@@ -208,8 +354,11 @@ pub struct AlignedWords {
 /// Inverse document frequencies of terms over a set of units.
 #[derive(Debug, Default)]
 pub struct Idf {
-    df: AHashMap<u64, u32>,
+    /// Per term: the units holding it, and its weight ([`Idf::weight`], computed once).
+    df: AHashMap<u64, (u32, f64)>,
     pub(super) n: f64,
+    /// The weight of a term seen once.
+    unseen: f64,
 }
 
 impl Idf {
@@ -223,7 +372,10 @@ impl Idf {
                 *df.entry(k).or_insert(0) += 1;
             }
         }
-        Idf { df, n: n.max(1) as f64 }
+        let n = n.max(1) as f64;
+        let weight = |d: u32| (1.0 + n / d as f64).ln();
+        let df = df.into_iter().map(|(k, d)| (k, (d, weight(d)))).collect();
+        Idf { df, n, unseen: weight(1) }
     }
 
     /// Counts the terms of `units` (each slice is one document's units).
@@ -238,8 +390,7 @@ impl Idf {
 
     /// `ln(1 + N / df)`; unseen terms count as seen once.
     pub fn weight(&self, t: u64) -> f64 {
-        let d = self.df.get(&t).copied().unwrap_or(1) as f64;
-        (1.0 + self.n / d).ln()
+        self.df.get(&t).map_or(self.unseen, |e| e.1)
     }
 
     /// Sets the term weights of `units` under these frequencies, once, so that comparisons
@@ -252,12 +403,12 @@ impl Idf {
 
     /// The number of units holding term `t`.
     pub fn df(&self, t: u64) -> u32 {
-        self.df.get(&t).copied().unwrap_or(0)
+        self.df.get(&t).map_or(0, |e| e.0)
     }
 
     /// True for terms in more than a twentieth of the units (and at least 20 of them).
     pub fn is_common(&self, t: u64) -> bool {
-        let d = self.df.get(&t).copied().unwrap_or(0) as f64;
+        let d = self.df(t) as f64;
         d >= 20.0 && d > self.n / 20.0
     }
 }
