@@ -10,7 +10,7 @@
 A labelled pair is reported as `score.py restate` decides (one restated record covers at least
 half of each unit's bytes). Each miss gets the first reason that explains it: the pipeline's
 units for the labelled spans are too short (fewer than 5 content terms), inside one article
-they are adjacent or in one paragraph (never compared), across articles they share no term
+they are adjacent (never compared), across articles they share no term
 under the posting cap (never a candidate), the exact weighted Dice is under half the first cut,
 the soft Dice under the first cut, the model's probability under its threshold, or else (the
 pair scored above threshold but the record's span did not cover the labelled units: merging,
@@ -61,8 +61,6 @@ def main():
         if l["doc_a"] == l["doc_b"]:
             if abs(d["unit_a"] - d["unit_b"]) < 2:
                 return "adjacent units (in-article pairs skip the next unit)"
-            if d["para_a"] == d["para_b"]:
-                return "one paragraph (in-article pairs skip it)"
         elif not d["shares_indexed"]:
             return "no shared term under the posting cap"
         if d["exact_dice"] < THRESHOLD / 2:
