@@ -13,6 +13,7 @@
 //! without holding texts in memory. Every record keeps its raw bytes so the output can repeat
 //! it byte for byte.
 
+pub mod date;
 mod lines;
 #[cfg(feature = "parquet")]
 mod parquet;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use flate2::read::MultiGzDecoder;
 
 use crate::error::{Error, Result};
+pub use date::parse_timestamp;
 use lines::LineBlocks;
 pub use lines::RecordBytes;
 pub use record::{Doc, Fields};
