@@ -13,17 +13,19 @@
 //! documents, not with their text; [`Engine::resolve`] finds and verifies pairs and groups them.
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::boilerplate::{Boilerplate, BoilerplateParams, LineCounter};
+use crate::cluster::groups::{self, PairEvidence};
+pub use crate::cluster::groups::{DocMeta, Group, Keep};
 use crate::cluster::UnionFind;
 use crate::error::{Error, Result};
 use crate::lsh::anchors::{match_anchors, AnchorMatches, AnchorParams, Postings};
 use crate::lsh::{band_candidates, optimal_banding, unpack, Banding};
-use crate::normalize::{Mode, Normalizer};
+use crate::normalize::{Mode, NormalizedLines, Normalizer};
 use crate::segment;
 use crate::shingle::{HashScheme, ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
 use crate::signature::{MinHasher, Sketch, SketchParams, DEFAULT_NUM_PERM};
+pub use crate::verify::Pair;
 use crate::verify::{self, Decision, Evidence, Thresholds, VerifyMode};
 
 /// Default recall floor of the derived banding at the threshold ([`optimal_banding`]).
@@ -32,8 +34,6 @@ pub const DEFAULT_LSH_MIN_RECALL: f64 = 0.99;
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// Default containment threshold, chosen on the reprints dev set.
 pub const DEFAULT_CONTAINMENT: f64 = 0.5;
-/// Stars up to this size check every member as a possible kept document.
-const MAX_KEPT_CHECK: usize = 64;
 
 /// Default shingles.
 pub const DEFAULT_SHINGLE: ShingleSpec = ShingleSpec::word(3);
@@ -184,17 +184,6 @@ impl Fingerprints {
     }
 }
 
-/// A verified duplicate pair.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Pair {
-    /// Lower document number.
-    pub a: u32,
-    /// Higher document number.
-    pub b: u32,
-    /// The evidence.
-    pub evidence: Evidence,
-}
-
 /// The outcome of [`Engine::resolve`].
 #[derive(Debug, Default)]
 pub struct Resolution {
@@ -241,33 +230,21 @@ impl Resolution {
     }
 }
 
-/// Which member of a group is kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Keep {
-    /// The first in input order.
-    First,
-    /// The longest (ties: the first).
-    Longest,
-    /// The newest by date (ties and missing dates: the first).
-    Newest,
+/// A resolution's evidence as grouping reads it.
+struct Judged<'a> {
+    engine: &'a Engine,
+    fps: &'a Fingerprints,
+    res: &'a Resolution,
 }
 
-/// What the keep policy may look at.
-#[derive(Clone, Debug, Default)]
-pub struct DocMeta {
-    /// Text length in bytes.
-    pub len: usize,
-    /// Date string (sorts chronologically), if any.
-    pub date: Option<String>,
-}
+impl PairEvidence for Judged<'_> {
+    fn evidence(&self, a: u32, b: u32) -> Evidence {
+        self.engine.pair_evidence(self.fps, self.res, a, b)
+    }
 
-/// A duplicate group with its kept member.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Group {
-    /// The kept document.
-    pub kept: u32,
-    /// All members (the kept one included) with their similarity to the kept one.
-    pub members: Vec<(u32, f64)>,
+    fn size(&self, d: u32) -> u32 {
+        self.fps.sizes[d as usize]
+    }
 }
 
 impl Engine {
@@ -381,12 +358,20 @@ impl Engine {
     /// Normalizes `text` into word hashes (and, for character shingles, the joined normalized
     /// text), leaving out boilerplate lines. When every line is boilerplate, the whole text is
     /// used: a document made only of recurring lines is a duplicate, not an empty page.
-    fn words(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) {
+    ///
+    /// `pre`: the text's lines already normalized by this engine's normalizer (word shingles
+    /// only): their words are hashed instead of normalizing the lines again. The words are the
+    /// same, so is the fingerprint.
+    fn words(&self, text: &str, bp: &Boilerplate, s: &mut Scratch, pre: Option<&NormalizedLines>) {
         s.words.clear();
         s.joined.clear();
         let chars = self.cfg.shingle.kind == ShingleKind::Char;
+        let pre = pre.filter(|p| !chars && p.mode() == Some(self.normalizer.mode()));
         if !bp.is_empty() {
-            let spans = segment::lines(text);
+            let spans = match pre {
+                Some(p) => (0..p.len()).map(|i| p.span(i)).collect(),
+                None => segment::lines(text),
+            };
             let verbatim: Vec<bool> =
                 spans.iter().map(|sp| bp.is_verbatim(&text[sp.range()])).collect();
             let mut prev_bp = false;
@@ -398,7 +383,9 @@ impl Engine {
                     continue;
                 }
                 let start = s.words.len();
-                if chars {
+                if let Some(p) = pre {
+                    self.shingler.word_hashes_of(p.line(i).as_bytes(), &mut s.words);
+                } else if chars {
                     self.normalizer.normalize_into(line, &mut s.norm);
                     self.shingler.word_hashes_into(&s.norm, &mut s.words);
                 } else {
@@ -429,6 +416,8 @@ impl Engine {
                 self.shingler.word_hashes_into(&s.norm, &mut s.words);
             }
             std::mem::swap(&mut s.joined, &mut s.norm);
+        } else if let Some(p) = pre {
+            self.shingler.word_hashes_of(p.all().as_bytes(), &mut s.words);
         } else {
             self.hash_words(text, s);
         }
@@ -453,8 +442,14 @@ impl Engine {
     }
 
     /// The shingle hashes of `text` (boilerplate left out) into `s.shingles`, in text order.
-    fn shingles(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) {
-        self.words(text, bp, s);
+    fn shingles(
+        &self,
+        text: &str,
+        bp: &Boilerplate,
+        s: &mut Scratch,
+        pre: Option<&NormalizedLines>,
+    ) {
+        self.words(text, bp, s, pre);
         s.shingles.clear();
         match self.cfg.shingle.kind {
             ShingleKind::Word => self.shingler.windows_into(&s.words, &mut s.shingles),
@@ -472,7 +467,7 @@ impl Engine {
             .par_iter()
             .map_init(Scratch::default, |s, t| {
                 let Some(t) = t else { return Vec::new() };
-                self.shingles(t, bp, s);
+                self.shingles(t, bp, s, None);
                 verify::key_set(&s.shingles, &mut s.keys)
             })
             .collect()
@@ -486,8 +481,9 @@ impl Engine {
         bp: &Boilerplate,
         s: &mut Scratch,
         sig: &mut [u32],
+        pre: Option<&NormalizedLines>,
     ) -> DocPrint {
-        self.shingles(text, bp, s);
+        self.shingles(text, bp, s, pre);
         let has_sig = self.hasher.sketch_into(&s.shingles, &mut s.bins, sig);
         let mut anchors = Vec::new();
         if self.cfg.containment <= 1.0 {
@@ -518,7 +514,7 @@ impl Engine {
             .map_init(Scratch::default, |s, t| {
                 t.map(|t| {
                     let mut sig = vec![0u32; self.cfg.num_perm];
-                    let p = self.fingerprint(t, bp, s, &mut sig);
+                    let p = self.fingerprint(t, bp, s, &mut sig, None);
                     DocFingerprint {
                         signature: p.has_sig.then_some(sig),
                         anchors: p.anchors,
@@ -540,16 +536,46 @@ impl Engine {
         bp: &Boilerplate,
         fps: &mut Fingerprints,
     ) -> Result<()> {
+        self.add_batch_with(texts.len(), |i| texts[i].map(|t| (t, None)), bp, fps)
+    }
+
+    /// [`Engine::add_batch`] for texts whose lines the caller has normalized already
+    /// ([`Normalizer::normalize_lines`], with a normalizer of this engine's mode): their words
+    /// are hashed without normalizing the text again, so a caller that needs the words too (the
+    /// story vectors of `neardup cluster`) normalizes each text once. The fingerprints are
+    /// those of [`Engine::add_batch`]; lines of another mode, or character shingles, are
+    /// normalized again.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when anchor postings cannot be spilled to a temporary file.
+    pub fn add_batch_normalized(
+        &self,
+        docs: &[Option<(&str, &NormalizedLines)>],
+        bp: &Boilerplate,
+        fps: &mut Fingerprints,
+    ) -> Result<()> {
+        self.add_batch_with(docs.len(), |i| docs[i].map(|(t, l)| (t, Some(l))), bp, fps)
+    }
+
+    fn add_batch_with<'t>(
+        &self,
+        n: usize,
+        doc: impl Fn(usize) -> Option<(&'t str, Option<&'t NormalizedLines>)> + Sync,
+        bp: &Boilerplate,
+        fps: &mut Fingerprints,
+    ) -> Result<()> {
         let k = self.cfg.num_perm;
         fps.num_perm = k;
         // The signatures go straight into their columns: the slots are filled in parallel
         // (skipped records keep u32::MAX), then each task writes its document's own slots.
         let start = fps.sigs.len();
-        fps.sigs.par_extend(rayon::iter::repeat_n(u32::MAX, texts.len() * k));
+        fps.sigs.par_extend(rayon::iter::repeat_n(u32::MAX, n * k));
         let prints: Vec<Option<DocPrint>> = fps.sigs[start..]
             .par_chunks_mut(k)
-            .zip(texts.par_iter())
-            .map_init(Scratch::default, |s, (sig, t)| t.map(|t| self.fingerprint(t, bp, s, sig)))
+            .enumerate()
+            .map_init(Scratch::default, |s, (i, sig)| {
+                doc(i).map(|(t, pre)| self.fingerprint(t, bp, s, sig, pre))
+            })
             .collect();
         for p in prints {
             let d = fps.has_sig.len() as u32;
@@ -624,7 +650,7 @@ impl Engine {
             judged.iter().filter(|(_, d)| *d == Decision::Borderline).map(|(p, _)| *p).collect();
         let pairs: Vec<Pair> =
             judged.into_iter().map(|(p, _)| p).filter(|p| p.evidence.accepts(&t)).collect();
-        let groups = Self::group_pairs(fps.len(), &pairs);
+        let groups = groups::components(fps.len(), &pairs);
         Ok(Resolution {
             groups,
             pairs,
@@ -633,14 +659,6 @@ impl Engine {
             candidates: cands.len(),
             anchors,
         })
-    }
-
-    fn group_pairs(n: usize, pairs: &[Pair]) -> Vec<Vec<u32>> {
-        let mut uf = UnionFind::new(n);
-        for p in pairs {
-            uf.union(p.a, p.b);
-        }
-        uf.groups(2)
     }
 
     /// Settles the borderline pairs of `res` exactly ([`VerifyMode::Auto`]). `fetch` gets a
@@ -731,29 +749,13 @@ impl Engine {
         res.pairs.retain(|p| settled.binary_search_by_key(&key(p), key).is_err());
         res.pairs.extend(settled.iter().filter(|p| p.evidence.accepts(&t)).copied());
         res.pairs.par_sort_unstable_by_key(key);
-        res.groups = Self::group_pairs(fps.len(), &res.pairs);
+        res.groups = groups::components(fps.len(), &res.pairs);
         res.settled = settled;
         Ok(())
     }
 
-    fn choose_kept(g: &[u32], meta: &[DocMeta], keep: Keep) -> u32 {
-        let first = g[0];
-        match keep {
-            Keep::First => first,
-            Keep::Longest => *g
-                .iter()
-                .min_by_key(|&&d| (std::cmp::Reverse(meta[d as usize].len), d))
-                .unwrap_or(&first),
-            Keep::Newest => *g
-                .iter()
-                .min_by(|&&x, &&y| {
-                    meta[y as usize].date.cmp(&meta[x as usize].date).then(x.cmp(&y))
-                })
-                .unwrap_or(&first),
-        }
-    }
-
-    /// The evidence for a pair: from the verified pairs when it is one, else computed.
+    /// The evidence for a pair: the settled evidence when it was settled, the verified one
+    /// when it is a verified pair, else an estimate from the fingerprints.
     fn pair_evidence(&self, fps: &Fingerprints, res: &Resolution, a: u32, b: u32) -> Evidence {
         let key = (a.min(b), a.max(b));
         if let Ok(i) = res.settled.binary_search_by_key(&key, |p| (p.a, p.b)) {
@@ -765,128 +767,10 @@ impl Engine {
         }
     }
 
-    /// True when `x` may be dropped in favour of `kept`: they resemble each other, or `x` is
-    /// the smaller and is contained in `kept`. (A longer article that contains a shorter one
-    /// is not a duplicate *of* it.)
-    fn duplicate_of(&self, fps: &Fingerprints, res: &Resolution, x: u32, kept: u32) -> bool {
-        let e = self.pair_evidence(fps, res, x, kept);
-        let t = self.thresholds();
-        e.jaccard >= t.jaccard
-            || (e.containment >= t.containment && fps.sizes[x as usize] <= fps.sizes[kept as usize])
-    }
-
-    /// Connected components of the verified pairs among `docs` (sorted).
-    fn components(res: &Resolution, docs: &[u32]) -> Vec<Vec<u32>> {
-        let mut uf = UnionFind::new(docs.len());
-        for (i, &a) in docs.iter().enumerate() {
-            let lo = res.pairs.partition_point(|p| p.a < a);
-            for p in res.pairs[lo..].iter().take_while(|p| p.a == a) {
-                if let Ok(j) = docs.binary_search(&p.b) {
-                    uf.union(i as u32, j as u32);
-                }
-            }
-        }
-        uf.groups(2)
-            .into_iter()
-            .map(|g| g.into_iter().map(|i| docs[i as usize]).collect())
-            .collect()
-    }
-
-    /// Verified-pair degree of each member of `docs` (sorted) within `docs`.
-    fn degrees(res: &Resolution, docs: &[u32]) -> Vec<u32> {
-        let mut deg = vec![0u32; docs.len()];
-        for (i, &a) in docs.iter().enumerate() {
-            let lo = res.pairs.partition_point(|p| p.a < a);
-            for p in res.pairs[lo..].iter().take_while(|p| p.a == a) {
-                if let Ok(j) = docs.binary_search(&p.b) {
-                    deg[i] += 1;
-                    deg[j] += 1;
-                }
-            }
-        }
-        deg
-    }
-
-    /// Splits one union-find component into star-shaped groups: the member with the most
-    /// verified duplicates (ties: the first) takes its direct duplicates, and the rest is
-    /// grouped again from its own verified pairs. Every member of a group is then a verified
-    /// duplicate of the group's center, so chains (A like B, B like C, C like D) cannot merge
-    /// unrelated articles. The kept document is chosen among the members by the policy.
-    fn split_component(
-        &self,
-        g: Vec<u32>,
-        fps: &Fingerprints,
-        res: &Resolution,
-        meta: &[DocMeta],
-        keep: Keep,
-    ) -> Vec<Group> {
-        let t = self.thresholds();
-        let mut out = Vec::new();
-        let mut work = vec![g];
-        while let Some(g) = work.pop() {
-            let deg = Self::degrees(res, &g);
-            let best = deg
-                .iter()
-                .enumerate()
-                .max_by_key(|&(i, &d)| (d, std::cmp::Reverse(i)))
-                .map_or(0, |(i, _)| i);
-            let center = g[best];
-            let mut star = vec![center];
-            let mut rest = Vec::new();
-            for &m in &g {
-                if m != center {
-                    if self.pair_evidence(fps, res, center, m).accepts(&t) {
-                        star.push(m);
-                    } else {
-                        rest.push(m);
-                    }
-                }
-            }
-            star.sort_unstable();
-            // Only a member that every other member duplicates may be kept: when a roundup
-            // contains several wire items, the roundup stays and the items go, never the
-            // reverse. The center always qualifies; small stars are checked in full.
-            let covers = |m: u32| star.iter().all(|&x| x == m || self.duplicate_of(fps, res, x, m));
-            let eligible: Vec<u32> = if star.len() <= MAX_KEPT_CHECK {
-                star.iter().copied().filter(|&m| covers(m)).collect()
-            } else if covers(center) {
-                vec![center]
-            } else {
-                Vec::new()
-            };
-            let kept = if eligible.is_empty() {
-                // No member holds all the others: keep the largest.
-                *star
-                    .iter()
-                    .max_by_key(|&&m| (fps.sizes[m as usize], std::cmp::Reverse(m)))
-                    .unwrap_or(&center)
-            } else {
-                Self::choose_kept(&eligible, meta, keep)
-            };
-            let members = star
-                .iter()
-                .map(|&m| {
-                    (
-                        m,
-                        if m == kept {
-                            1.0
-                        } else {
-                            self.pair_evidence(fps, res, kept, m).similarity()
-                        },
-                    )
-                })
-                .collect();
-            out.push(Group { kept, members });
-            if rest.len() >= 2 {
-                work.extend(Self::components(res, &rest));
-            }
-        }
-        out
-    }
-
-    /// Turns the union-find components into groups: chooses the kept member of each, splits
-    /// components so that every member is a verified duplicate of its kept document, and
-    /// gives each member's similarity to the kept one. Groups come ordered by smallest member.
+    /// Turns the union-find components into groups ([`groups::split_component`]): splits
+    /// components so that every member is a verified duplicate of its group's center, chooses
+    /// the kept member of each, and gives each member's similarity to the kept one. Groups come
+    /// ordered by smallest member.
     pub fn finish_groups(
         &self,
         fps: &Fingerprints,
@@ -894,10 +778,12 @@ impl Engine {
         meta: &[DocMeta],
         keep: Keep,
     ) -> Vec<Group> {
+        let t = self.thresholds();
+        let ev = Judged { engine: self, fps, res };
         let mut groups: Vec<Group> = res
             .groups
             .par_iter()
-            .flat_map_iter(|g| self.split_component(g.clone(), fps, res, meta, keep))
+            .flat_map_iter(|g| groups::split_component(g.clone(), &res.pairs, &t, &ev, meta, keep))
             .collect();
         groups.sort_by_key(|g| g.members.first().map_or(0, |m| m.0));
         groups
@@ -920,7 +806,7 @@ impl Engine {
     pub fn sketch(&self, text: &str) -> Sketch {
         let mut s = Scratch::default();
         let mut sig = vec![0u32; self.cfg.num_perm];
-        let p = self.fingerprint(text, &Boilerplate::none(), &mut s, &mut sig);
+        let p = self.fingerprint(text, &Boilerplate::none(), &mut s, &mut sig, None);
         Sketch::from_engine(self.sketch_params(), p.has_sig.then_some(sig))
     }
 
@@ -978,6 +864,55 @@ mod tests {
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].kept, 0);
         assert_eq!(groups[0].members.iter().map(|m| m.0).collect::<Vec<_>>(), [0, 2]);
+    }
+
+    // Issue 20: the fingerprints of texts normalized once by the caller are those of the
+    // texts themselves, boilerplate lines or not, Arabic or ASCII, one line or many.
+    #[test]
+    fn normalized_lines_give_the_same_fingerprints() {
+        let footer = "Copyright The Daily Courier. All rights reserved.\nShare this article";
+        let ar =
+            "قال وزير الخارجية، إن المحادثات ستستأنف في الرياض يوم الأحد\r\n\nوأضاف: «نأمل» ١٢٣";
+        let mut texts: Vec<String> = vec![
+            A.into(),
+            format!("{A}\n{footer}"),
+            format!("{B}\n\n{footer}"),
+            footer.into(),
+            ar.into(),
+            format!("{ar}\n{footer}"),
+            "  \n ".into(),
+            "ÉCOLE  naïve ﬁne ＡＢＣ\rsecond line".into(),
+        ];
+        for i in 0..6 {
+            texts.push(format!("{}\n{footer}", [A, A2, B][i % 3]));
+        }
+        let n = Normalizer::new(Mode::Auto);
+        for cfg in
+            [DedupConfig::default(), DedupConfig { boilerplate: None, ..DedupConfig::default() }]
+        {
+            let e = Engine::new(cfg).unwrap();
+            let opt: Vec<Option<&str>> = texts.iter().map(|t| Some(t.as_str())).collect();
+            let mut counter = e.line_counter();
+            e.count_lines(&opt, &mut counter);
+            let bp = e.boilerplate(counter);
+            let lines: Vec<NormalizedLines> = texts
+                .iter()
+                .map(|t| {
+                    let mut l = NormalizedLines::default();
+                    n.normalize_lines(t, &mut l);
+                    l
+                })
+                .collect();
+            let pre: Vec<Option<(&str, &NormalizedLines)>> =
+                texts.iter().zip(&lines).map(|(t, l)| Some((t.as_str(), l))).collect();
+            let (mut plain, mut shared) = (Fingerprints::default(), Fingerprints::default());
+            e.add_batch(&opt, &bp, &mut plain).unwrap();
+            e.add_batch_normalized(&pre, &bp, &mut shared).unwrap();
+            assert_eq!(plain.sigs, shared.sigs);
+            assert_eq!(plain.sizes, shared.sizes);
+            assert_eq!(plain.has_sig, shared.has_sig);
+            assert!(plain.has_sig.iter().filter(|&&h| h).count() >= 10);
+        }
     }
 
     /// Issue 2, item 7: articles that share a long site footer are not duplicates.
