@@ -208,13 +208,14 @@ fn substitutions(
     // Unaligned weight, rarest weight and whether a number is among them, of terms `lo..hi`.
     let gap = |u: &Unit, hit: &[bool], lo: usize, hi: usize| -> (f64, f64, bool) {
         let (mut sum, mut top, mut num) = (0.0, 0.0f64, false);
-        for k in lo..hi.min(u.terms.len()) {
-            if !hit[k] {
-                let w = idf.weight(u.terms[k]);
-                sum += w;
-                top = top.max(w);
-                num |= u.numeric[k];
-            }
+        let hi = hi.min(u.terms.len());
+        let lo = lo.min(hi);
+        let terms = u.terms[lo..hi].iter().zip(&u.numeric[lo..hi]);
+        for ((&t, &numeric), _) in terms.zip(&hit[lo..hi]).filter(|(_, &h)| !h) {
+            let w = idf.weight(t);
+            sum += w;
+            top = top.max(w);
+            num |= numeric;
         }
         (sum, top, num)
     };
