@@ -21,7 +21,7 @@ use crate::cluster::UnionFind;
 use crate::error::{Error, Result};
 use crate::lsh::anchors::{match_anchors, AnchorMatches, AnchorParams, Postings};
 use crate::lsh::{band_candidates, optimal_banding, unpack, Banding};
-use crate::normalize::{Mode, Normalizer};
+use crate::normalize::{Mode, NormalizedLines, Normalizer};
 use crate::segment;
 use crate::shingle::{HashScheme, ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
 use crate::signature::{MinHasher, Sketch, SketchParams, DEFAULT_NUM_PERM};
@@ -358,12 +358,20 @@ impl Engine {
     /// Normalizes `text` into word hashes (and, for character shingles, the joined normalized
     /// text), leaving out boilerplate lines. When every line is boilerplate, the whole text is
     /// used: a document made only of recurring lines is a duplicate, not an empty page.
-    fn words(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) {
+    ///
+    /// `pre`: the text's lines already normalized by this engine's normalizer (word shingles
+    /// only): their words are hashed instead of normalizing the lines again. The words are the
+    /// same, so is the fingerprint.
+    fn words(&self, text: &str, bp: &Boilerplate, s: &mut Scratch, pre: Option<&NormalizedLines>) {
         s.words.clear();
         s.joined.clear();
         let chars = self.cfg.shingle.kind == ShingleKind::Char;
+        let pre = pre.filter(|p| !chars && p.mode() == Some(self.normalizer.mode()));
         if !bp.is_empty() {
-            let spans = segment::lines(text);
+            let spans = match pre {
+                Some(p) => (0..p.len()).map(|i| p.span(i)).collect(),
+                None => segment::lines(text),
+            };
             let verbatim: Vec<bool> =
                 spans.iter().map(|sp| bp.is_verbatim(&text[sp.range()])).collect();
             let mut prev_bp = false;
@@ -375,7 +383,9 @@ impl Engine {
                     continue;
                 }
                 let start = s.words.len();
-                if chars {
+                if let Some(p) = pre {
+                    self.shingler.word_hashes_of(p.line(i).as_bytes(), &mut s.words);
+                } else if chars {
                     self.normalizer.normalize_into(line, &mut s.norm);
                     self.shingler.word_hashes_into(&s.norm, &mut s.words);
                 } else {
@@ -406,6 +416,8 @@ impl Engine {
                 self.shingler.word_hashes_into(&s.norm, &mut s.words);
             }
             std::mem::swap(&mut s.joined, &mut s.norm);
+        } else if let Some(p) = pre {
+            self.shingler.word_hashes_of(p.all().as_bytes(), &mut s.words);
         } else {
             self.hash_words(text, s);
         }
@@ -430,8 +442,14 @@ impl Engine {
     }
 
     /// The shingle hashes of `text` (boilerplate left out) into `s.shingles`, in text order.
-    fn shingles(&self, text: &str, bp: &Boilerplate, s: &mut Scratch) {
-        self.words(text, bp, s);
+    fn shingles(
+        &self,
+        text: &str,
+        bp: &Boilerplate,
+        s: &mut Scratch,
+        pre: Option<&NormalizedLines>,
+    ) {
+        self.words(text, bp, s, pre);
         s.shingles.clear();
         match self.cfg.shingle.kind {
             ShingleKind::Word => self.shingler.windows_into(&s.words, &mut s.shingles),
@@ -449,7 +467,7 @@ impl Engine {
             .par_iter()
             .map_init(Scratch::default, |s, t| {
                 let Some(t) = t else { return Vec::new() };
-                self.shingles(t, bp, s);
+                self.shingles(t, bp, s, None);
                 verify::key_set(&s.shingles, &mut s.keys)
             })
             .collect()
@@ -463,8 +481,9 @@ impl Engine {
         bp: &Boilerplate,
         s: &mut Scratch,
         sig: &mut [u32],
+        pre: Option<&NormalizedLines>,
     ) -> DocPrint {
-        self.shingles(text, bp, s);
+        self.shingles(text, bp, s, pre);
         let has_sig = self.hasher.sketch_into(&s.shingles, &mut s.bins, sig);
         let mut anchors = Vec::new();
         if self.cfg.containment <= 1.0 {
@@ -495,7 +514,7 @@ impl Engine {
             .map_init(Scratch::default, |s, t| {
                 t.map(|t| {
                     let mut sig = vec![0u32; self.cfg.num_perm];
-                    let p = self.fingerprint(t, bp, s, &mut sig);
+                    let p = self.fingerprint(t, bp, s, &mut sig, None);
                     DocFingerprint {
                         signature: p.has_sig.then_some(sig),
                         anchors: p.anchors,
@@ -517,16 +536,46 @@ impl Engine {
         bp: &Boilerplate,
         fps: &mut Fingerprints,
     ) -> Result<()> {
+        self.add_batch_with(texts.len(), |i| texts[i].map(|t| (t, None)), bp, fps)
+    }
+
+    /// [`Engine::add_batch`] for texts whose lines the caller has normalized already
+    /// ([`Normalizer::normalize_lines`], with a normalizer of this engine's mode): their words
+    /// are hashed without normalizing the text again, so a caller that needs the words too (the
+    /// story vectors of `neardup cluster`) normalizes each text once. The fingerprints are
+    /// those of [`Engine::add_batch`]; lines of another mode, or character shingles, are
+    /// normalized again.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when anchor postings cannot be spilled to a temporary file.
+    pub fn add_batch_normalized(
+        &self,
+        docs: &[Option<(&str, &NormalizedLines)>],
+        bp: &Boilerplate,
+        fps: &mut Fingerprints,
+    ) -> Result<()> {
+        self.add_batch_with(docs.len(), |i| docs[i].map(|(t, l)| (t, Some(l))), bp, fps)
+    }
+
+    fn add_batch_with<'t>(
+        &self,
+        n: usize,
+        doc: impl Fn(usize) -> Option<(&'t str, Option<&'t NormalizedLines>)> + Sync,
+        bp: &Boilerplate,
+        fps: &mut Fingerprints,
+    ) -> Result<()> {
         let k = self.cfg.num_perm;
         fps.num_perm = k;
         // The signatures go straight into their columns: the slots are filled in parallel
         // (skipped records keep u32::MAX), then each task writes its document's own slots.
         let start = fps.sigs.len();
-        fps.sigs.par_extend(rayon::iter::repeat_n(u32::MAX, texts.len() * k));
+        fps.sigs.par_extend(rayon::iter::repeat_n(u32::MAX, n * k));
         let prints: Vec<Option<DocPrint>> = fps.sigs[start..]
             .par_chunks_mut(k)
-            .zip(texts.par_iter())
-            .map_init(Scratch::default, |s, (sig, t)| t.map(|t| self.fingerprint(t, bp, s, sig)))
+            .enumerate()
+            .map_init(Scratch::default, |s, (i, sig)| {
+                doc(i).map(|(t, pre)| self.fingerprint(t, bp, s, sig, pre))
+            })
             .collect();
         for p in prints {
             let d = fps.has_sig.len() as u32;
@@ -757,7 +806,7 @@ impl Engine {
     pub fn sketch(&self, text: &str) -> Sketch {
         let mut s = Scratch::default();
         let mut sig = vec![0u32; self.cfg.num_perm];
-        let p = self.fingerprint(text, &Boilerplate::none(), &mut s, &mut sig);
+        let p = self.fingerprint(text, &Boilerplate::none(), &mut s, &mut sig, None);
         Sketch::from_engine(self.sketch_params(), p.has_sig.then_some(sig))
     }
 
@@ -815,6 +864,55 @@ mod tests {
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].kept, 0);
         assert_eq!(groups[0].members.iter().map(|m| m.0).collect::<Vec<_>>(), [0, 2]);
+    }
+
+    // Issue 20: the fingerprints of texts normalized once by the caller are those of the
+    // texts themselves, boilerplate lines or not, Arabic or ASCII, one line or many.
+    #[test]
+    fn normalized_lines_give_the_same_fingerprints() {
+        let footer = "Copyright The Daily Courier. All rights reserved.\nShare this article";
+        let ar =
+            "قال وزير الخارجية، إن المحادثات ستستأنف في الرياض يوم الأحد\r\n\nوأضاف: «نأمل» ١٢٣";
+        let mut texts: Vec<String> = vec![
+            A.into(),
+            format!("{A}\n{footer}"),
+            format!("{B}\n\n{footer}"),
+            footer.into(),
+            ar.into(),
+            format!("{ar}\n{footer}"),
+            "  \n ".into(),
+            "ÉCOLE  naïve ﬁne ＡＢＣ\rsecond line".into(),
+        ];
+        for i in 0..6 {
+            texts.push(format!("{}\n{footer}", [A, A2, B][i % 3]));
+        }
+        let n = Normalizer::new(Mode::Auto);
+        for cfg in
+            [DedupConfig::default(), DedupConfig { boilerplate: None, ..DedupConfig::default() }]
+        {
+            let e = Engine::new(cfg).unwrap();
+            let opt: Vec<Option<&str>> = texts.iter().map(|t| Some(t.as_str())).collect();
+            let mut counter = e.line_counter();
+            e.count_lines(&opt, &mut counter);
+            let bp = e.boilerplate(counter);
+            let lines: Vec<NormalizedLines> = texts
+                .iter()
+                .map(|t| {
+                    let mut l = NormalizedLines::default();
+                    n.normalize_lines(t, &mut l);
+                    l
+                })
+                .collect();
+            let pre: Vec<Option<(&str, &NormalizedLines)>> =
+                texts.iter().zip(&lines).map(|(t, l)| Some((t.as_str(), l))).collect();
+            let (mut plain, mut shared) = (Fingerprints::default(), Fingerprints::default());
+            e.add_batch(&opt, &bp, &mut plain).unwrap();
+            e.add_batch_normalized(&pre, &bp, &mut shared).unwrap();
+            assert_eq!(plain.sigs, shared.sigs);
+            assert_eq!(plain.sizes, shared.sizes);
+            assert_eq!(plain.has_sig, shared.has_sig);
+            assert!(plain.has_sig.iter().filter(|&&h| h).count() >= 10);
+        }
     }
 
     /// Issue 2, item 7: articles that share a long site footer are not duplicates.

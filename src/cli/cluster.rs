@@ -11,6 +11,7 @@ use super::feed::Feed;
 use neardup::cluster::metrics;
 use neardup::dedup::{DedupConfig, Engine, Fingerprints};
 use neardup::input::{parse_timestamp, RawRecord, RecordAt};
+use neardup::normalize::NormalizedLines;
 use neardup::store::stories::{StoryFileParams, StoryStore};
 use neardup::stories::{
     self, cluster_onto, cosine, weigh, SparseVec, StoryParams, Term, Vectorizer, UNDATED,
@@ -145,22 +146,28 @@ fn read_articles(
     // The record ordinal of each article (dedup numbers every record, valid or not).
     let mut ordinals: Vec<u32> = Vec::new();
     feed.pass("vectors", |raw, docs| {
+        // Each article is normalized once, for its fingerprint and its vector.
+        let lines: Vec<Option<NormalizedLines>> =
+            docs.par_iter().map(|d| d.as_ref().map(|d| vectorizer.lines_of(&d.text))).collect();
         if let Some(e) = &engine {
-            let texts: Vec<Option<&str>> =
-                docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
-            e.add_batch(&texts, &bp, &mut fps)?;
+            let texts: Vec<Option<(&str, &NormalizedLines)>> = docs
+                .iter()
+                .zip(&lines)
+                .map(|(d, l)| Some((&*d.as_ref()?.text, l.as_ref()?)))
+                .collect();
+            e.add_batch_normalized(&texts, &bp, &mut fps)?;
             at.extend(raw.iter().map(RawRecord::at));
         }
         let vecs: Vec<Option<SparseVec>> = docs
             .par_iter()
-            .map(|d| {
-                d.as_ref().map(|d| {
-                    weigh(
-                        vectorizer.term_counts(None, &d.text),
-                        |t| df.get(&t).copied().unwrap_or(1) as f32,
-                        n as f32,
-                    )
-                })
+            .zip(&lines)
+            .map(|(d, l)| {
+                let (d, l) = (d.as_ref()?, l.as_ref()?);
+                Some(weigh(
+                    vectorizer.term_counts_of_lines(&d.text, l),
+                    |t| df.get(&t).copied().unwrap_or(1) as f32,
+                    n as f32,
+                ))
             })
             .collect();
         for ((r, d), v) in raw.iter().zip(docs).zip(vecs) {

@@ -185,6 +185,97 @@ impl Normalizer {
     }
 }
 
+/// The normalized words of each non-blank line of a text ([`crate::segment::lines`]), each
+/// line normalized once for every stage that needs its words: the near-duplicate fingerprint
+/// ([`crate::dedup::Engine::add_batch_normalized`]) and the story vector
+/// ([`crate::stories::Vectorizer::term_counts_of_lines`]) of one article share it.
+///
+/// A line's words are those of [`Normalizer::normalize`] of the line, split at spaces (an
+/// ASCII line may hold runs of spaces: split with empty words left out).
+///
+/// ```
+/// use neardup::normalize::{Mode, NormalizedLines, Normalizer};
+/// let mut lines = NormalizedLines::default();
+/// Normalizer::new(Mode::Auto).normalize_lines("The Title\n\n  Body, text.\r\n", &mut lines);
+/// assert_eq!(lines.len(), 2);
+/// assert_eq!(lines.words(0).collect::<Vec<_>>(), ["the", "title"]);
+/// assert_eq!(lines.words(1).collect::<Vec<_>>(), ["body", "text"]);
+/// assert_eq!(&"The Title\n\n  Body, text.\r\n"[lines.span(1).range()], "Body, text.");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct NormalizedLines {
+    text: String,
+    lines: Vec<(crate::segment::Span, usize, usize)>,
+    mode: Option<Mode>,
+    word: Vec<u8>,
+}
+
+impl NormalizedLines {
+    /// The number of non-blank lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// True when the text has no non-blank line.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The place of line `i` in the raw text (trimmed).
+    pub fn span(&self, i: usize) -> crate::segment::Span {
+        self.lines[i].0
+    }
+
+    /// The normalized text of line `i`.
+    pub fn line(&self, i: usize) -> &str {
+        let (_, a, b) = self.lines[i];
+        &self.text[a..b]
+    }
+
+    /// The words of line `i`.
+    pub fn words(&self, i: usize) -> impl Iterator<Item = &str> {
+        self.line(i).split(' ').filter(|w| !w.is_empty())
+    }
+
+    /// Every line's normalized text, the lines joined by spaces: the words of the whole text.
+    pub fn all(&self) -> &str {
+        &self.text
+    }
+
+    /// The mode the lines were normalized with (`None` before [`Normalizer::normalize_lines`]).
+    pub fn mode(&self) -> Option<Mode> {
+        self.mode
+    }
+}
+
+impl Normalizer {
+    /// Normalizes each non-blank line of `text` into `out` (replacing its contents): ASCII
+    /// lines by the 64-byte fold where the processor has it ([`Normalizer::folded_ascii`]),
+    /// the others by [`Normalizer::normalize_into`].
+    pub fn normalize_lines(&self, text: &str, out: &mut NormalizedLines) {
+        out.text.clear();
+        out.lines.clear();
+        out.mode = Some(self.mode);
+        let mut norm = String::new();
+        for span in crate::segment::lines(text) {
+            let line = &text[span.range()];
+            if !out.text.is_empty() {
+                out.text.push(' ');
+            }
+            let start = out.text.len();
+            match self.folded_ascii(line, &mut out.word) {
+                // Folded ASCII is ASCII.
+                Some(f) => out.text.push_str(std::str::from_utf8(f).unwrap_or_default()),
+                None => {
+                    self.normalize_into(line, &mut norm);
+                    out.text.push_str(&norm);
+                }
+            }
+            out.lines.push((span, start, out.text.len()));
+        }
+    }
+}
+
 /// NFKC followed by [`unicode::fold`], repeated until stable: ASCII text by the ASCII fold,
 /// other text by the table-driven fold (`table.rs`) where every character allows it, the rest
 /// by [`fold_nfkc_general`].

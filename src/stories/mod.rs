@@ -24,8 +24,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::normalize::stem::{is_arabic_word, Lexicon, Stemmer};
 use crate::normalize::stopwords::StopWords;
-use crate::normalize::{Mode, Normalizer};
-use crate::segment;
+use crate::normalize::{Mode, NormalizedLines, Normalizer};
 
 /// Word truncation of `neardup pairs --measure story` (see [`StoryParams::stem_chars`]).
 pub const PAIR_STEM_CHARS: usize = 4;
@@ -200,17 +199,15 @@ fn term(t: &str) -> Term {
 
 /// Cosine of two L2-normalized sparse vectors.
 pub fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
+    // A merge without unpredictable branches: both sides step on a tie, the smaller otherwise.
     let (mut i, mut j, mut s) = (0, 0, 0.0f64);
     while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                s += a[i].1 as f64 * b[j].1 as f64;
-                i += 1;
-                j += 1;
-            }
+        let (x, y) = (a[i], b[j]);
+        if x.0 == y.0 {
+            s += x.1 as f64 * y.1 as f64;
         }
+        i += usize::from(x.0 <= y.0);
+        j += usize::from(y.0 <= x.0);
     }
     s
 }
@@ -227,6 +224,49 @@ pub struct Vectorizer {
     stop: AHashSet<Term>,
     params: StoryParams,
     stemmer: Stemmer,
+    /// [`Vectorizer::key`] of the Arabic word forms counted by [`DocFreqs`] that begin with a
+    /// single-letter clitic ([`takes_lexicon`]), by the form's XXH3-64: the stemmer's lexicon
+    /// look-ups for such a word are made once per distinct form of the feed rather than once
+    /// per word of every article (the lexicon no longer changes in the second pass). Other
+    /// words are decided without the lexicon, faster than a look-up in a table this large.
+    memo: AHashMap<u64, Option<Term>>,
+}
+
+/// True for a word that begins with a single-letter clitic (و ف ب ل ك), whose stem the
+/// lexicon decides.
+fn takes_lexicon(w: &str) -> bool {
+    w.starts_with(['و', 'ف', 'ب', 'ل', 'ك'])
+}
+
+/// Counts sorted by term.
+fn sorted_counts(counts: AHashMap<Term, f32>) -> Vec<(Term, f32)> {
+    let mut v: Vec<(Term, f32)> = counts.into_iter().collect();
+    v.sort_unstable_by_key(|x| x.0);
+    v
+}
+
+/// True when the word ends a sentence (`None`, no word: `otherwise`).
+fn ends_sentence(word: Option<&str>, otherwise: bool) -> bool {
+    word.map_or(otherwise, |w| w.ends_with(['.', '!', '?', ':', '"']))
+}
+
+/// False only when no character of `s` can be a capital: every byte is ASCII other than
+/// `A`-`Z`, or belongs to a character of U+0080-U+00BF (lead byte C2), of the Arabic block
+/// U+0600-U+06FF (D8-DB) or of General Punctuation U+2000-U+203F (E2 80); none of those is
+/// uppercase. A cheap screen in front of the capitalized-word scan, which decodes every word.
+fn may_have_capitals(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'A'..=b'Z' => return true,
+            0x00..=0x7F | 0x80..=0xBF | 0xC2 | 0xD8..=0xDB => i += 1,
+            0xE2 if b.get(i + 1) == Some(&0x80) => i += 2,
+            _ => return true,
+        }
+    }
+    false
 }
 
 /// True for a number token (digits with `.` or `,` inside).
@@ -244,7 +284,13 @@ impl Vectorizer {
     pub fn with_lexicon(params: StoryParams, lexicon: Lexicon) -> Vectorizer {
         let normalizer = Normalizer::new(Mode::Auto);
         let stop = StopWords::new(&normalizer).iter().map(term).collect();
-        Vectorizer { normalizer, stop, params, stemmer: Stemmer::new(lexicon) }
+        Vectorizer {
+            normalizer,
+            stop,
+            params,
+            stemmer: Stemmer::new(lexicon),
+            memo: AHashMap::new(),
+        }
     }
 
     /// The stemmer's lexicon.
@@ -286,54 +332,99 @@ impl Vectorizer {
         Some(term(self.truncate(s)))
     }
 
-    /// Raw term counts of an article with their boosts (title, names, numbers).
+    /// The normalized lines of an article, for [`Vectorizer::term_counts_of_lines`] and for
+    /// the near-duplicate fingerprint ([`crate::dedup::Engine::add_batch_normalized`]).
+    pub fn lines_of(&self, text: &str) -> NormalizedLines {
+        let mut lines = NormalizedLines::default();
+        self.normalizer.normalize_lines(text, &mut lines);
+        lines
+    }
+
+    /// [`Vectorizer::key`], by the memo of the feed's Arabic forms where it holds the word.
+    fn key_fast(&self, w: &str) -> Option<Term> {
+        if !self.memo.is_empty() && takes_lexicon(w) {
+            if let Some(&k) = self.memo.get(&xxh3_64(w.as_bytes())) {
+                return k;
+            }
+        }
+        self.key(w)
+    }
+
+    /// Raw term counts of an article with their boosts (title, names, numbers). Without a
+    /// `title` the first non-blank line is the title ([`Vectorizer::term_counts_of_lines`]).
     pub fn term_counts(&self, title: Option<&str>, text: &str) -> Vec<(Term, f32)> {
+        let mut lines = NormalizedLines::default();
+        match title {
+            None => {
+                self.normalizer.normalize_lines(text, &mut lines);
+                self.term_counts_of_lines(text, &lines)
+            }
+            Some(t) => {
+                let mut counts: AHashMap<Term, f32> = AHashMap::new();
+                self.normalizer.normalize_lines(t, &mut lines);
+                self.count_part(t, &lines, 0..lines.len(), self.params.title_weight, &mut counts);
+                self.normalizer.normalize_lines(text, &mut lines);
+                self.count_part(text, &lines, 0..lines.len(), 1.0, &mut counts);
+                sorted_counts(counts)
+            }
+        }
+    }
+
+    /// [`Vectorizer::term_counts`] of an article whose lines are normalized already
+    /// ([`Normalizer::normalize_lines`] of `text`, the normalization near-duplicate detection
+    /// shares): the first line is the title.
+    pub fn term_counts_of_lines(&self, text: &str, lines: &NormalizedLines) -> Vec<(Term, f32)> {
         let mut counts: AHashMap<Term, f32> = AHashMap::new();
-        let mut norm = String::new();
+        if !lines.is_empty() {
+            self.count_part(text, lines, 0..1, self.params.title_weight, &mut counts);
+            self.count_part(text, lines, 1..lines.len(), 1.0, &mut counts);
+        }
+        sorted_counts(counts)
+    }
+
+    /// Adds the terms of `lines[range]` (normalized lines of `text`) times `boost`, names
+    /// and numbers times the entity weight. Names are capitalized words that do not start a
+    /// sentence, found in the raw lines of the part; only those are normalized one by one.
+    fn count_part(
+        &self,
+        text: &str,
+        lines: &NormalizedLines,
+        range: std::ops::Range<usize>,
+        boost: f32,
+        counts: &mut AHashMap<Term, f32>,
+    ) {
+        let mut names: AHashSet<Term> = AHashSet::new();
         let mut word_norm = String::new();
-        let mut add = |raw: &str, boost: f32| {
-            // Names: capitalized words that do not start a sentence. Only those are normalized
-            // one by one; the text itself is normalized line by line.
-            let mut names: AHashSet<Term> = AHashSet::new();
-            let mut prev_end_of_sentence = true;
+        let mut prev_end_of_sentence = true;
+        for i in range.clone() {
+            let raw = &text[lines.span(i).range()];
+            if !may_have_capitals(raw) {
+                // No word here is capitalized; what its last word ends with still counts.
+                prev_end_of_sentence = ends_sentence(raw.split_whitespace().next_back(), true);
+                continue;
+            }
             for word in raw.split_whitespace() {
                 let cap =
                     word.chars().next().is_some_and(char::is_uppercase) && !prev_end_of_sentence;
-                prev_end_of_sentence = word.ends_with(['.', '!', '?', ':', '"']);
+                prev_end_of_sentence = ends_sentence(Some(word), false);
                 if cap {
                     self.normalizer.normalize_into(word, &mut word_norm);
                     names.extend(word_norm.split(' ').filter_map(|w| self.key(w)));
                 }
             }
-            for line in raw.lines() {
-                self.normalizer.normalize_into(line, &mut norm);
-                for t in norm.split(' ') {
-                    let Some(h) = self.key(t) else { continue };
-                    let w = boost
-                        * if is_number(t) || names.contains(&h) {
-                            self.params.entity_weight
-                        } else {
-                            1.0
-                        };
-                    *counts.entry(h).or_insert(0.0) += w;
-                }
+        }
+        for i in range {
+            for t in lines.line(i).split(' ') {
+                let Some(h) = self.key_fast(t) else { continue };
+                let w = boost
+                    * if is_number(t) || names.contains(&h) {
+                        self.params.entity_weight
+                    } else {
+                        1.0
+                    };
+                *counts.entry(h).or_insert(0.0) += w;
             }
-        };
-        let (title, body) = match title {
-            Some(t) => (t, text),
-            None => {
-                let first = segment::lines(text).first().copied();
-                match first {
-                    Some(s) => (&text[s.range()], &text[s.end..]),
-                    None => ("", text),
-                }
-            }
-        };
-        add(title, self.params.title_weight);
-        add(body, 1.0);
-        let mut v: Vec<(Term, f32)> = counts.into_iter().collect();
-        v.sort_unstable_by_key(|x| x.0);
-        v
+        }
     }
 
     /// What the first pass over a feed needs of an article ([`DocFreqs`]): its distinct
@@ -459,14 +550,20 @@ impl DocFreqs {
             // `form_key` of the form: the high half of its XXH3-64.
             lexicon.add_key((h >> 32) as u32, *c);
         }
-        let v = Vectorizer::with_lexicon(params, lexicon);
+        let mut v = Vectorizer::with_lexicon(params, lexicon);
         let mut df = self.terms;
-        for (c, f) in self.forms.into_values() {
-            if let Some(k) = v.key(&f) {
+        let mut memo = AHashMap::with_capacity(self.forms.len());
+        for (h, (c, f)) in self.forms {
+            let key = v.key(&f);
+            if takes_lexicon(&f) {
+                memo.insert(h, key);
+            }
+            if let Some(k) = key {
                 let d = df.entry(k).or_insert(0);
                 *d = d.saturating_add(c);
             }
         }
+        v.memo = memo;
         let cap = u32::try_from(self.n).unwrap_or(u32::MAX);
         for d in df.values_mut() {
             *d = (*d).min(cap);
@@ -683,9 +780,11 @@ pub fn cluster_onto(
                     let last = stories[s as usize].last;
                     p.window_secs.is_none_or(|w| t == UNDATED || last == UNDATED || t - last <= w)
                 })
-                .map(|&s| {
+                .filter_map(|&s| {
                     let st = &stories[s as usize];
-                    (s, cosine(v, st.centroid(vectors)) * p.time_factor(t, st.last))
+                    // A cosine is at most 1: a story too old to reach the bar is not compared.
+                    let time = p.time_factor(t, st.last);
+                    (time >= p.threshold).then(|| (s, cosine(v, st.centroid(vectors)) * time))
                 })
                 .filter(|&(_, c)| c >= p.threshold)
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
@@ -977,6 +1076,18 @@ mod tests {
         assert_eq!(s[0], s[1]);
         assert_eq!(s[2], s[3]);
         assert_ne!(s[0], s[2]);
+    }
+
+    // The screen in front of the name scan never hides a capital (every scalar value).
+    #[test]
+    fn capital_screen_misses_no_capital() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if c.is_uppercase() {
+                assert!(may_have_capitals(&format!("ب{c}ب")), "{c:?} U+{:04X}", c as u32);
+            }
+        }
+        assert!(!may_have_capitals("قال الوزير «نعم» — “لا” 2015."));
+        assert!(may_have_capitals("قال Obama"));
     }
 
     #[test]
