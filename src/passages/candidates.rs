@@ -8,8 +8,9 @@
 //! own indexed terms and adds up, per other unit, the weight of what they share. Terms held by
 //! more units than the cap (titles, formulas, the feed's commonest words: little evidence by
 //! feed-level IDF) are not indexed: a pair must share a rarer term to be found, and then the
-//! common terms it shares count in its exact Dice (a merge of the two short sorted lists). Work and memory grow with the number of units times
-//! their indexed terms, never with all pairs.
+//! common terms it shares count in its exact Dice (summed over its list of common terms, see
+//! [`across_pairs`]). Work and memory grow with the number of units times their indexed
+//! terms, never with all pairs.
 
 use rayon::prelude::*;
 
