@@ -80,8 +80,9 @@ pub struct PassageParams {
     pub headlines: bool,
     /// Across documents, terms held by more than this share of the feed's units (and more
     /// than 64 units) find no candidate pairs ([`candidates::posting_cap`]). Smaller is
-    /// faster and finds fewer pairs: on SaudiNewsNet 1/1000 (the default) took 35.6 CPU-s,
-    /// 1/4000 14.2 CPU-s with 2 fewer of the 71 restated pairs of ar-restate dev found.
+    /// faster and finds fewer pairs: on SaudiNewsNet, 1/4000 instead of the default 1/1000
+    /// took 0.4x the CPU and found 2 fewer of the 71 restated pairs of ar-restate dev
+    /// (`benches/RESULTS.md`, tenth session).
     pub posting_share: f64,
 }
 
