@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 
-use neardup::passages::{Analyzer, Idf, Unit};
+use neardup::passages::{set_recurrence, without_label, Analyzer, Idf, Unit};
 use rayon::prelude::*;
 use serde_json::Value;
 
@@ -32,14 +32,30 @@ fn main() {
         std::process::exit(2);
     }
     let docs = read(&args[1]);
+    let all: Vec<&str> = docs.iter().map(|d| d["text"].as_str().unwrap_or("")).collect();
+    let line_labels = neardup::boilerplate::recurring_labels(&all, neardup::passages::LABEL_DOCS);
     let labels = read(&args[2]);
     let analyzer = Analyzer::default();
     let texts: HashMap<String, &str> = docs
         .iter()
         .filter_map(|d| Some((d["id"].as_str()?.to_owned(), d["text"].as_str()?)))
         .collect();
-    let units: Vec<Vec<Unit>> =
-        docs.par_iter().map(|d| analyzer.units(d["text"].as_str().unwrap_or(""))).collect();
+    let mut units: Vec<Vec<Unit>> = docs
+        .par_iter()
+        .map(|d| analyzer.units_labelled(d["text"].as_str().unwrap_or(""), &line_labels))
+        .collect();
+    set_recurrence(&mut units);
+    let index: HashMap<&str, usize> =
+        docs.iter().enumerate().filter_map(|(k, d)| Some((d["id"].as_str()?, k))).collect();
+    // A labelled span recurs as often as the least recurring pipeline unit it holds.
+    let recurrence = |doc: &str, s: usize, e: usize| -> u32 {
+        let Some(&k) = index.get(doc) else { return 0 };
+        let us = &units[k];
+        let ov = |u: &Unit| u.span.end.min(e).saturating_sub(u.span.start.max(s));
+        let inside = us.iter().filter(|u| 2 * ov(u) >= u.span.len().max(1));
+        let best = us.iter().max_by_key(|u| ov(u));
+        inside.map(Unit::recurrence).min().or(best.map(Unit::recurrence)).unwrap_or(0)
+    };
     let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
     let idf = Idf::new(&refs);
     let keys: Vec<Vec<u64>> = docs
@@ -59,7 +75,10 @@ fn main() {
         let side = |doc: &str, span: &Value| -> Option<(Unit, &str)> {
             let t = texts.get(doc)?;
             let (s, e) = (span[0].as_u64()? as usize, span[1].as_u64()? as usize);
-            Some((analyzer.text_unit(t.get(s..e)?), t.get(s..e)?))
+            let u = analyzer
+                .text_unit(without_label(t.get(s..e)?, &line_labels))
+                .with_recurrence(recurrence(doc, s, e));
+            Some((u, t.get(s..e)?))
         };
         let (Some((a, ta)), Some((b, tb))) = (
             side(l["doc_a"].as_str().unwrap_or(""), &l["a"]),

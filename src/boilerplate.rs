@@ -355,9 +355,54 @@ pub fn recurring_lines(texts: &[&str], rule: BoilerplateRule) -> Vec<Boilerplate
         .collect()
 }
 
+/// The label of a line: the words before its first colon, when they are at most six words
+/// (and 60 bytes) and text follows the colon ("رابط الخبر بصحيفة الوئام: ..." , "Source: ...").
+pub fn line_label(line: &str) -> Option<&str> {
+    let colon = line.find(':')?;
+    let label = line[..colon].trim();
+    let rest = line[colon + 1..].trim();
+    (colon <= 60 && !label.is_empty() && !rest.is_empty() && label.split_whitespace().count() <= 6)
+        .then_some(label)
+}
+
+/// Line labels of a feed ([`line_label`]) that open lines in at least `min_docs` documents: an
+/// outlet's standard lead-ins ("رابط الخبر بصحيفة الوئام:" before a restated headline), whose
+/// words say nothing about what follows them.
+pub fn recurring_labels(texts: &[&str], min_docs: usize) -> AHashSet<String> {
+    let mut docs: AHashMap<&str, (usize, usize)> = AHashMap::new();
+    for (d, text) in texts.iter().enumerate() {
+        for span in segment::lines(text) {
+            if let Some(label) = line_label(&text[span.range()]) {
+                let e = docs.entry(label).or_insert((0, usize::MAX));
+                if e.1 != d {
+                    *e = (e.0 + 1, d);
+                }
+            }
+        }
+    }
+    docs.into_iter().filter(|(_, (n, _))| *n >= min_docs).map(|(l, _)| l.to_owned()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_that_open_lines_in_many_documents_recur() {
+        let texts: Vec<String> = (0..5)
+            .map(|k| {
+                format!(
+                    "Story {k} opens here.\nRead the story: headline number {k}\nNote {k}: once"
+                )
+            })
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let labels = recurring_labels(&refs, 3);
+        assert!(labels.contains("Read the story"), "{labels:?}");
+        assert_eq!(labels.len(), 1, "{labels:?}");
+        assert_eq!(line_label("No colon here"), None);
+        assert_eq!(line_label("Trailing label:"), None);
+    }
 
     #[test]
     fn recurring_short_lines_are_boilerplate_long_lines_need_more() {

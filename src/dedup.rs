@@ -13,9 +13,10 @@
 //! documents, not with their text; [`Engine::resolve`] finds and verifies pairs and groups them.
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::boilerplate::{Boilerplate, BoilerplateParams, LineCounter};
+use crate::cluster::groups::{self, PairEvidence};
+pub use crate::cluster::groups::{DocMeta, Group, Keep};
 use crate::cluster::UnionFind;
 use crate::error::{Error, Result};
 use crate::lsh::anchors::{match_anchors, AnchorMatches, AnchorParams, Postings};
@@ -24,6 +25,7 @@ use crate::normalize::{Mode, NormalizedLines, Normalizer};
 use crate::segment;
 use crate::shingle::{HashScheme, ShingleKind, ShingleSpec, Shingler, DEFAULT_SEED};
 use crate::signature::{MinHasher, Sketch, SketchParams, DEFAULT_NUM_PERM};
+pub use crate::verify::Pair;
 use crate::verify::{self, Decision, Evidence, Thresholds, VerifyMode};
 
 /// Default recall floor of the derived banding at the threshold ([`optimal_banding`]).
@@ -32,8 +34,6 @@ pub const DEFAULT_LSH_MIN_RECALL: f64 = 0.99;
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// Default containment threshold, chosen on the reprints dev set.
 pub const DEFAULT_CONTAINMENT: f64 = 0.5;
-/// Stars up to this size check every member as a possible kept document.
-const MAX_KEPT_CHECK: usize = 64;
 
 /// Default shingles.
 pub const DEFAULT_SHINGLE: ShingleSpec = ShingleSpec::word(3);
@@ -184,17 +184,6 @@ impl Fingerprints {
     }
 }
 
-/// A verified duplicate pair.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Pair {
-    /// Lower document number.
-    pub a: u32,
-    /// Higher document number.
-    pub b: u32,
-    /// The evidence.
-    pub evidence: Evidence,
-}
-
 /// The outcome of [`Engine::resolve`].
 #[derive(Debug, Default)]
 pub struct Resolution {
@@ -241,33 +230,21 @@ impl Resolution {
     }
 }
 
-/// Which member of a group is kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Keep {
-    /// The first in input order.
-    First,
-    /// The longest (ties: the first).
-    Longest,
-    /// The newest by date (ties and missing dates: the first).
-    Newest,
+/// A resolution's evidence as grouping reads it.
+struct Judged<'a> {
+    engine: &'a Engine,
+    fps: &'a Fingerprints,
+    res: &'a Resolution,
 }
 
-/// What the keep policy may look at.
-#[derive(Clone, Debug, Default)]
-pub struct DocMeta {
-    /// Text length in bytes.
-    pub len: usize,
-    /// Date string (sorts chronologically), if any.
-    pub date: Option<String>,
-}
+impl PairEvidence for Judged<'_> {
+    fn evidence(&self, a: u32, b: u32) -> Evidence {
+        self.engine.pair_evidence(self.fps, self.res, a, b)
+    }
 
-/// A duplicate group with its kept member.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Group {
-    /// The kept document.
-    pub kept: u32,
-    /// All members (the kept one included) with their similarity to the kept one.
-    pub members: Vec<(u32, f64)>,
+    fn size(&self, d: u32) -> u32 {
+        self.fps.sizes[d as usize]
+    }
 }
 
 impl Engine {
@@ -673,7 +650,7 @@ impl Engine {
             judged.iter().filter(|(_, d)| *d == Decision::Borderline).map(|(p, _)| *p).collect();
         let pairs: Vec<Pair> =
             judged.into_iter().map(|(p, _)| p).filter(|p| p.evidence.accepts(&t)).collect();
-        let groups = Self::group_pairs(fps.len(), &pairs);
+        let groups = groups::components(fps.len(), &pairs);
         Ok(Resolution {
             groups,
             pairs,
@@ -682,14 +659,6 @@ impl Engine {
             candidates: cands.len(),
             anchors,
         })
-    }
-
-    fn group_pairs(n: usize, pairs: &[Pair]) -> Vec<Vec<u32>> {
-        let mut uf = UnionFind::new(n);
-        for p in pairs {
-            uf.union(p.a, p.b);
-        }
-        uf.groups(2)
     }
 
     /// Settles the borderline pairs of `res` exactly ([`VerifyMode::Auto`]). `fetch` gets a
@@ -780,29 +749,13 @@ impl Engine {
         res.pairs.retain(|p| settled.binary_search_by_key(&key(p), key).is_err());
         res.pairs.extend(settled.iter().filter(|p| p.evidence.accepts(&t)).copied());
         res.pairs.par_sort_unstable_by_key(key);
-        res.groups = Self::group_pairs(fps.len(), &res.pairs);
+        res.groups = groups::components(fps.len(), &res.pairs);
         res.settled = settled;
         Ok(())
     }
 
-    fn choose_kept(g: &[u32], meta: &[DocMeta], keep: Keep) -> u32 {
-        let first = g[0];
-        match keep {
-            Keep::First => first,
-            Keep::Longest => *g
-                .iter()
-                .min_by_key(|&&d| (std::cmp::Reverse(meta[d as usize].len), d))
-                .unwrap_or(&first),
-            Keep::Newest => *g
-                .iter()
-                .min_by(|&&x, &&y| {
-                    meta[y as usize].date.cmp(&meta[x as usize].date).then(x.cmp(&y))
-                })
-                .unwrap_or(&first),
-        }
-    }
-
-    /// The evidence for a pair: from the verified pairs when it is one, else computed.
+    /// The evidence for a pair: the settled evidence when it was settled, the verified one
+    /// when it is a verified pair, else an estimate from the fingerprints.
     fn pair_evidence(&self, fps: &Fingerprints, res: &Resolution, a: u32, b: u32) -> Evidence {
         let key = (a.min(b), a.max(b));
         if let Ok(i) = res.settled.binary_search_by_key(&key, |p| (p.a, p.b)) {
@@ -814,128 +767,10 @@ impl Engine {
         }
     }
 
-    /// True when `x` may be dropped in favour of `kept`: they resemble each other, or `x` is
-    /// the smaller and is contained in `kept`. (A longer article that contains a shorter one
-    /// is not a duplicate *of* it.)
-    fn duplicate_of(&self, fps: &Fingerprints, res: &Resolution, x: u32, kept: u32) -> bool {
-        let e = self.pair_evidence(fps, res, x, kept);
-        let t = self.thresholds();
-        e.jaccard >= t.jaccard
-            || (e.containment >= t.containment && fps.sizes[x as usize] <= fps.sizes[kept as usize])
-    }
-
-    /// Connected components of the verified pairs among `docs` (sorted).
-    fn components(res: &Resolution, docs: &[u32]) -> Vec<Vec<u32>> {
-        let mut uf = UnionFind::new(docs.len());
-        for (i, &a) in docs.iter().enumerate() {
-            let lo = res.pairs.partition_point(|p| p.a < a);
-            for p in res.pairs[lo..].iter().take_while(|p| p.a == a) {
-                if let Ok(j) = docs.binary_search(&p.b) {
-                    uf.union(i as u32, j as u32);
-                }
-            }
-        }
-        uf.groups(2)
-            .into_iter()
-            .map(|g| g.into_iter().map(|i| docs[i as usize]).collect())
-            .collect()
-    }
-
-    /// Verified-pair degree of each member of `docs` (sorted) within `docs`.
-    fn degrees(res: &Resolution, docs: &[u32]) -> Vec<u32> {
-        let mut deg = vec![0u32; docs.len()];
-        for (i, &a) in docs.iter().enumerate() {
-            let lo = res.pairs.partition_point(|p| p.a < a);
-            for p in res.pairs[lo..].iter().take_while(|p| p.a == a) {
-                if let Ok(j) = docs.binary_search(&p.b) {
-                    deg[i] += 1;
-                    deg[j] += 1;
-                }
-            }
-        }
-        deg
-    }
-
-    /// Splits one union-find component into star-shaped groups: the member with the most
-    /// verified duplicates (ties: the first) takes its direct duplicates, and the rest is
-    /// grouped again from its own verified pairs. Every member of a group is then a verified
-    /// duplicate of the group's center, so chains (A like B, B like C, C like D) cannot merge
-    /// unrelated articles. The kept document is chosen among the members by the policy.
-    fn split_component(
-        &self,
-        g: Vec<u32>,
-        fps: &Fingerprints,
-        res: &Resolution,
-        meta: &[DocMeta],
-        keep: Keep,
-    ) -> Vec<Group> {
-        let t = self.thresholds();
-        let mut out = Vec::new();
-        let mut work = vec![g];
-        while let Some(g) = work.pop() {
-            let deg = Self::degrees(res, &g);
-            let best = deg
-                .iter()
-                .enumerate()
-                .max_by_key(|&(i, &d)| (d, std::cmp::Reverse(i)))
-                .map_or(0, |(i, _)| i);
-            let center = g[best];
-            let mut star = vec![center];
-            let mut rest = Vec::new();
-            for &m in &g {
-                if m != center {
-                    if self.pair_evidence(fps, res, center, m).accepts(&t) {
-                        star.push(m);
-                    } else {
-                        rest.push(m);
-                    }
-                }
-            }
-            star.sort_unstable();
-            // Only a member that every other member duplicates may be kept: when a roundup
-            // contains several wire items, the roundup stays and the items go, never the
-            // reverse. The center always qualifies; small stars are checked in full.
-            let covers = |m: u32| star.iter().all(|&x| x == m || self.duplicate_of(fps, res, x, m));
-            let eligible: Vec<u32> = if star.len() <= MAX_KEPT_CHECK {
-                star.iter().copied().filter(|&m| covers(m)).collect()
-            } else if covers(center) {
-                vec![center]
-            } else {
-                Vec::new()
-            };
-            let kept = if eligible.is_empty() {
-                // No member holds all the others: keep the largest.
-                *star
-                    .iter()
-                    .max_by_key(|&&m| (fps.sizes[m as usize], std::cmp::Reverse(m)))
-                    .unwrap_or(&center)
-            } else {
-                Self::choose_kept(&eligible, meta, keep)
-            };
-            let members = star
-                .iter()
-                .map(|&m| {
-                    (
-                        m,
-                        if m == kept {
-                            1.0
-                        } else {
-                            self.pair_evidence(fps, res, kept, m).similarity()
-                        },
-                    )
-                })
-                .collect();
-            out.push(Group { kept, members });
-            if rest.len() >= 2 {
-                work.extend(Self::components(res, &rest));
-            }
-        }
-        out
-    }
-
-    /// Turns the union-find components into groups: chooses the kept member of each, splits
-    /// components so that every member is a verified duplicate of its kept document, and
-    /// gives each member's similarity to the kept one. Groups come ordered by smallest member.
+    /// Turns the union-find components into groups ([`groups::split_component`]): splits
+    /// components so that every member is a verified duplicate of its group's center, chooses
+    /// the kept member of each, and gives each member's similarity to the kept one. Groups come
+    /// ordered by smallest member.
     pub fn finish_groups(
         &self,
         fps: &Fingerprints,
@@ -943,10 +778,12 @@ impl Engine {
         meta: &[DocMeta],
         keep: Keep,
     ) -> Vec<Group> {
+        let t = self.thresholds();
+        let ev = Judged { engine: self, fps, res };
         let mut groups: Vec<Group> = res
             .groups
             .par_iter()
-            .flat_map_iter(|g| self.split_component(g.clone(), fps, res, meta, keep))
+            .flat_map_iter(|g| groups::split_component(g.clone(), &res.pairs, &t, &ev, meta, keep))
             .collect();
         groups.sort_by_key(|g| g.members.first().map_or(0, |m| m.0));
         groups

@@ -79,6 +79,17 @@ pub struct Evidence {
     pub shared_anchors: u32,
 }
 
+/// A verified duplicate pair.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Pair {
+    /// Lower document number.
+    pub a: u32,
+    /// Higher document number.
+    pub b: u32,
+    /// The evidence.
+    pub evidence: Evidence,
+}
+
 impl Evidence {
     /// The reported similarity: the stronger of the two kinds of evidence.
     pub fn similarity(&self) -> f64 {

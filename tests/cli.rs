@@ -458,3 +458,35 @@ fn seed_help_states_the_default_seed() {
     let want = format!("[default: {}]", neardup::shingle::DEFAULT_SEED);
     assert!(help.contains(&want), "{help}");
 }
+
+#[test]
+fn repeated_ids_are_named_once_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::write(
+        &feed,
+        concat!(
+            r#"{"id":"a","text":"the council approved the new budget for schools"}"#,
+            "\n",
+            r#"{"id":"b","text":"a storm closed the port for two days"}"#,
+            "\n",
+            r#"{"id":"a","text":"the council approved the new budget for schools today"}"#,
+            "\n",
+            r#"{"id":"a","text":"an unrelated line about football results"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("neardup")
+        .unwrap()
+        .arg("dedup")
+        .arg(&feed)
+        .args(["-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let warning = "2 records repeat an earlier record's id (first: id \"a\" at ";
+    assert_eq!(err.matches(warning).count(), 1, "{err}");
+    assert!(err.contains("feed.jsonl:3)"), "{err}");
+}

@@ -191,3 +191,30 @@ fn story_ids_are_stable_across_nights() {
     assert!(String::from_utf8_lossy(&err).contains("STORIES"), "{}", String::from_utf8_lossy(&err));
     assert_eq!(std::fs::read(&path).unwrap(), b);
 }
+
+#[test]
+fn dates_that_are_not_dates_are_named_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::write(
+        &feed,
+        concat!(
+            r#"{"id":"a","text":"rain floods the coastal town overnight","date":"2015-08-01T08:00:00+03:00"}"#,
+            "\n",
+            r#"{"id":"b","text":"rain floods the coastal town overnight again","date":"2015-02-30"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let run = |field: &str| {
+        let out =
+            neardup().arg("cluster").arg(&feed).args(["--date-field", field]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let err = run("date");
+    assert!(err.contains(r#"1 of 2 articles have a "date" that is not an ISO 8601 date"#), "{err}");
+    assert!(err.contains(r#"id "b" with "2015-02-30""#), "{err}");
+    let err = run("published");
+    assert!(err.contains(r#"no article has a date in field "published""#), "{err}");
+}

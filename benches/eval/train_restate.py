@@ -16,7 +16,8 @@ import json, math, random, sys
 
 NAMES = ["dice", "cov_min", "cov_max", "numbers_disagree", "shared_numbers", "rare_unmatched",
          "ordered", "exact_share", "log_terms_min", "matched_terms", "within",
-         "log_unmatched_min", "log_unmatched_max", "template"]
+         "log_unmatched_min", "log_unmatched_max", "template", "substituted",
+         "recurrence_within", "recurrence_cross"]
 
 
 def features(e, within):
@@ -36,6 +37,11 @@ def features(e, within):
         math.log(1 + e["unmatched_max"]),
         # A template: few words differ, and what differs is rare (a name, a place).
         (1.0 if e["unmatched_max"] <= 3 else 0.0) * e["rare_unmatched"] / e["idf_scale"],
+        # Slots both units fill with other words (a template with other names or figures).
+        e["substituted"],
+        # Documents holding the same content (formulas recur), inside one article and across.
+        (1.0 if within else 0.0) * math.log(1 + e["recurrence"]),
+        (0.0 if within else 1.0) * math.log(1 + e["recurrence"]),
     ]
 
 

@@ -10,7 +10,7 @@ use super::args::{ClusterArgs, EvalClustersArgs};
 use super::feed::Feed;
 use neardup::cluster::metrics;
 use neardup::dedup::{DedupConfig, Engine, Fingerprints};
-use neardup::input::{RawRecord, RecordAt};
+use neardup::input::{parse_timestamp, RawRecord, RecordAt};
 use neardup::normalize::NormalizedLines;
 use neardup::store::stories::{StoryFileParams, StoryStore};
 use neardup::stories::{
@@ -47,31 +47,31 @@ pub fn parse_window(s: &str) -> Result<i64> {
     })
 }
 
-/// Seconds since 1970 of an ISO 8601 date (`YYYY-MM-DD`, optionally `THH:MM[:SS]`), UTC.
-pub fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
+/// Says on stderr when the date field given is in no article, or holds values that are not
+/// ISO 8601 dates (those articles are undated: time is no evidence for them).
+fn warn_dates(field: &str, articles: &[Article]) {
+    if articles.is_empty() {
+        return;
     }
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
+    let dated = articles.iter().filter(|a| a.date.is_some()).count();
+    if dated == 0 {
+        eprintln!(
+            "neardup: warning: no article has a date in field {field:?}: stories are formed \
+             without time"
+        );
+        return;
     }
-    let (hh, mm, ss) = if b.len() >= 16 && (b[10] == b'T' || b[10] == b' ') {
-        (num(11..13)?, num(14..16)?, if b.len() >= 19 { num(17..19).unwrap_or(0) } else { 0 })
-    } else {
-        (0, 0, 0)
-    };
-    // Days from civil (Howard Hinnant's algorithm).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    Some(days * 86400 + hh * 3600 + mm * 60 + ss)
+    let mut bad = articles.iter().filter(|a| a.date.is_some() && a.time.is_none());
+    if let Some(first) = bad.next() {
+        eprintln!(
+            "neardup: warning: {} of {} articles have a {field:?} that is not an ISO 8601 date \
+             (first: id {} with {:?}); they are taken as undated",
+            bad.count() + 1,
+            articles.len(),
+            first.id_json,
+            first.date.as_deref().unwrap_or_default()
+        );
+    }
 }
 
 /// What reading a feed yields: the articles, their vectors, their accepted near-duplicate
@@ -188,7 +188,7 @@ fn read_articles(
             out.push(Article {
                 id_json: d.id_json.to_string(),
                 title: title_of(&d.text),
-                time: date.as_deref().and_then(parse_date),
+                time: date.as_deref().and_then(parse_timestamp),
                 date,
                 truth,
             });
@@ -197,6 +197,9 @@ fn read_articles(
         }
         Ok(())
     })?;
+    if let Some(field) = &input.date_field {
+        warn_dates(field, &out);
+    }
     // The accepted near-duplicate pairs, as article indices (dedup numbers every record,
     // valid or not); `None` without dedup.
     let mut dup_pairs = None;
@@ -500,10 +503,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_and_windows() {
-        assert_eq!(parse_date("1970-01-02"), Some(86400));
-        assert_eq!(parse_date("2015-08-10T12:30:00Z"), Some(1_439_209_800));
-        assert_eq!(parse_date("yesterday"), None);
+    fn windows() {
         assert_eq!(parse_window("3d").unwrap(), 259_200);
         assert!(parse_window("3w").is_err());
     }

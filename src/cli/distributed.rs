@@ -202,7 +202,7 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
         article_of.insert(sent.ordinal, articles.len() as u32);
         vectors.push(sent.weights());
         articles.push(super::cluster::Article {
-            time: sent.date.as_deref().and_then(super::cluster::parse_date),
+            time: sent.date.as_deref().and_then(neardup::input::parse_timestamp),
             id_json: sent.id_json,
             title: sent.title,
             date: sent.date,

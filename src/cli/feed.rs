@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use neardup::boilerplate::Boilerplate;
 use neardup::dedup::{Engine, Fingerprints, Resolution};
-use neardup::input::{Corpus, Doc, RawRecord, RecordAt};
+use neardup::input::{Corpus, Doc, RawRecord, RecordAt, RepeatedIds};
 
 /// Opens the inputs named by the flags (stdin when none).
 pub fn open_corpus(input: &super::args::InputArgs) -> Result<Corpus> {
@@ -434,6 +434,7 @@ impl<'a> Feed<'a> {
         let mut stats = PassStats::default();
         let mut meter = Meter::new(self.corpus, label, self.progress);
         let mut failure: Option<anyhow::Error> = None;
+        let mut ids = self.warn.then(RepeatedIds::default);
         let outcome = self.corpus.for_each_batch(BATCH_DOCS, BATCH_BYTES, |batch| {
             let parsed: Vec<_> = batch.par_iter().map(|r| self.corpus.parse(r)).collect();
             let mut docs = Vec::with_capacity(parsed.len());
@@ -452,6 +453,13 @@ impl<'a> Feed<'a> {
                 }
             }
             stats.records += batch.len() as u64;
+            if let Some(ids) = ids.as_mut() {
+                for (r, d) in batch.iter().zip(&docs) {
+                    if let Some(d) = d {
+                        ids.see(&d.id_json, r.source, r.line);
+                    }
+                }
+            }
             if let Err(e) = f(batch, &docs) {
                 failure = Some(e);
                 return Err(neardup::Error::InvalidParam {
@@ -467,6 +475,14 @@ impl<'a> Feed<'a> {
             return Err(e);
         }
         outcome?;
+        if let Some((id, source, line)) = ids.as_ref().and_then(RepeatedIds::first) {
+            eprintln!(
+                "neardup: warning: {} records repeat an earlier record's id (first: id {id} at \
+                 {}:{line}); outputs that name records by id are ambiguous for them",
+                ids.as_ref().map_or(0, RepeatedIds::count),
+                self.corpus.source_name(source).display()
+            );
+        }
         Ok(stats)
     }
 }

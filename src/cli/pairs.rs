@@ -70,7 +70,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     .date_field
                     .as_ref()
                     .and_then(|f| v[f].as_str())
-                    .and_then(super::cluster::parse_date)
+                    .and_then(neardup::input::parse_timestamp)
                     .unwrap_or(UNDATED);
                 Some((id, (text, time)))
             })

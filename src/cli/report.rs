@@ -69,7 +69,7 @@ pub fn run(a: &ReportArgs) -> Result<()> {
     // whole, time order, time as evidence when dated).
     let input: Vec<(Option<&str>, &str)> = texts.iter().map(|t| (None, *t)).collect();
     let times: Vec<i64> =
-        docs.iter().map(|d| super::cluster::parse_date(&d.2).unwrap_or(UNDATED)).collect();
+        docs.iter().map(|d| neardup::input::parse_timestamp(&d.2).unwrap_or(UNDATED)).collect();
     let params = if times.iter().any(|&t| t != UNDATED) {
         StoryParams::default().dated()
     } else {

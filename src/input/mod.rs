@@ -13,6 +13,7 @@
 //! without holding texts in memory. Every record keeps its raw bytes so the output can repeat
 //! it byte for byte.
 
+pub mod date;
 mod lines;
 #[cfg(feature = "parquet")]
 mod parquet;
@@ -27,9 +28,41 @@ use std::sync::Arc;
 use flate2::read::MultiGzDecoder;
 
 use crate::error::{Error, Result};
+pub use date::parse_timestamp;
 use lines::LineBlocks;
 pub use lines::RecordBytes;
 pub use record::{Doc, Fields};
+
+/// Ids that repeat an earlier record's id, tallied while a feed is read: outputs name records
+/// by id, so a repeated id makes them ambiguous. Ids are kept as 64-bit hashes (8 bytes each).
+#[derive(Debug, Default)]
+pub struct RepeatedIds {
+    seen: ahash::AHashSet<u64>,
+    count: u64,
+    first: Option<(String, u32, u64)>,
+}
+
+impl RepeatedIds {
+    /// Notes the id (as JSON) of the record at `line` of source `source`.
+    pub fn see(&mut self, id_json: &str, source: u32, line: u64) {
+        if !self.seen.insert(xxhash_rust::xxh3::xxh3_64(id_json.as_bytes())) {
+            self.count += 1;
+            if self.first.is_none() {
+                self.first = Some((id_json.to_owned(), source, line));
+            }
+        }
+    }
+
+    /// How many records repeated an earlier id.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The first record that repeated an id: its id (as JSON), source index and line.
+    pub fn first(&self) -> Option<(&str, u32, u64)> {
+        self.first.as_ref().map(|(id, s, l)| (id.as_str(), *s, *l))
+    }
+}
 
 /// The UTF-8 byte order mark, skipped at the start of a source.
 const BOM: &[u8] = b"\xEF\xBB\xBF";

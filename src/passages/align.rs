@@ -140,8 +140,9 @@ impl Analyzer {
 }
 
 impl Analyzer {
-    /// Restatements inside one document. `skip` holds spans (boilerplate lines) whose units are
-    /// left out; `idf` weighs terms.
+    /// Restatements inside one document: units at least two apart (a unit and the next are
+    /// one sentence's clauses or a sentence and its sequel), in one paragraph or two. `skip`
+    /// holds spans (boilerplate lines) whose units are left out; `idf` weighs terms.
     pub fn within(
         &self,
         doc: u32,
@@ -168,7 +169,7 @@ impl Analyzer {
                 continue;
             }
             for j in i + 2..units.len() {
-                if !eligible[j] || units[j].paragraph == units[i].paragraph {
+                if !eligible[j] {
                     continue;
                 }
                 if exact_dice(&units[i], &units[j], idf_w) < self.params.threshold / 2.0 {

@@ -34,7 +34,7 @@ pub mod units;
 use ahash::AHashMap;
 use serde::Serialize;
 
-use crate::boilerplate::recurring_lines;
+use crate::boilerplate::{recurring_labels, recurring_lines};
 pub use crate::boilerplate::{BoilerplateLine, BoilerplateRule};
 use crate::normalize::stopwords::StopWords;
 use crate::normalize::{Mode, Normalizer};
@@ -46,7 +46,7 @@ pub use model::{
 };
 pub use terms::{AlignedWords, Idf, TermMatch};
 use units::NUMBER_WORDS;
-pub use units::{unit_spans, Unit};
+pub use units::{set_recurrence, unit_spans, without_label, Unit};
 
 /// Default decision threshold of the passage measure on whole texts (`neardup pairs
 /// --measure passage`): a text of a hundred words or more that reuses another (rewritten,
@@ -57,6 +57,10 @@ pub const PAIR_THRESHOLD: f64 = 0.27;
 /// Term weights over at least this many units are a feed's: the restatement model decides.
 /// Below it (a document or a few), the weighted soft Dice decides.
 pub const FEED_UNITS: f64 = 2000.0;
+
+/// A line label ("رابط الخبر بصحيفة الوئام:") opening lines in this many documents is an
+/// outlet's lead-in: its words are not a unit's content terms.
+pub const LABEL_DOCS: usize = 20;
 
 /// Parameters of passage matching.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -245,7 +249,10 @@ pub fn find(
             skip[p.doc as usize].push(Span { start: p.start, end: p.end });
         }
     }
-    let mut units: Vec<Vec<Unit>> = texts.par_iter().map(|t| analyzer.units(t)).collect();
+    let labels = recurring_labels(texts, LABEL_DOCS);
+    let mut units: Vec<Vec<Unit>> =
+        texts.par_iter().map(|t| analyzer.units_labelled(t, &labels)).collect();
+    units::set_recurrence(&mut units);
     let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
     let idf = Idf::new(&refs);
     units.par_iter_mut().for_each(|u| idf.weigh(u));

@@ -1,8 +1,11 @@
 //! Units: sentences, and long Arabic sentences cut at their clause boundaries, with their
 //! byte spans and content terms.
 
+use ahash::AHashSet;
+
 use super::terms::skeleton_mask;
 use super::Analyzer;
+use crate::boilerplate::line_label;
 use crate::segment::{self, Span};
 
 /// A unit of text: a sentence or clause.
@@ -25,6 +28,42 @@ pub struct Unit {
     pub(super) weights: Vec<f64>,
     /// Index of the paragraph holding the unit.
     pub paragraph: usize,
+    /// Documents of the feed holding a unit with the same content terms (set by
+    /// [`set_recurrence`]; 0 before): a sentence that recurs in many documents is a formula
+    /// ("كما جرى استعراض مستجدات الأوضاع الإقليمية والدولية"), weak evidence that two of its
+    /// copies restate one fact.
+    pub(super) recurrence: u32,
+}
+
+/// The key of a unit's content: its terms, sorted, hashed (in memory only).
+fn content_key(terms: &[u64]) -> u64 {
+    let mut t = terms.to_vec();
+    t.sort_unstable();
+    t.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &x| {
+        (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29)
+    })
+}
+
+/// Sets each unit's [`Unit::recurrence`]: the number of documents (`docs[k]` holds document
+/// `k`'s units) holding a unit with the same content terms.
+pub fn set_recurrence(docs: &mut [Vec<Unit>]) {
+    use ahash::AHashMap;
+    let keys: Vec<Vec<u64>> =
+        docs.iter().map(|us| us.iter().map(|u| content_key(&u.terms)).collect()).collect();
+    let mut count: AHashMap<u64, u32> = AHashMap::new();
+    for ks in &keys {
+        let mut seen: Vec<u64> = ks.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        for k in seen {
+            *count.entry(k).or_insert(0) += 1;
+        }
+    }
+    for (us, ks) in docs.iter_mut().zip(&keys) {
+        for (u, k) in us.iter_mut().zip(ks) {
+            u.recurrence = count.get(k).copied().unwrap_or(0);
+        }
+    }
 }
 
 /// Arabic number words (normalized, stemmed) and the digits they stand for.
@@ -50,6 +89,24 @@ pub(super) const NUMBER_WORDS: &[(&str, &str)] = &[
     ("تاسع", "9"),
     ("عشره", "10"),
     ("عاشر", "10"),
+    ("اثنتان", "2"),
+    ("اثنتين", "2"),
+    ("ثلاث", "3"),
+    ("اربع", "4"),
+    ("خمس", "5"),
+    ("سبع", "7"),
+    ("ثمان", "8"),
+    ("تسع", "9"),
+    ("عشرين", "20"),
+    ("ثلاثين", "30"),
+    ("اربعين", "40"),
+    ("خمسين", "50"),
+    ("ستين", "60"),
+    ("سبعين", "70"),
+    ("ثمانين", "80"),
+    ("تسعين", "90"),
+    ("مائه", "100"),
+    ("مئه", "100"),
     ("one", "1"),
     ("first", "1"),
     ("two", "2"),
@@ -98,6 +155,17 @@ pub fn unit_spans(text: &str) -> Vec<(Span, usize)> {
     out
 }
 
+/// `text` after its line label ([`line_label`]) when the label is one of `labels`.
+pub fn without_label<'t>(text: &'t str, labels: &AHashSet<String>) -> &'t str {
+    if labels.is_empty() {
+        return text;
+    }
+    match line_label(text) {
+        Some(l) if labels.contains(l) => text.find(':').map_or(text, |c| &text[c + 1..]),
+        _ => text,
+    }
+}
+
 fn trim_span(text: &str, start: usize, end: usize) -> Option<Span> {
     let s = &text[start..end];
     let t = s.trim_start();
@@ -114,9 +182,19 @@ impl Analyzer {
 
     /// The units of a document.
     pub fn units(&self, text: &str) -> Vec<Unit> {
+        self.units_labelled(text, &AHashSet::new())
+    }
+
+    /// The units of a document, where a unit opening with one of the feed's recurring line
+    /// labels ([`crate::boilerplate::recurring_labels`]) takes its terms from after the label:
+    /// "رابط الخبر بصحيفة الوئام:" says nothing about the headline it introduces.
+    pub fn units_labelled(&self, text: &str, labels: &AHashSet<String>) -> Vec<Unit> {
         unit_spans(text)
             .into_iter()
-            .map(|(span, paragraph)| Unit::new(span, paragraph, self.terms(&text[span.range()])))
+            .map(|(span, paragraph)| {
+                let t = &text[span.range()];
+                Unit::new(span, paragraph, self.terms(without_label(t, labels)))
+            })
             .collect()
     }
 }
@@ -126,7 +204,16 @@ impl Unit {
     fn new(span: Span, paragraph: usize, terms: (Vec<u64>, Vec<Vec<char>>, Vec<bool>)) -> Unit {
         let (terms, skeletons, numeric) = terms;
         let masks = skeletons.iter().map(|s| skeleton_mask(s)).collect();
-        Unit { span, terms, skeletons, masks, numeric, weights: Vec::new(), paragraph }
+        Unit {
+            span,
+            terms,
+            skeletons,
+            masks,
+            numeric,
+            weights: Vec::new(),
+            paragraph,
+            recurrence: 0,
+        }
     }
 
     /// The weight of term `k` under `idf`, or the weight [`Idf::weigh`](super::Idf::weigh)
@@ -148,6 +235,18 @@ impl Unit {
         }
     }
 
+    /// The number of documents holding a unit with the same content terms ([`set_recurrence`];
+    /// 0 where it was not set).
+    pub fn recurrence(&self) -> u32 {
+        self.recurrence
+    }
+
+    /// The unit with its [`Unit::recurrence`] set to `n`.
+    pub fn with_recurrence(mut self, n: u32) -> Unit {
+        self.recurrence = n;
+        self
+    }
+
     /// The content terms (hashes of stemmed words), deduplicated.
     pub fn terms(&self) -> &[u64] {
         &self.terms
@@ -165,6 +264,7 @@ pub(super) fn join_units(units: &[Unit]) -> Unit {
     let mut out = units[0].clone();
     for u in &units[1..] {
         out.span.end = u.span.end;
+        out.recurrence = out.recurrence.min(u.recurrence);
         let weighed = out.weights.len() == out.terms.len() && u.weights.len() == u.terms.len();
         if !weighed {
             out.weights.clear();

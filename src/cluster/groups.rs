@@ -1,0 +1,258 @@
+//! Near-duplicate groups from verified pairs: the connected components of the pairs, each split
+//! into stars so that every member is a verified duplicate of its group's center, and the kept
+//! member of each group chosen by a policy.
+//!
+//! Grouping reads evidence through [`PairEvidence`], so the single-machine engine and the
+//! distributed path ([`crate::dataflow`]) group alike from whatever holds their pairs.
+
+use crate::cluster::UnionFind;
+use crate::verify::{Evidence, Pair, Thresholds};
+
+/// Stars up to this size check every member as a possible kept document.
+const MAX_KEPT_CHECK: usize = 64;
+
+/// Which member of a group is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// The first in input order.
+    First,
+    /// The longest (ties: the first).
+    Longest,
+    /// The newest by date (ties and missing dates: the first).
+    Newest,
+}
+
+/// What the keep policy may look at.
+#[derive(Clone, Debug, Default)]
+pub struct DocMeta {
+    /// Text length in bytes.
+    pub len: usize,
+    /// Date string (sorts chronologically), if any.
+    pub date: Option<String>,
+}
+
+/// A duplicate group with its kept member.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The kept document.
+    pub kept: u32,
+    /// All members (the kept one included) with their similarity to the kept one.
+    pub members: Vec<(u32, f64)>,
+}
+
+/// What grouping needs to know of the documents and of any pair of them.
+pub trait PairEvidence: Sync {
+    /// The evidence for the pair `a`, `b`: the verified (or settled) evidence when it is a
+    /// verified pair, else an estimate.
+    fn evidence(&self, a: u32, b: u32) -> Evidence;
+    /// The number of shingles of document `d`.
+    fn size(&self, d: u32) -> u32;
+}
+
+/// The connected components of `pairs` over `n` documents: groups of two or more, each
+/// sorted, ordered by first member.
+pub fn components(n: usize, pairs: &[Pair]) -> Vec<Vec<u32>> {
+    let mut uf = UnionFind::new(n);
+    for p in pairs {
+        uf.union(p.a, p.b);
+    }
+    uf.groups(2)
+}
+
+/// Connected components of the verified pairs (sorted) among `docs` (sorted).
+fn components_among(pairs: &[Pair], docs: &[u32]) -> Vec<Vec<u32>> {
+    let mut uf = UnionFind::new(docs.len());
+    for (i, &a) in docs.iter().enumerate() {
+        let lo = pairs.partition_point(|p| p.a < a);
+        for p in pairs[lo..].iter().take_while(|p| p.a == a) {
+            if let Ok(j) = docs.binary_search(&p.b) {
+                uf.union(i as u32, j as u32);
+            }
+        }
+    }
+    uf.groups(2).into_iter().map(|g| g.into_iter().map(|i| docs[i as usize]).collect()).collect()
+}
+
+/// Verified-pair degree of each member of `docs` (sorted) within `docs`.
+fn degrees(pairs: &[Pair], docs: &[u32]) -> Vec<u32> {
+    let mut deg = vec![0u32; docs.len()];
+    for (i, &a) in docs.iter().enumerate() {
+        let lo = pairs.partition_point(|p| p.a < a);
+        for p in pairs[lo..].iter().take_while(|p| p.a == a) {
+            if let Ok(j) = docs.binary_search(&p.b) {
+                deg[i] += 1;
+                deg[j] += 1;
+            }
+        }
+    }
+    deg
+}
+
+/// True when `x` may be dropped in favour of `kept`: they resemble each other, or `x` is the
+/// smaller and is contained in `kept`. (A longer article that contains a shorter one is not a
+/// duplicate *of* it.)
+fn duplicate_of(ev: &impl PairEvidence, t: &Thresholds, x: u32, kept: u32) -> bool {
+    let e = ev.evidence(x, kept);
+    e.jaccard >= t.jaccard || (e.containment >= t.containment && ev.size(x) <= ev.size(kept))
+}
+
+/// The member of `g` (non-empty) that the keep policy picks.
+fn choose_kept(g: &[u32], meta: &[DocMeta], keep: Keep) -> u32 {
+    let first = g[0];
+    match keep {
+        Keep::First => first,
+        Keep::Longest => *g
+            .iter()
+            .min_by_key(|&&d| (std::cmp::Reverse(meta[d as usize].len), d))
+            .unwrap_or(&first),
+        Keep::Newest => *g
+            .iter()
+            .min_by(|&&x, &&y| meta[y as usize].date.cmp(&meta[x as usize].date).then(x.cmp(&y)))
+            .unwrap_or(&first),
+    }
+}
+
+/// Splits one connected component `g` (sorted) of the verified `pairs` (sorted) into
+/// star-shaped groups: the member with the most verified duplicates (ties: the first) takes
+/// its direct duplicates, and the rest is grouped again from its own verified pairs. Every
+/// member of a group is then a verified duplicate of the group's center, so chains (A like B,
+/// B like C, C like D) cannot merge unrelated articles. The kept document is chosen among the
+/// members by the policy, from those that every other member duplicates.
+pub fn split_component(
+    g: Vec<u32>,
+    pairs: &[Pair],
+    t: &Thresholds,
+    ev: &impl PairEvidence,
+    meta: &[DocMeta],
+    keep: Keep,
+) -> Vec<Group> {
+    let mut out = Vec::new();
+    let mut work = vec![g];
+    while let Some(g) = work.pop() {
+        let deg = degrees(pairs, &g);
+        let best = deg
+            .iter()
+            .enumerate()
+            .max_by_key(|&(i, &d)| (d, std::cmp::Reverse(i)))
+            .map_or(0, |(i, _)| i);
+        let center = g[best];
+        let mut star = vec![center];
+        let mut rest = Vec::new();
+        for &m in &g {
+            if m != center {
+                if ev.evidence(center, m).accepts(t) {
+                    star.push(m);
+                } else {
+                    rest.push(m);
+                }
+            }
+        }
+        star.sort_unstable();
+        // Only a member that every other member duplicates may be kept: when a roundup
+        // contains several wire items, the roundup stays and the items go, never the
+        // reverse. The center always qualifies; small stars are checked in full.
+        let covers = |m: u32| star.iter().all(|&x| x == m || duplicate_of(ev, t, x, m));
+        let eligible: Vec<u32> = if star.len() <= MAX_KEPT_CHECK {
+            star.iter().copied().filter(|&m| covers(m)).collect()
+        } else if covers(center) {
+            vec![center]
+        } else {
+            Vec::new()
+        };
+        let kept = if eligible.is_empty() {
+            // No member holds all the others: keep the largest.
+            *star.iter().max_by_key(|&&m| (ev.size(m), std::cmp::Reverse(m))).unwrap_or(&center)
+        } else {
+            choose_kept(&eligible, meta, keep)
+        };
+        let members = star
+            .iter()
+            .map(|&m| (m, if m == kept { 1.0 } else { ev.evidence(kept, m).similarity() }))
+            .collect();
+        out.push(Group { kept, members });
+        if rest.len() >= 2 {
+            work.extend(components_among(pairs, &rest));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evidence from a fixed table: a pair not listed shares nothing.
+    struct Table {
+        pairs: Vec<Pair>,
+        sizes: Vec<u32>,
+    }
+
+    impl PairEvidence for Table {
+        fn evidence(&self, a: u32, b: u32) -> Evidence {
+            let key = (a.min(b), a.max(b));
+            self.pairs
+                .iter()
+                .find(|p| (p.a, p.b) == key)
+                .map_or(Evidence { jaccard: 0.0, containment: 0.0, shared_anchors: 0 }, |p| {
+                    p.evidence
+                })
+        }
+        fn size(&self, d: u32) -> u32 {
+            self.sizes[d as usize]
+        }
+    }
+
+    fn pair(a: u32, b: u32, jaccard: f64, containment: f64) -> Pair {
+        Pair { a, b, evidence: Evidence { jaccard, containment, shared_anchors: 4 } }
+    }
+
+    const T: Thresholds = Thresholds { jaccard: 0.5, containment: 0.5 };
+
+    #[test]
+    fn a_chain_is_cut_at_its_center() {
+        // 0 ~ 1 ~ 2 ~ 3 resemble in a chain only: no group may hold 0 and 3 together.
+        let pairs = vec![pair(0, 1, 0.6, 0.6), pair(1, 2, 0.6, 0.6), pair(2, 3, 0.6, 0.6)];
+        let table = Table { pairs: pairs.clone(), sizes: vec![10; 4] };
+        let meta = vec![DocMeta::default(); 4];
+        let comps = components(4, &pairs);
+        assert_eq!(comps, vec![vec![0, 1, 2, 3]]);
+        let groups = split_component(comps[0].clone(), &pairs, &T, &table, &meta, Keep::First);
+        for g in &groups {
+            let ids: Vec<u32> = g.members.iter().map(|m| m.0).collect();
+            assert!(!(ids.contains(&0) && ids.contains(&3)), "{groups:?}");
+            for &(m, _) in &g.members {
+                assert!(m == g.kept || table.evidence(m, g.kept).accepts(&T), "{groups:?}");
+            }
+        }
+        // The best-connected member (1, first of the two of degree 2) takes its duplicates;
+        // 3 is left alone: a group of one is no group.
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        assert_eq!(groups[0].members.iter().map(|m| m.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn the_roundup_is_kept_not_the_item_it_carries() {
+        // 1 (a long roundup) contains 0 (a short item) whole; policy First would pick 0.
+        let pairs = vec![pair(0, 1, 0.2, 1.0)];
+        let table = Table { pairs: pairs.clone(), sizes: vec![20, 200] };
+        let meta = vec![DocMeta::default(); 2];
+        let groups = split_component(vec![0, 1], &pairs, &T, &table, &meta, Keep::First);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].kept, 1);
+    }
+
+    #[test]
+    fn keep_policies_pick_longest_and_newest() {
+        let pairs = vec![pair(0, 1, 0.9, 0.9), pair(0, 2, 0.9, 0.9), pair(1, 2, 0.9, 0.9)];
+        let table = Table { pairs: pairs.clone(), sizes: vec![50; 3] };
+        let meta = vec![
+            DocMeta { len: 10, date: Some("2015-08-02".into()) },
+            DocMeta { len: 30, date: Some("2015-08-01".into()) },
+            DocMeta { len: 20, date: Some("2015-08-03".into()) },
+        ];
+        let kept = |keep| split_component(vec![0, 1, 2], &pairs, &T, &table, &meta, keep)[0].kept;
+        assert_eq!(kept(Keep::First), 0);
+        assert_eq!(kept(Keep::Longest), 1);
+        assert_eq!(kept(Keep::Newest), 2);
+    }
+}
