@@ -5,7 +5,11 @@
     target/release/examples/restate_diagnose ../shared/eval/saudinewsnet/docs.jsonl \\
         ../shared/eval/ar-restate/dev.jsonl > /tmp/diag.jsonl
     neardup passages ../shared/eval/saudinewsnet/docs.jsonl --scope corpus -o /tmp/p.jsonl
-    python3 benches/eval/restate_errors.py ../shared/eval/ar-restate/dev.jsonl /tmp/diag.jsonl /tmp/p.jsonl
+    python3 benches/eval/restate_errors.py ../shared/eval/ar-restate/dev.jsonl /tmp/diag.jsonl /tmp/p.jsonl \\
+        [THRESHOLD]
+
+THRESHOLD is the model's (RESTATE_MODEL.threshold, the default of --min-similarity); without it
+a miss the model scored below threshold is not told apart from one lost in merging.
 
 A labelled pair is reported as `score.py restate` decides (one restated record covers at least
 half of each unit's bytes). Each miss gets the first reason that explains it: the pipeline's

@@ -208,12 +208,13 @@ fn substitutions(
     // Unaligned weight, rarest weight and whether a number is among them, of terms `lo..hi`.
     let gap = |u: &Unit, hit: &[bool], lo: usize, hi: usize| -> (f64, f64, bool) {
         let (mut sum, mut top, mut num) = (0.0, 0.0f64, false);
-        for k in lo..hi.min(u.terms.len()) {
-            if !hit[k] {
-                let w = idf.weight(u.terms[k]);
+        let terms = u.terms.iter().zip(&u.numeric).zip(hit).take(hi).skip(lo);
+        for ((&t, &numeric), &h) in terms {
+            if !h {
+                let w = idf.weight(t);
                 sum += w;
                 top = top.max(w);
-                num |= u.numeric[k];
+                num |= numeric;
             }
         }
         (sum, top, num)
@@ -478,6 +479,38 @@ pub const RESTATE_MODEL: RestateModel = RestateModel {
 mod tests {
     use super::*;
     use crate::passages::Analyzer;
+
+    /// Evidence of two texts as single units, with term weights over `feed` (one unit each).
+    fn evidence_of(a: &str, b: &str, feed: &[&str]) -> Evidence {
+        let an = Analyzer::default();
+        let units: Vec<Unit> = feed.iter().map(|t| an.text_unit(t)).collect();
+        let idf = Idf::new(&[units.as_slice()]);
+        an.evidence(&an.text_unit(a), &an.text_unit(b), &idf)
+    }
+
+    #[test]
+    fn a_template_filled_with_other_figures_or_names_is_a_substitution() {
+        let feed = [
+            "وبلغت التكلفة الإجمالية لتلك المشروعات 157 مليون ريال",
+            "وبلغت التكلفة الإجمالية لتلك المشروعات 113 مليون ريال",
+            "وقدم الأمير شكره لسمو الشيخ سيف بن زايد على مشاعره الطيبة",
+            "وقدم الأمير شكره لمعالي وزير الداخلية الكويتي على مشاعره الطيبة",
+            "وقدم الأمير شكره لسمو الشيخ سيف بن زايد على مشاعره الطيبة خلال زيارته الرياض أمس",
+            "افتتح وزير الصحة المستشفى الجديد في جدة",
+        ];
+        let costs = evidence_of(feed[0], feed[1], &feed);
+        assert!(costs.numbers_substituted && costs.numbers_disagree, "{costs:?}");
+        assert!(costs.substituted > 0.0);
+        let thanks = evidence_of(feed[2], feed[3], &feed);
+        assert!(!thanks.numbers_substituted);
+        assert!(thanks.substituted > 0.2 && thanks.substituted_rare > 0.0, "{thanks:?}");
+        // The same sentence with detail added says nothing else in the same place.
+        let detail = evidence_of(feed[2], feed[4], &feed);
+        assert_eq!(detail.substituted, 0.0, "{detail:?}");
+        assert_eq!(detail.coverage_a, 1.0);
+        let chain = evidence_of(feed[2], feed[2], &feed);
+        assert_eq!((chain.ordered, chain.substituted), (1.0, 0.0));
+    }
 
     #[test]
     fn word_edit_distance_counts_whole_words() {

@@ -288,6 +288,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn recurrence_counts_documents_holding_the_same_content() {
+        let a = Analyzer::default();
+        let formula =
+            "كما جرى استعراض مستجدات الأوضاع الإقليمية والدولية والأمور ذات الاهتمام المشترك.";
+        let texts = [
+            format!("استقبل الأمير السفير الياباني في مكتبه بالرياض أمس. {formula} {formula}"),
+            format!("التقى الوزير نظيره الفرنسي في باريس لبحث العلاقات. {formula}"),
+            "افتتح وزير الصحة المستشفى الجديد في جدة بحضور المسؤولين.".to_owned(),
+        ];
+        let mut docs: Vec<Vec<Unit>> = texts.iter().map(|t| a.units(t)).collect();
+        assert_eq!(docs[0].len(), 3);
+        set_recurrence(&mut docs);
+        // The formula is in two documents (twice in the first: counted once).
+        assert_eq!(docs[0][1].recurrence(), 2);
+        assert_eq!(docs[0][2].recurrence(), 2);
+        assert_eq!(docs[0][0].recurrence(), 1);
+        assert_eq!(docs[2][0].recurrence(), 1);
+        assert_eq!(join_units(&docs[0][..2]).recurrence(), 1);
+    }
+
+    #[test]
+    fn a_recurring_label_is_not_content() {
+        let a = Analyzer::default();
+        let labels: AHashSet<String> = ["رابط الخبر بصحيفة الوئام".to_owned()].into();
+        let t = "رابط الخبر بصحيفة الوئام: سكان قرى غرب القصيم يعيشون ساعات طويلة في ظلام دامس";
+        assert!(without_label(t, &labels).trim_start().starts_with("سكان"));
+        assert_eq!(without_label("مصدر: خبر", &labels), "مصدر: خبر");
+        let (with, without) = (a.units(t), a.units_labelled(t, &labels));
+        assert_eq!(with[0].span, without[0].span);
+        assert_eq!(with[0].terms().len(), without[0].terms().len() + 4);
+    }
+
+    #[test]
     fn units_split_arabic_clauses() {
         let t = "في 29 مايو 2018 ، وافقت الفصائل الليبية على إجراء انتخابات رئاسية في البلاد، وحضر المؤتمر الأمين العام لجامعة الدول العربية أحمد أبو الغيط.";
         let u = unit_spans(t);
