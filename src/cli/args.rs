@@ -241,7 +241,9 @@ pub struct PairsArgs {
     #[arg(long)]
     pub docs: Option<PathBuf>,
     /// near-dup (exact Jaccard and containment on shingles), passage (restatement
-    /// similarity) or story (the square root of the TF-IDF cosine story clustering uses).
+    /// similarity) or story (the square root of the TF-IDF cosine story clustering uses; a
+    /// pair with a page template, a text every line of which recurs in 3+ texts, gets the
+    /// mean of the known similarities).
     #[arg(long, default_value = "near-dup")]
     pub measure: String,
     /// Decision threshold (default: the measure's own).

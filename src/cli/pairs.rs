@@ -10,7 +10,9 @@ use serde_json::Value;
 use super::args::PairsArgs;
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
-use neardup::stories::{story_similarity, weigh, DocFreqs, StoryParams, Vectorizer, UNDATED};
+use neardup::stories::{
+    story_similarity, weigh, DocFreqs, StoryParams, Templates, Vectorizer, UNDATED,
+};
 
 /// Texts of at most this many words are sentences for the passage measure.
 const SENTENCE_WORDS: usize = 60;
@@ -166,7 +168,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 .collect();
             let engine = Engine::new(DedupConfig::default())?;
             let th = engine.thresholds();
-            vecs.chunks(2)
+            let mut scores: Vec<(f64, bool)> = vecs
+                .chunks(2)
                 .zip(cvecs.chunks(2))
                 .zip(&items)
                 .map(|((p, c), it)| {
@@ -176,7 +179,24 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     let (_, same) = m.same_story((&c[0], it.time1), (&c[1], it.time2), dup);
                     (story_similarity(&p[0], &p[1]), same)
                 })
-                .collect()
+                .collect();
+            // A page template (an access-denied page, a site's navigation) says nothing of
+            // its article: the pair's similarity is unknown, reported as the mean of the
+            // known ones (the decision stays the model's).
+            let templates = Templates::of(corpus.iter().copied());
+            let unknown: Vec<bool> = items
+                .iter()
+                .map(|it| templates.is_template(&it.text1) || templates.is_template(&it.text2))
+                .collect();
+            let known: Vec<f64> =
+                scores.iter().zip(&unknown).filter(|(_, &u)| !u).map(|(s, _)| s.0).collect();
+            if !known.is_empty() {
+                let mean = known.iter().sum::<f64>() / known.len() as f64;
+                for (s, _) in scores.iter_mut().zip(&unknown).filter(|(_, &u)| u) {
+                    s.0 = mean;
+                }
+            }
+            scores
         }
         _ => {
             let params = PassageParams {

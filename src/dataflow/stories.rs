@@ -64,8 +64,8 @@ enum Count {
     Term(u32, u32),
     /// `(XXH3-64 of the form, articles, the form)`.
     Form(u64, u32, String),
-    /// Articles counted.
-    Articles(u64),
+    /// Articles counted, and those of them with Arabic words.
+    Articles(u64, u64),
 }
 
 impl Count {
@@ -74,7 +74,7 @@ impl Count {
         match self {
             Count::Term(t, _) => spread(u64::from(*t)),
             Count::Form(h, ..) => spread(*h),
-            Count::Articles(_) => 0,
+            Count::Articles(..) => 0,
         }
     }
 }
@@ -121,12 +121,13 @@ fn work(
         let (terms, forms, n) = local.into_parts();
         let mut out: Vec<Count> = terms.into_iter().map(|(t, c)| Count::Term(t, c)).collect();
         out.extend(forms.into_iter().map(|(h, (c, f))| Count::Form(h, c, f.into_string())));
-        out.push(Count::Articles(n));
+        out.push(Count::Articles(n[0], n[1]));
         out
     });
     let partial = exchange(worker, watch, partial, Some(Box::new(Count::route)))?;
     let summed = exchange(worker, watch, Ok(sum(partial)), None)?;
-    let (mut terms, mut forms, mut total) = (AHashMap::new(), stories::FormCounts::new(), 0u64);
+    let (mut terms, mut forms, mut total) =
+        (AHashMap::new(), stories::FormCounts::new(), [0u64; 2]);
     for c in summed {
         match c {
             Count::Term(t, n) => {
@@ -135,13 +136,16 @@ fn work(
             Count::Form(h, n, f) => {
                 forms.insert(h, (n, f.into_boxed_str()));
             }
-            Count::Articles(n) => total += n,
+            Count::Articles(n, a) => {
+                total[0] += n;
+                total[1] += a;
+            }
         }
     }
     let (vectorizer, df) = stories::DocFreqs::from_parts(terms, forms, total).finish(params, None);
 
     let mut articles = Vec::new();
-    let n = total as f32;
+    let n = total[0] as f32;
     let read = read_share(corpus, &share, skip_invalid, false, |batch| {
         for (ordinal, d) in batch {
             let v = stories::weigh(
@@ -171,17 +175,20 @@ fn work(
 fn sum(partial: Vec<Count>) -> Vec<Count> {
     let mut terms: AHashMap<u32, u32> = AHashMap::new();
     let mut forms: AHashMap<u64, (u32, String)> = AHashMap::new();
-    let mut articles = 0u64;
+    let mut articles = [0u64; 2];
     for c in partial {
         match c {
             Count::Term(t, n) => *terms.entry(t).or_insert(0) += n,
             Count::Form(h, n, f) => forms.entry(h).or_insert((0, f)).0 += n,
-            Count::Articles(n) => articles += n,
+            Count::Articles(n, a) => {
+                articles[0] += n;
+                articles[1] += a;
+            }
         }
     }
     let mut out: Vec<Count> = terms.into_iter().map(|(t, n)| Count::Term(t, n)).collect();
     out.extend(forms.into_iter().map(|(h, (n, f))| Count::Form(h, n, f)));
-    out.push(Count::Articles(articles));
+    out.push(Count::Articles(articles[0], articles[1]));
     out
 }
 
