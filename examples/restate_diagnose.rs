@@ -1,6 +1,6 @@
 //! For each labelled sentence pair of ar-restate, what the passage pipeline sees: the
 //! pipeline's units that cover each labelled span, whether the pair can be a candidate (inside
-//! one article: two units apart and in different paragraphs; across: a shared term under the
+//! one article: two units apart, in one paragraph or two; across: a shared term under the
 //! posting cap, and the exact weighted Dice reaching half the first cut), the soft Dice, the
 //! evidence and the restatement model's probability. The input of
 //! `benches/eval/restate_errors.py`.
@@ -27,8 +27,7 @@ fn read(path: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The units of `units` that hold at least half of `span`'s bytes, or the one overlapping it
-/// most.
+/// Every unit of `units` that overlaps the span `s..e`, the most overlap first.
 fn covering(units: &[Unit], s: usize, e: usize) -> Vec<usize> {
     let ov = |u: &Unit| u.span.end.min(e).saturating_sub(u.span.start.max(s));
     let mut v: Vec<usize> = (0..units.len()).filter(|&k| ov(&units[k]) > 0).collect();

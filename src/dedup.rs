@@ -366,7 +366,8 @@ impl Engine {
         s.words.clear();
         s.joined.clear();
         let chars = self.cfg.shingle.kind == ShingleKind::Char;
-        let pre = pre.filter(|p| !chars && p.mode() == Some(self.normalizer.mode()));
+        let pre =
+            pre.filter(|p| !chars && p.mode() == Some(self.normalizer.mode()) && p.are_of(text));
         if !bp.is_empty() {
             let spans = match pre {
                 Some(p) => (0..p.len()).map(|i| p.span(i)).collect(),
@@ -543,8 +544,8 @@ impl Engine {
     /// ([`Normalizer::normalize_lines`], with a normalizer of this engine's mode): their words
     /// are hashed without normalizing the text again, so a caller that needs the words too (the
     /// story vectors of `neardup cluster`) normalizes each text once. The fingerprints are
-    /// those of [`Engine::add_batch`]; lines of another mode, or character shingles, are
-    /// normalized again.
+    /// those of [`Engine::add_batch`]; lines of another mode or of another text, or character
+    /// shingles, are normalized again.
     ///
     /// # Errors
     /// [`Error::Io`] when anchor postings cannot be spilled to a temporary file.

@@ -49,7 +49,7 @@ pub fn parse_window(s: &str) -> Result<i64> {
 
 /// Says on stderr when the date field given is in no article, or holds values that are not
 /// ISO 8601 dates (those articles are undated: time is no evidence for them).
-fn warn_dates(field: &str, articles: &[Article]) {
+pub(crate) fn warn_dates(field: &str, articles: &[Article]) {
     if articles.is_empty() {
         return;
     }

@@ -209,6 +209,9 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             truth: None,
         });
     }
+    if let Some(field) = &a.input.date_field {
+        super::cluster::warn_dates(field, &articles);
+    }
     // Near-duplicates are one story as on one machine (within the reprint gap when dated).
     let pairs: Option<Vec<(u32, u32)>> = components.map(|pairs| {
         pairs.iter().filter_map(|(a, b)| Some((*article_of.get(a)?, *article_of.get(b)?))).collect()

@@ -129,7 +129,14 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 ..StoryParams::default()
             };
             let corpus: Vec<&str> = if docs.is_empty() {
-                items.iter().flat_map(|it| [it.text1.as_str(), it.text2.as_str()]).collect()
+                // Each distinct text once: an article in several pairs is one document (for
+                // the frequencies, and for the templates, whose lines must recur across texts).
+                let mut seen = ahash::AHashSet::new();
+                items
+                    .iter()
+                    .flat_map(|it| [it.text1.as_str(), it.text2.as_str()])
+                    .filter(|t| seen.insert(*t))
+                    .collect()
             } else {
                 docs.values().map(|d| d.0.as_str()).collect()
             };

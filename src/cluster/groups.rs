@@ -6,6 +6,7 @@
 //! distributed path ([`crate::dataflow`]) group alike from whatever holds their pairs.
 
 use crate::cluster::UnionFind;
+use crate::input::parse_timestamp;
 use crate::verify::{Evidence, Pair, Thresholds};
 
 /// Stars up to this size check every member as a possible kept document.
@@ -27,7 +28,8 @@ pub enum Keep {
 pub struct DocMeta {
     /// Text length in bytes.
     pub len: usize,
-    /// Date string (sorts chronologically), if any.
+    /// Date, if any: ISO 8601 dates are compared as instants ([`parse_timestamp`]: UTC
+    /// offsets applied), any other string as a string (so it should sort chronologically).
     pub date: Option<String>,
 }
 
@@ -105,10 +107,15 @@ fn choose_kept(g: &[u32], meta: &[DocMeta], keep: Keep) -> u32 {
             .iter()
             .min_by_key(|&&d| (std::cmp::Reverse(meta[d as usize].len), d))
             .unwrap_or(&first),
-        Keep::Newest => *g
-            .iter()
-            .min_by(|&&x, &&y| meta[y as usize].date.cmp(&meta[x as usize].date).then(x.cmp(&y)))
-            .unwrap_or(&first),
+        Keep::Newest => {
+            // ISO 8601 dates compare as instants (offsets applied) and come before any other
+            // string, which compares as a string; a missing date comes last.
+            let key = |d: u32| {
+                let s = meta[d as usize].date.as_deref();
+                (s.and_then(parse_timestamp), s)
+            };
+            *g.iter().min_by(|&&x, &&y| key(y).cmp(&key(x)).then(x.cmp(&y))).unwrap_or(&first)
+        }
     }
 }
 
@@ -254,5 +261,13 @@ mod tests {
         assert_eq!(kept(Keep::First), 0);
         assert_eq!(kept(Keep::Longest), 1);
         assert_eq!(kept(Keep::Newest), 2);
+        // 15:30 at +03:00 is 12:30 UTC: earlier than 13:00Z although it sorts later as text.
+        let meta = vec![
+            DocMeta { len: 10, date: Some("2015-08-10T15:30:00+03:00".into()) },
+            DocMeta { len: 10, date: Some("2015-08-10T13:00:00Z".into()) },
+            DocMeta { len: 10, date: None },
+        ];
+        let kept = split_component(vec![0, 1, 2], &pairs, &T, &table, &meta, Keep::Newest)[0].kept;
+        assert_eq!(kept, 1);
     }
 }

@@ -1,7 +1,8 @@
 //! Publication dates of records: ISO 8601 / RFC 3339 timestamps to seconds since 1970 (UTC).
 //!
 //! Accepted: `YYYY-MM-DD`, optionally followed by `T` or a space and `HH:MM`, `HH:MM:SS` or
-//! `HH:MM:SS.fff…`, optionally followed by `Z` or a UTC offset (`+03:00`, `+0300`, `-05`).
+//! `HH:MM:SS.fff…`, optionally followed (after at most one space) by `Z`, `UTC`, `GMT` or a UTC
+//! offset (`+03:00`, `+0300`, `-05`).
 //! A date without an offset is read as UTC. Anything else (an impossible day such as
 //! `2015-02-30`, a month 13, free text) is `None`: callers treat it as undated and say so.
 
@@ -65,9 +66,14 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     Some(days_from_civil(y, m, d) * 86400 + seconds)
 }
 
-/// The UTC offset in seconds of a timestamp's tail: empty (UTC), `Z`, `±HH`, `±HHMM` or
-/// `±HH:MM`; `None` for anything else.
+/// The UTC offset in seconds of a timestamp's tail: empty (UTC), `Z`, `UTC`, `GMT`, `±HH`,
+/// `±HHMM` or `±HH:MM`, after at most one space; `None` for anything else.
 fn offset(tail: &[u8]) -> Option<i64> {
+    // One space may come before the zone, which may also be written UTC or GMT.
+    let tail = tail.strip_prefix(b" ").filter(|t| !t.is_empty()).unwrap_or(tail);
+    if matches!(tail, b"UTC" | b"GMT" | b"utc" | b"gmt") {
+        return Some(0);
+    }
     let sign = match tail.first() {
         None => return Some(0),
         Some(b'Z' | b'z') if tail.len() == 1 => return Some(0),
@@ -138,6 +144,9 @@ mod tests {
         assert_eq!(parse_timestamp("2015-08-10T15:30:00+0300"), Some(utc));
         assert_eq!(parse_timestamp("2015-08-10T15:30:00+03"), Some(utc));
         assert_eq!(parse_timestamp("2015-08-10T07:30:00-05:00"), Some(utc));
+        assert_eq!(parse_timestamp("2015-08-10 15:30:00 +03:00"), Some(utc));
+        assert_eq!(parse_timestamp("2015-08-10 12:30:00 UTC"), Some(utc));
+        assert_eq!(parse_timestamp("2015-08-10T12:30:00GMT"), Some(utc));
     }
 
     #[test]
@@ -152,7 +161,8 @@ mod tests {
             "2015-08-10T12:60",
             "2015-08-10X12:30",
             "2015-08-10T12:30:00+3",
-            "2015-08-10T12:30:00 UTC",
+            "2015-08-10T12:30:00 EST",
+            "2015-08-10T12:30:00  Z",
             "2015-08-10T12:30:00.",
             "2015-8-10",
             "+015-08-10",

@@ -208,6 +208,8 @@ pub struct NormalizedLines {
     lines: Vec<(crate::segment::Span, usize, usize)>,
     mode: Option<Mode>,
     word: Vec<u8>,
+    /// Hash of the text the lines were cut from (their spans index it).
+    source: u64,
 }
 
 impl NormalizedLines {
@@ -246,6 +248,12 @@ impl NormalizedLines {
     pub fn mode(&self) -> Option<Mode> {
         self.mode
     }
+
+    /// True when these are the lines of `text` (their spans index it): a caller that hands
+    /// lines over with a text can be checked, and a mismatch normalized again.
+    pub fn are_of(&self, text: &str) -> bool {
+        self.mode.is_some() && self.source == xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+    }
 }
 
 impl Normalizer {
@@ -256,6 +264,7 @@ impl Normalizer {
         out.text.clear();
         out.lines.clear();
         out.mode = Some(self.mode);
+        out.source = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
         let mut norm = String::new();
         for span in crate::segment::lines(text) {
             let line = &text[span.range()];
