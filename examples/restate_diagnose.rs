@@ -13,8 +13,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 
 use neardup::passages::candidates::{exact_dice, posting_cap};
-use neardup::passages::{set_recurrence, Analyzer, Idf, PassageParams, Unit, RESTATE_MODEL};
-use rayon::prelude::*;
+use neardup::passages::{feed_units, Analyzer, FeedUnits, PassageParams, Unit, RESTATE_MODEL};
 use serde_json::{json, Value};
 
 fn read(path: &str) -> Vec<Value> {
@@ -43,7 +42,6 @@ fn main() {
     }
     let docs = read(&args[1]);
     let all: Vec<&str> = docs.iter().map(|d| d["text"].as_str().unwrap_or("")).collect();
-    let line_labels = neardup::boilerplate::recurring_labels(&all, neardup::passages::LABEL_DOCS);
     let labels = read(&args[2]);
     let analyzer = Analyzer::default();
     let params = PassageParams::default();
@@ -52,14 +50,7 @@ fn main() {
         .enumerate()
         .filter_map(|(k, d)| Some((d["id"].as_str()?.to_owned(), k)))
         .collect();
-    let mut units: Vec<Vec<Unit>> = docs
-        .par_iter()
-        .map(|d| analyzer.units_labelled(d["text"].as_str().unwrap_or(""), &line_labels))
-        .collect();
-    set_recurrence(&mut units);
-    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
-    let idf = Idf::new(&refs);
-    units.par_iter_mut().for_each(|u| idf.weigh(u));
+    let FeedUnits { units, idf, .. } = feed_units(&analyzer, &all);
     let cap = posting_cap(&idf, params.posting_share);
     let w = |t| idf.weight(t);
     let mut out = std::io::stdout().lock();

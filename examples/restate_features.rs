@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 
-use neardup::passages::{set_recurrence, without_label, Analyzer, Idf, Unit};
+use neardup::passages::{feed_units, without_label, Analyzer, FeedUnits, Idf, Unit};
 use rayon::prelude::*;
 use serde_json::Value;
 
@@ -33,18 +33,13 @@ fn main() {
     }
     let docs = read(&args[1]);
     let all: Vec<&str> = docs.iter().map(|d| d["text"].as_str().unwrap_or("")).collect();
-    let line_labels = neardup::boilerplate::recurring_labels(&all, neardup::passages::LABEL_DOCS);
     let labels = read(&args[2]);
     let analyzer = Analyzer::default();
     let texts: HashMap<String, &str> = docs
         .iter()
         .filter_map(|d| Some((d["id"].as_str()?.to_owned(), d["text"].as_str()?)))
         .collect();
-    let mut units: Vec<Vec<Unit>> = docs
-        .par_iter()
-        .map(|d| analyzer.units_labelled(d["text"].as_str().unwrap_or(""), &line_labels))
-        .collect();
-    set_recurrence(&mut units);
+    let FeedUnits { units, idf, labels: line_labels } = feed_units(&analyzer, &all);
     let index: HashMap<&str, usize> =
         docs.iter().enumerate().filter_map(|(k, d)| Some((d["id"].as_str()?, k))).collect();
     // A labelled span recurs as often as the least recurring pipeline unit it holds.
@@ -56,8 +51,6 @@ fn main() {
         let best = us.iter().max_by_key(|u| ov(u));
         inside.map(Unit::recurrence).min().or(best.map(Unit::recurrence)).unwrap_or(0)
     };
-    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
-    let idf = Idf::new(&refs);
     let keys: Vec<Vec<u64>> = docs
         .par_iter()
         .flat_map_iter(|d| {

@@ -233,6 +233,33 @@ impl PassageReport {
     }
 }
 
+/// A feed's units ready to be compared: each text's units (line labels left out of their
+/// terms, recurrence over the feed set, term weights given), the feed's term weights, and the
+/// line labels found.
+#[derive(Debug)]
+pub struct FeedUnits {
+    /// The units of each text, in text order.
+    pub units: Vec<Vec<Unit>>,
+    /// The feed's term weights.
+    pub idf: Idf,
+    /// The recurring line labels ([`crate::boilerplate::recurring_labels`]).
+    pub labels: ahash::AHashSet<String>,
+}
+
+/// The first steps of [`find`] over `texts`: units, recurrence and term weights, for callers
+/// (diagnostics, feature export) that must see what `find` compares.
+pub fn feed_units(analyzer: &Analyzer, texts: &[&str]) -> FeedUnits {
+    use rayon::prelude::*;
+    let labels = recurring_labels(texts, LABEL_DOCS);
+    let mut units: Vec<Vec<Unit>> =
+        texts.par_iter().map(|t| analyzer.units_labelled(t, &labels)).collect();
+    units::set_recurrence(&mut units);
+    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
+    let idf = Idf::new(&refs);
+    units.par_iter_mut().for_each(|u| idf.weigh(u));
+    FeedUnits { units, idf, labels }
+}
+
 /// The passage pipeline, the one entry point of `neardup passages` and `neardup report`:
 /// boilerplate lines, units, term weights over all units of `texts`, restatements inside each
 /// document and (with [`Scope::Corpus`]) across them. Document numbers are indices in `texts`.
@@ -250,13 +277,7 @@ pub fn find(
             skip[p.doc as usize].push(Span { start: p.start, end: p.end });
         }
     }
-    let labels = recurring_labels(texts, LABEL_DOCS);
-    let mut units: Vec<Vec<Unit>> =
-        texts.par_iter().map(|t| analyzer.units_labelled(t, &labels)).collect();
-    units::set_recurrence(&mut units);
-    let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
-    let idf = Idf::new(&refs);
-    units.par_iter_mut().for_each(|u| idf.weigh(u));
+    let FeedUnits { units, idf, .. } = feed_units(analyzer, texts);
     let mut restated: Vec<Restatement> = (0..texts.len())
         .into_par_iter()
         .flat_map_iter(|d| analyzer.within(d as u32, texts[d], &units[d], &skip[d], &idf))
