@@ -9,22 +9,14 @@
 //! cargo run --release --example restate_diagnose -- FEED.jsonl LABELS.jsonl > diag.jsonl
 //! ```
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 
 use neardup::passages::candidates::{exact_dice, posting_cap};
 use neardup::passages::{feed_units, Analyzer, FeedUnits, PassageParams, Unit, RESTATE_MODEL};
 use serde_json::{json, Value};
-
-fn read(path: &str) -> Vec<Value> {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    BufReader::new(f)
-        .lines()
-        .map_while(Result::ok)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("{path}: {e}")))
-        .collect()
-}
 
 /// Every unit of `units` that overlaps the span `s..e`, the most overlap first.
 fn covering(units: &[Unit], s: usize, e: usize) -> Vec<usize> {
@@ -40,9 +32,9 @@ fn main() {
         eprintln!("usage: restate_diagnose FEED.jsonl LABELS.jsonl");
         std::process::exit(2);
     }
-    let docs = read(&args[1]);
+    let docs = support::read_jsonl(&args[1]);
     let all: Vec<&str> = docs.iter().map(|d| d["text"].as_str().unwrap_or("")).collect();
-    let labels = read(&args[2]);
+    let labels = support::read_jsonl(&args[2]);
     let analyzer = Analyzer::default();
     let params = PassageParams::default();
     let index: HashMap<String, usize> = docs

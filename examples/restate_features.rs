@@ -8,22 +8,14 @@
 //! `FEED.jsonl` holds `id, text`; `LABELS.jsonl` holds `pair_id, kind, doc_a, a, doc_b, b,
 //! label` with `a` and `b` byte spans (the ar-restate format).
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 
 use neardup::passages::{feed_units, without_label, Analyzer, FeedUnits, Idf, Unit};
 use rayon::prelude::*;
 use serde_json::Value;
-
-fn read(path: &str) -> Vec<Value> {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    BufReader::new(f)
-        .lines()
-        .map_while(Result::ok)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("{path}: {e}")))
-        .collect()
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -31,9 +23,9 @@ fn main() {
         eprintln!("usage: restate_features FEED.jsonl LABELS.jsonl");
         std::process::exit(2);
     }
-    let docs = read(&args[1]);
+    let docs = support::read_jsonl(&args[1]);
     let all: Vec<&str> = docs.iter().map(|d| d["text"].as_str().unwrap_or("")).collect();
-    let labels = read(&args[2]);
+    let labels = support::read_jsonl(&args[2]);
     let analyzer = Analyzer::default();
     let texts: HashMap<String, &str> = docs
         .iter()

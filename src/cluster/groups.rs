@@ -61,32 +61,35 @@ pub fn components(n: usize, pairs: &[Pair]) -> Vec<Vec<u32>> {
     uf.groups(2)
 }
 
-/// Connected components of the verified pairs (sorted) among `docs` (sorted).
-fn components_among(pairs: &[Pair], docs: &[u32]) -> Vec<Vec<u32>> {
-    let mut uf = UnionFind::new(docs.len());
+/// Calls `f(i, j)` for each verified pair (of `pairs`, sorted) whose two documents are both in
+/// `docs` (sorted), with their positions in `docs`.
+fn pairs_among(pairs: &[Pair], docs: &[u32], mut f: impl FnMut(usize, usize)) {
     for (i, &a) in docs.iter().enumerate() {
         let lo = pairs.partition_point(|p| p.a < a);
         for p in pairs[lo..].iter().take_while(|p| p.a == a) {
             if let Ok(j) = docs.binary_search(&p.b) {
-                uf.union(i as u32, j as u32);
+                f(i, j);
             }
         }
     }
+}
+
+/// Connected components of the verified pairs (sorted) among `docs` (sorted).
+fn components_among(pairs: &[Pair], docs: &[u32]) -> Vec<Vec<u32>> {
+    let mut uf = UnionFind::new(docs.len());
+    pairs_among(pairs, docs, |i, j| {
+        uf.union(i as u32, j as u32);
+    });
     uf.groups(2).into_iter().map(|g| g.into_iter().map(|i| docs[i as usize]).collect()).collect()
 }
 
 /// Verified-pair degree of each member of `docs` (sorted) within `docs`.
 fn degrees(pairs: &[Pair], docs: &[u32]) -> Vec<u32> {
     let mut deg = vec![0u32; docs.len()];
-    for (i, &a) in docs.iter().enumerate() {
-        let lo = pairs.partition_point(|p| p.a < a);
-        for p in pairs[lo..].iter().take_while(|p| p.a == a) {
-            if let Ok(j) = docs.binary_search(&p.b) {
-                deg[i] += 1;
-                deg[j] += 1;
-            }
-        }
-    }
+    pairs_among(pairs, docs, |i, j| {
+        deg[i] += 1;
+        deg[j] += 1;
+    });
     deg
 }
 
