@@ -120,10 +120,15 @@ struct Scratch {
     shingles: Vec<u64>,
     keys: Vec<u32>,
     bins: Vec<u64>,
-    /// The lines `words` kept (boilerplate left out), unless `kept_all`.
+    /// The lines `words` kept (boilerplate left out), unless `kept_all` (char shingles).
     kept: Vec<segment::Span>,
     /// `words` kept every line of the text.
     kept_all: bool,
+    /// Set: `words` normalizes word-shingle text sentence by sentence and writes the
+    /// sentences' sets here too ([`Engine::exact_sets`]).
+    sentences: Option<verify::SentenceSets>,
+    /// Scratch for one sentence's word and number keys.
+    sentence_keys: (Vec<u32>, Vec<u32>),
 }
 
 /// One document's fingerprint, for callers that keep fingerprints themselves (the store).
@@ -395,11 +400,19 @@ impl Engine {
     /// `pre`: the text's lines already normalized by this engine's normalizer (word shingles
     /// only): their words are hashed instead of normalizing the lines again. The words are the
     /// same, so is the fingerprint.
+    ///
+    /// With `s.sentences` set (word shingles only), each line is normalized sentence by
+    /// sentence and the kept lines' sentence sets are written there: the words are the same
+    /// (normalization maps characters within words, and sentences end at white space), so are
+    /// the shingles, for one normalization instead of two.
     fn words(&self, text: &str, bp: &Boilerplate, s: &mut Scratch, pre: Option<&NormalizedLines>) {
         s.words.clear();
         s.joined.clear();
         s.kept.clear();
         s.kept_all = false;
+        if let Some(sets) = s.sentences.as_mut() {
+            sets.clear();
+        }
         let chars = self.cfg.shingle.kind == ShingleKind::Char;
         let pre =
             pre.filter(|p| !chars && p.mode() == Some(self.normalizer.mode()) && p.are_of(text));
@@ -419,8 +432,11 @@ impl Engine {
                     continue;
                 }
                 let start = s.words.len();
+                let mark = s.sentences.as_ref().map_or(0, verify::SentenceSets::len);
                 if let Some(p) = pre {
                     self.shingler.word_hashes_of(p.line(i).as_bytes(), &mut s.words);
+                } else if s.sentences.is_some() && !chars {
+                    self.sentence_words(text, *span, s);
                 } else if chars {
                     self.normalizer.normalize_into(line, &mut s.norm);
                     self.shingler.word_hashes_into(&s.norm, &mut s.words);
@@ -432,6 +448,9 @@ impl Engine {
                 prev_bp = bp.is_near(&s.line_shingles);
                 if prev_bp {
                     s.words.truncate(start);
+                    if let Some(sets) = s.sentences.as_mut() {
+                        sets.truncate(mark);
+                    }
                     continue;
                 }
                 s.kept.push(*span);
@@ -448,7 +467,14 @@ impl Engine {
         }
         // Every line is kept (no boilerplate, or only boilerplate: a page of it).
         s.kept_all = true;
-        if chars {
+        if let Some(sets) = s.sentences.as_mut() {
+            sets.clear();
+        }
+        if s.sentences.is_some() && !chars && pre.is_none() {
+            for line in segment::lines(text) {
+                self.sentence_words(text, line, s);
+            }
+        } else if chars {
             self.normalizer.normalize_into(text, &mut s.norm);
             // Word hashes serve the containment anchors only, here.
             if self.cfg.containment <= 1.0 {
@@ -459,6 +485,30 @@ impl Engine {
             self.shingler.word_hashes_of(p.all().as_bytes(), &mut s.words);
         } else {
             self.hash_words(text, s);
+        }
+    }
+
+    /// Appends the hashes of the normalized words of the line `line` of `text` to `s.words`,
+    /// normalizing it sentence by sentence, and adds the sentences' sets to `s.sentences`.
+    fn sentence_words(&self, text: &str, line: segment::Span, s: &mut Scratch) {
+        let Scratch { norm, word, words, sentences, sentence_keys: (keys, numbers), .. } = s;
+        let Some(sets) = sentences.as_mut() else { return };
+        for sentence in segment::sentences_in(text, line) {
+            keys.clear();
+            numbers.clear();
+            self.normalizer.for_each_word(&text[sentence.range()], norm, word, |w| {
+                let hash = self.shingler.word_hash_bytes(w);
+                words.push(hash);
+                let key = verify::set_key(hash);
+                if w.iter().any(u8::is_ascii_digit) {
+                    numbers.push(key);
+                }
+                // Characters: the bytes that do not continue one.
+                if w.iter().filter(|&&b| (b as i8) >= -0x40).count() >= verify::MIN_WORD_CHARS {
+                    keys.push(key);
+                }
+            });
+            sets.push(keys, numbers);
         }
     }
 
@@ -500,33 +550,32 @@ impl Engine {
 
     /// What settling compares of texts (`None` for skipped records): the exact sets, the
     /// 32-bit keys of the shingles the signatures saw, sorted and deduplicated
-    /// ([`verify::key_set`]), and where the coverage route is on, the sentence sets of the
-    /// lines they came from ([`Engine::sentence_sets`]).
+    /// ([`verify::key_set`]), and where the coverage route is on, the sentence sets
+    /// ([`verify::SentenceSets`]) of the lines they came from: the sentences
+    /// ([`segment::sentences_in`]) of the lines that are not boilerplate, each as the keys of
+    /// its normalized words of [`verify::MIN_WORD_CHARS`] characters or more.
     pub fn exact_sets(&self, texts: &[Option<&str>], bp: &Boilerplate) -> Vec<verify::TextSets> {
         let sentences = self.coverage() <= 1.0;
+        let words = self.cfg.shingle.kind == ShingleKind::Word;
         texts
             .par_iter()
             .map_init(Scratch::default, |s, t| {
                 let Some(t) = t else { return verify::TextSets::default() };
+                s.sentences = (sentences && words).then(verify::SentenceSets::default);
                 self.shingles(t, bp, s, None);
                 let shingles = verify::key_set(&s.shingles, &mut s.keys);
-                let sentences =
-                    if sentences { self.sentences_of_kept(t, s) } else { Default::default() };
+                let sentences = match s.sentences.take() {
+                    Some(sets) => sets,
+                    None if sentences => self.sentences_of_kept(t, s),
+                    None => Default::default(),
+                };
                 verify::TextSets { shingles, sentences }
             })
             .collect()
     }
 
-    /// The sentence sets of `text` ([`verify::SentenceSets`]): the sentences
-    /// ([`segment::sentences_in`]) of the lines that are not boilerplate, each as the keys of
-    /// its normalized words of [`verify::MIN_WORD_CHARS`] characters or more.
-    pub fn sentence_sets(&self, text: &str, bp: &Boilerplate) -> verify::SentenceSets {
-        let mut s = Scratch::default();
-        self.words(text, bp, &mut s, None);
-        self.sentences_of_kept(text, &mut s)
-    }
-
-    /// The sentence sets of the lines of `text` that the last [`Engine::words`] kept.
+    /// The sentence sets of the lines of `text` that the last [`Engine::words`] kept, each
+    /// sentence normalized again (char shingles: `words` normalizes whole lines).
     fn sentences_of_kept(&self, text: &str, s: &mut Scratch) -> verify::SentenceSets {
         let mut out = verify::SentenceSets::default();
         let (mut keys, mut numbers): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
@@ -1139,6 +1188,73 @@ mod tests {
         }
         out
     }
+
+    proptest::proptest! {
+        /// Normalizing sentence by sentence gives the words of normalizing whole lines, and the
+        /// sentence sets of normalizing each sentence again, boilerplate lines left out alike.
+        #[test]
+        fn sentence_by_sentence_words_are_the_line_words(
+            pieces in proptest::collection::vec(0usize..PIECES.len(), 0..60),
+        ) {
+            let text: String = pieces.iter().map(|&i| PIECES[i]).collect();
+            let e = Engine::new(DedupConfig::default()).unwrap();
+            let footer = "Follow us on WhatsApp and Telegram for more news today";
+            let feed: Vec<String> =
+                (0..6).map(|i| format!("story number {i} here\n{footer}")).collect();
+            let opt: Vec<Option<&str>> = feed.iter().map(|t| Some(t.as_str())).collect();
+            let mut counter = e.line_counter();
+            e.count_lines(&opt, &mut counter);
+            let bp = e.boilerplate(counter);
+            proptest::prop_assert!(!bp.is_empty());
+            for text in [text.clone(), format!("{text}\n{footer}\n{text}"), footer.to_string()] {
+                for bp in [&bp, &Boilerplate::none()] {
+                    let mut plain = Scratch::default();
+                    e.words(&text, bp, &mut plain, None);
+                    let mut split = Scratch {
+                        sentences: Some(verify::SentenceSets::default()),
+                        ..Scratch::default()
+                    };
+                    e.words(&text, bp, &mut split, None);
+                    proptest::prop_assert_eq!(&plain.words, &split.words, "{:?}", text);
+                    let again = e.sentences_of_kept(&text, &mut plain);
+                    proptest::prop_assert_eq!(split.sentences.as_ref(), Some(&again), "{:?}", text);
+                }
+            }
+        }
+    }
+
+    /// Pieces of text for [`sentence_by_sentence_words_are_the_line_words`]: Arabic and Latin
+    /// words, digits, sentence ends, abbreviations, quotes, line ends.
+    const PIECES: &[&str] = &[
+        "حفتر ",
+        "هفتار",
+        " الإفريقية",
+        "عام2018",
+        " ٨ ",
+        "الثامن،",
+        ". ",
+        "؟ ",
+        "! ",
+        "… ",
+        "\n",
+        "\n\n",
+        "3.5 ",
+        "U.S. ",
+        "Dr. ",
+        "\"quoted.\" ",
+        "(aside.) ",
+        "Ünïcödé ",
+        "ﻻ ",
+        "ﷺ ",
+        "word ",
+        "WORD",
+        "Straße ",
+        "ΣΟΦΟΣ ",
+        "e\u{301} ",
+        " - ",
+        "1,234 ",
+        "Follow us on WhatsApp and Telegram for more news today",
+    ];
 
     #[test]
     fn a_rewrite_is_found_on_its_sentences() {

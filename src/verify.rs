@@ -414,6 +414,21 @@ impl SentenceSets {
         }
     }
 
+    /// Removes every sentence.
+    pub fn clear(&mut self) {
+        self.truncate(0);
+    }
+
+    /// Keeps the first `n` sentences.
+    pub fn truncate(&mut self, n: usize) {
+        if n < self.ends.len() {
+            self.ends.truncate(n);
+            self.number_ends.truncate(n);
+            self.keys.truncate(self.ends.last().map_or(0, |&e| e as usize));
+            self.numbers.truncate(self.number_ends.last().map_or(0, |&e| e as usize));
+        }
+    }
+
     /// The number of sentences kept.
     pub fn len(&self) -> usize {
         self.ends.len()
