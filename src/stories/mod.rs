@@ -1113,8 +1113,9 @@ pub const FRAGMENT_MAX: u32 = 5;
 
 /// Joins fragments of split stories: every story of at most [`FRAGMENT_MAX`] articles, the
 /// smallest first, joins the story whose centroid is nearest its own when that cosine
-/// reaches [`SINGLETON_FACTOR`] × the threshold and that story is at least as large. Then
-/// stories are renumbered in order of first appearance.
+/// reaches 0.7 × the threshold (the bar at which refinement lets a story of one join
+/// another) and that story is at least as large. Then stories are renumbered in order of
+/// first appearance.
 ///
 /// Refinement moves one article at a time, and an article leaves its story only for a
 /// centroid nearer than its own story without it: two or three articles of an event that
