@@ -3,7 +3,9 @@
 
 use super::candidates::{across_pairs, exact_dice, posting_cap};
 use super::model::{Evidence, RESTATE_MODEL};
-use super::terms::{all_terms, dice_of, long_terms, soft_matched, Idf, Relation, Rows};
+use super::terms::{
+    all_terms, dice_of, long_terms, soft_matched, term_bloom, Idf, Relation, Rows,
+};
 use super::units::{join_units, Unit};
 use super::{Analyzer, Kind, MatchKind, Place, Restatement, FEED_UNITS};
 use crate::segment::Span;
@@ -81,6 +83,8 @@ struct Side<'u> {
 struct Aux {
     /// Its terms whose skeletons can match softly ([`long_terms`]).
     long: u64,
+    /// Its terms as a [`term_bloom`].
+    bloom: [u64; 2],
     /// Where it has a window: the terms (bits) of the next unit that it lacks (the window's
     /// terms are the unit's then these, as [`join_units`] makes them).
     fresh: u64,
@@ -112,9 +116,11 @@ fn windows(units: &[Unit]) -> (Vec<Option<Unit>>, Vec<Aux>) {
     let aux = (0..units.len())
         .map(|k| {
             let long = long_terms(&units[k]);
+            let bloom = term_bloom(&units[k].terms);
             match &wins[k] {
                 Some(w) => Aux {
                     long,
+                    bloom,
                     fresh: units[k + 1]
                         .terms
                         .iter()
@@ -123,7 +129,7 @@ fn windows(units: &[Unit]) -> (Vec<Option<Unit>>, Vec<Aux>) {
                         .fold(0u64, |m, (c, _)| m | 1 << c),
                     window_total: w.total_weight(&|_| 0.0),
                 },
-                None => Aux { long, ..Aux::default() },
+                None => Aux { long, bloom, ..Aux::default() },
             }
         })
         .collect();
@@ -155,7 +161,7 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
     let (wx, wy) = (x.total_weight(&|_| 0.0), y.total_weight(&|_| 0.0));
     let seed =
         |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
-    let rel = Relation::new(x, y, b.aux[j].long);
+    let rel = Relation::new(x, y, b.aux[j].long, b.aux[j].bloom);
     fn rows<'r>(to_first: &'r Relation, to_second: Option<&'r Relation>, u: &'r Unit) -> Rows<'r> {
         Rows { to_first, to_second, terms: all_terms(u.terms.len()), weights: &u.weights }
     }
@@ -164,7 +170,7 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
     // A window counts only when it beats both of its units alone (as in `best_window`).
     if win_b.is_some() {
         let y1 = &ub[j + 1];
-        let rel1 = Relation::new(x, y1, b.aux[j + 1].long);
+        let rel1 = Relation::new(x, y1, b.aux[j + 1].long, b.aux[j + 1].bloom);
         let m =
             soft_matched(&[rows(&rel, Some(&rel1), x)], &y.weights, &y1.weights, b.aux[j].fresh);
         let sim = dice_of(m, wx, b.aux[j].window_total);
@@ -177,7 +183,7 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
     }
     if win_a.is_some() {
         let x1 = &ua[i + 1];
-        let rel1 = Relation::new(x1, y, b.aux[j].long);
+        let rel1 = Relation::new(x1, y, b.aux[j].long, b.aux[j].bloom);
         let m = soft_matched(
             &[
                 rows(&rel, None, x),

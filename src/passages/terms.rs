@@ -170,7 +170,7 @@ fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -
     let ma = a.masks[i];
     (0..b.terms.len()).find(|&j| {
         !used[j]
-            && (ma ^ b.masks[j]).count_ones() <= 2
+            && masks_near(ma, b.masks[j])
             && !(no_numbers && b.numeric[j])
             && b.skeletons[j].len() >= 3
             && within_one_edit(sa, &b.skeletons[j])
@@ -197,12 +197,18 @@ impl Relation {
 
     /// The relation of the terms of `a` to those of `b` (both of at most [`Relation::MAX`]
     /// terms); `long_b` holds the terms of `b` whose skeletons have three letters or more
-    /// ([`long_terms`]).
-    pub(super) fn new(a: &Unit, b: &Unit, long_b: u64) -> Relation {
+    /// ([`long_terms`]), `bloom_b` its terms as a [`term_bloom`] (a term of `a` outside it has
+    /// no exact partner, and the search is skipped).
+    pub(super) fn new(a: &Unit, b: &Unit, long_b: u64, bloom_b: [u64; 2]) -> Relation {
         let mut rel = Relation { exact: [0; Relation::MAX], soft: [0; Relation::MAX] };
         for (r, &t) in a.terms.iter().enumerate() {
-            if let Some(c) = b.terms.iter().position(|&x| x == t) {
-                rel.exact[r] = c as u8 + 1;
+            if in_bloom(&bloom_b, t) {
+                if let Some(c) = b.terms.iter().position(|&x| x == t) {
+                    rel.exact[r] = c as u8 + 1;
+                    continue;
+                }
+            }
+            if long_b == 0 {
                 continue;
             }
             let sa = &a.skeletons[r];
@@ -212,7 +218,7 @@ impl Relation {
             let ma = a.masks[r];
             let mut near = 0u64;
             for (c, &mb) in b.masks.iter().enumerate() {
-                near |= u64::from((ma ^ mb).count_ones() <= 2) << c;
+                near |= u64::from(masks_near(ma, mb)) << c;
             }
             near &= long_b;
             let mut bits = 0u64;
@@ -227,6 +233,34 @@ impl Relation {
         }
         rel
     }
+}
+
+/// Whether two skeleton masks ([`skeleton_mask`]) differ in at most two bits (as
+/// `(a ^ b).count_ones() <= 2`, without a population count: the baseline x86-64 target has
+/// none, and the loop over a unit's masks then vectorizes).
+#[inline]
+pub(super) fn masks_near(a: u64, b: u64) -> bool {
+    let x = a ^ b;
+    let y = x & x.wrapping_sub(1);
+    y & y.wrapping_sub(1) == 0
+}
+
+/// A unit's terms as a 128-bit set (a term's top seven bits pick its bit): a term outside it
+/// is not among them.
+pub(super) fn term_bloom(terms: &[u64]) -> [u64; 2] {
+    let mut b = [0u64; 2];
+    for &t in terms {
+        let k = (t >> 57) as usize;
+        b[k >> 6] |= 1 << (k & 63);
+    }
+    b
+}
+
+/// Whether term `t` may be in the set `b` ([`term_bloom`]).
+#[inline]
+fn in_bloom(b: &[u64; 2], t: u64) -> bool {
+    let k = (t >> 57) as usize;
+    b[k >> 6] >> (k & 63) & 1 == 1
 }
 
 /// Some terms of a unit, in order, as the rows of a soft match ([`soft_matched`]).
