@@ -68,12 +68,11 @@ fn merge_seeds(
 /// Term weights as a function, for the comparisons of [`Analyzer::similarity`].
 type Weights<'w> = &'w dyn Fn(u64) -> f64;
 
-/// The units of one document and each unit joined with the next clause of its paragraph
-/// ([`windows`]).
+/// The units of one document and what the fast soft match reads of their windows (each unit
+/// joined with the next clause of its paragraph, [`windows`]).
 #[derive(Clone, Copy)]
 struct Side<'u> {
     units: &'u [Unit],
-    windows: &'u [Option<Unit>],
     /// What the fast soft match reads of each unit ([`Aux`]).
     aux: &'u [Aux],
 }
@@ -85,6 +84,8 @@ struct Aux {
     long: u64,
     /// Its terms as a [`term_bloom`].
     bloom: [u64; 2],
+    /// It has a window: the next unit is in its paragraph.
+    window: bool,
     /// Where it has a window: the terms (bits) of the next unit that it lacks (the window's
     /// terms are the unit's then these, as [`join_units`] makes them).
     fresh: u64,
@@ -95,45 +96,45 @@ struct Aux {
 impl<'u> Side<'u> {
     /// Units `x..=y` (`y` is `x` or `x + 1`) as one unit.
     fn range(&self, x: usize, y: usize) -> std::borrow::Cow<'u, Unit> {
-        match (x == y, &self.windows[x]) {
-            (true, _) => std::borrow::Cow::Borrowed(&self.units[x]),
-            (false, Some(w)) if y == x + 1 => std::borrow::Cow::Borrowed(w),
-            _ => std::borrow::Cow::Owned(join_units(&self.units[x..=y])),
+        if x == y {
+            std::borrow::Cow::Borrowed(&self.units[x])
+        } else {
+            std::borrow::Cow::Owned(join_units(&self.units[x..=y]))
         }
     }
 }
 
-/// Each unit joined with the next one when both are in one paragraph (a window of two), once
-/// per document rather than once per comparison, and the terms of the next unit it lacks
-/// (bits, for units of at most [`Relation::MAX`] terms).
-fn windows(units: &[Unit]) -> (Vec<Option<Unit>>, Vec<Aux>) {
-    let wins: Vec<Option<Unit>> = (0..units.len())
+/// What [`fast_window`] reads of each unit and of its window (the unit joined with the next
+/// one when both are in one paragraph, as [`join_units`] would make it; the window itself is
+/// made only for a seed that spans it): once per document rather than once per comparison.
+fn windows(units: &[Unit]) -> Vec<Aux> {
+    (0..units.len())
         .map(|k| {
-            (k + 1 < units.len() && units[k + 1].paragraph == units[k].paragraph)
-                .then(|| join_units(&units[k..=k + 1]))
-        })
-        .collect();
-    let aux = (0..units.len())
-        .map(|k| {
-            let long = long_terms(&units[k]);
-            let bloom = term_bloom(&units[k].terms);
-            match &wins[k] {
-                Some(w) => Aux {
-                    long,
-                    bloom,
-                    fresh: units[k + 1]
-                        .terms
-                        .iter()
-                        .enumerate()
-                        .filter(|&(c, t)| c < Relation::MAX && !units[k].terms.contains(t))
-                        .fold(0u64, |m, (c, _)| m | 1 << c),
-                    window_total: w.total_weight(&|_| 0.0),
-                },
-                None => Aux { long, bloom, ..Aux::default() },
+            let u = &units[k];
+            let (long, bloom) = (long_terms(u), term_bloom(&u.terms));
+            let Some(next) = units.get(k + 1).filter(|n| n.paragraph == u.paragraph) else {
+                return Aux { long, bloom, ..Aux::default() };
+            };
+            let fresh = || next.terms.iter().enumerate().filter(|(_, t)| !u.terms.contains(t));
+            let weighed = u.weights.len() == u.terms.len() && next.weights.len() == next.terms.len();
+            // The window's weights in its order (the unit's, then the next unit's new terms),
+            // summed as `Unit::total_weight` sums them.
+            let window_total = if weighed {
+                u.weights.iter().chain(fresh().map(|(c, _)| &next.weights[c])).sum()
+            } else {
+                0.0
+            };
+            Aux {
+                long,
+                bloom,
+                window: true,
+                fresh: fresh()
+                    .filter(|&(c, _)| c < Relation::MAX)
+                    .fold(0u64, |m, (c, _)| m | 1 << c),
+                window_total,
             }
         })
-        .collect();
-    (wins, aux)
+        .collect()
 }
 
 /// Whether a unit can take the fast soft match of [`fast_window`]: weighed, and at most
@@ -148,12 +149,12 @@ fn relatable(u: &Unit) -> bool {
 fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
     let (ua, ub) = (a.units, b.units);
     let same = std::ptr::eq(ua, ub);
-    let win_b = a_window(b, j).filter(|_| !(same && j + 1 == i));
-    let win_a = a_window(a, i).filter(|_| !(same && i + 1 >= j));
+    let win_b = b.aux[j].window && !(same && j + 1 == i);
+    let win_a = a.aux[i].window && !(same && i + 1 >= j);
     if !relatable(&ua[i])
         || !relatable(&ub[j])
-        || win_b.is_some_and(|_| !relatable(&ub[j + 1]))
-        || win_a.is_some_and(|_| !relatable(&ua[i + 1]))
+        || (win_b && !relatable(&ub[j + 1]))
+        || (win_a && !relatable(&ua[i + 1]))
     {
         return None;
     }
@@ -168,7 +169,7 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
     let one = soft_matched(&[rows(&rel, None, x)], &y.weights, &[], 0);
     let mut best = seed(i, i, j, j, dice_of(one, wx, wy));
     // A window counts only when it beats both of its units alone (as in `best_window`).
-    if win_b.is_some() {
+    if win_b {
         let y1 = &ub[j + 1];
         let rel1 = Relation::new(x, y1, b.aux[j + 1].long, b.aux[j + 1].bloom);
         let m =
@@ -181,7 +182,7 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
             }
         }
     }
-    if win_a.is_some() {
+    if win_a {
         let x1 = &ua[i + 1];
         let rel1 = Relation::new(x1, y, b.aux[j].long, b.aux[j].bloom);
         let m = soft_matched(
@@ -209,11 +210,6 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
     Some(best)
 }
 
-/// The window of unit `k` of `side` (joined with the next unit of its paragraph), if any.
-fn a_window<'u>(side: Side<'u>, k: usize) -> Option<&'u Unit> {
-    side.windows[k].as_ref()
-}
-
 impl Analyzer {
     /// The best match between unit `i` of `ua` and unit `j` of `ub`, also trying each unit
     /// joined with the next clause of its paragraph (a sliding window of two), so that a
@@ -233,14 +229,14 @@ impl Analyzer {
         let next_b = j + 1 < ub.len() && ub[j + 1].paragraph == ub[j].paragraph;
         // A window counts only when it beats both of its units alone: a clause that matches
         // by itself is its own seed, and must not drag its neighbour in.
-        if let (true, Some(w)) = (next_b && !(std::ptr::eq(ua, ub) && j + 1 == i), &b.windows[j]) {
-            let sim = self.similarity(&ua[i], w, idf);
+        if next_b && !(std::ptr::eq(ua, ub) && j + 1 == i) {
+            let sim = self.similarity(&ua[i], &join_units(&ub[j..=j + 1]), idf);
             if sim > best.dice && sim > self.similarity(&ua[i], &ub[j + 1], idf) {
                 best = seed(i, i, j, j + 1, sim);
             }
         }
-        if let (true, Some(w)) = (next_a && !(std::ptr::eq(ua, ub) && i + 1 >= j), &a.windows[i]) {
-            let sim = self.similarity(w, &ub[j], idf);
+        if next_a && !(std::ptr::eq(ua, ub) && i + 1 >= j) {
+            let sim = self.similarity(&join_units(&ua[i..=i + 1]), &ub[j], idf);
             if sim > best.dice && sim > self.similarity(&ua[i + 1], &ub[j], idf) {
                 best = seed(i, i + 1, j, j, sim);
             }
@@ -284,8 +280,8 @@ impl Analyzer {
             })
             .collect();
         let first_para = units.first().map(|u| u.paragraph);
-        let (wins, aux) = windows(units);
-        let side = Side { units, windows: &wins, aux: &aux };
+        let aux = windows(units);
+        let side = Side { units, aux: &aux };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
         for i in 0..units.len() {
@@ -359,15 +355,13 @@ impl Analyzer {
             posting_cap(idf, self.params.posting_share),
             self.params.threshold / 2.0,
         );
-        let wins: Vec<(Vec<Option<Unit>>, Vec<Aux>)> =
-            docs.par_iter().map(|d| windows(d.0)).collect();
+        let aux: Vec<Vec<Aux>> = docs.par_iter().map(|d| windows(d.0)).collect();
         let mut seeds: Vec<(u32, u32, Seed)> = cands
             .par_iter()
             .filter_map(|&(x, y)| {
                 let ((da, ia), (db, ib)) = (where_[x as usize], where_[y as usize]);
-                let (wa, wb) = (&wins[da as usize], &wins[db as usize]);
-                let a = Side { units: docs[da as usize].0, windows: &wa.0, aux: &wa.1 };
-                let b = Side { units: docs[db as usize].0, windows: &wb.0, aux: &wb.1 };
+                let a = Side { units: docs[da as usize].0, aux: &aux[da as usize] };
+                let b = Side { units: docs[db as usize].0, aux: &aux[db as usize] };
                 let mut seed = self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
                 (seed.dice >= self.params.threshold && self.weigh(&mut seed, a, b, idf, false))
                     .then_some((da, db, seed))
@@ -405,8 +399,8 @@ mod tests {
         for d in &mut docs {
             idf.weigh(d);
         }
-        let made: Vec<(Vec<Option<Unit>>, Vec<Aux>)> = docs.iter().map(|d| windows(d)).collect();
-        let side = |k: usize| Side { units: &docs[k], windows: &made[k].0, aux: &made[k].1 };
+        let made: Vec<Vec<Aux>> = docs.iter().map(|d| windows(d)).collect();
+        let side = |k: usize| Side { units: &docs[k], aux: &made[k] };
         let w = |t| idf.weight(t);
         let mut compared = 0;
         let mut windowed = 0;
@@ -433,8 +427,8 @@ mod tests {
         let long: String = (0..70).map(|k| format!("word{k} ")).collect();
         let mut big = vec![an.text_unit(&long)];
         idf.weigh(&mut big);
-        let (bw, ba) = windows(&big);
-        let bs = Side { units: &big, windows: &bw, aux: &ba };
+        let ba = windows(&big);
+        let bs = Side { units: &big, aux: &ba };
         assert!(fast_window(bs, 0, side(2), 0).is_none());
     }
 }

@@ -26,6 +26,28 @@ pub(super) fn within_one_edit(a: &[char], b: &[char]) -> bool {
         a[prefix..] == b[prefix + 1..]
     }
 }
+/// Whether a content term is a number (digits, with `.` or `,` between them).
+fn is_number(w: &str) -> bool {
+    w.as_bytes()[0].is_ascii_digit()
+        && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b',')
+}
+
+/// The aligned words of two texts given as [`Analyzer::worded_unit`]s.
+fn aligned_of(a: &(Vec<String>, Unit), b: &(Vec<String>, Unit), an: &Analyzer) -> Vec<AlignedWords> {
+    let ((wa, ua), (wb, ub)) = (a, b);
+    let mut m = an.align(ua, ub);
+    m.sort_by_key(|x| x.a);
+    m.iter()
+        .filter_map(|x| {
+            Some(AlignedWords {
+                a: wa.get(x.a as usize)?.clone(),
+                b: wb.get(x.b as usize)?.clone(),
+                exact: x.exact,
+            })
+        })
+        .collect()
+}
+
 impl Analyzer {
     /// The content terms of a piece of text, as (hash, skeleton, numeric), deduplicated.
     pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>, Vec<bool>) {
@@ -35,10 +57,7 @@ impl Analyzer {
         self.for_each_term(text, |h, w| {
             hashes.push(h);
             skels.push(skeleton(w));
-            numeric.push(
-                w.as_bytes()[0].is_ascii_digit()
-                    && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b','),
-            );
+            numeric.push(is_number(w));
         });
         (hashes, skels, numeric)
     }
@@ -64,23 +83,44 @@ impl Analyzer {
     /// The aligned content terms of two texts (normalized and stemmed, as compared), in the
     /// order of `a`: the evidence of a reported pair.
     pub fn aligned_words(&self, a: &str, b: &str) -> Vec<AlignedWords> {
-        let words = |t: &str| {
-            let mut v = Vec::new();
-            self.for_each_term(t, |_, w| v.push(w.to_owned()));
-            v
-        };
-        let (wa, wb) = (words(a), words(b));
-        let mut m = self.align(&self.text_unit(a), &self.text_unit(b));
-        m.sort_by_key(|x| x.a);
-        m.iter()
-            .filter_map(|x| {
-                Some(AlignedWords {
-                    a: wa.get(x.a as usize)?.clone(),
-                    b: wb.get(x.b as usize)?.clone(),
-                    exact: x.exact,
-                })
+        aligned_of(&self.worded_unit(a), &self.worded_unit(b), self)
+    }
+
+    /// [`Analyzer::aligned_words`] of each pair of texts, each distinct text normalized once
+    /// (a passage restated in many documents is in many pairs), in parallel.
+    pub fn aligned_words_all(&self, pairs: &[(&str, &str)]) -> Vec<Vec<AlignedWords>> {
+        use rayon::prelude::*;
+        let mut number: AHashMap<&str, u32> = AHashMap::new();
+        let mut distinct: Vec<&str> = Vec::new();
+        let mut id = |t| {
+            *number.entry(t).or_insert_with(|| {
+                distinct.push(t);
+                distinct.len() as u32 - 1
             })
+        };
+        let ids: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (id(a), id(b))).collect();
+        let worded: Vec<(Vec<String>, Unit)> =
+            distinct.par_iter().map(|t| self.worded_unit(t)).collect();
+        ids.par_iter()
+            .map(|&(x, y)| aligned_of(&worded[x as usize], &worded[y as usize], self))
             .collect()
+    }
+
+    /// A whole text as one unit ([`Analyzer::text_unit`]) and its content terms as words, from
+    /// one pass over its terms.
+    fn worded_unit(&self, text: &str) -> (Vec<String>, Unit) {
+        let mut words = Vec::new();
+        let mut hashes = Vec::new();
+        let mut skels = Vec::new();
+        let mut numeric = Vec::new();
+        self.for_each_term(text, |h, w| {
+            hashes.push(h);
+            skels.push(skeleton(w));
+            numeric.push(is_number(w));
+            words.push(w.to_owned());
+        });
+        let span = crate::segment::Span { start: 0, end: text.len() };
+        (words, Unit::new(span, 0, (hashes, skels, numeric)))
     }
     /// Weighted soft Dice similarity of two units under term weights `idf`.
     pub fn similarity(&self, a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
