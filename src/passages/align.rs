@@ -81,7 +81,11 @@ struct Side<'u> {
 #[derive(Clone, Copy, Default)]
 struct Aux {
     /// Its terms whose skeletons can match softly ([`long_terms`]).
-    long: u64,
+    soft: u64,
+    /// The total weight of its terms (as [`Unit::total_weight`] sums them).
+    total: f64,
+    /// It can take the fast soft match ([`relatable`]).
+    relatable: bool,
     /// Its terms as a [`term_bloom`].
     bloom: [u64; 2],
     /// It has a window: the next unit is in its paragraph.
@@ -111,9 +115,15 @@ fn windows(units: &[Unit]) -> Vec<Aux> {
     (0..units.len())
         .map(|k| {
             let u = &units[k];
-            let (long, bloom) = (long_terms(u), term_bloom(&u.terms));
+            let mine = Aux {
+                soft: long_terms(u),
+                total: u.total_weight(&|_| 0.0),
+                relatable: relatable(u),
+                bloom: term_bloom(&u.terms),
+                ..Aux::default()
+            };
             let Some(next) = units.get(k + 1).filter(|n| n.paragraph == u.paragraph) else {
-                return Aux { long, bloom, ..Aux::default() };
+                return mine;
             };
             let fresh = || next.terms.iter().enumerate().filter(|(_, t)| !u.terms.contains(t));
             let weighed = u.weights.len() == u.terms.len() && next.weights.len() == next.terms.len();
@@ -124,14 +134,13 @@ fn windows(units: &[Unit]) -> Vec<Aux> {
             } else {
                 0.0
             };
+            let bits =
+                fresh().filter(|&(c, _)| c < Relation::MAX).fold(0u64, |m, (c, _)| m | 1 << c);
             Aux {
-                long,
-                bloom,
                 window: true,
-                fresh: fresh()
-                    .filter(|&(c, _)| c < Relation::MAX)
-                    .fold(0u64, |m, (c, _)| m | 1 << c),
+                fresh: bits,
                 window_total,
+                ..mine
             }
         })
         .collect()
@@ -143,71 +152,76 @@ fn relatable(u: &Unit) -> bool {
     u.terms.len() <= Relation::MAX && u.weights.len() == u.terms.len()
 }
 
+/// What [`fast_window`] found.
+enum Fast {
+    /// A unit involved has more than [`Relation::MAX`] terms or no weights: the slow path.
+    Slow,
+    /// The seed, as [`Analyzer::slow_window`] makes it.
+    Seed(Seed),
+}
+
 /// [`Analyzer::best_window`] by the relations of the units ([`Relation`]): the same seed, bit
-/// for bit, with each pair of units' terms compared once. `None` where a unit involved has
-/// more than [`Relation::MAX`] terms or no weights.
-fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
+/// for bit, with each pair of units' terms compared once.
+fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Fast {
     let (ua, ub) = (a.units, b.units);
     let same = std::ptr::eq(ua, ub);
     let win_b = b.aux[j].window && !(same && j + 1 == i);
     let win_a = a.aux[i].window && !(same && i + 1 >= j);
-    if !relatable(&ua[i])
-        || !relatable(&ub[j])
-        || (win_b && !relatable(&ub[j + 1]))
-        || (win_a && !relatable(&ua[i + 1]))
+    if !a.aux[i].relatable
+        || !b.aux[j].relatable
+        || (win_b && !b.aux[j + 1].relatable)
+        || (win_a && !a.aux[i + 1].relatable)
     {
-        return None;
+        return Fast::Slow;
     }
     let (x, y) = (&ua[i], &ub[j]);
-    let (wx, wy) = (x.total_weight(&|_| 0.0), y.total_weight(&|_| 0.0));
+    let (ax, ay) = (&a.aux[i], &b.aux[j]);
+    let (wx, wy) = (ax.total, ay.total);
     let seed =
         |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
-    let rel = Relation::new(x, y, b.aux[j].long, b.aux[j].bloom);
+    let mut rel = Relation::exact(x, y, ay.bloom);
+    let mut rel_b = win_b.then(|| Relation::exact(x, &ub[j + 1], b.aux[j + 1].bloom));
+    let mut rel_a = win_a.then(|| Relation::exact(&ua[i + 1], y, ay.bloom));
+    rel.add_soft(x, y, ax.soft, ay.soft);
     fn rows<'r>(to_first: &'r Relation, to_second: Option<&'r Relation>, u: &'r Unit) -> Rows<'r> {
         Rows { to_first, to_second, terms: all_terms(u.terms.len()), weights: &u.weights }
     }
     let one = soft_matched(&[rows(&rel, None, x)], &y.weights, &[], 0);
     let mut best = seed(i, i, j, j, dice_of(one, wx, wy));
     // A window counts only when it beats both of its units alone (as in `best_window`).
-    if win_b {
+    if let Some(rel1) = &mut rel_b {
         let y1 = &ub[j + 1];
-        let rel1 = Relation::new(x, y1, b.aux[j + 1].long, b.aux[j + 1].bloom);
-        let m =
-            soft_matched(&[rows(&rel, Some(&rel1), x)], &y.weights, &y1.weights, b.aux[j].fresh);
-        let sim = dice_of(m, wx, b.aux[j].window_total);
+        rel1.add_soft(x, y1, ax.soft, b.aux[j + 1].soft);
+        let m = soft_matched(&[rows(&rel, Some(rel1), x)], &y.weights, &y1.weights, ay.fresh);
+        let sim = dice_of(m, wx, ay.window_total);
         if sim > best.dice {
-            let alone = soft_matched(&[rows(&rel1, None, x)], &y1.weights, &[], 0);
-            if sim > dice_of(alone, wx, y1.total_weight(&|_| 0.0)) {
+            let alone = soft_matched(&[rows(rel1, None, x)], &y1.weights, &[], 0);
+            if sim > dice_of(alone, wx, b.aux[j + 1].total) {
                 best = seed(i, i, j, j + 1, sim);
             }
         }
     }
-    if win_a {
+    if let Some(rel1) = &mut rel_a {
         let x1 = &ua[i + 1];
-        let rel1 = Relation::new(x1, y, b.aux[j].long, b.aux[j].bloom);
+        rel1.add_soft(x1, y, a.aux[i + 1].soft, ay.soft);
         let m = soft_matched(
             &[
                 rows(&rel, None, x),
-                Rows {
-                    to_first: &rel1,
-                    to_second: None,
-                    terms: a.aux[i].fresh,
-                    weights: &x1.weights,
-                },
+                Rows { to_first: rel1, to_second: None, terms: ax.fresh, weights: &x1.weights },
             ],
             &y.weights,
             &[],
             0,
         );
-        let sim = dice_of(m, a.aux[i].window_total, wy);
+        let sim = dice_of(m, ax.window_total, wy);
         if sim > best.dice {
-            let alone = soft_matched(&[rows(&rel1, None, x1)], &y.weights, &[], 0);
-            if sim > dice_of(alone, x1.total_weight(&|_| 0.0), wy) {
+            let alone = soft_matched(&[rows(rel1, None, x1)], &y.weights, &[], 0);
+            if sim > dice_of(alone, a.aux[i + 1].total, wy) {
                 best = seed(i, i + 1, j, j, sim);
             }
         }
     }
-    Some(best)
+    Fast::Seed(best)
 }
 
 impl Analyzer {
@@ -215,7 +229,10 @@ impl Analyzer {
     /// joined with the next clause of its paragraph (a sliding window of two), so that a
     /// sentence restated as two clauses, or two clauses restated as one, are seen whole.
     fn best_window(&self, a: Side<'_>, i: usize, b: Side<'_>, j: usize, idf: Weights<'_>) -> Seed {
-        fast_window(a, i, b, j).unwrap_or_else(|| self.slow_window(a, i, b, j, idf))
+        match fast_window(a, i, b, j) {
+            Fast::Seed(s) => s,
+            Fast::Slow => self.slow_window(a, i, b, j, idf),
+        }
     }
 
     /// [`Analyzer::best_window`] by [`Analyzer::similarity`] of each unit and window: for
@@ -410,7 +427,9 @@ mod tests {
                     if da == db && j <= i {
                         continue;
                     }
-                    let fast = fast_window(side(da), i, side(db), j).expect("short units");
+                    let Fast::Seed(fast) = fast_window(side(da), i, side(db), j) else {
+                        panic!("docs {da} {db}, units {i} {j}: short units take the fast path");
+                    };
                     let slow = an.slow_window(side(da), i, side(db), j, &w);
                     assert_eq!(
                         (fast.a0, fast.a1, fast.b0, fast.b1, fast.dice.to_bits()),
@@ -429,6 +448,6 @@ mod tests {
         idf.weigh(&mut big);
         let ba = windows(&big);
         let bs = Side { units: &big, aux: &ba };
-        assert!(fast_window(bs, 0, side(2), 0).is_none());
+        assert!(matches!(fast_window(bs, 0, side(2), 0), Fast::Slow));
     }
 }

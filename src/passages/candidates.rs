@@ -51,7 +51,8 @@ pub fn posting_cap(idf: &Idf, per_units: f64) -> u32 {
 /// postings is a sum over that unit's list, in the order of a merge of the two sorted lists
 /// (the same sum, bit for bit). That list is read only when the weight of the probing unit's
 /// common terms in the other's set (at least the shared weight, summed in the same order)
-/// can still reach the cut.
+/// can still reach the cut, and that set is read only when the lesser of the two units' whole
+/// common weight can.
 pub fn across_pairs(
     units: &[&Unit],
     doc: &[u32],
@@ -68,6 +69,7 @@ pub fn across_pairs(
     let mut common_weight: Vec<f64> = Vec::new();
     let mut common: Vec<u32> = Vec::new();
     let mut head: Vec<Head> = Vec::with_capacity(units.len());
+    let mut span: Vec<(u32, u32)> = Vec::with_capacity(units.len());
     let mut sorted: Vec<(u64, f64)> = Vec::new();
     for u in units {
         let mut mine = Vec::new();
@@ -85,7 +87,9 @@ pub fn across_pairs(
         sorted.sort_unstable_by_key(|r| r.0);
         let from = common.len() as u32;
         let mut set = [0u64; 2];
+        let mut all = 0.0;
         for &(t, wt) in &sorted {
+            all += wt;
             let next = number.len() as u32;
             let c = *number.entry(t).or_insert(next);
             if c == next {
@@ -95,7 +99,8 @@ pub fn across_pairs(
             let b = common_bit(c);
             set[b >> 6] |= 1 << (b & 63);
         }
-        head.push(Head { total, set, from, to: common.len() as u32 });
+        head.push(Head { total, common: all, set });
+        span.push((from, common.len() as u32));
         indexed.push(mine);
     }
     drop(number);
@@ -122,7 +127,7 @@ pub fn across_pairs(
     drop(indexed);
     let ids: Vec<(u32, u32)> = postings.iter().map(|p| (p.1, p.2)).collect();
     drop(postings);
-    let list = |h: &Head| &common[h.from as usize..h.to as usize];
+    let list = |k: usize| &common[span[k].0 as usize..span[k].1 as usize];
     // Probes: shared weight accumulated per other unit in a dense array (one per thread),
     // reset through the list of units touched; the probing unit's common weights in another.
     let mut out: Vec<(u32, u32)> = (0..units.len())
@@ -150,7 +155,7 @@ pub fn across_pairs(
                 }
                 let hx = &head[x];
                 mine.clear();
-                for &c in list(hx) {
+                for &c in list(x) {
                     let wc = common_weight[c as usize];
                     spread[c as usize] = wc;
                     mine.push((common_bit(c), wc));
@@ -160,6 +165,11 @@ pub fn across_pairs(
                     let shared = std::mem::take(&mut acc[y as usize]);
                     let hy = &head[y as usize];
                     let need = min_dice * (hx.total + hy.total);
+                    // At most the lesser common weight is shared (with a margin for the
+                    // order of the sums).
+                    if 2.0 * (shared + hx.common.min(hy.common)) + 1e-9 < need {
+                        continue;
+                    }
                     // The common terms of `x` in the set of `y`: a superset of those shared,
                     // in the same order.
                     let mut bound = 0.0;
@@ -173,14 +183,14 @@ pub fn across_pairs(
                     }
                     // The common terms shared, in term order: absent ones add zero.
                     let mut both = 0.0;
-                    for &c in list(hy) {
+                    for &c in list(y as usize) {
                         both += spread[c as usize];
                     }
                     if 2.0 * (shared + both) >= need {
                         found.push((x as u32, y));
                     }
                 }
-                for &c in list(hx) {
+                for &c in list(x) {
                     spread[c as usize] = 0.0;
                 }
                 touched.clear();
@@ -193,15 +203,15 @@ pub fn across_pairs(
     out
 }
 
-/// What the probe reads of a unit reached through the postings.
+/// What the probe reads of a unit reached through the postings (its list of common terms
+/// apart: most units reached never need it).
 struct Head {
     /// The weight of all its terms.
     total: f64,
+    /// The weight of its common terms.
+    common: f64,
     /// Its common terms, as bits ([`common_bit`]).
     set: [u64; 2],
-    /// Its common terms: `from..to` in the flat list.
-    from: u32,
-    to: u32,
 }
 
 /// The bit of a common term (by its dense number) in a unit's 128-bit set.

@@ -229,38 +229,49 @@ pub(super) struct Relation {
     /// For each term of the first unit without the same term in the second, the terms of the
     /// second (bits) whose skeletons are within one edit of its own.
     soft: [u64; Relation::MAX],
+    /// The terms of the first unit (bits) with the same term in the second.
+    pub(super) exact_rows: u64,
 }
 
 impl Relation {
     /// The most terms a unit may have to be related.
     pub(super) const MAX: usize = 64;
 
-    /// The relation of the terms of `a` to those of `b` (both of at most [`Relation::MAX`]
-    /// terms); `long_b` holds the terms of `b` whose skeletons have three letters or more
-    /// ([`long_terms`]), `bloom_b` its terms as a [`term_bloom`] (a term of `a` outside it has
-    /// no exact partner, and the search is skipped).
-    pub(super) fn new(a: &Unit, b: &Unit, long_b: u64, bloom_b: [u64; 2]) -> Relation {
-        let mut rel = Relation { exact: [0; Relation::MAX], soft: [0; Relation::MAX] };
+    /// The exact partners of the terms of `a` in `b` alone (no soft matches yet: see
+    /// [`Relation::add_soft`]); a term outside `bloom_b` ([`term_bloom`] of `b`) has none, and
+    /// is not searched for.
+    pub(super) fn exact(a: &Unit, b: &Unit, bloom_b: [u64; 2]) -> Relation {
+        let mut rel =
+            Relation { exact: [0; Relation::MAX], soft: [0; Relation::MAX], exact_rows: 0 };
         for (r, &t) in a.terms.iter().enumerate() {
             if in_bloom(&bloom_b, t) {
                 if let Some(c) = b.terms.iter().position(|&x| x == t) {
                     rel.exact[r] = c as u8 + 1;
-                    continue;
+                    rel.exact_rows |= 1 << r;
                 }
             }
-            if long_b == 0 {
-                continue;
-            }
+        }
+        rel
+    }
+
+    /// Adds the soft matches to a relation made by [`Relation::exact`]: for each term of `a`
+    /// in `soft_a` without an exact partner, the terms of `b` in `soft_b` within one edit
+    /// (`soft_a` and `soft_b`: the units' [`long_terms`]).
+    pub(super) fn add_soft(&mut self, a: &Unit, b: &Unit, soft_a: u64, soft_b: u64) {
+        if soft_b == 0 {
+            return;
+        }
+        let mut rows = soft_a & !self.exact_rows;
+        while rows != 0 {
+            let r = rows.trailing_zeros() as usize;
+            rows &= rows - 1;
             let sa = &a.skeletons[r];
-            if sa.len() < 3 {
-                continue;
-            }
             let ma = a.masks[r];
             let mut near = 0u64;
             for (c, &mb) in b.masks.iter().enumerate() {
                 near |= u64::from(masks_near(ma, mb)) << c;
             }
-            near &= long_b;
+            near &= soft_b;
             let mut bits = 0u64;
             while near != 0 {
                 let c = near.trailing_zeros() as usize;
@@ -269,9 +280,8 @@ impl Relation {
                     bits |= 1 << c;
                 }
             }
-            rel.soft[r] = bits;
+            self.soft[r] = bits;
         }
-        rel
     }
 }
 
