@@ -104,26 +104,33 @@ pub fn across_pairs(
         indexed.push(mine);
     }
     drop(number);
-    // Postings in one array, by term, with the unit's document; each unit's terms become
-    // ranges of it.
-    let mut postings: Vec<(u64, u32, u32)> = indexed
+    // Postings in one array, by term then unit, with the unit's document and the term's place
+    // among the unit's indexed terms; each unit's terms become ranges of it, in its order of
+    // terms: from just after the unit itself (only the units after it are probed) to the end
+    // of the term's postings.
+    let mut postings: Vec<(u64, u32, u32, u32)> = indexed
         .iter()
         .enumerate()
-        .flat_map(|(k, ts)| ts.iter().map(move |&(t, _)| (t, k as u32, doc[k])))
-        .collect();
-    postings.par_sort_unstable();
-    let ranges: Vec<Vec<(u32, u32, f64)>> = indexed
-        .par_iter()
-        .map(|ts| {
-            ts.iter()
-                .map(|&(t, wt)| {
-                    let lo = postings.partition_point(|p| p.0 < t);
-                    let hi = lo + postings[lo..].partition_point(|p| p.0 <= t);
-                    (lo as u32, hi as u32, wt)
-                })
-                .collect()
+        .flat_map(|(k, ts)| {
+            ts.iter().enumerate().map(move |(s, &(t, _))| (t, k as u32, doc[k], s as u32))
         })
         .collect();
+    postings.par_sort_unstable();
+    let mut first: Vec<u32> = Vec::with_capacity(units.len() + 1);
+    first.push(0);
+    for ts in &indexed {
+        first.push(first[first.len() - 1] + ts.len() as u32);
+    }
+    let mut ranges: Vec<(u32, u32, f64)> = vec![(0, 0, 0.0); postings.len()];
+    let mut lo = 0;
+    for group in postings.chunk_by(|p, q| p.0 == q.0) {
+        let hi = lo + group.len();
+        for (at, &(_, k, _, s)) in group.iter().enumerate() {
+            let wt = indexed[k as usize][s as usize].1;
+            ranges[(first[k as usize] + s) as usize] = ((lo + at + 1) as u32, hi as u32, wt);
+        }
+        lo = hi;
+    }
     drop(indexed);
     let ids: Vec<(u32, u32)> = postings.iter().map(|p| (p.1, p.2)).collect();
     drop(postings);
@@ -139,11 +146,8 @@ pub fn across_pairs(
             },
             |(acc, touched, spread, mine), x| {
                 let dx = doc[x];
-                for &(lo, hi, wt) in &ranges[x] {
-                    // Postings are sorted by unit: only the units after `x` are probed.
-                    let list = &ids[lo as usize..hi as usize];
-                    let after = list.partition_point(|&(y, _)| y as usize <= x);
-                    for &(y, dy) in &list[after..] {
+                for &(lo, hi, wt) in &ranges[first[x] as usize..first[x + 1] as usize] {
+                    for &(y, dy) in &ids[lo as usize..hi as usize] {
                         if dy != dx {
                             let a = &mut acc[y as usize];
                             if *a == 0.0 {
