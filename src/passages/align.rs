@@ -3,9 +3,7 @@
 
 use super::candidates::{across_pairs, exact_dice, posting_cap};
 use super::model::{Evidence, RESTATE_MODEL};
-use super::terms::{
-    all_terms, dice_of, long_terms, soft_matched, term_bloom, Idf, Relation, Rows,
-};
+use super::terms::{all_terms, dice_of, long_terms, soft_matched, term_bloom, Idf, Relation, Rows};
 use super::units::{join_units, Unit};
 use super::{Analyzer, Kind, MatchKind, Place, Restatement, FEED_UNITS};
 use crate::segment::Span;
@@ -126,7 +124,8 @@ fn windows(units: &[Unit]) -> Vec<Aux> {
                 return mine;
             };
             let fresh = || next.terms.iter().enumerate().filter(|(_, t)| !u.terms.contains(t));
-            let weighed = u.weights.len() == u.terms.len() && next.weights.len() == next.terms.len();
+            let weighed =
+                u.weights.len() == u.terms.len() && next.weights.len() == next.terms.len();
             // The window's weights in its order (the unit's, then the next unit's new terms),
             // summed as `Unit::total_weight` sums them.
             let window_total = if weighed {
@@ -136,12 +135,7 @@ fn windows(units: &[Unit]) -> Vec<Aux> {
             };
             let bits =
                 fresh().filter(|&(c, _)| c < Relation::MAX).fold(0u64, |m, (c, _)| m | 1 << c);
-            Aux {
-                window: true,
-                fresh: bits,
-                window_total,
-                ..mine
-            }
+            Aux { window: true, fresh: bits, window_total, ..mine }
         })
         .collect()
 }

@@ -33,7 +33,11 @@ fn is_number(w: &str) -> bool {
 }
 
 /// The aligned words of two texts given as [`Analyzer::worded_unit`]s.
-fn aligned_of(a: &(Vec<String>, Unit), b: &(Vec<String>, Unit), an: &Analyzer) -> Vec<AlignedWords> {
+fn aligned_of(
+    a: &(Vec<String>, Unit),
+    b: &(Vec<String>, Unit),
+    an: &Analyzer,
+) -> Vec<AlignedWords> {
     let ((wa, ua), (wb, ub)) = (a, b);
     let mut m = an.align(ua, ub);
     m.sort_by_key(|x| x.a);
