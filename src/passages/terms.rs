@@ -515,6 +515,41 @@ mod tests {
     }
 
     #[test]
+    fn aligned_words_of_many_pairs_are_each_pair_s() {
+        let a = Analyzer::default();
+        let x = "وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا";
+        let y = "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار بوتين لن يذهب إلى إيطاليا";
+        let z = "The harbour authority reported container traffic rising twelve percent";
+        let pairs = [(x, y), (y, x), (x, y), (z, x), (z, z), ("", x)];
+        let all = a.aligned_words_all(&pairs);
+        assert_eq!(all.len(), pairs.len());
+        // Each pair as words and units made apart (the texts' terms, then the units).
+        let words = |t: &str| {
+            let mut v = Vec::new();
+            a.for_each_term(t, |_, w| v.push(w.to_owned()));
+            v
+        };
+        for (&(p, q), got) in pairs.iter().zip(&all) {
+            let (wp, wq) = (words(p), words(q));
+            let mut m = a.align(&a.text_unit(p), &a.text_unit(q));
+            m.sort_by_key(|x| x.a);
+            let want: Vec<AlignedWords> = m
+                .iter()
+                .map(|x| AlignedWords {
+                    a: wp[x.a as usize].clone(),
+                    b: wq[x.b as usize].clone(),
+                    exact: x.exact,
+                })
+                .collect();
+            assert_eq!(got, &want);
+            assert_eq!(got, &a.aligned_words(p, q));
+        }
+        assert!(all[0].iter().any(|w| !w.exact) && all[0].iter().any(|w| w.exact));
+        assert_eq!(all[4].len(), words(z).len());
+        assert!(all[5].is_empty());
+    }
+
+    #[test]
     fn number_words_and_spelling_variants_match() {
         let a = Analyzer::default();
         let idf = |_| 1.0;
