@@ -78,10 +78,9 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     let place =
         |p: &Place| format!("{{\"doc\":{},\"start\":{},\"end\":{}}}", id(p.doc), p.start, p.end);
     if format == "json" {
-        for r in found {
-            let ta = &docs[r.a.doc as usize].1[r.a.start..r.a.end];
-            let tb = &docs[r.b.doc as usize].1[r.b.start..r.b.end];
-            let al = analyzer.aligned_words(ta, tb);
+        let text = |p: &Place| &docs[p.doc as usize].1[p.start..p.end];
+        let pairs: Vec<(&str, &str)> = found.iter().map(|r| (text(&r.a), text(&r.b))).collect();
+        for (r, al) in found.iter().zip(analyzer.aligned_words_all(&pairs)) {
             let aligned: Vec<[&str; 2]> = al.iter().map(|x| [x.a.as_str(), x.b.as_str()]).collect();
             writeln!(
                 w,

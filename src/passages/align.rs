@@ -3,7 +3,7 @@
 
 use super::candidates::{across_pairs, exact_dice, posting_cap};
 use super::model::{Evidence, RESTATE_MODEL};
-use super::terms::{all_terms, dice_of, long_terms, soft_matched, Idf, Relation, Rows};
+use super::terms::{all_terms, dice_of, long_terms, soft_matched, term_bloom, Idf, Relation, Rows};
 use super::units::{join_units, Unit};
 use super::{Analyzer, Kind, MatchKind, Place, Restatement, FEED_UNITS};
 use crate::segment::Span;
@@ -66,12 +66,11 @@ fn merge_seeds(
 /// Term weights as a function, for the comparisons of [`Analyzer::similarity`].
 type Weights<'w> = &'w dyn Fn(u64) -> f64;
 
-/// The units of one document and each unit joined with the next clause of its paragraph
-/// ([`windows`]).
+/// The units of one document and what the fast soft match reads of their windows (each unit
+/// joined with the next clause of its paragraph, [`windows`]).
 #[derive(Clone, Copy)]
 struct Side<'u> {
     units: &'u [Unit],
-    windows: &'u [Option<Unit>],
     /// What the fast soft match reads of each unit ([`Aux`]).
     aux: &'u [Aux],
 }
@@ -80,7 +79,15 @@ struct Side<'u> {
 #[derive(Clone, Copy, Default)]
 struct Aux {
     /// Its terms whose skeletons can match softly ([`long_terms`]).
-    long: u64,
+    soft: u64,
+    /// The total weight of its terms (as [`Unit::total_weight`] sums them).
+    total: f64,
+    /// It can take the fast soft match ([`relatable`]).
+    relatable: bool,
+    /// Its terms as a [`term_bloom`].
+    bloom: [u64; 2],
+    /// It has a window: the next unit is in its paragraph.
+    window: bool,
     /// Where it has a window: the terms (bits) of the next unit that it lacks (the window's
     /// terms are the unit's then these, as [`join_units`] makes them).
     fresh: u64,
@@ -91,43 +98,46 @@ struct Aux {
 impl<'u> Side<'u> {
     /// Units `x..=y` (`y` is `x` or `x + 1`) as one unit.
     fn range(&self, x: usize, y: usize) -> std::borrow::Cow<'u, Unit> {
-        match (x == y, &self.windows[x]) {
-            (true, _) => std::borrow::Cow::Borrowed(&self.units[x]),
-            (false, Some(w)) if y == x + 1 => std::borrow::Cow::Borrowed(w),
-            _ => std::borrow::Cow::Owned(join_units(&self.units[x..=y])),
+        if x == y {
+            std::borrow::Cow::Borrowed(&self.units[x])
+        } else {
+            std::borrow::Cow::Owned(join_units(&self.units[x..=y]))
         }
     }
 }
 
-/// Each unit joined with the next one when both are in one paragraph (a window of two), once
-/// per document rather than once per comparison, and the terms of the next unit it lacks
-/// (bits, for units of at most [`Relation::MAX`] terms).
-fn windows(units: &[Unit]) -> (Vec<Option<Unit>>, Vec<Aux>) {
-    let wins: Vec<Option<Unit>> = (0..units.len())
+/// What [`fast_window`] reads of each unit and of its window (the unit joined with the next
+/// one when both are in one paragraph, as [`join_units`] would make it; the window itself is
+/// made only for a seed that spans it): once per document rather than once per comparison.
+fn windows(units: &[Unit]) -> Vec<Aux> {
+    (0..units.len())
         .map(|k| {
-            (k + 1 < units.len() && units[k + 1].paragraph == units[k].paragraph)
-                .then(|| join_units(&units[k..=k + 1]))
+            let u = &units[k];
+            let mine = Aux {
+                soft: long_terms(u),
+                total: u.total_weight(&|_| 0.0),
+                relatable: relatable(u),
+                bloom: term_bloom(&u.terms),
+                ..Aux::default()
+            };
+            let Some(next) = units.get(k + 1).filter(|n| n.paragraph == u.paragraph) else {
+                return mine;
+            };
+            let fresh = || next.terms.iter().enumerate().filter(|(_, t)| !u.terms.contains(t));
+            let weighed =
+                u.weights.len() == u.terms.len() && next.weights.len() == next.terms.len();
+            // The window's weights in its order (the unit's, then the next unit's new terms),
+            // summed as `Unit::total_weight` sums them.
+            let window_total = if weighed {
+                u.weights.iter().chain(fresh().map(|(c, _)| &next.weights[c])).sum()
+            } else {
+                0.0
+            };
+            let bits =
+                fresh().filter(|&(c, _)| c < Relation::MAX).fold(0u64, |m, (c, _)| m | 1 << c);
+            Aux { window: true, fresh: bits, window_total, ..mine }
         })
-        .collect();
-    let aux = (0..units.len())
-        .map(|k| {
-            let long = long_terms(&units[k]);
-            match &wins[k] {
-                Some(w) => Aux {
-                    long,
-                    fresh: units[k + 1]
-                        .terms
-                        .iter()
-                        .enumerate()
-                        .filter(|&(c, t)| c < Relation::MAX && !units[k].terms.contains(t))
-                        .fold(0u64, |m, (c, _)| m | 1 << c),
-                    window_total: w.total_weight(&|_| 0.0),
-                },
-                None => Aux { long, ..Aux::default() },
-            }
-        })
-        .collect();
-    (wins, aux)
+        .collect()
 }
 
 /// Whether a unit can take the fast soft match of [`fast_window`]: weighed, and at most
@@ -136,76 +146,76 @@ fn relatable(u: &Unit) -> bool {
     u.terms.len() <= Relation::MAX && u.weights.len() == u.terms.len()
 }
 
+/// What [`fast_window`] found.
+enum Fast {
+    /// A unit involved has more than [`Relation::MAX`] terms or no weights: the slow path.
+    Slow,
+    /// The seed, as [`Analyzer::slow_window`] makes it.
+    Seed(Seed),
+}
+
 /// [`Analyzer::best_window`] by the relations of the units ([`Relation`]): the same seed, bit
-/// for bit, with each pair of units' terms compared once. `None` where a unit involved has
-/// more than [`Relation::MAX`] terms or no weights.
-fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<Seed> {
+/// for bit, with each pair of units' terms compared once.
+fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Fast {
     let (ua, ub) = (a.units, b.units);
     let same = std::ptr::eq(ua, ub);
-    let win_b = a_window(b, j).filter(|_| !(same && j + 1 == i));
-    let win_a = a_window(a, i).filter(|_| !(same && i + 1 >= j));
-    if !relatable(&ua[i])
-        || !relatable(&ub[j])
-        || win_b.is_some_and(|_| !relatable(&ub[j + 1]))
-        || win_a.is_some_and(|_| !relatable(&ua[i + 1]))
+    let win_b = b.aux[j].window && !(same && j + 1 == i);
+    let win_a = a.aux[i].window && !(same && i + 1 >= j);
+    if !a.aux[i].relatable
+        || !b.aux[j].relatable
+        || (win_b && !b.aux[j + 1].relatable)
+        || (win_a && !a.aux[i + 1].relatable)
     {
-        return None;
+        return Fast::Slow;
     }
     let (x, y) = (&ua[i], &ub[j]);
-    let (wx, wy) = (x.total_weight(&|_| 0.0), y.total_weight(&|_| 0.0));
+    let (ax, ay) = (&a.aux[i], &b.aux[j]);
+    let (wx, wy) = (ax.total, ay.total);
     let seed =
         |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
-    let rel = Relation::new(x, y, b.aux[j].long);
+    let mut rel = Relation::exact(x, y, ay.bloom);
+    let mut rel_b = win_b.then(|| Relation::exact(x, &ub[j + 1], b.aux[j + 1].bloom));
+    let mut rel_a = win_a.then(|| Relation::exact(&ua[i + 1], y, ay.bloom));
+    rel.add_soft(x, y, ax.soft, ay.soft);
     fn rows<'r>(to_first: &'r Relation, to_second: Option<&'r Relation>, u: &'r Unit) -> Rows<'r> {
         Rows { to_first, to_second, terms: all_terms(u.terms.len()), weights: &u.weights }
     }
     let one = soft_matched(&[rows(&rel, None, x)], &y.weights, &[], 0);
     let mut best = seed(i, i, j, j, dice_of(one, wx, wy));
     // A window counts only when it beats both of its units alone (as in `best_window`).
-    if win_b.is_some() {
+    if let Some(rel1) = &mut rel_b {
         let y1 = &ub[j + 1];
-        let rel1 = Relation::new(x, y1, b.aux[j + 1].long);
-        let m =
-            soft_matched(&[rows(&rel, Some(&rel1), x)], &y.weights, &y1.weights, b.aux[j].fresh);
-        let sim = dice_of(m, wx, b.aux[j].window_total);
+        rel1.add_soft(x, y1, ax.soft, b.aux[j + 1].soft);
+        let m = soft_matched(&[rows(&rel, Some(rel1), x)], &y.weights, &y1.weights, ay.fresh);
+        let sim = dice_of(m, wx, ay.window_total);
         if sim > best.dice {
-            let alone = soft_matched(&[rows(&rel1, None, x)], &y1.weights, &[], 0);
-            if sim > dice_of(alone, wx, y1.total_weight(&|_| 0.0)) {
+            let alone = soft_matched(&[rows(rel1, None, x)], &y1.weights, &[], 0);
+            if sim > dice_of(alone, wx, b.aux[j + 1].total) {
                 best = seed(i, i, j, j + 1, sim);
             }
         }
     }
-    if win_a.is_some() {
+    if let Some(rel1) = &mut rel_a {
         let x1 = &ua[i + 1];
-        let rel1 = Relation::new(x1, y, b.aux[j].long);
+        rel1.add_soft(x1, y, a.aux[i + 1].soft, ay.soft);
         let m = soft_matched(
             &[
                 rows(&rel, None, x),
-                Rows {
-                    to_first: &rel1,
-                    to_second: None,
-                    terms: a.aux[i].fresh,
-                    weights: &x1.weights,
-                },
+                Rows { to_first: rel1, to_second: None, terms: ax.fresh, weights: &x1.weights },
             ],
             &y.weights,
             &[],
             0,
         );
-        let sim = dice_of(m, a.aux[i].window_total, wy);
+        let sim = dice_of(m, ax.window_total, wy);
         if sim > best.dice {
-            let alone = soft_matched(&[rows(&rel1, None, x1)], &y.weights, &[], 0);
-            if sim > dice_of(alone, x1.total_weight(&|_| 0.0), wy) {
+            let alone = soft_matched(&[rows(rel1, None, x1)], &y.weights, &[], 0);
+            if sim > dice_of(alone, a.aux[i + 1].total, wy) {
                 best = seed(i, i + 1, j, j, sim);
             }
         }
     }
-    Some(best)
-}
-
-/// The window of unit `k` of `side` (joined with the next unit of its paragraph), if any.
-fn a_window<'u>(side: Side<'u>, k: usize) -> Option<&'u Unit> {
-    side.windows[k].as_ref()
+    Fast::Seed(best)
 }
 
 impl Analyzer {
@@ -213,7 +223,10 @@ impl Analyzer {
     /// joined with the next clause of its paragraph (a sliding window of two), so that a
     /// sentence restated as two clauses, or two clauses restated as one, are seen whole.
     fn best_window(&self, a: Side<'_>, i: usize, b: Side<'_>, j: usize, idf: Weights<'_>) -> Seed {
-        fast_window(a, i, b, j).unwrap_or_else(|| self.slow_window(a, i, b, j, idf))
+        match fast_window(a, i, b, j) {
+            Fast::Seed(s) => s,
+            Fast::Slow => self.slow_window(a, i, b, j, idf),
+        }
     }
 
     /// [`Analyzer::best_window`] by [`Analyzer::similarity`] of each unit and window: for
@@ -227,14 +240,14 @@ impl Analyzer {
         let next_b = j + 1 < ub.len() && ub[j + 1].paragraph == ub[j].paragraph;
         // A window counts only when it beats both of its units alone: a clause that matches
         // by itself is its own seed, and must not drag its neighbour in.
-        if let (true, Some(w)) = (next_b && !(std::ptr::eq(ua, ub) && j + 1 == i), &b.windows[j]) {
-            let sim = self.similarity(&ua[i], w, idf);
+        if next_b && !(std::ptr::eq(ua, ub) && j + 1 == i) {
+            let sim = self.similarity(&ua[i], &join_units(&ub[j..=j + 1]), idf);
             if sim > best.dice && sim > self.similarity(&ua[i], &ub[j + 1], idf) {
                 best = seed(i, i, j, j + 1, sim);
             }
         }
-        if let (true, Some(w)) = (next_a && !(std::ptr::eq(ua, ub) && i + 1 >= j), &a.windows[i]) {
-            let sim = self.similarity(w, &ub[j], idf);
+        if next_a && !(std::ptr::eq(ua, ub) && i + 1 >= j) {
+            let sim = self.similarity(&join_units(&ua[i..=i + 1]), &ub[j], idf);
             if sim > best.dice && sim > self.similarity(&ua[i + 1], &ub[j], idf) {
                 best = seed(i, i + 1, j, j, sim);
             }
@@ -278,8 +291,8 @@ impl Analyzer {
             })
             .collect();
         let first_para = units.first().map(|u| u.paragraph);
-        let (wins, aux) = windows(units);
-        let side = Side { units, windows: &wins, aux: &aux };
+        let aux = windows(units);
+        let side = Side { units, aux: &aux };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
         for i in 0..units.len() {
@@ -353,15 +366,13 @@ impl Analyzer {
             posting_cap(idf, self.params.posting_share),
             self.params.threshold / 2.0,
         );
-        let wins: Vec<(Vec<Option<Unit>>, Vec<Aux>)> =
-            docs.par_iter().map(|d| windows(d.0)).collect();
+        let aux: Vec<Vec<Aux>> = docs.par_iter().map(|d| windows(d.0)).collect();
         let mut seeds: Vec<(u32, u32, Seed)> = cands
             .par_iter()
             .filter_map(|&(x, y)| {
                 let ((da, ia), (db, ib)) = (where_[x as usize], where_[y as usize]);
-                let (wa, wb) = (&wins[da as usize], &wins[db as usize]);
-                let a = Side { units: docs[da as usize].0, windows: &wa.0, aux: &wa.1 };
-                let b = Side { units: docs[db as usize].0, windows: &wb.0, aux: &wb.1 };
+                let a = Side { units: docs[da as usize].0, aux: &aux[da as usize] };
+                let b = Side { units: docs[db as usize].0, aux: &aux[db as usize] };
                 let mut seed = self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
                 (seed.dice >= self.params.threshold && self.weigh(&mut seed, a, b, idf, false))
                     .then_some((da, db, seed))
@@ -399,8 +410,8 @@ mod tests {
         for d in &mut docs {
             idf.weigh(d);
         }
-        let made: Vec<(Vec<Option<Unit>>, Vec<Aux>)> = docs.iter().map(|d| windows(d)).collect();
-        let side = |k: usize| Side { units: &docs[k], windows: &made[k].0, aux: &made[k].1 };
+        let made: Vec<Vec<Aux>> = docs.iter().map(|d| windows(d)).collect();
+        let side = |k: usize| Side { units: &docs[k], aux: &made[k] };
         let w = |t| idf.weight(t);
         let mut compared = 0;
         let mut windowed = 0;
@@ -410,7 +421,9 @@ mod tests {
                     if da == db && j <= i {
                         continue;
                     }
-                    let fast = fast_window(side(da), i, side(db), j).expect("short units");
+                    let Fast::Seed(fast) = fast_window(side(da), i, side(db), j) else {
+                        panic!("docs {da} {db}, units {i} {j}: short units take the fast path");
+                    };
                     let slow = an.slow_window(side(da), i, side(db), j, &w);
                     assert_eq!(
                         (fast.a0, fast.a1, fast.b0, fast.b1, fast.dice.to_bits()),
@@ -427,8 +440,8 @@ mod tests {
         let long: String = (0..70).map(|k| format!("word{k} ")).collect();
         let mut big = vec![an.text_unit(&long)];
         idf.weigh(&mut big);
-        let (bw, ba) = windows(&big);
-        let bs = Side { units: &big, windows: &bw, aux: &ba };
-        assert!(fast_window(bs, 0, side(2), 0).is_none());
+        let ba = windows(&big);
+        let bs = Side { units: &big, aux: &ba };
+        assert!(matches!(fast_window(bs, 0, side(2), 0), Fast::Slow));
     }
 }

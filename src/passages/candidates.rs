@@ -51,7 +51,8 @@ pub fn posting_cap(idf: &Idf, per_units: f64) -> u32 {
 /// postings is a sum over that unit's list, in the order of a merge of the two sorted lists
 /// (the same sum, bit for bit). That list is read only when the weight of the probing unit's
 /// common terms in the other's set (at least the shared weight, summed in the same order)
-/// can still reach the cut.
+/// can still reach the cut, and that set is read only when the lesser of the two units' whole
+/// common weight can.
 pub fn across_pairs(
     units: &[&Unit],
     doc: &[u32],
@@ -68,6 +69,7 @@ pub fn across_pairs(
     let mut common_weight: Vec<f64> = Vec::new();
     let mut common: Vec<u32> = Vec::new();
     let mut head: Vec<Head> = Vec::with_capacity(units.len());
+    let mut span: Vec<(u32, u32)> = Vec::with_capacity(units.len());
     let mut sorted: Vec<(u64, f64)> = Vec::new();
     for u in units {
         let mut mine = Vec::new();
@@ -85,7 +87,9 @@ pub fn across_pairs(
         sorted.sort_unstable_by_key(|r| r.0);
         let from = common.len() as u32;
         let mut set = [0u64; 2];
+        let mut all = 0.0;
         for &(t, wt) in &sorted {
+            all += wt;
             let next = number.len() as u32;
             let c = *number.entry(t).or_insert(next);
             if c == next {
@@ -95,34 +99,42 @@ pub fn across_pairs(
             let b = common_bit(c);
             set[b >> 6] |= 1 << (b & 63);
         }
-        head.push(Head { total, set, from, to: common.len() as u32 });
+        head.push(Head { total, common: all, set });
+        span.push((from, common.len() as u32));
         indexed.push(mine);
     }
     drop(number);
-    // Postings in one array, by term, with the unit's document; each unit's terms become
-    // ranges of it.
-    let mut postings: Vec<(u64, u32, u32)> = indexed
+    // Postings in one array, by term then unit, with the unit's document and the term's place
+    // among the unit's indexed terms; each unit's terms become ranges of it, in its order of
+    // terms: from just after the unit itself (only the units after it are probed) to the end
+    // of the term's postings.
+    let mut postings: Vec<(u64, u32, u32, u32)> = indexed
         .iter()
         .enumerate()
-        .flat_map(|(k, ts)| ts.iter().map(move |&(t, _)| (t, k as u32, doc[k])))
-        .collect();
-    postings.par_sort_unstable();
-    let ranges: Vec<Vec<(u32, u32, f64)>> = indexed
-        .par_iter()
-        .map(|ts| {
-            ts.iter()
-                .map(|&(t, wt)| {
-                    let lo = postings.partition_point(|p| p.0 < t);
-                    let hi = lo + postings[lo..].partition_point(|p| p.0 <= t);
-                    (lo as u32, hi as u32, wt)
-                })
-                .collect()
+        .flat_map(|(k, ts)| {
+            ts.iter().enumerate().map(move |(s, &(t, _))| (t, k as u32, doc[k], s as u32))
         })
         .collect();
+    postings.par_sort_unstable();
+    let mut first: Vec<u32> = Vec::with_capacity(units.len() + 1);
+    first.push(0);
+    for ts in &indexed {
+        first.push(first[first.len() - 1] + ts.len() as u32);
+    }
+    let mut ranges: Vec<(u32, u32, f64)> = vec![(0, 0, 0.0); postings.len()];
+    let mut lo = 0;
+    for group in postings.chunk_by(|p, q| p.0 == q.0) {
+        let hi = lo + group.len();
+        for (at, &(_, k, _, s)) in group.iter().enumerate() {
+            let wt = indexed[k as usize][s as usize].1;
+            ranges[(first[k as usize] + s) as usize] = ((lo + at + 1) as u32, hi as u32, wt);
+        }
+        lo = hi;
+    }
     drop(indexed);
     let ids: Vec<(u32, u32)> = postings.iter().map(|p| (p.1, p.2)).collect();
     drop(postings);
-    let list = |h: &Head| &common[h.from as usize..h.to as usize];
+    let list = |k: usize| &common[span[k].0 as usize..span[k].1 as usize];
     // Probes: shared weight accumulated per other unit in a dense array (one per thread),
     // reset through the list of units touched; the probing unit's common weights in another.
     let mut out: Vec<(u32, u32)> = (0..units.len())
@@ -134,11 +146,8 @@ pub fn across_pairs(
             },
             |(acc, touched, spread, mine), x| {
                 let dx = doc[x];
-                for &(lo, hi, wt) in &ranges[x] {
-                    // Postings are sorted by unit: only the units after `x` are probed.
-                    let list = &ids[lo as usize..hi as usize];
-                    let after = list.partition_point(|&(y, _)| y as usize <= x);
-                    for &(y, dy) in &list[after..] {
+                for &(lo, hi, wt) in &ranges[first[x] as usize..first[x + 1] as usize] {
+                    for &(y, dy) in &ids[lo as usize..hi as usize] {
                         if dy != dx {
                             let a = &mut acc[y as usize];
                             if *a == 0.0 {
@@ -150,7 +159,7 @@ pub fn across_pairs(
                 }
                 let hx = &head[x];
                 mine.clear();
-                for &c in list(hx) {
+                for &c in list(x) {
                     let wc = common_weight[c as usize];
                     spread[c as usize] = wc;
                     mine.push((common_bit(c), wc));
@@ -160,6 +169,11 @@ pub fn across_pairs(
                     let shared = std::mem::take(&mut acc[y as usize]);
                     let hy = &head[y as usize];
                     let need = min_dice * (hx.total + hy.total);
+                    // At most the lesser common weight is shared (with a margin for the
+                    // order of the sums).
+                    if 2.0 * (shared + hx.common.min(hy.common)) + 1e-9 < need {
+                        continue;
+                    }
                     // The common terms of `x` in the set of `y`: a superset of those shared,
                     // in the same order.
                     let mut bound = 0.0;
@@ -173,14 +187,14 @@ pub fn across_pairs(
                     }
                     // The common terms shared, in term order: absent ones add zero.
                     let mut both = 0.0;
-                    for &c in list(hy) {
+                    for &c in list(y as usize) {
                         both += spread[c as usize];
                     }
                     if 2.0 * (shared + both) >= need {
                         found.push((x as u32, y));
                     }
                 }
-                for &c in list(hx) {
+                for &c in list(x) {
                     spread[c as usize] = 0.0;
                 }
                 touched.clear();
@@ -193,15 +207,15 @@ pub fn across_pairs(
     out
 }
 
-/// What the probe reads of a unit reached through the postings.
+/// What the probe reads of a unit reached through the postings (its list of common terms
+/// apart: most units reached never need it).
 struct Head {
     /// The weight of all its terms.
     total: f64,
+    /// The weight of its common terms.
+    common: f64,
     /// Its common terms, as bits ([`common_bit`]).
     set: [u64; 2],
-    /// Its common terms: `from..to` in the flat list.
-    from: u32,
-    to: u32,
 }
 
 /// The bit of a common term (by its dense number) in a unit's 128-bit set.

@@ -26,6 +26,32 @@ pub(super) fn within_one_edit(a: &[char], b: &[char]) -> bool {
         a[prefix..] == b[prefix + 1..]
     }
 }
+/// Whether a content term is a number (digits, with `.` or `,` between them).
+fn is_number(w: &str) -> bool {
+    w.as_bytes()[0].is_ascii_digit()
+        && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b',')
+}
+
+/// The aligned words of two texts given as [`Analyzer::worded_unit`]s.
+fn aligned_of(
+    a: &(Vec<String>, Unit),
+    b: &(Vec<String>, Unit),
+    an: &Analyzer,
+) -> Vec<AlignedWords> {
+    let ((wa, ua), (wb, ub)) = (a, b);
+    let mut m = an.align(ua, ub);
+    m.sort_by_key(|x| x.a);
+    m.iter()
+        .filter_map(|x| {
+            Some(AlignedWords {
+                a: wa.get(x.a as usize)?.clone(),
+                b: wb.get(x.b as usize)?.clone(),
+                exact: x.exact,
+            })
+        })
+        .collect()
+}
+
 impl Analyzer {
     /// The content terms of a piece of text, as (hash, skeleton, numeric), deduplicated.
     pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>, Vec<bool>) {
@@ -35,10 +61,7 @@ impl Analyzer {
         self.for_each_term(text, |h, w| {
             hashes.push(h);
             skels.push(skeleton(w));
-            numeric.push(
-                w.as_bytes()[0].is_ascii_digit()
-                    && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b','),
-            );
+            numeric.push(is_number(w));
         });
         (hashes, skels, numeric)
     }
@@ -64,23 +87,44 @@ impl Analyzer {
     /// The aligned content terms of two texts (normalized and stemmed, as compared), in the
     /// order of `a`: the evidence of a reported pair.
     pub fn aligned_words(&self, a: &str, b: &str) -> Vec<AlignedWords> {
-        let words = |t: &str| {
-            let mut v = Vec::new();
-            self.for_each_term(t, |_, w| v.push(w.to_owned()));
-            v
-        };
-        let (wa, wb) = (words(a), words(b));
-        let mut m = self.align(&self.text_unit(a), &self.text_unit(b));
-        m.sort_by_key(|x| x.a);
-        m.iter()
-            .filter_map(|x| {
-                Some(AlignedWords {
-                    a: wa.get(x.a as usize)?.clone(),
-                    b: wb.get(x.b as usize)?.clone(),
-                    exact: x.exact,
-                })
+        aligned_of(&self.worded_unit(a), &self.worded_unit(b), self)
+    }
+
+    /// [`Analyzer::aligned_words`] of each pair of texts, each distinct text normalized once
+    /// (a passage restated in many documents is in many pairs), in parallel.
+    pub fn aligned_words_all(&self, pairs: &[(&str, &str)]) -> Vec<Vec<AlignedWords>> {
+        use rayon::prelude::*;
+        let mut number: AHashMap<&str, u32> = AHashMap::new();
+        let mut distinct: Vec<&str> = Vec::new();
+        let mut id = |t| {
+            *number.entry(t).or_insert_with(|| {
+                distinct.push(t);
+                distinct.len() as u32 - 1
             })
+        };
+        let ids: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (id(a), id(b))).collect();
+        let worded: Vec<(Vec<String>, Unit)> =
+            distinct.par_iter().map(|t| self.worded_unit(t)).collect();
+        ids.par_iter()
+            .map(|&(x, y)| aligned_of(&worded[x as usize], &worded[y as usize], self))
             .collect()
+    }
+
+    /// A whole text as one unit ([`Analyzer::text_unit`]) and its content terms as words, from
+    /// one pass over its terms.
+    fn worded_unit(&self, text: &str) -> (Vec<String>, Unit) {
+        let mut words = Vec::new();
+        let mut hashes = Vec::new();
+        let mut skels = Vec::new();
+        let mut numeric = Vec::new();
+        self.for_each_term(text, |h, w| {
+            hashes.push(h);
+            skels.push(skeleton(w));
+            numeric.push(is_number(w));
+            words.push(w.to_owned());
+        });
+        let span = crate::segment::Span { start: 0, end: text.len() };
+        (words, Unit::new(span, 0, (hashes, skels, numeric)))
     }
     /// Weighted soft Dice similarity of two units under term weights `idf`.
     pub fn similarity(&self, a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
@@ -170,7 +214,7 @@ fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -
     let ma = a.masks[i];
     (0..b.terms.len()).find(|&j| {
         !used[j]
-            && (ma ^ b.masks[j]).count_ones() <= 2
+            && masks_near(ma, b.masks[j])
             && !(no_numbers && b.numeric[j])
             && b.skeletons[j].len() >= 3
             && within_one_edit(sa, &b.skeletons[j])
@@ -189,32 +233,49 @@ pub(super) struct Relation {
     /// For each term of the first unit without the same term in the second, the terms of the
     /// second (bits) whose skeletons are within one edit of its own.
     soft: [u64; Relation::MAX],
+    /// The terms of the first unit (bits) with the same term in the second.
+    pub(super) exact_rows: u64,
 }
 
 impl Relation {
     /// The most terms a unit may have to be related.
     pub(super) const MAX: usize = 64;
 
-    /// The relation of the terms of `a` to those of `b` (both of at most [`Relation::MAX`]
-    /// terms); `long_b` holds the terms of `b` whose skeletons have three letters or more
-    /// ([`long_terms`]).
-    pub(super) fn new(a: &Unit, b: &Unit, long_b: u64) -> Relation {
-        let mut rel = Relation { exact: [0; Relation::MAX], soft: [0; Relation::MAX] };
+    /// The exact partners of the terms of `a` in `b` alone (no soft matches yet: see
+    /// [`Relation::add_soft`]); a term outside `bloom_b` ([`term_bloom`] of `b`) has none, and
+    /// is not searched for.
+    pub(super) fn exact(a: &Unit, b: &Unit, bloom_b: [u64; 2]) -> Relation {
+        let mut rel =
+            Relation { exact: [0; Relation::MAX], soft: [0; Relation::MAX], exact_rows: 0 };
         for (r, &t) in a.terms.iter().enumerate() {
-            if let Some(c) = b.terms.iter().position(|&x| x == t) {
-                rel.exact[r] = c as u8 + 1;
-                continue;
+            if in_bloom(&bloom_b, t) {
+                if let Some(c) = b.terms.iter().position(|&x| x == t) {
+                    rel.exact[r] = c as u8 + 1;
+                    rel.exact_rows |= 1 << r;
+                }
             }
+        }
+        rel
+    }
+
+    /// Adds the soft matches to a relation made by [`Relation::exact`]: for each term of `a`
+    /// in `soft_a` without an exact partner, the terms of `b` in `soft_b` within one edit
+    /// (`soft_a` and `soft_b`: the units' [`long_terms`]).
+    pub(super) fn add_soft(&mut self, a: &Unit, b: &Unit, soft_a: u64, soft_b: u64) {
+        if soft_b == 0 {
+            return;
+        }
+        let mut rows = soft_a & !self.exact_rows;
+        while rows != 0 {
+            let r = rows.trailing_zeros() as usize;
+            rows &= rows - 1;
             let sa = &a.skeletons[r];
-            if sa.len() < 3 {
-                continue;
-            }
             let ma = a.masks[r];
             let mut near = 0u64;
             for (c, &mb) in b.masks.iter().enumerate() {
-                near |= u64::from((ma ^ mb).count_ones() <= 2) << c;
+                near |= u64::from(masks_near(ma, mb)) << c;
             }
-            near &= long_b;
+            near &= soft_b;
             let mut bits = 0u64;
             while near != 0 {
                 let c = near.trailing_zeros() as usize;
@@ -223,10 +284,37 @@ impl Relation {
                     bits |= 1 << c;
                 }
             }
-            rel.soft[r] = bits;
+            self.soft[r] = bits;
         }
-        rel
     }
+}
+
+/// Whether two skeleton masks ([`skeleton_mask`]) differ in at most two bits (as
+/// `(a ^ b).count_ones() <= 2`, without a population count: the baseline x86-64 target has
+/// none, and the loop over a unit's masks then vectorizes).
+#[inline]
+pub(super) fn masks_near(a: u64, b: u64) -> bool {
+    let x = a ^ b;
+    let y = x & x.wrapping_sub(1);
+    y & y.wrapping_sub(1) == 0
+}
+
+/// A unit's terms as a 128-bit set (a term's top seven bits pick its bit): a term outside it
+/// is not among them.
+pub(super) fn term_bloom(terms: &[u64]) -> [u64; 2] {
+    let mut b = [0u64; 2];
+    for &t in terms {
+        let k = (t >> 57) as usize;
+        b[k >> 6] |= 1 << (k & 63);
+    }
+    b
+}
+
+/// Whether term `t` may be in the set `b` ([`term_bloom`]).
+#[inline]
+fn in_bloom(b: &[u64; 2], t: u64) -> bool {
+    let k = (t >> 57) as usize;
+    b[k >> 6] >> (k & 63) & 1 == 1
 }
 
 /// Some terms of a unit, in order, as the rows of a soft match ([`soft_matched`]).
@@ -424,6 +512,41 @@ mod tests {
         assert!(within_one_edit(&s("abc"), &s("abxc")));
         assert!(!within_one_edit(&s("abc"), &s("xyz")));
         assert!(within_one_edit(&s("abc"), &s("abc")));
+    }
+
+    #[test]
+    fn aligned_words_of_many_pairs_are_each_pair_s() {
+        let a = Analyzer::default();
+        let x = "وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا";
+        let y = "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار بوتين لن يذهب إلى إيطاليا";
+        let z = "The harbour authority reported container traffic rising twelve percent";
+        let pairs = [(x, y), (y, x), (x, y), (z, x), (z, z), ("", x)];
+        let all = a.aligned_words_all(&pairs);
+        assert_eq!(all.len(), pairs.len());
+        // Each pair as words and units made apart (the texts' terms, then the units).
+        let words = |t: &str| {
+            let mut v = Vec::new();
+            a.for_each_term(t, |_, w| v.push(w.to_owned()));
+            v
+        };
+        for (&(p, q), got) in pairs.iter().zip(&all) {
+            let (wp, wq) = (words(p), words(q));
+            let mut m = a.align(&a.text_unit(p), &a.text_unit(q));
+            m.sort_by_key(|x| x.a);
+            let want: Vec<AlignedWords> = m
+                .iter()
+                .map(|x| AlignedWords {
+                    a: wp[x.a as usize].clone(),
+                    b: wq[x.b as usize].clone(),
+                    exact: x.exact,
+                })
+                .collect();
+            assert_eq!(got, &want);
+            assert_eq!(got, &a.aligned_words(p, q));
+        }
+        assert!(all[0].iter().any(|w| !w.exact) && all[0].iter().any(|w| w.exact));
+        assert_eq!(all[4].len(), words(z).len());
+        assert!(all[5].is_empty());
     }
 
     #[test]

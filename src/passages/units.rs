@@ -201,7 +201,11 @@ impl Analyzer {
 
 impl Unit {
     /// A unit of `span` in paragraph `paragraph` with the terms of [`Analyzer::terms`].
-    fn new(span: Span, paragraph: usize, terms: (Vec<u64>, Vec<Vec<char>>, Vec<bool>)) -> Unit {
+    pub(super) fn new(
+        span: Span,
+        paragraph: usize,
+        terms: (Vec<u64>, Vec<Vec<char>>, Vec<bool>),
+    ) -> Unit {
         let (terms, skeletons, numeric) = terms;
         let masks = skeletons.iter().map(|s| skeleton_mask(s)).collect();
         Unit {
