@@ -124,6 +124,30 @@ fn is_terminator(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '…' | '؟' | '۔' | '。' | '！' | '？')
 }
 
+/// `c.is_alphanumeric()`, by table for ASCII and the Arabic block (most letters of the feeds
+/// neardup reads: the generic lookup walks Unicode tables for each of them).
+fn is_word_char(c: char) -> bool {
+    static ARABIC: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
+    let u = c as u32;
+    if u < 0x80 {
+        return c.is_ascii_alphanumeric();
+    }
+    if (0x600..0x700).contains(&u) {
+        let table = ARABIC.get_or_init(|| {
+            let mut t = [0u64; 4];
+            for i in 0..256u32 {
+                if char::from_u32(0x600 + i).is_some_and(char::is_alphanumeric) {
+                    t[(i / 64) as usize] |= 1 << (i % 64);
+                }
+            }
+            t
+        });
+        let i = u - 0x600;
+        return table[(i / 64) as usize] >> (i % 64) & 1 == 1;
+    }
+    c.is_alphanumeric()
+}
+
 fn is_closer(c: char) -> bool {
     matches!(c, '"' | '\'' | '»' | '”' | '’' | ')' | ']' | '›' | '」')
 }
@@ -161,7 +185,7 @@ pub fn sentences_in(text: &str, span: Span) -> Vec<Span> {
                     start = end;
                 }
                 prev_word_len = 0;
-            } else if c.is_alphanumeric() {
+            } else if is_word_char(c) {
                 prev_word_len += 1;
             } else {
                 prev_word_len = 0;
@@ -182,6 +206,13 @@ pub fn sentences(text: &str) -> Vec<Span> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn word_chars_are_the_alphanumerics() {
+        for c in (0..0x3000u32).filter_map(char::from_u32) {
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?} U+{:04X}", c as u32);
+        }
+    }
 
     fn texts<'a>(text: &'a str, spans: &[Span]) -> Vec<&'a str> {
         spans.iter().map(|s| &text[s.range()]).collect()
