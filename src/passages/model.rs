@@ -536,6 +536,30 @@ mod tests {
     }
 
     #[test]
+    fn a_labelled_closing_line_meets_a_lead() {
+        let feed = [
+            "سكان قرى غرب القصيم يعيشون ساعات طويلة في ظلام دامس",
+            "أبدى سكان قرى غرب القصيم استياءهم من الانقطاعات المتكررة للكهرباء في المنطقة، موضحين أنهم يعيشون ساعات طويلة في ظلام دامس.",
+            "افتتح وزير الصحة المستشفى الجديد في جدة",
+        ];
+        let an = Analyzer::default();
+        let units: Vec<Unit> = feed.iter().map(|t| an.text_unit(t)).collect();
+        let idf = Idf::new(&[units.as_slice()]);
+        let (headline, lead) = (
+            an.text_unit(feed[0]).with_roles(true, false),
+            an.text_unit(feed[1]).with_roles(false, true),
+        );
+        let e = an.evidence(&headline, &lead, &idf);
+        assert!(e.headline_lead && e.features(true)[17] == 1.0, "{e:?}");
+        assert!(an.evidence(&lead, &headline, &idf).headline_lead);
+        // Two closing lines, or a closing line and a unit past the lead, are not.
+        assert!(!an.evidence(&headline, &headline, &idf).headline_lead);
+        let later = an.text_unit(feed[1]).with_roles(false, false);
+        let e = an.evidence(&headline, &later, &idf);
+        assert!(!e.headline_lead && e.features(true)[17] == 0.0);
+    }
+
+    #[test]
     fn word_edit_distance_counts_whole_words() {
         assert_eq!(word_edit_distance(&["a", "b", "c"], &["a", "b", "c"]), 0);
         assert_eq!(word_edit_distance(&["a", "b", "c"], &["a", "x", "c"]), 1);
