@@ -125,6 +125,12 @@ pub struct DedupArgs {
     /// Do not use containment evidence (Jaccard only).
     #[arg(long)]
     pub no_containment: bool,
+    /// Sentence coverage threshold of the rewrite route: a pair whose anchors put a quarter of
+    /// the smaller document in the other, though its shingles fall short, is a duplicate when
+    /// this share of its sentence words lies in sentences with a counterpart (word Dice 0.5) in
+    /// the other. Auto verification only; above 1 disables it.
+    #[arg(long, default_value_t = neardup::dedup::DEFAULT_COVERAGE)]
+    pub coverage: f64,
     /// Containment anchors: word n-gram size [default: 3].
     #[arg(long)]
     pub anchor_ngram: Option<usize>,

@@ -67,6 +67,7 @@ pub fn dedup_config(a: &DedupArgs) -> Result<DedupConfig> {
         seed: a.seed.unwrap_or(d.seed),
         threshold: a.threshold,
         containment,
+        coverage: a.coverage,
         banding: a.bands.zip(a.rows).map(|(bands, rows)| Banding { bands, rows }),
         lsh_weights: (fp, fneg),
         lsh_min_recall: a.lsh_min_recall,

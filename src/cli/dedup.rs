@@ -57,9 +57,9 @@ pub fn write_pairs<'a>(path: &Path, pairs: &[Pair], id: impl Fn(u32) -> &'a str)
     let mut w = create(path)?;
     for pr in pairs {
         let e = pr.evidence;
-        writeln!(
+        write!(
             w,
-            "{{\"a\":{},\"b\":{},\"similarity\":{:.4},\"jaccard\":{:.4},\"containment\":{:.4},\"shared_anchors\":{}}}",
+            "{{\"a\":{},\"b\":{},\"similarity\":{:.4},\"jaccard\":{:.4},\"containment\":{:.4},\"shared_anchors\":{}",
             id(pr.a),
             id(pr.b),
             e.similarity(),
@@ -67,6 +67,11 @@ pub fn write_pairs<'a>(path: &Path, pairs: &[Pair], id: impl Fn(u32) -> &'a str)
             e.containment,
             e.shared_anchors
         )?;
+        // Sentence coverage is measured only for pairs settled on their texts.
+        if e.coverage > 0.0 {
+            write!(w, ",\"coverage\":{:.4}", e.coverage)?;
+        }
+        writeln!(w, "}}")?;
     }
     w.flush().with_context(|| format!("writing {}", path.display()))
 }

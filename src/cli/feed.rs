@@ -502,7 +502,7 @@ pub fn settle(
     bp: &Boilerplate,
 ) -> Result<()> {
     engine.settle(fps, res, EXACT_BUDGET, |docs| {
-        let mut sets = vec![Vec::new(); docs.len()];
+        let mut sets = vec![Default::default(); docs.len()];
         pass_selected(corpus, docs, at, |batch| {
             let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
             for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, bp)) {

@@ -94,11 +94,13 @@ fn degrees(pairs: &[Pair], docs: &[u32]) -> Vec<u32> {
 }
 
 /// True when `x` may be dropped in favour of `kept`: they resemble each other, or `x` is the
-/// smaller and is contained in `kept`. (A longer article that contains a shorter one is not a
-/// duplicate *of* it.)
+/// smaller and is contained in `kept` (its shingles, or its sentences rewritten). (A longer
+/// article that contains a shorter one is not a duplicate *of* it.)
 fn duplicate_of(ev: &impl PairEvidence, t: &Thresholds, x: u32, kept: u32) -> bool {
     let e = ev.evidence(x, kept);
-    e.jaccard >= t.jaccard || (e.containment >= t.containment && ev.size(x) <= ev.size(kept))
+    let contained = (t.containment <= 1.0 && e.containment >= t.containment)
+        || (t.coverage <= 1.0 && e.coverage >= t.coverage);
+    e.jaccard >= t.jaccard || (contained && ev.size(x) <= ev.size(kept))
 }
 
 /// The member of `g` (non-empty) that the keep policy picks.
@@ -128,6 +130,11 @@ fn choose_kept(g: &[u32], meta: &[DocMeta], keep: Keep) -> u32 {
 /// member of a group is then a verified duplicate of the group's center, so chains (A like B,
 /// B like C, C like D) cannot merge unrelated articles. The kept document is chosen among the
 /// members by the policy, from those that every other member duplicates.
+///
+/// A member all of whose verified duplicates went to a star whose center it does not resemble
+/// (a short wire item, reprinted whole in one article that a longer one then rewrites) would be
+/// left in no group, though it has a verified duplicate: it joins the group of its most similar
+/// verified duplicate instead, one step from that group's center.
 pub fn split_component(
     g: Vec<u32>,
     pairs: &[Pair],
@@ -136,7 +143,8 @@ pub fn split_component(
     meta: &[DocMeta],
     keep: Keep,
 ) -> Vec<Group> {
-    let mut out = Vec::new();
+    let mut out: Vec<Group> = Vec::new();
+    let all = g.clone();
     let mut work = vec![g];
     while let Some(g) = work.pop() {
         let deg = degrees(pairs, &g);
@@ -184,7 +192,46 @@ pub fn split_component(
             work.extend(components_among(pairs, &rest));
         }
     }
+    attach_orphans(&all, pairs, ev, &mut out);
     out
+}
+
+/// Puts each member of `all` (a component, sorted) that no group of `out` holds into the group
+/// of its most similar verified duplicate (ties: the lower document).
+fn attach_orphans(all: &[u32], pairs: &[Pair], ev: &impl PairEvidence, out: &mut [Group]) {
+    let mut group_of: Vec<Option<usize>> = vec![None; all.len()];
+    for (gi, g) in out.iter().enumerate() {
+        for &(m, _) in &g.members {
+            if let Ok(i) = all.binary_search(&m) {
+                group_of[i] = Some(gi);
+            }
+        }
+    }
+    if group_of.iter().all(Option::is_some) {
+        return;
+    }
+    let mut best: Vec<Option<(f64, u32)>> = vec![None; all.len()];
+    pairs_among(pairs, all, |i, j| {
+        for (o, p) in [(i, j), (j, i)] {
+            if group_of[o].is_none() && group_of[p].is_some() {
+                let sim = ev.evidence(all[o], all[p]).similarity();
+                let better = best[o].is_none_or(|(s, q)| sim > s || (sim == s && all[p] < q));
+                if better {
+                    best[o] = Some((sim, all[p]));
+                }
+            }
+        }
+    });
+    for (o, b) in best.iter().enumerate() {
+        let Some((_, partner)) = *b else { continue };
+        let Some(gi) = all.binary_search(&partner).ok().and_then(|p| group_of[p]) else {
+            continue;
+        };
+        let g = &mut out[gi];
+        let sim = ev.evidence(g.kept, all[o]).similarity();
+        g.members.push((all[o], sim));
+        g.members.sort_unstable_by_key(|m| m.0);
+    }
 }
 
 #[cfg(test)]
@@ -203,9 +250,7 @@ mod tests {
             self.pairs
                 .iter()
                 .find(|p| (p.a, p.b) == key)
-                .map_or(Evidence { jaccard: 0.0, containment: 0.0, shared_anchors: 0 }, |p| {
-                    p.evidence
-                })
+                .map_or(Evidence::new(0.0, 0.0, 0), |p| p.evidence)
         }
         fn size(&self, d: u32) -> u32 {
             self.sizes[d as usize]
@@ -213,31 +258,61 @@ mod tests {
     }
 
     fn pair(a: u32, b: u32, jaccard: f64, containment: f64) -> Pair {
-        Pair { a, b, evidence: Evidence { jaccard, containment, shared_anchors: 4 } }
+        Pair { a, b, evidence: Evidence::new(jaccard, containment, 4) }
     }
 
-    const T: Thresholds = Thresholds { jaccard: 0.5, containment: 0.5 };
+    const T: Thresholds = Thresholds { jaccard: 0.5, containment: 0.5, coverage: 2.0 };
 
     #[test]
     fn a_chain_is_cut_at_its_center() {
-        // 0 ~ 1 ~ 2 ~ 3 resemble in a chain only: no group may hold 0 and 3 together.
-        let pairs = vec![pair(0, 1, 0.6, 0.6), pair(1, 2, 0.6, 0.6), pair(2, 3, 0.6, 0.6)];
-        let table = Table { pairs: pairs.clone(), sizes: vec![10; 4] };
-        let meta = vec![DocMeta::default(); 4];
-        let comps = components(4, &pairs);
-        assert_eq!(comps, vec![vec![0, 1, 2, 3]]);
+        // 0 ~ 1 ~ 2 ~ 3 ~ 4 ~ 5 resemble in a chain only: no group may hold 0 and 4 together.
+        let pairs: Vec<Pair> = (0..5).map(|i| pair(i, i + 1, 0.6, 0.6)).collect();
+        let table = Table { pairs: pairs.clone(), sizes: vec![10; 6] };
+        let meta = vec![DocMeta::default(); 6];
+        let comps = components(6, &pairs);
+        assert_eq!(comps, vec![vec![0, 1, 2, 3, 4, 5]]);
         let groups = split_component(comps[0].clone(), &pairs, &T, &table, &meta, Keep::First);
         for g in &groups {
-            let ids: Vec<u32> = g.members.iter().map(|m| m.0).collect();
-            assert!(!(ids.contains(&0) && ids.contains(&3)), "{groups:?}");
             for &(m, _) in &g.members {
                 assert!(m == g.kept || table.evidence(m, g.kept).accepts(&T), "{groups:?}");
             }
         }
-        // The best-connected member (1, first of the two of degree 2) takes its duplicates;
-        // 3 is left alone: a group of one is no group.
+        // The best-connected member (1, first of those of degree 2) takes its duplicates; the
+        // rest (3, 4, 5) is grouped again around 4.
+        let ids: Vec<Vec<u32>> =
+            groups.iter().map(|g| g.members.iter().map(|m| m.0).collect()).collect();
+        assert_eq!(ids, vec![vec![0, 1, 2], vec![3, 4, 5]], "{groups:?}");
+    }
+
+    #[test]
+    fn a_member_left_alone_joins_its_duplicate() {
+        // 0 ~ 1 ~ 2 ~ 3: the star of 1 takes 0 and 2; 3, whose one duplicate (2) went to it,
+        // would be in no group: it joins 2's group, one step from the center.
+        let pairs: Vec<Pair> = (0..3).map(|i| pair(i, i + 1, 0.6, 0.6)).collect();
+        let table = Table { pairs: pairs.clone(), sizes: vec![10; 4] };
+        let meta = vec![DocMeta::default(); 4];
+        let groups = split_component(vec![0, 1, 2, 3], &pairs, &T, &table, &meta, Keep::First);
         assert_eq!(groups.len(), 1, "{groups:?}");
-        assert_eq!(groups[0].members.iter().map(|m| m.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+        let g = &groups[0];
+        assert_eq!(g.members.iter().map(|m| m.0).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+        assert_eq!(g.kept, 1, "the center: the only member that the star members all duplicate");
+        // Its similarity is the one to the kept document (nothing verified: an estimate of 0).
+        assert_eq!(g.members[3], (3, 0.0));
+        // Of two duplicates in two groups, the more similar one's group takes it.
+        let pairs = vec![
+            pair(0, 1, 0.9, 0.9),
+            pair(0, 2, 0.9, 0.9),
+            pair(1, 5, 0.55, 0.55),
+            pair(3, 4, 0.9, 0.9),
+            pair(3, 6, 0.9, 0.9),
+            pair(4, 5, 0.7, 0.7),
+        ];
+        let table = Table { pairs: pairs.clone(), sizes: vec![10; 7] };
+        let meta = vec![DocMeta::default(); 7];
+        let groups = split_component((0..7).collect(), &pairs, &T, &table, &meta, Keep::First);
+        let with_5 = groups.iter().find(|g| g.members.iter().any(|m| m.0 == 5)).unwrap();
+        assert!(with_5.members.iter().any(|m| m.0 == 4), "{groups:?}");
+        assert_eq!(groups.iter().map(|g| g.members.len()).sum::<usize>(), 7, "{groups:?}");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::input::{Corpus, Doc, RawRecord, RecordAt};
 use crate::lsh::anchors::AnchorMatches;
 use crate::lsh::{band_key, pack, unpack};
 use crate::shingle::fmix64;
-use crate::verify::{Decision, Evidence, VerifyMode};
+use crate::verify::{Decision, Evidence, TextSets, VerifyMode};
 
 /// Records per batch of the shard reader.
 const BATCH_DOCS: usize = 1024;
@@ -541,7 +541,7 @@ fn settle(
     asks.sort_unstable();
     let mut wanted: Vec<u64> = asks.iter().map(|x| u64::from(x.0)).collect();
     wanted.dedup();
-    let mut sets: Vec<(u32, Vec<u32>)> = Vec::with_capacity(wanted.len());
+    let mut sets: Vec<(u32, TextSets)> = Vec::with_capacity(wanted.len());
     let read = share.read_selected(&ctx.corpus, &wanted, |batch| {
         let docs: Vec<Doc<'_>> =
             batch.iter().map(|r| ctx.corpus.parse(r)).collect::<Result<Vec<_>>>()?;
@@ -553,24 +553,29 @@ fn settle(
     });
     let answers = read.map(|()| {
         sets.sort_unstable_by_key(|x| x.0);
-        let mut out: Vec<(u32, u32, Vec<u32>)> = Vec::with_capacity(asks.len());
+        let mut out: Vec<(u32, u32, TextSets)> = Vec::with_capacity(asks.len());
         for &(d, w) in &asks {
             if let Ok(i) = sets.binary_search_by_key(&d, |x| x.0) {
                 out.push((w, d, sets[i].1.clone()));
             }
         }
-        let bytes: u64 = out.iter().map(|s| s.2.len() as u64 * 4 + 12).sum();
-        sent.push(("shingle sets", out.len() as u64, bytes));
+        let bytes: u64 = out
+            .iter()
+            .map(|s| {
+                (s.2.shingles.len() + s.2.sentences.words() + s.2.sentences.len()) as u64 * 4 + 20
+            })
+            .sum();
+        sent.push(("shingle and sentence sets", out.len() as u64, bytes));
         out
     });
     let mut got = exchange(
         worker,
         &ctx.watch,
         answers,
-        Some(Box::new(|x: &(u32, u32, Vec<u32>)| u64::from(x.0))),
+        Some(Box::new(|x: &(u32, u32, TextSets)| u64::from(x.0))),
     )?;
     got.sort_unstable_by_key(|x| x.1);
-    Ok(stages::settle_exact(&borderline, &got))
+    Ok(stages::settle_exact(&borderline, &got, &ctx.engine.thresholds()))
 }
 
 /// Phase 6: components of the verified pairs, and everything their grouping needs sent to the

@@ -42,6 +42,8 @@ pub struct EvBits {
     pub containment: u64,
     /// Shared anchors.
     pub shared: u32,
+    /// `f64` bits of the sentence coverage.
+    pub coverage: u64,
 }
 
 impl From<&Evidence> for EvBits {
@@ -50,6 +52,7 @@ impl From<&Evidence> for EvBits {
             jaccard: e.jaccard.to_bits(),
             containment: e.containment.to_bits(),
             shared: e.shared_anchors,
+            coverage: e.coverage.to_bits(),
         }
     }
 }
@@ -60,6 +63,7 @@ impl From<EvBits> for Evidence {
             jaccard: f64::from_bits(b.jaccard),
             containment: f64::from_bits(b.containment),
             shared_anchors: b.shared,
+            coverage: f64::from_bits(b.coverage),
         }
     }
 }

@@ -19,7 +19,7 @@ use timely::dataflow::StreamVec;
 
 use super::records::{DocInfo, EvBits, Judged, PairEv};
 use crate::lsh::{pairs_in_run, unpack};
-use crate::verify;
+use crate::verify::{self, TextSets, Thresholds};
 
 /// Routes records by `route`, holds them until their time is complete, then hands them to
 /// `logic` sorted; what `logic` emits leaves at the same time.
@@ -223,15 +223,21 @@ pub fn judge_candidates(
         .collect()
 }
 
-/// Exact evidence of the borderline pairs (sorted) from their documents' shingle sets (`sets`:
-/// `(_, document, set)` sorted by document); a pair without both sets is left out.
-pub fn settle_exact(borderline: &[u64], sets: &[(u32, u32, Vec<u32>)]) -> Vec<PairEv> {
+/// Exact evidence of the borderline pairs (sorted) from their documents' sets (`sets`:
+/// `(_, document, sets)` sorted by document), against thresholds `t`
+/// ([`verify::settle_pair`]); a pair without both sets is left out.
+pub fn settle_exact(
+    borderline: &[u64],
+    sets: &[(u32, u32, TextSets)],
+    t: &Thresholds,
+) -> Vec<PairEv> {
     let set = |d: u32| sets.binary_search_by_key(&d, |x| x.1).ok().map(|i| &sets[i].2);
     borderline
         .iter()
         .filter_map(|&p| {
             let (a, b) = unpack(p);
-            Some(PairEv { pair: p, evidence: EvBits::from(&verify::exact(set(a)?, set(b)?)) })
+            let evidence = verify::settle_pair(set(a)?, set(b)?, t);
+            Some(PairEv { pair: p, evidence: EvBits::from(&evidence) })
         })
         .collect()
 }
