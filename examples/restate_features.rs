@@ -35,6 +35,13 @@ fn main() {
     let index: HashMap<&str, usize> =
         docs.iter().enumerate().filter_map(|(k, d)| Some((d["id"].as_str()?, k))).collect();
     // A labelled span recurs as often as the least recurring pipeline unit it holds.
+    // A labelled span is a closing line, or part of the lead, where the pipeline unit most
+    // overlapping it is.
+    let roles = |doc: &str, s: usize, e: usize| -> (bool, bool) {
+        let Some(&k) = index.get(doc) else { return (false, false) };
+        let ov = |u: &Unit| u.span.end.min(e).saturating_sub(u.span.start.max(s));
+        units[k].iter().max_by_key(|u| ov(u)).map_or((false, false), |u| (u.labelled(), u.lead()))
+    };
     let recurrence = |doc: &str, s: usize, e: usize| -> u32 {
         let Some(&k) = index.get(doc) else { return 0 };
         let us = &units[k];
@@ -55,14 +62,33 @@ fn main() {
         })
         .collect();
     let word_idf = Idf::from_key_sets(keys.iter().map(Vec::as_slice));
+    if let Ok(path) = std::env::var("RESTATE_FEED_DUMP") {
+        // Every unit of the feed with its terms as compared, for prototyping features.
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
+        );
+        for (k, d) in docs.iter().enumerate() {
+            let t = d["text"].as_str().unwrap_or("");
+            let us: Vec<Value> = units[k]
+                .iter()
+                .map(|u| {
+                    serde_json::json!({"s": u.span.start, "e": u.span.end, "p": u.paragraph,
+                        "w": analyzer.term_words(without_label(&t[u.span.range()], &line_labels))})
+                })
+                .collect();
+            let _ = writeln!(f, "{}", serde_json::json!({"id": d["id"], "units": us}));
+        }
+    }
     let mut out = std::io::stdout().lock();
     for l in &labels {
         let side = |doc: &str, span: &Value| -> Option<(Unit, &str)> {
             let t = texts.get(doc)?;
             let (s, e) = (span[0].as_u64()? as usize, span[1].as_u64()? as usize);
+            let (closing, lead) = roles(doc, s, e);
             let u = analyzer
                 .text_unit(without_label(t.get(s..e)?, &line_labels))
-                .with_recurrence(recurrence(doc, s, e));
+                .with_recurrence(recurrence(doc, s, e))
+                .with_roles(closing, lead);
             Some((u, t.get(s..e)?))
         };
         let (Some((a, ta)), Some((b, tb))) = (
@@ -75,9 +101,18 @@ fn main() {
         let ev = analyzer.evidence(&a, &b, &idf);
         let pf = analyzer.pair_features(ta, tb, &idf, &word_idf);
         let pp = analyzer.paraphrase_probability(ta, tb, &idf, &word_idf);
+        let words = |t: &str| analyzer.term_words(without_label(t, &line_labels));
+        let weights = |u: &Unit| u.terms().iter().map(|&t| idf.weight(t)).collect::<Vec<f64>>();
+        let matches: Vec<[u64; 3]> = analyzer
+            .align(&a, &b)
+            .iter()
+            .map(|m| [u64::from(m.a), u64::from(m.b), u64::from(m.exact)])
+            .collect();
         let rec = serde_json::json!({
             "pair_id": l["pair_id"], "kind": l["kind"], "label": l["label"],
             "doc_a": l["doc_a"], "doc_b": l["doc_b"], "evidence": ev, "pair_features": pf.to_vec(), "paraphrase": pp,
+            "words_a": words(ta), "words_b": words(tb), "weights_a": weights(&a), "weights_b": weights(&b),
+            "matches": matches,
         });
         let _ = writeln!(out, "{rec}");
     }

@@ -33,7 +33,19 @@ pub struct Unit {
     /// ("كما جرى استعراض مستجدات الأوضاع الإقليمية والدولية"), weak evidence that two of its
     /// copies restate one fact.
     pub(super) recurrence: u32,
+    /// The unit opens with one of the feed's recurring line labels ([`without_label`]) in the
+    /// document's last paragraph: an outlet's closing line such as "رابط الخبر بصحيفة الوئام:
+    /// ‹headline›", which repeats the article's headline. (Labels inside an article, such as
+    /// "وأضاف:", open quotes, not headlines.)
+    pub(super) labelled: bool,
+    /// The unit is among the first [`LEAD_UNITS`] of its document: the lead, which a
+    /// headline restates.
+    pub(super) lead: bool,
 }
+
+/// The first units of a document (two sentences, each possibly cut at one clause boundary)
+/// are its lead.
+pub const LEAD_UNITS: usize = 4;
 
 /// The key of a unit's content: its terms, sorted, hashed (in memory only).
 fn content_key(terms: &[u64]) -> u64 {
@@ -180,6 +192,14 @@ impl Analyzer {
         Unit::new(Span { start: 0, end: text.len() }, 0, self.terms(text))
     }
 
+    /// The content terms of `text` as compared (normalized, stemmed, number words made
+    /// digits), in the order of [`Unit::terms`] of a unit of that text: for diagnostics.
+    pub fn term_words(&self, text: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        self.for_each_term(text, |_, w| v.push(w.to_owned()));
+        v
+    }
+
     /// The units of a document.
     pub fn units(&self, text: &str) -> Vec<Unit> {
         self.units_labelled(text, &AHashSet::new())
@@ -189,11 +209,16 @@ impl Analyzer {
     /// labels ([`crate::boilerplate::recurring_labels`]) takes its terms from after the label:
     /// "رابط الخبر بصحيفة الوئام:" says nothing about the headline it introduces.
     pub fn units_labelled(&self, text: &str, labels: &AHashSet<String>) -> Vec<Unit> {
-        unit_spans(text)
+        let spans = unit_spans(text);
+        let last = spans.last().map_or(0, |s| s.1);
+        spans
             .into_iter()
-            .map(|(span, paragraph)| {
+            .enumerate()
+            .map(|(k, (span, paragraph))| {
                 let t = &text[span.range()];
-                Unit::new(span, paragraph, self.terms(without_label(t, labels)))
+                let content = without_label(t, labels);
+                let closing = content.len() < t.len() && paragraph == last;
+                Unit::new(span, paragraph, self.terms(content)).with_roles(closing, k < LEAD_UNITS)
             })
             .collect()
     }
@@ -217,7 +242,28 @@ impl Unit {
             weights: Vec::new(),
             paragraph,
             recurrence: 0,
+            labelled: false,
+            lead: false,
         }
+    }
+
+    /// The unit marked as a labelled closing line (`labelled`: a recurring line label in the
+    /// document's last paragraph) and as part of its document's lead (`lead`): what the
+    /// `headline_lead` evidence reads.
+    pub fn with_roles(mut self, labelled: bool, lead: bool) -> Unit {
+        self.labelled = labelled;
+        self.lead = lead;
+        self
+    }
+
+    /// Whether the unit is a labelled closing line ([`Unit::with_roles`]).
+    pub fn labelled(&self) -> bool {
+        self.labelled
+    }
+
+    /// Whether the unit is part of its document's lead (the first [`LEAD_UNITS`] units).
+    pub fn lead(&self) -> bool {
+        self.lead
     }
 
     /// The weight of term `k` under `idf`, or the weight [`Idf::weigh`](super::Idf::weigh)
@@ -269,6 +315,7 @@ pub(super) fn join_units(units: &[Unit]) -> Unit {
     for u in &units[1..] {
         out.span.end = u.span.end;
         out.recurrence = out.recurrence.min(u.recurrence);
+        out.labelled |= u.labelled;
         let weighed = out.weights.len() == out.terms.len() && u.weights.len() == u.terms.len();
         if !weighed {
             out.weights.clear();
@@ -321,6 +368,11 @@ mod tests {
         assert_eq!(without_label("مصدر: خبر", &labels), "مصدر: خبر");
         let (with, without) = (a.units(t), a.units_labelled(t, &labels));
         assert_eq!(with[0].span, without[0].span);
+        assert!(without[0].labelled() && !with[0].labelled() && without[0].lead());
+        // A label inside the article (not its last paragraph) opens a quote, not a headline.
+        let inside = format!("{t}\n\nوقال المتحدث إن الكهرباء ستعود خلال ساعات قليلة للقرى.");
+        let u = a.units_labelled(&inside, &labels);
+        assert!(!u[0].labelled() && !u[1].labelled(), "{u:?}");
         assert_eq!(with[0].terms().len(), without[0].terms().len() + 4);
     }
 
