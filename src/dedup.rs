@@ -211,7 +211,8 @@ pub struct Resolution {
     pub groups: Vec<Vec<u32>>,
     /// Candidate pairs examined.
     pub candidates: usize,
-    /// Pairs too close to a threshold for the estimate, still to be settled exactly
+    /// Pairs too close to a threshold for the estimate, or rejected by it but sent to the
+    /// rewrite route ([`verify::COVERAGE_FLOOR`]), still to be settled exactly
     /// ([`Engine::settle`]); sorted. Until then they stand on their estimate.
     pub borderline: Vec<Pair>,
     /// Pairs settled exactly, accepted or not, with their exact evidence; sorted.
@@ -898,7 +899,8 @@ impl Engine {
     }
 
     /// Turns the union-find components into groups ([`groups::split_component`]): splits
-    /// components so that every member is a verified duplicate of its group's center, chooses
+    /// components so that every member is a verified duplicate of its group's center (or, left
+    /// alone otherwise, of a member that is), chooses
     /// the kept member of each, and gives each member's similarity to the kept one. Groups come
     /// ordered by smallest member.
     pub fn finish_groups(

@@ -85,7 +85,9 @@ def dedup(
     turns that route off: Jaccard only); ``shingle`` is ``"word:N"`` or ``"char:N"``;
     ``normalize`` is ``"auto"``, ``"arabic"`` or ``"none"``; ``verify`` is ``"auto"``,
     ``"estimate"`` or ``"exact"``; ``keep`` is ``"first"`` or ``"longest"``. Lines recurring in
-    ``boilerplate_min_docs`` documents or more are boilerplate and do not count.
+    ``boilerplate_min_docs`` documents or more are boilerplate and do not count. With
+    ``verify="auto"`` and containment on, rewrites are found on their sentences as by
+    ``neardup dedup`` at its default ``--coverage`` (0.75); the threshold is not a parameter here.
 
     Raises :class:`InvalidParameterError` or :class:`InvalidRecordError` (both ``ValueError``).
     """

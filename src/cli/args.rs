@@ -128,7 +128,7 @@ pub struct DedupArgs {
     /// Sentence coverage threshold of the rewrite route: a pair whose anchors put a quarter of
     /// the smaller document in the other, though its shingles fall short, is a duplicate when
     /// this share of its sentence words lies in sentences with a counterpart (word Dice 0.5) in
-    /// the other. Auto verification only; above 1 disables it.
+    /// the other. Auto verification with containment on only; above 1 disables it.
     #[arg(long, default_value_t = neardup::dedup::DEFAULT_COVERAGE)]
     pub coverage: f64,
     /// Containment anchors: word n-gram size [default: 3].

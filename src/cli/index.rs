@@ -180,7 +180,7 @@ fn process_chunk(
     if mode == Mode::Query {
         return query_report(docs, &stored, &res.pairs, store, report);
     }
-    // Star-shaped groups as `dedup` makes them (no chaining), the kept document first; every
+    // Star-shaped groups as `dedup` makes them (chains cut at one step), the kept document first; every
     // other document is a group of its own.
     let meta: Vec<DocMeta> =
         docs.iter().map(|d| DocMeta { len: d.text_len as usize, date: d.date.clone() }).collect();

@@ -127,14 +127,18 @@ fn choose_kept(g: &[u32], meta: &[DocMeta], keep: Keep) -> u32 {
 /// Splits one connected component `g` (sorted) of the verified `pairs` (sorted) into
 /// star-shaped groups: the member with the most verified duplicates (ties: the first) takes
 /// its direct duplicates, and the rest is grouped again from its own verified pairs. Every
-/// member of a group is then a verified duplicate of the group's center, so chains (A like B,
-/// B like C, C like D) cannot merge unrelated articles. The kept document is chosen among the
-/// members by the policy, from those that every other member duplicates.
+/// member of a star is then a verified duplicate of the group's center, so chains (A like B,
+/// B like C, C like D) cannot merge unrelated articles beyond one step (members left alone,
+/// below). The kept document is chosen among the star's members by the policy, from those that
+/// every other member duplicates.
 ///
 /// A member all of whose verified duplicates went to a star whose center it does not resemble
 /// (a short wire item, reprinted whole in one article that a longer one then rewrites) would be
-/// left in no group, though it has a verified duplicate: it joins the group of its most similar
-/// verified duplicate instead, one step from that group's center.
+/// left in no group, though it has a verified duplicate. It joins the group of its most similar
+/// verified duplicate, one step from that group's center, when it is no larger than the group's
+/// kept document; otherwise it stays unique. So a longer article is never dropped for a shorter
+/// kept document, and every member of a group is a verified duplicate of the center or of a
+/// member that is.
 pub fn split_component(
     g: Vec<u32>,
     pairs: &[Pair],
@@ -197,7 +201,8 @@ pub fn split_component(
 }
 
 /// Puts each member of `all` (a component, sorted) that no group of `out` holds into the group
-/// of its most similar verified duplicate (ties: the lower document).
+/// of its most similar verified duplicate (ties: the lower document) when it is no larger than
+/// that group's kept document.
 fn attach_orphans(all: &[u32], pairs: &[Pair], ev: &impl PairEvidence, out: &mut [Group]) {
     let mut group_of: Vec<Option<usize>> = vec![None; all.len()];
     for (gi, g) in out.iter().enumerate() {
@@ -228,6 +233,9 @@ fn attach_orphans(all: &[u32], pairs: &[Pair], ev: &impl PairEvidence, out: &mut
             continue;
         };
         let g = &mut out[gi];
+        if ev.size(all[o]) > ev.size(g.kept) {
+            continue;
+        }
         let sim = ev.evidence(g.kept, all[o]).similarity();
         g.members.push((all[o], sim));
         g.members.sort_unstable_by_key(|m| m.0);
@@ -311,8 +319,22 @@ mod tests {
         let meta = vec![DocMeta::default(); 7];
         let groups = split_component((0..7).collect(), &pairs, &T, &table, &meta, Keep::First);
         let with_5 = groups.iter().find(|g| g.members.iter().any(|m| m.0 == 5)).unwrap();
+        // (5 resembles 4 best: Jaccard 0.7 against 0.55.)
         assert!(with_5.members.iter().any(|m| m.0 == 4), "{groups:?}");
         assert_eq!(groups.iter().map(|g| g.members.len()).sum::<usize>(), 7, "{groups:?}");
+    }
+
+    #[test]
+    fn a_longer_article_left_alone_is_not_dropped() {
+        // 0 is the center of reprints 1-3 and of 4, a trimmed copy; 5, a roundup ten times 4's
+        // size, contains 4 and nothing else: it must stay unique, not be dropped for 0.
+        let mut pairs: Vec<Pair> = (1..5).map(|i| pair(0, i, 0.9, 0.9)).collect();
+        pairs.push(pair(4, 5, 0.1, 1.0));
+        let table = Table { pairs: pairs.clone(), sizes: vec![100, 100, 100, 100, 30, 300] };
+        let meta = vec![DocMeta::default(); 6];
+        let groups = split_component((0..6).collect(), &pairs, &T, &table, &meta, Keep::First);
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        assert_eq!(groups[0].members.iter().map(|m| m.0).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
     }
 
     #[test]
