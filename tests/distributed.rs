@@ -30,6 +30,23 @@ fn corpus(dir: &Path, n_families: usize) -> PathBuf {
             }
             docs.push(text);
         }
+        if f % 6 == 1 {
+            // A release of sentences and its rewrite (each sentence's end reordered): few
+            // shingles in common, every sentence a counterpart: the rewrite route.
+            let sentences: Vec<Vec<String>> =
+                (0..12).map(|_| (0..10).map(|_| word(&mut rng)).collect()).collect();
+            let release: Vec<String> = sentences.iter().map(|s| s.join(" ") + ".").collect();
+            let rewrite: Vec<String> = sentences
+                .iter()
+                .map(|s| {
+                    let mut r = s[..5].to_vec();
+                    r.extend(s[5..].iter().rev().cloned());
+                    r.join(" ") + "."
+                })
+                .collect();
+            docs.push(release.join(" "));
+            docs.push(rewrite.join(" "));
+        }
         if f.is_multiple_of(4) {
             // The family's text inside a longer article: a containment duplicate.
             let extra: Vec<String> = (0..200).map(|_| word(&mut rng)).collect();
@@ -228,6 +245,18 @@ fn dataflow_in_one_process_gives_the_engine_groups() {
 fn three_processes_give_the_single_machine_groups() {
     let dir = tempfile::tempdir().unwrap();
     let feed = corpus(dir.path(), 120);
+    // The corpus holds rewrites that only the sentence route finds.
+    let pairs = dir.path().join("pairs.jsonl");
+    let out = Command::new(bin())
+        .arg("dedup")
+        .arg(&feed)
+        .args(["-q", "-o", "/dev/null", "--pairs"])
+        .arg(&pairs)
+        .output()
+        .unwrap();
+    check(&out);
+    let rewrites = std::fs::read_to_string(&pairs).unwrap().matches("\"coverage\"").count();
+    assert!(rewrites >= 10, "{rewrites} pairs found on their sentences");
     for flags in [&[][..], &["--verify", "estimate"][..]] {
         let (want_groups, want_lines) = single(dir.path(), &feed, flags);
         assert!(want_groups.lines().count() > 50, "the corpus must have groups: {want_groups}");
