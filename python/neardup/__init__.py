@@ -55,6 +55,8 @@ Records = Iterable[Union[str, Mapping[str, Any]]]
 #: Defaults: the CLI's (chosen on the reprints dev set, see benches/RESULTS.md).
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_CONTAINMENT = 0.5
+#: Sentence coverage at which a rewrite is a duplicate (``neardup dedup --coverage``).
+DEFAULT_COVERAGE = 0.75
 DEFAULT_SHINGLE = "word:3"
 DEFAULT_NUM_PERM = 128
 
@@ -64,6 +66,7 @@ def dedup(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     containment: Optional[float] = DEFAULT_CONTAINMENT,
+    coverage: Optional[float] = DEFAULT_COVERAGE,
     shingle: str = DEFAULT_SHINGLE,
     num_perm: int = DEFAULT_NUM_PERM,
     seed: Optional[int] = None,
@@ -85,9 +88,10 @@ def dedup(
     turns that route off: Jaccard only); ``shingle`` is ``"word:N"`` or ``"char:N"``;
     ``normalize`` is ``"auto"``, ``"arabic"`` or ``"none"``; ``verify`` is ``"auto"``,
     ``"estimate"`` or ``"exact"``; ``keep`` is ``"first"`` or ``"longest"``. Lines recurring in
-    ``boilerplate_min_docs`` documents or more are boilerplate and do not count. With
-    ``verify="auto"`` and containment on, rewrites are found on their sentences as by
-    ``neardup dedup`` at its default ``--coverage`` (0.75); the threshold is not a parameter here.
+    ``boilerplate_min_docs`` documents or more are boilerplate and do not count. ``coverage``
+    is the sentence coverage at which a rewrite (few shingles in common, every sentence with a
+    counterpart) is a duplicate, with ``verify="auto"`` and containment on; ``None`` turns that
+    route off.
 
     Raises :class:`InvalidParameterError` or :class:`InvalidRecordError` (both ``ValueError``).
     """
@@ -95,6 +99,7 @@ def dedup(
         texts,
         threshold=threshold,
         containment=containment,
+        coverage=coverage,
         shingle=shingle,
         num_perm=num_perm,
         seed=seed,

@@ -18,6 +18,7 @@ __version__: str
 NORMALIZER_VERSION: int
 DEFAULT_THRESHOLD: float
 DEFAULT_CONTAINMENT: float
+DEFAULT_COVERAGE: float
 DEFAULT_SHINGLE: str
 DEFAULT_NUM_PERM: int
 
@@ -51,6 +52,7 @@ def dedup(
     *,
     threshold: float = ...,
     containment: Optional[float] = ...,
+    coverage: Optional[float] = ...,
     shingle: str = ...,
     num_perm: int = ...,
     seed: Optional[int] = ...,

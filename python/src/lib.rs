@@ -266,14 +266,15 @@ fn run_dedup(engine: &Engine, texts: &[String], keep: Keep) -> neardup::Result<V
 }
 
 #[pyfunction]
-#[pyo3(signature = (texts, *, threshold, containment, shingle, num_perm, seed, normalize,
-    boilerplate, boilerplate_min_docs, verify, keep, text_key))]
+#[pyo3(signature = (texts, *, threshold, containment, coverage, shingle, num_perm, seed,
+    normalize, boilerplate, boilerplate_min_docs, verify, keep, text_key))]
 #[allow(clippy::too_many_arguments)]
 fn dedup(
     py: Python<'_>,
     texts: &Bound<'_, PyAny>,
     threshold: f64,
     containment: Option<f64>,
+    coverage: Option<f64>,
     shingle: &str,
     num_perm: usize,
     seed: Option<u64>,
@@ -284,7 +285,7 @@ fn dedup(
     keep: &str,
     text_key: &str,
 ) -> PyResult<Vec<Group>> {
-    let cfg = config(
+    let mut cfg = config(
         py,
         threshold,
         containment,
@@ -296,6 +297,8 @@ fn dedup(
         boilerplate_min_docs,
         verify,
     )?;
+    // None turns the rewrite route off, as `--coverage` above 1 does.
+    cfg.coverage = coverage.unwrap_or(f64::INFINITY);
     let keep = keep_of(py, keep)?;
     let engine = Engine::new(cfg).map_err(err)?;
     let texts = texts_of(py, texts, text_key)?;

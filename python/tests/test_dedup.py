@@ -96,3 +96,27 @@ def test_docstring_examples_hold():
 
     result = doctest.testmod(neardup)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def _release_and_rewrite():
+    """A release, its rewrite (each sentence's end reordered: few 3-word shingles in common,
+    every sentence a counterpart) and unrelated texts."""
+    import random
+
+    rng = random.Random(5)
+    word = lambda: "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
+    sentence = lambda: [word() for _ in range(12)]
+    release = [sentence() for _ in range(14)]
+    rewrite = [s[:6] + s[6:][::-1] for s in release]
+    text = lambda ss: " ".join(" ".join(s) + "." for s in ss)
+    return [text(release), text(rewrite)] + [text([sentence() for _ in range(14)]) for _ in range(6)]
+
+
+def test_a_rewrite_is_found_on_its_sentences():
+    texts = _release_and_rewrite()
+    groups = neardup.dedup(texts)
+    assert [[m for m, _ in g.members] for g in groups] == [[0, 1]]
+    assert neardup.dedup(texts, coverage=None) == []
+    assert neardup.dedup(texts, coverage=1.5) == []
+    with pytest.raises(neardup.InvalidParameterError):
+        neardup.dedup(texts, coverage=float("nan"))
