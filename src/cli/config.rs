@@ -121,6 +121,11 @@ pub fn check_store_flags(a: &DedupArgs, cfg: &DedupConfig, store: &StoreParams) 
     if cfg.verify == VerifyMode::Exact {
         bail!("--verify exact keeps shingle sets, which a store does not hold: use --verify estimate with --store");
     }
+    if a.coverage != neardup::dedup::DEFAULT_COVERAGE {
+        eprintln!(
+            "neardup: warning: --coverage has no effect with a store: it holds no text to settle rewrites on"
+        );
+    }
     Ok(())
 }
 
