@@ -492,25 +492,41 @@ impl Engine {
     /// Appends the hashes of the normalized words of the line `line` of `text` to `s.words`,
     /// normalizing it sentence by sentence, and adds the sentences' sets to `s.sentences`.
     fn sentence_words(&self, text: &str, line: segment::Span, s: &mut Scratch) {
-        let Scratch { norm, word, words, sentences, sentence_keys: (keys, numbers), .. } = s;
+        let Scratch { norm, word, words, sentences, sentence_keys, .. } = s;
         let Some(sets) = sentences.as_mut() else { return };
         for sentence in segment::sentences_in(text, line) {
-            keys.clear();
-            numbers.clear();
-            self.normalizer.for_each_word(&text[sentence.range()], norm, word, |w| {
-                let hash = self.shingler.word_hash_bytes(w);
-                words.push(hash);
-                let key = verify::set_key(hash);
-                if w.iter().any(u8::is_ascii_digit) {
-                    numbers.push(key);
-                }
-                // Characters: the bytes that do not continue one.
-                if w.iter().filter(|&&b| (b as i8) >= -0x40).count() >= verify::MIN_WORD_CHARS {
-                    keys.push(key);
-                }
-            });
-            sets.push(keys, numbers);
+            let sentence = &text[sentence.range()];
+            self.push_sentence(sentence, (norm, word), sentence_keys, sets, |h| words.push(h));
         }
+    }
+
+    /// Adds `sentence` to `sets`: the keys of its normalized words of
+    /// [`verify::MIN_WORD_CHARS`] characters or more, and of its numbers (words with a digit).
+    /// `on_hash` gets each word's hash, in order; `scratch` and `keys` are scratch.
+    fn push_sentence(
+        &self,
+        sentence: &str,
+        scratch: (&mut String, &mut Vec<u8>),
+        keys: &mut (Vec<u32>, Vec<u32>),
+        sets: &mut verify::SentenceSets,
+        mut on_hash: impl FnMut(u64),
+    ) {
+        let (words, numbers) = keys;
+        words.clear();
+        numbers.clear();
+        self.normalizer.for_each_word(sentence, scratch.0, scratch.1, |w| {
+            let hash = self.shingler.word_hash_bytes(w);
+            on_hash(hash);
+            let key = verify::set_key(hash);
+            if w.iter().any(u8::is_ascii_digit) {
+                numbers.push(key);
+            }
+            // Characters: the bytes that do not continue one.
+            if w.iter().filter(|&&b| (b as i8) >= -0x40).count() >= verify::MIN_WORD_CHARS {
+                words.push(key);
+            }
+        });
+        sets.push(words, numbers);
     }
 
     /// Appends the hashes of the normalized words of `text` to `s.words`.
@@ -579,24 +595,12 @@ impl Engine {
     /// sentence normalized again (char shingles: `words` normalizes whole lines).
     fn sentences_of_kept(&self, text: &str, s: &mut Scratch) -> verify::SentenceSets {
         let mut out = verify::SentenceSets::default();
-        let (mut keys, mut numbers): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
         let lines = if s.kept_all { segment::lines(text) } else { std::mem::take(&mut s.kept) };
         for &line in &lines {
             for sentence in segment::sentences_in(text, line) {
-                keys.clear();
-                numbers.clear();
                 let sentence = &text[sentence.range()];
-                self.normalizer.for_each_word(sentence, &mut s.norm, &mut s.word, |w| {
-                    let key = verify::set_key(self.shingler.word_hash_bytes(w));
-                    if w.iter().any(u8::is_ascii_digit) {
-                        numbers.push(key);
-                    }
-                    // Characters: the bytes that do not continue one.
-                    if w.iter().filter(|&&b| (b as i8) >= -0x40).count() >= verify::MIN_WORD_CHARS {
-                        keys.push(key);
-                    }
-                });
-                out.push(&mut keys, &mut numbers);
+                let scratch = (&mut s.norm, &mut s.word);
+                self.push_sentence(sentence, scratch, &mut s.sentence_keys, &mut out, |_| {});
             }
         }
         out
