@@ -1122,6 +1122,32 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_copy_of_a_story_reprinted_more_than_max_df_times_is_found() {
+        // 20 outlets reprint one 400-word story, each under its own 30-word lead, and one more
+        // prints its first 45%: every anchor of the story is held by more than `max_df` (16)
+        // documents, so the cut copy shares no informative anchor with any other, yet it lies
+        // whole in each. 50 unrelated texts around them.
+        let mut rng = crate::naive::SplitMix(11);
+        let mut words = |n: usize| -> Vec<String> {
+            (0..n).map(|_| format!("w{}", rng.next() % 5000)).collect()
+        };
+        let story = words(400);
+        let mut texts: Vec<String> =
+            (0..20).map(|_| [words(30), story.clone()].concat().join(" ")).collect();
+        texts.push(story[..180].join(" "));
+        texts.extend((0..50).map(|_| words(300).join(" ")));
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let engine =
+            Engine::new(DedupConfig { boilerplate: None, ..DedupConfig::default() }).unwrap();
+        assert!(engine.config().anchors.max_df < 21);
+        let (res, groups) = engine.dedup_texts(&refs).unwrap();
+        let cut = 20u32;
+        let with_cut = res.pairs.iter().filter(|p| p.a == cut || p.b == cut).count();
+        assert_eq!(with_cut, 20, "the cut copy is contained in every reprint");
+        assert!(groups.iter().any(|g| g.members.iter().any(|m| m.0 == cut)));
+    }
+
+    #[test]
     fn auto_mode_settles_borderline_pairs_exactly() {
         let cfg = DedupConfig {
             threshold: 0.6,

@@ -348,6 +348,30 @@ mod tests {
     }
 
     #[test]
+    fn containment_without_anchors_neither_groups_nor_drops_where_anchors_count() {
+        // 1 holds 70% of 0 in phrasing that no informative anchor marks (a template), and
+        // 2 holds 0 whole: under anchored thresholds only the whole copy counts.
+        let ev = |j, c| Evidence::new(j, c, 0);
+        let pairs = vec![
+            Pair { a: 0, b: 1, evidence: ev(0.3, 0.7) },
+            Pair { a: 0, b: 2, evidence: ev(0.3, 1.0) },
+        ];
+        let table = Table { pairs: pairs.clone(), sizes: vec![20, 200, 200] };
+        let meta = vec![DocMeta::default(); 3];
+        let anchored = Thresholds { anchored: true, ..T };
+        assert!(!duplicate_of(&table, &anchored, 0, 1));
+        assert!(duplicate_of(&table, &anchored, 0, 2));
+        assert!(duplicate_of(&table, &T, 0, 1), "whole-text evidence needs no anchor");
+        let verified: Vec<Pair> =
+            pairs.iter().filter(|p| p.evidence.accepts(&anchored)).copied().collect();
+        assert_eq!(components(3, &verified), vec![vec![0, 2]]);
+        let groups = split_component(vec![0, 2], &verified, &anchored, &table, &meta, Keep::First);
+        let members: Vec<Vec<u32>> =
+            groups.iter().map(|g| g.members.iter().map(|m| m.0).collect()).collect();
+        assert_eq!(members, vec![vec![0, 2]], "{groups:?}");
+    }
+
+    #[test]
     fn keep_policies_pick_longest_and_newest() {
         let pairs = vec![pair(0, 1, 0.9, 0.9), pair(0, 2, 0.9, 0.9), pair(1, 2, 0.9, 0.9)];
         let table = Table { pairs: pairs.clone(), sizes: vec![50; 3] };
