@@ -118,8 +118,9 @@ fn read_articles(
             freqs.add(f);
         }
         if let (Some(e), Some(c)) = (&engine, counter.as_mut()) {
+            // Near-duplicates are found on the articles' own text, titles left out.
             let texts: Vec<Option<&str>> =
-                docs.iter().map(|d| d.as_ref().map(|d| &*d.text)).collect();
+                docs.iter().map(|d| d.as_ref().map(|d| d.body())).collect();
             e.count_lines(&texts, c);
         }
         Ok(())
@@ -146,14 +147,23 @@ fn read_articles(
     // The record ordinal of each article (dedup numbers every record, valid or not).
     let mut ordinals: Vec<u32> = Vec::new();
     feed.pass("vectors", |raw, docs| {
-        // Each article is normalized once, for its fingerprint and its vector.
-        let lines: Vec<Option<NormalizedLines>> =
-            docs.par_iter().map(|d| d.as_ref().map(|d| vectorizer.lines_of(&d.text))).collect();
+        // Each article is normalized once, its title and its body apart: the body's lines
+        // for its fingerprint (near-duplicates are found on the article's own text, as
+        // `dedup` finds them without a title field) and both for its vector.
+        type Parts = (Option<NormalizedLines>, NormalizedLines);
+        let lines: Vec<Option<Parts>> = docs
+            .par_iter()
+            .map(|d| {
+                d.as_ref().map(|d| {
+                    (d.title().map(|t| vectorizer.lines_of(t)), vectorizer.lines_of(d.body()))
+                })
+            })
+            .collect();
         if let Some(e) = &engine {
             let texts: Vec<Option<(&str, &NormalizedLines)>> = docs
                 .iter()
                 .zip(&lines)
-                .map(|(d, l)| Some((&*d.as_ref()?.text, l.as_ref()?)))
+                .map(|(d, l)| Some((d.as_ref()?.body(), &l.as_ref()?.1)))
                 .collect();
             e.add_batch_normalized(&texts, &bp, &mut fps)?;
             at.extend(raw.iter().map(RawRecord::at));
@@ -163,8 +173,9 @@ fn read_articles(
             .zip(&lines)
             .map(|(d, l)| {
                 let (d, l) = (d.as_ref()?, l.as_ref()?);
+                let title = d.title().zip(l.0.as_ref());
                 Some(weigh(
-                    vectorizer.term_counts_of_lines(&d.text, l),
+                    vectorizer.term_counts_of_parts(title, (d.body(), &l.1)),
                     |t| df.get(&t).copied().unwrap_or(1) as f32,
                     n as f32,
                 ))
@@ -205,7 +216,7 @@ fn read_articles(
     let mut dup_pairs = None;
     if let Some(engine) = &engine {
         let mut res = engine.resolve(&mut fps)?;
-        super::feed::settle(engine, &fps, &mut res, &corpus, &at, &bp)?;
+        super::feed::settle(engine, &fps, &mut res, &corpus, &at, &bp, true)?;
         let mut article_of = vec![u32::MAX; fps.len()];
         for (i, &o) in ordinals.iter().enumerate() {
             if let Some(x) = article_of.get_mut(o as usize) {

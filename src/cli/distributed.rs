@@ -187,7 +187,16 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
             skip_invalid,
             output: None,
         };
-        let outcome = dataflow::dedup(&place, &watch, Arc::clone(&corpus), &job)?;
+        // On the articles' own text, titles left out, as the single-machine `cluster` and
+        // `dedup` without a title field find them.
+        let bodies = match a.input.title_field {
+            Some(_) => Arc::new(super::feed::open_corpus(&super::args::InputArgs {
+                title_field: None,
+                ..a.input.clone()
+            })?),
+            None => Arc::clone(&corpus),
+        };
+        let outcome = dataflow::dedup(&place, &watch, bodies, &job)?;
         outcome.pairs.map(|pairs| pairs.iter().map(|p| (p.a, p.b)).collect::<Vec<(u32, u32)>>())
     };
     let Some(gathered) =

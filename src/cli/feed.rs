@@ -492,7 +492,9 @@ pub const EXACT_BUDGET: usize = 64 << 20;
 
 /// Settles `res`'s borderline pairs exactly ([`Engine::settle`]): their documents are read
 /// again from `corpus` (by place where `at` allows, [`pass_selected`]) and their exact
-/// shingle sets compared. The one re-read that `dedup` and `cluster` share.
+/// shingle sets compared. The one re-read that `dedup` and `cluster` share. With `body_only`
+/// the texts compared leave out the prepended title ([`neardup::input::Doc::body`]), as
+/// `cluster` fingerprints them.
 pub fn settle(
     engine: &Engine,
     fps: &Fingerprints,
@@ -500,10 +502,11 @@ pub fn settle(
     corpus: &Corpus,
     at: &[Option<RecordAt>],
     bp: &Boilerplate,
+    body_only: bool,
 ) -> Result<()> {
     engine.settle(fps, res, EXACT_BUDGET, |docs| {
         let mut sets = vec![Default::default(); docs.len()];
-        pass_selected(corpus, docs, at, |batch| {
+        pass_selected(corpus, docs, at, body_only, |batch| {
             let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
             for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, bp)) {
                 if let Ok(i) = docs.binary_search(&d) {
@@ -520,11 +523,13 @@ pub fn settle(
 /// each batch of them to `f` as `(ordinal, text)`. Where every source is seekable and `at`
 /// (indexed by ordinal) says where each record lies, only those records are read, in
 /// parallel; otherwise the corpus is scanned. They were read without error before: an error
-/// now means the input changed during the run.
+/// now means the input changed during the run. With `body_only` the text handed over leaves
+/// out the prepended title.
 pub fn pass_selected<F>(
     corpus: &Corpus,
     wanted: &[u32],
     at: &[Option<RecordAt>],
+    body_only: bool,
     mut f: F,
 ) -> Result<()>
 where
@@ -544,7 +549,7 @@ where
             let mut docs = Vec::with_capacity(parsed.len());
             for (&d, p) in ords.iter().zip(&parsed) {
                 match p {
-                    Ok(doc) => docs.push((d, &*doc.text)),
+                    Ok(doc) => docs.push((d, if body_only { doc.body() } else { &doc.text })),
                     Err(e) => anyhow::bail!("{e} (the input changed during the run?)"),
                 }
             }
@@ -571,7 +576,7 @@ where
         let mut docs = Vec::with_capacity(parsed.len());
         for (r, p) in picked.iter().zip(&parsed) {
             match p {
-                Ok(d) => docs.push((r.ordinal as u32, &*d.text)),
+                Ok(d) => docs.push((r.ordinal as u32, if body_only { d.body() } else { &d.text })),
                 Err(e) => {
                     failure = Some(anyhow::anyhow!("{e} (the input changed during the run?)"));
                     return Err(neardup::Error::InvalidParam {

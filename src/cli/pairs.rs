@@ -23,6 +23,9 @@ struct Item {
     id2: Value,
     text1: String,
     text2: String,
+    /// The texts without the title prepended (`cluster` finds near-duplicates on these).
+    body1: String,
+    body2: String,
     time1: i64,
     time2: i64,
     label: Option<Value>,
@@ -50,8 +53,9 @@ pub fn run(a: &PairsArgs) -> Result<()> {
         "near-dup" | "passage" | "story" => {}
         m => bail!("--measure {m:?}: expected near-dup, passage or story"),
     }
-    // id -> (text, with the title prepended when --title-field is given; time)
-    let docs: HashMap<String, (String, i64)> = match &a.docs {
+    // id -> (text, with the title prepended when --title-field is given; time; the text
+    // without the title)
+    let docs: HashMap<String, (String, i64, String)> = match &a.docs {
         None => HashMap::new(),
         Some(p) => read_jsonl(p)?
             .into_iter()
@@ -61,10 +65,10 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     Value::Null => return None,
                     other => other.to_string(),
                 };
-                let text = v[&a.text_field].as_str()?;
+                let body = v[&a.text_field].as_str()?;
                 let text = match a.title_field.as_ref().and_then(|f| v[f].as_str()) {
-                    Some(t) => format!("{t}\n{text}"),
-                    None => text.to_owned(),
+                    Some(t) => format!("{t}\n{body}"),
+                    None => body.to_owned(),
                 };
                 let time = a
                     .date_field
@@ -72,7 +76,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     .and_then(|f| v[f].as_str())
                     .and_then(neardup::input::parse_timestamp)
                     .unwrap_or(UNDATED);
-                Some((id, (text, time)))
+                Some((id, (text, time, body.to_owned())))
             })
             .collect(),
     };
@@ -82,20 +86,24 @@ pub fn run(a: &PairsArgs) -> Result<()> {
     };
     let mut items = Vec::new();
     for (line, v) in read_jsonl(&a.pairs)? {
-        let text = |t: &str, id: &str| -> Result<String> {
+        // (text, body)
+        let text = |t: &str, id: &str| -> Result<(String, String)> {
             if let Some(s) = v[t].as_str() {
-                return Ok(s.to_owned());
+                return Ok((s.to_owned(), s.to_owned()));
             }
             let k = key(&v[id]);
-            docs.get(&k).map(|d| d.0.clone()).with_context(|| {
+            docs.get(&k).map(|d| (d.0.clone(), d.2.clone())).with_context(|| {
                 format!("{}:{line}: no {t} and id {k:?} not found in --docs", a.pairs.display())
             })
         };
+        let ((text1, body1), (text2, body2)) = (text("text1", "id1")?, text("text2", "id2")?);
         items.push(Item {
             id1: v["id1"].clone(),
             id2: v["id2"].clone(),
-            text1: text("text1", "id1")?,
-            text2: text("text2", "id2")?,
+            text1,
+            text2,
+            body1,
+            body2,
             time1: docs.get(&key(&v["id1"])).map_or(UNDATED, |d| d.1),
             time2: docs.get(&key(&v["id2"])).map_or(UNDATED, |d| d.1),
             label: a.label_field.as_ref().map(|f| v[f].clone()),
@@ -180,7 +188,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 .zip(cvecs.chunks(2))
                 .zip(&items)
                 .map(|((p, c), it)| {
-                    let dup = engine.compare_texts(&it.text1, &it.text2).accepts(&th);
+                    // Near-duplicates on the articles' own texts, as `cluster` finds them.
+                    let dup = engine.compare_texts(&it.body1, &it.body2).accepts(&th);
                     let dated = it.time1 != UNDATED && it.time2 != UNDATED;
                     let m = if dated { model.dated() } else { model };
                     let (_, same) = m.same_story((&c[0], it.time1), (&c[1], it.time2), dup);

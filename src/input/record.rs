@@ -38,6 +38,21 @@ pub struct Doc<'a> {
     pub text: Cow<'a, str>,
     /// The date field's value, when set and present.
     pub date: Option<Cow<'a, str>>,
+    /// Bytes at the start of `text` that are the prepended title and its newline (0 when no
+    /// title was prepended).
+    pub title_len: usize,
+}
+
+impl Doc<'_> {
+    /// The title prepended to the text, when a title field gave one.
+    pub fn title(&self) -> Option<&str> {
+        (self.title_len > 0).then(|| &self.text[..self.title_len - 1])
+    }
+
+    /// The text without the prepended title: the article's own text.
+    pub fn body(&self) -> &str {
+        &self.text[self.title_len..]
+    }
 }
 
 /// A JSON object key, borrowed when it has no escapes.
@@ -200,11 +215,13 @@ pub(super) fn parse<'a>(
             ),
             text: Cow::Borrowed(text),
             date: None,
+            title_len: 0,
         }),
         Format::Lines => Ok(Doc {
             id_json: Cow::Owned(location_id(path, raw.line)),
             text: Cow::Borrowed(text),
             date: None,
+            title_len: 0,
         }),
         Format::Jsonl | Format::Parquet => {
             let json_err =
@@ -236,11 +253,11 @@ pub(super) fn parse<'a>(
                 }
                 _ => Cow::Owned(location_id(path, raw.line)),
             };
-            let text = match title.and_then(json_str) {
-                Some(t) if !t.is_empty() => Cow::Owned(format!("{t}\n{body}")),
-                _ => body,
+            let (text, title_len) = match title.and_then(json_str) {
+                Some(t) if !t.is_empty() => (Cow::Owned(format!("{t}\n{body}")), t.len() + 1),
+                _ => (body, 0),
             };
-            Ok(Doc { id_json, text, date: date.and_then(json_str) })
+            Ok(Doc { id_json, text, date: date.and_then(json_str), title_len })
         }
     }
 }
@@ -297,6 +314,9 @@ mod tests {
             .unwrap();
         assert_eq!(d.id_json, "12");
         assert_eq!(d.text, "T\na\"b");
+        assert_eq!((d.title(), d.body()), (Some("T"), "a\"b"));
+        let untitled = p(br#"{"id":1,"text":"x\ny","title":""}"#, &f).unwrap();
+        assert_eq!((untitled.title(), untitled.body()), (None, "x\ny"));
         assert_eq!(d.date.as_deref(), Some("2020-01-01"));
     }
 

@@ -382,6 +382,22 @@ impl Vectorizer {
         sorted_counts(counts)
     }
 
+    /// [`Vectorizer::term_counts`] of an article given as a title and a body, each with its
+    /// normalized lines ([`Vectorizer::lines_of`]): the title's terms weighted as a title,
+    /// the body's as text. Without a title, the body's first line is the title, as in
+    /// [`Vectorizer::term_counts_of_lines`].
+    pub fn term_counts_of_parts(
+        &self,
+        title: Option<(&str, &NormalizedLines)>,
+        body: (&str, &NormalizedLines),
+    ) -> Vec<(Term, f32)> {
+        let Some((t, tl)) = title else { return self.term_counts_of_lines(body.0, body.1) };
+        let mut counts: AHashMap<Term, f32> = AHashMap::new();
+        self.count_part(t, tl, 0..tl.len(), self.params.title_weight, &mut counts);
+        self.count_part(body.0, body.1, 0..body.1.len(), 1.0, &mut counts);
+        sorted_counts(counts)
+    }
+
     /// Adds the terms of `lines[range]` (normalized lines of `text`) times `boost`, names
     /// and numbers times the entity weight. Names are capitalized words that do not start a
     /// sentence, found in the raw lines of the part; only those are normalized one by one.
@@ -1523,5 +1539,60 @@ mod tests {
         assert_ne!(terms(&cut, "123456"), terms(&cut, "123499"), "numbers stay whole");
         // Arabic keeps one more character after the clitics are stripped.
         assert_eq!(terms(&cut, "الانتخابات"), terms(&cut, "والانتخاب"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Issue 20: a near-duplicate group ([`duplicate_groups`]) never spans two stories,
+        /// whatever the window, time scale, reprint gap, threshold or dates, and whether the
+        /// run starts anew or continues stored stories.
+        #[test]
+        fn a_dedup_group_never_spans_two_stories(
+            terms in proptest::collection::vec(proptest::collection::vec(0u32..40, 1..8), 2..40),
+            times in proptest::collection::vec(proptest::option::of(0i64..20 * 86_400), 40),
+            pairs in proptest::collection::vec((0u32..40, 0u32..40), 0..30),
+            window in proptest::option::of(0i64..5 * 86_400),
+            scale in proptest::option::of(3_600f64..5.0 * 86_400.0),
+            gap in proptest::option::of(0i64..5 * 86_400),
+            threshold in 0.05f64..1.0,
+            existing in 0usize..3,
+        ) {
+            let n = terms.len();
+            let vectors: Vec<SparseVec> = terms
+                .iter()
+                .map(|t| weigh(t.iter().map(|&x| (x, 1.0)).collect(), |_| 1.0, 2.0))
+                .collect();
+            let times: Vec<i64> = times[..n].iter().map(|t| t.unwrap_or(UNDATED)).collect();
+            let p = StoryParams {
+                threshold,
+                window_secs: window,
+                time_scale_secs: scale,
+                reprint_gap_secs: gap,
+                ..StoryParams::default()
+            };
+            let groups = duplicate_groups(n, &pairs, &times, gap);
+            let whole = |s: &[u32]| {
+                let mut story_of: AHashMap<u32, u32> = AHashMap::new();
+                groups.iter().zip(s).filter(|(&g, _)| g != NO_GROUP).all(|(&g, &x)| {
+                    *story_of.entry(g).or_insert(x) == x
+                })
+            };
+            proptest::prop_assert!(whole(&assign(&vectors, &times, &groups, &p)));
+            let stored: Vec<StoryState> = vectors[..existing.min(n)]
+                .iter()
+                .map(|v| StoryState { sum: v.clone(), last: 0, size: 1 })
+                .collect();
+            let timed = (window.is_some() || scale.is_some()).then_some(times.as_slice());
+            let (onto, _) =
+                cluster_onto(&stored, &vectors, &time_order(&times), timed, Some(&groups), &p);
+            proptest::prop_assert!(whole(&onto));
+            // Pairs within the gap are bound.
+            for &(a, b) in &pairs {
+                let (a, b) = (a as usize, b as usize);
+                if a < n && b < n && a != b && p.within_reprint_gap(times[a], times[b]) {
+                    proptest::prop_assert_eq!(groups[a], groups[b]);
+                }
+            }
+        }
     }
 }
