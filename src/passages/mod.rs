@@ -46,7 +46,9 @@ pub use model::{
 };
 pub use terms::{AlignedWords, Idf, TermMatch};
 use units::NUMBER_WORDS;
-pub use units::{set_recurrence, unit_spans, without_label, Unit, LEAD_UNITS};
+pub use units::{
+    set_recurrence, unit_content, unit_spans, without_enumerator, without_label, Unit, LEAD_UNITS,
+};
 
 /// Default decision threshold of the passage measure on whole texts (`neardup pairs
 /// --measure passage`): a text of a hundred words or more that reuses another (rewritten,
