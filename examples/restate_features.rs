@@ -13,7 +13,7 @@ mod support;
 use std::collections::HashMap;
 use std::io::Write;
 
-use neardup::passages::{feed_units, without_label, Analyzer, FeedUnits, Idf, Unit};
+use neardup::passages::{feed_units, unit_content, Analyzer, FeedUnits, Idf, Unit};
 use rayon::prelude::*;
 use serde_json::Value;
 
@@ -73,7 +73,7 @@ fn main() {
                 .iter()
                 .map(|u| {
                     serde_json::json!({"s": u.span.start, "e": u.span.end, "p": u.paragraph,
-                        "w": analyzer.term_words(without_label(&t[u.span.range()], &line_labels))})
+                        "w": analyzer.term_words(unit_content(&t[u.span.range()], &line_labels))})
                 })
                 .collect();
             let _ = writeln!(f, "{}", serde_json::json!({"id": d["id"], "units": us}));
@@ -86,7 +86,7 @@ fn main() {
             let (s, e) = (span[0].as_u64()? as usize, span[1].as_u64()? as usize);
             let (closing, lead) = roles(doc, s, e);
             let u = analyzer
-                .text_unit(without_label(t.get(s..e)?, &line_labels))
+                .text_unit(unit_content(t.get(s..e)?, &line_labels))
                 .with_recurrence(recurrence(doc, s, e))
                 .with_roles(closing, lead);
             Some((u, t.get(s..e)?))
@@ -101,7 +101,7 @@ fn main() {
         let ev = analyzer.evidence(&a, &b, &idf);
         let pf = analyzer.pair_features(ta, tb, &idf, &word_idf);
         let pp = analyzer.paraphrase_probability(ta, tb, &idf, &word_idf);
-        let words = |t: &str| analyzer.term_words(without_label(t, &line_labels));
+        let words = |t: &str| analyzer.term_words(unit_content(t, &line_labels));
         let weights = |u: &Unit| u.terms().iter().map(|&t| idf.weight(t)).collect::<Vec<f64>>();
         let matches: Vec<[u64; 3]> = analyzer
             .align(&a, &b)

@@ -42,9 +42,16 @@ def features(e, within):
         # Documents holding the same content (formulas recur), inside one article and across.
         (1.0 if within else 0.0) * math.log(1 + e["recurrence"]),
         (0.0 if within else 1.0) * math.log(1 + e["recurrence"]),
-        # An outlet's labelled headline line against a document's lead.
-        1.0 if e.get("headline_lead") else 0.0,
+        # An outlet's labelled headline line against its own article's lead.
+        1.0 if within and e.get("headline_lead") else 0.0,
     ]
+
+
+def vetoed(e):
+    """Evidence::numbers_conflict: both units hold numbers and share none (a template with
+    other figures). The pipeline rejects these whatever the model says; the model is still
+    fitted on them (leaving them out lost 0.02 of precision and recall under CV)."""
+    return e["numbers_disagree"] and e["shared_numbers"] == 0
 
 
 def train(X, y, l2=1e-1, epochs=2000, lr=0.5):
@@ -111,12 +118,14 @@ def main():
     if "--msrp" in sys.argv:
         X = [x + r["pair_features"] + [r["paraphrase"]] for x, r in zip(X, rows)]
     y = [1 if r["label"] == "restated" else 0 for r in rows]
+    veto = [vetoed(r["evidence"]) for r in rows]
     g = groups_of(rows)
     K = 5
     # --seeds 7,1,2,3: other deals of the article groups into folds (7 alone by default).
     seeds = [7]
     if "--seeds" in sys.argv:
         seeds = [int(x) for x in sys.argv[sys.argv.index("--seeds") + 1].split(",")]
+    mean = {}
     for seed in seeds:
         keys = sorted(set(g))
         random.Random(seed).shuffle(keys)
@@ -126,15 +135,22 @@ def main():
             tr = [i for i in range(len(rows)) if fold_of[g[i]] != k]
             te = [i for i in range(len(rows)) if fold_of[g[i]] == k]
             w, b = train([X[i] for i in tr], [y[i] for i in tr])
-            thr = pick_threshold([prob(X[i], w, b) for i in tr], [y[i] for i in tr])
+            thr = pick_threshold([0.0 if veto[i] else prob(X[i], w, b) for i in tr],
+                                 [y[i] for i in tr])
             for i in te:
-                got[i] = prob(X[i], w, b) >= thr
+                got[i] = not veto[i] and prob(X[i], w, b) >= thr
         for name, sel in [("all", lambda r: True), ("within", lambda r: r["kind"] == "within"),
                           ("cross", lambda r: r["kind"] == "cross")]:
             p, rc = pr([(y[i] == 1, got[i]) for i in range(len(rows)) if sel(rows[i])])
             print(f"CV by article ({K} folds, seed {seed}) {name}: precision {p:.3f} recall {rc:.3f}")
+            mean.setdefault(name, []).append((p, rc))
+    for name, v in mean.items():
+        p, rc = (sum(x[0] for x in v) / len(v), sum(x[1] for x in v) / len(v))
+        print(f"CV by article, mean over {len(v)} deals, {name}: precision {p:.3f} recall {rc:.3f}")
     w, b = train(X, y)
-    thr = pick_threshold([prob(x, w, b) for x in X], y)
+    thr = pick_threshold([0.0 if veto[i] else prob(X[i], w, b) for i in range(len(rows))], y)
+    p, rc = pr([(y[i] == 1, not veto[i] and prob(X[i], w, b) >= thr) for i in range(len(rows))])
+    print(f"in-sample (fitted on all pairs; optimistic): precision {p:.3f} recall {rc:.3f}")
     print("features: " + ", ".join(NAMES))
     print("weights: [" + ", ".join(f"{x:.6}" for x in w) + f"], bias: {b:.6}, threshold: {thr:.4f}")
 

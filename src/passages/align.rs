@@ -256,11 +256,16 @@ impl Analyzer {
     }
 
     /// Weighs a seed that passed the first cut with the restatement model: true when the
-    /// model's probability reaches `min_similarity`.
+    /// model's probability reaches `min_similarity`; never when the units' numbers conflict
+    /// ([`Evidence::numbers_conflict`]).
     fn weigh(&self, seed: &mut Seed, a: Side<'_>, b: Side<'_>, idf: &Idf, within: bool) -> bool {
         let (a, b) = (a.range(seed.a0, seed.a1), b.range(seed.b0, seed.b1));
         let e = self.evidence(&a, &b, idf);
         seed.evidence = Some(e);
+        if e.numbers_conflict() {
+            seed.probability = 0.0;
+            return false;
+        }
         if idf.units() < FEED_UNITS {
             seed.probability = seed.dice;
             return seed.dice >= self.params.dice_threshold;

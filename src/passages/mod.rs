@@ -46,13 +46,18 @@ pub use model::{
 };
 pub use terms::{AlignedWords, Idf, TermMatch};
 use units::NUMBER_WORDS;
-pub use units::{set_recurrence, unit_spans, without_label, Unit, LEAD_UNITS};
+pub use units::{
+    set_recurrence, unit_content, unit_spans, without_enumerator, without_label, Unit, LEAD_UNITS,
+};
 
 /// Default decision threshold of the passage measure on whole texts (`neardup pairs
 /// --measure passage`): a text of a hundred words or more that reuses another (rewritten,
 /// shortened) shares a smaller share of its terms than one restated sentence does. Chosen on
-/// the Clough and Stevenson dev answers (reuse against non-reuse).
-pub const PAIR_THRESHOLD: f64 = 0.27;
+/// the Clough and Stevenson dev answers (reuse against non-reuse) by the rule that
+/// `benches/eval/clough_loto.py` validates leave-one-task-out (the middle of the best-accuracy
+/// plateau; 0.9868 on each task held out, thresholds 0.250-0.268 chosen on the other three),
+/// applied to all four tasks.
+pub const PAIR_THRESHOLD: f64 = 0.264;
 
 /// Term weights over at least this many units are a feed's: the restatement model decides.
 /// Below it (a document or a few), the weighted soft Dice decides.

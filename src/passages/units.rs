@@ -178,6 +178,32 @@ pub fn without_label<'t>(text: &'t str, labels: &AHashSet<String>) -> &'t str {
     }
 }
 
+/// `text` after a list enumerator opening it: one or two digits and a dash, parenthesis or
+/// full stop ("4 - البلوش", "2) تعيين"). A list's numbering is no figure of what the item
+/// says: "4 - …" and "1 - …" would otherwise be numbers the other unit lacks.
+pub fn without_enumerator(text: &str) -> &str {
+    let t = text.trim_start();
+    let digits = t.chars().take_while(|c| c.is_numeric()).count();
+    if digits == 0 || digits > 2 {
+        return text;
+    }
+    let rest = t[t.char_indices().nth(digits).map_or(t.len(), |(i, _)| i)..].trim_start();
+    let mut chars = rest.chars();
+    match (chars.next(), chars.next()) {
+        (Some('-' | '–' | '—' | ')' | '.'), Some(next)) if next.is_whitespace() => {
+            chars.as_str()
+        }
+        _ => text,
+    }
+}
+
+/// What a unit's terms are taken from: its text after a list enumerator
+/// ([`without_enumerator`]) and after one of the feed's recurring line labels
+/// ([`without_label`]).
+pub fn unit_content<'t>(text: &'t str, labels: &AHashSet<String>) -> &'t str {
+    without_label(without_enumerator(text), labels)
+}
+
 fn trim_span(text: &str, start: usize, end: usize) -> Option<Span> {
     let s = &text[start..end];
     let t = s.trim_start();
@@ -207,7 +233,8 @@ impl Analyzer {
 
     /// The units of a document, where a unit opening with one of the feed's recurring line
     /// labels ([`crate::boilerplate::recurring_labels`]) takes its terms from after the label:
-    /// "رابط الخبر بصحيفة الوئام:" says nothing about the headline it introduces.
+    /// "رابط الخبر بصحيفة الوئام:" says nothing about the headline it introduces; nor does a
+    /// list item's number ([`unit_content`]).
     pub fn units_labelled(&self, text: &str, labels: &AHashSet<String>) -> Vec<Unit> {
         let spans = unit_spans(text);
         let last = spans.last().map_or(0, |s| s.1);
@@ -216,8 +243,8 @@ impl Analyzer {
             .enumerate()
             .map(|(k, (span, paragraph))| {
                 let t = &text[span.range()];
-                let content = without_label(t, labels);
-                let closing = content.len() < t.len() && paragraph == last;
+                let closing = without_label(t, labels).len() < t.len() && paragraph == last;
+                let content = unit_content(t, labels);
                 Unit::new(span, paragraph, self.terms(content)).with_roles(closing, k < LEAD_UNITS)
             })
             .collect()
@@ -374,6 +401,24 @@ mod tests {
         let u = a.units_labelled(&inside, &labels);
         assert!(!u[0].labelled() && !u[1].labelled(), "{u:?}");
         assert_eq!(with[0].terms().len(), without[0].terms().len() + 4);
+    }
+
+    #[test]
+    fn a_list_number_is_not_a_figure() {
+        assert_eq!(without_enumerator("4 - البلوش: يسكن البلوش"), "البلوش: يسكن البلوش");
+        assert_eq!(without_enumerator(" 12) تعيين عضو"), "تعيين عضو");
+        assert_eq!(without_enumerator("١ – من الناحية القومية"), "من الناحية القومية");
+        // Figures are kept: a decimal, a year, a count, a range.
+        for t in ["3.5 مليون ريال", "2015 - عام", "10 متهمين", "15-20 شخصا", "5"]
+        {
+            assert_eq!(without_enumerator(t), t);
+        }
+        let a = Analyzer::default();
+        let no = AHashSet::new();
+        let u =
+            a.units_labelled("4 - يسكن البلوش في محافظة سيستان وبلوجيستان جنوب شرقي إيران.", &no);
+        assert!(u[0].numeric.iter().all(|&n| !n), "{u:?}");
+        assert!(!u[0].labelled());
     }
 
     #[test]
