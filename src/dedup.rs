@@ -336,7 +336,14 @@ impl Engine {
             jaccard: self.cfg.threshold,
             containment: self.cfg.containment,
             coverage: self.coverage(),
+            anchored: self.cfg.verify != VerifyMode::Exact,
         }
+    }
+
+    /// The thresholds for evidence from two whole texts compared without anchors
+    /// ([`Engine::compare_texts`]): containment counts without shared anchors.
+    pub fn text_thresholds(&self) -> Thresholds {
+        Thresholds { anchored: false, ..self.thresholds() }
     }
 
     /// The coverage threshold in force: the configured one in auto verification (the only
@@ -859,7 +866,12 @@ impl Engine {
                 settled.par_extend(borderline[start..i].par_iter().map(|p| Pair {
                     a: p.a,
                     b: p.b,
-                    evidence: verify::settle_pair(set_of(p.a), set_of(p.b), &t),
+                    evidence: verify::settle_pair(
+                        set_of(p.a),
+                        set_of(p.b),
+                        p.evidence.shared_anchors,
+                        &t,
+                    ),
                 }));
                 for &d in &docs {
                     in_chunk[d as usize] = false;

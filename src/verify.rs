@@ -77,6 +77,13 @@ pub struct Thresholds {
     /// Sentence coverage ([`coverage`]), measured on the texts of pairs settled in auto mode;
     /// above 1 disables the coverage route.
     pub coverage: f64,
+    /// Containment counts only for a pair whose documents share informative anchors (rare
+    /// sampled n-grams, [`crate::lsh::anchors`]): true where evidence is sampled (estimate and
+    /// auto verification; a pair settled on its texts keeps its estimate's anchor count), false
+    /// where pairs are compared on their whole texts with no anchors sampled. Text two articles
+    /// share that holds no anchor is phrasing more than `max_df` documents hold: a template or
+    /// boilerplate ("the fourth relief plane lands in Aden" against "the fifth"), not a reprint.
+    pub anchored: bool,
 }
 
 /// The estimated containment (from shared anchors) from which a pair the estimate rejects is
@@ -101,7 +108,8 @@ pub struct Evidence {
     pub jaccard: f64,
     /// Containment of the smaller document in the larger (0 when unknown).
     pub containment: f64,
-    /// Anchors the two documents share (0 in exact mode or when not measured).
+    /// Anchors the two documents share (0 in exact mode or when not measured; for a pair settled
+    /// on its texts, its estimate's count).
     pub shared_anchors: u32,
     /// Sentence coverage of the smaller document in the other ([`coverage`]); 0 when not
     /// measured (only pairs settled on their texts are), and then left out of the output.
@@ -137,9 +145,16 @@ impl Evidence {
 
     /// True when the evidence reaches any threshold.
     pub fn accepts(&self, t: &Thresholds) -> bool {
-        self.jaccard >= t.jaccard
-            || (t.containment <= 1.0 && self.containment >= t.containment)
-            || (t.coverage <= 1.0 && self.coverage >= t.coverage)
+        self.jaccard >= t.jaccard || self.contained(t)
+    }
+
+    /// True when the smaller document is contained in the other by `t`: its shingles or its
+    /// sentences rewritten ([`coverage`]), where anchors are shared or not required
+    /// ([`Thresholds::anchored`]).
+    pub fn contained(&self, t: &Thresholds) -> bool {
+        (!t.anchored || self.shared_anchors > 0)
+            && ((t.containment <= 1.0 && self.containment >= t.containment)
+                || (t.coverage <= 1.0 && self.coverage >= t.coverage))
     }
 
     /// How an estimate from `num_perm` slots and `anchor_samples` informative anchors (the
@@ -522,11 +537,13 @@ pub struct TextSets {
     pub sentences: SentenceSets,
 }
 
-/// The exact evidence of a settled pair: Jaccard and containment of the shingle sets, and,
-/// when these do not reach `t`, the sentence coverage.
-pub fn settle_pair(a: &TextSets, b: &TextSets, t: &Thresholds) -> Evidence {
+/// The exact evidence of a settled pair: Jaccard and containment of the shingle sets, the
+/// anchors its estimate shared (`shared_anchors`: whether its containment counts,
+/// [`Thresholds::anchored`]), and, when these do not reach `t`, the sentence coverage.
+pub fn settle_pair(a: &TextSets, b: &TextSets, shared_anchors: u32, t: &Thresholds) -> Evidence {
     let mut e = exact(&a.shingles, &b.shingles);
-    if t.coverage <= 1.0 && !e.accepts(t) {
+    e.shared_anchors = shared_anchors;
+    if t.coverage <= 1.0 && (!t.anchored || shared_anchors > 0) && !e.accepts(t) {
         e.coverage = coverage(&a.sentences, &b.sentences);
     }
     e
@@ -683,20 +700,22 @@ mod tests {
 
     #[test]
     fn settling_measures_coverage_only_where_shingles_fall_short() {
-        let t = Thresholds { jaccard: 0.5, containment: 0.5, coverage: 0.7 };
+        let t = Thresholds { jaccard: 0.5, containment: 0.5, coverage: 0.7, anchored: true };
         let sets = |shingles: Vec<u32>| TextSets {
             shingles,
             sentences: sentence_sets(&["one two three four five", "six seven eight nine ten"]),
         };
-        let near = settle_pair(&sets((0..10).collect()), &sets((0..10).collect()), &t);
+        let near = settle_pair(&sets((0..10).collect()), &sets((0..10).collect()), 5, &t);
         assert_eq!(near.coverage, 0.0, "accepted on its shingles");
-        let rewrite = settle_pair(&sets((0..10).collect()), &sets((20..30).collect()), &t);
+        let rewrite = settle_pair(&sets((0..10).collect()), &sets((20..30).collect()), 5, &t);
+        assert_eq!(rewrite.shared_anchors, 5, "the estimate's anchors stay with the pair");
         assert_eq!((rewrite.jaccard, rewrite.coverage), (0.0, 1.0));
         assert!(rewrite.accepts(&t));
         assert!(!rewrite.accepts(&Thresholds { coverage: 2.0, ..t }));
         let off = settle_pair(
             &sets((0..10).collect()),
             &sets((20..30).collect()),
+            5,
             &Thresholds { coverage: 2.0, ..t },
         );
         assert_eq!(off.coverage, 0.0);
@@ -704,7 +723,7 @@ mod tests {
 
     #[test]
     fn a_rejected_estimate_with_anchors_in_common_is_settled_on_its_sentences() {
-        let t = Thresholds { jaccard: 0.5, containment: 0.5, coverage: 0.75 };
+        let t = Thresholds { jaccard: 0.5, containment: 0.5, coverage: 0.75, anchored: true };
         let e = |c, shared| Evidence::new(0.1, c, shared);
         assert_eq!(e(0.3, 3).decide(&t, 128, 400), Decision::Borderline);
         assert_eq!(e(0.2, 3).decide(&t, 128, 400), Decision::Reject, "under the floor");
@@ -715,12 +734,29 @@ mod tests {
 
     #[test]
     fn acceptance_uses_either_route() {
-        let t = Thresholds { jaccard: 0.5, containment: 0.7, coverage: 2.0 };
+        let t = Thresholds { jaccard: 0.5, containment: 0.7, coverage: 2.0, anchored: false };
         let e = |j, c| Evidence::new(j, c, 0);
         assert!(e(0.6, 0.0).accepts(&t));
         assert!(e(0.1, 0.8).accepts(&t));
         assert!(!e(0.4, 0.6).accepts(&t));
         let off = Thresholds { containment: 1.1, ..t };
         assert!(!e(0.1, 1.0).accepts(&off));
+    }
+
+    #[test]
+    fn sampled_containment_counts_only_with_anchors_shared() {
+        // Two template reports of other days share their fixed phrasing, which more than
+        // `max_df` documents hold: no anchor, so their exact containment does not count.
+        let t = Thresholds { jaccard: 0.5, containment: 0.5, coverage: 0.75, anchored: true };
+        let template = Evidence::new(0.42, 0.79, 0);
+        assert!(!template.accepts(&t));
+        assert!(template.accepts(&Thresholds { anchored: false, ..t }), "whole-text comparison");
+        assert!(Evidence::new(0.42, 0.79, 3).accepts(&t));
+        assert!(Evidence::new(0.6, 0.0, 0).accepts(&t), "resemblance needs no anchor");
+        // Nor do its sentences: template sentences with other ordinals ("fourth", "fifth")
+        // cover each other.
+        let template = Evidence { coverage: 0.8, ..template };
+        assert!(!template.accepts(&t));
+        assert!(Evidence { coverage: 0.8, ..Evidence::new(0.1, 0.3, 2) }.accepts(&t));
     }
 }

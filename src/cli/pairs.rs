@@ -110,7 +110,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 cfg.threshold = t;
             }
             let engine = Engine::new(cfg)?;
-            let t = engine.thresholds();
+            let t = engine.text_thresholds();
             items
                 .iter()
                 .map(|it| {
@@ -174,7 +174,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 })
                 .collect();
             let engine = Engine::new(DedupConfig::default())?;
-            let th = engine.thresholds();
+            let th = engine.text_thresholds();
             let mut scores: Vec<(f64, bool)> = vecs
                 .chunks(2)
                 .zip(cvecs.chunks(2))

@@ -98,9 +98,7 @@ fn degrees(pairs: &[Pair], docs: &[u32]) -> Vec<u32> {
 /// article that contains a shorter one is not a duplicate *of* it.)
 fn duplicate_of(ev: &impl PairEvidence, t: &Thresholds, x: u32, kept: u32) -> bool {
     let e = ev.evidence(x, kept);
-    let contained = (t.containment <= 1.0 && e.containment >= t.containment)
-        || (t.coverage <= 1.0 && e.coverage >= t.coverage);
-    e.jaccard >= t.jaccard || (contained && ev.size(x) <= ev.size(kept))
+    e.jaccard >= t.jaccard || (e.contained(t) && ev.size(x) <= ev.size(kept))
 }
 
 /// The member of `g` (non-empty) that the keep policy picks.
@@ -269,7 +267,8 @@ mod tests {
         Pair { a, b, evidence: Evidence::new(jaccard, containment, 4) }
     }
 
-    const T: Thresholds = Thresholds { jaccard: 0.5, containment: 0.5, coverage: 2.0 };
+    const T: Thresholds =
+        Thresholds { jaccard: 0.5, containment: 0.5, coverage: 2.0, anchored: false };
 
     #[test]
     fn a_chain_is_cut_at_its_center() {

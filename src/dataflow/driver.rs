@@ -525,10 +525,10 @@ fn settle(
     ctx: &Ctx,
     share: &Share,
     bp: &Boilerplate,
-    borderline: Vec<u64>,
+    borderline: Vec<(u64, u32)>,
     sent: &mut Vec<(&'static str, u64, u64)>,
 ) -> Result<Vec<PairEv>> {
-    let needed = documents_of(borderline.iter().copied());
+    let needed = documents_of(borderline.iter().map(|x| x.0));
     let me = worker.index() as u32;
     let owners = Arc::new(share.offsets.clone());
     sent.push(("borderline documents", needed.len() as u64, needed.len() as u64 * 8));
@@ -773,8 +773,13 @@ pub(crate) fn work(worker: &mut Worker, ctx: &Ctx) -> Result<WorkerResult> {
     let prints = prints?;
     let judgement = judgement?;
     lap(&mut report, "candidates and verification");
-    let borderline: Vec<u64> =
-        judgement.judged.iter().filter(|j| j.borderline).map(|j| j.pair).collect();
+    // Each with its estimate's shared anchors, which decide whether its containment counts.
+    let borderline: Vec<(u64, u32)> = judgement
+        .judged
+        .iter()
+        .filter(|j| j.borderline)
+        .map(|j| (j.pair, j.evidence.shared))
+        .collect();
     let settled = settle(worker, ctx, &share, &bp, borderline, &mut sent)?;
     lap(&mut report, "settle");
     let t = ctx.engine.thresholds();

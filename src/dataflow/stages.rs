@@ -223,20 +223,20 @@ pub fn judge_candidates(
         .collect()
 }
 
-/// Exact evidence of the borderline pairs (sorted) from their documents' sets (`sets`:
-/// `(_, document, sets)` sorted by document), against thresholds `t`
-/// ([`verify::settle_pair`]); a pair without both sets is left out.
+/// Exact evidence of the borderline pairs (sorted, each with its estimate's shared anchors)
+/// from their documents' sets (`sets`: `(_, document, sets)` sorted by document), against
+/// thresholds `t` ([`verify::settle_pair`]); a pair without both sets is left out.
 pub fn settle_exact(
-    borderline: &[u64],
+    borderline: &[(u64, u32)],
     sets: &[(u32, u32, TextSets)],
     t: &Thresholds,
 ) -> Vec<PairEv> {
     let set = |d: u32| sets.binary_search_by_key(&d, |x| x.1).ok().map(|i| &sets[i].2);
     borderline
         .iter()
-        .filter_map(|&p| {
+        .filter_map(|&(p, shared)| {
             let (a, b) = unpack(p);
-            let evidence = verify::settle_pair(set(a)?, set(b)?, t);
+            let evidence = verify::settle_pair(set(a)?, set(b)?, shared, t);
             Some(PairEv { pair: p, evidence: EvBits::from(&evidence) })
         })
         .collect()
