@@ -1,7 +1,8 @@
 //! For each labelled sentence pair of ar-restate, what the passage pipeline sees: the
 //! pipeline's units that cover each labelled span, whether the pair can be a candidate (inside
 //! one article: two units apart, in one paragraph or two; across: a shared term under the
-//! posting cap, and the exact weighted Dice reaching half the first cut), the soft Dice, the
+//! posting cap, and the exact weighted Dice reaching `PassageParams::across_dice`; inside one
+//! article half the first cut), the soft Dice, the
 //! evidence and the restatement model's probability. The input of
 //! `benches/eval/restate_errors.py`.
 //!

@@ -24,6 +24,8 @@ import json, sys
 from collections import Counter, defaultdict
 
 THRESHOLD, MIN_TERMS = 0.3, 5
+# Across documents, the exact Dice a candidate must reach (PassageParams::across_dice).
+ACROSS_DICE = 0.25
 
 
 def main():
@@ -67,8 +69,8 @@ def main():
                 return "adjacent units (in-article pairs skip the next unit)"
         elif not d["shares_indexed"]:
             return "no shared term under the posting cap"
-        if d["exact_dice"] < THRESHOLD / 2:
-            return "exact Dice under half the first cut"
+        if d["exact_dice"] < (THRESHOLD / 2 if l["doc_a"] == l["doc_b"] else ACROSS_DICE):
+            return "exact Dice under the candidate cut"
         if d["soft_dice"] < THRESHOLD:
             return "soft Dice under the first cut"
         if threshold is not None and d["probability"] < threshold:

@@ -345,8 +345,8 @@ impl Analyzer {
     /// Restatements between different documents. `docs[k]` holds the units of document
     /// number `k` and the spans to skip. Candidates come from an inverted index over the
     /// units' terms held by at most [`posting_cap`] units ([`across_pairs`]: the exact weighted
-    /// Dice must reach half of the first cut), then every candidate is scored like
-    /// a pair inside one document.
+    /// Dice must reach [`PassageParams::across_dice`](super::PassageParams)), then every
+    /// candidate is scored like a pair inside one document.
     pub fn across(&self, docs: &[(&[Unit], &[Span])], idf: &Idf) -> Vec<Restatement> {
         use rayon::prelude::*;
         // Unit index -> (doc, unit number).
@@ -369,7 +369,7 @@ impl Analyzer {
             &doc_of,
             idf,
             posting_cap(idf, self.params.posting_share),
-            self.params.threshold / 2.0,
+            self.params.across_dice.min(self.params.threshold),
         );
         let aux: Vec<Vec<Aux>> = docs.par_iter().map(|d| windows(d.0)).collect();
         let mut seeds: Vec<(u32, u32, Seed)> = cands

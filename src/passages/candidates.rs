@@ -1,7 +1,9 @@
 //! Which unit pairs are scored. A pair is worth soft matching only when the terms it shares
 //! exactly already carry part of the first cut: their weighted Dice (exact matches only) must
-//! reach half of [`PassageParams::threshold`](super::PassageParams::threshold). Soft matches
-//! (spelling variants) and windows of two then refine the score of the pairs that pass.
+//! reach half of [`PassageParams::threshold`](super::PassageParams::threshold) inside one
+//! document, and [`PassageParams::across_dice`](super::PassageParams::across_dice) across
+//! documents. Soft matches (spelling variants) and windows of two then refine the score of
+//! the pairs that pass.
 //!
 //! Across documents the pairs come from an inverted index over the feed's units: each term
 //! held by at most [`posting_cap`] units has a posting list; a unit probes the lists of its
