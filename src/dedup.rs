@@ -336,7 +336,7 @@ impl Engine {
             jaccard: self.cfg.threshold,
             containment: self.cfg.containment,
             coverage: self.coverage(),
-            anchored: self.cfg.verify != VerifyMode::Exact,
+            anchored: true,
         }
     }
 
@@ -741,13 +741,17 @@ impl Engine {
     }
 
     fn evidence(&self, fps: &Fingerprints, anchors: &AnchorMatches, a: u32, b: u32) -> Evidence {
+        let shared = anchors.shared(a, b).unwrap_or(0);
         if self.cfg.verify == VerifyMode::Exact {
-            return verify::exact(&fps.sets[a as usize], &fps.sets[b as usize]);
+            // Exact sets, and the anchors sampled in every mode: exact verification is the
+            // reference that auto approximates, with the same rule for containment.
+            let mut e = verify::exact(&fps.sets[a as usize], &fps.sets[b as usize]);
+            e.shared_anchors = shared;
+            return e;
         }
         let (Some(sa), Some(sb)) = (fps.signature(a), fps.signature(b)) else {
             return Evidence::new(0.0, 0.0, 0);
         };
-        let shared = anchors.shared(a, b).unwrap_or(0);
         let (ia, ib) = (anchors.informative[a as usize], anchors.informative[b as usize]);
         verify::estimate(sa, sb, shared, (ia, ib), (fps.sizes[a as usize], fps.sizes[b as usize]))
     }
@@ -1099,7 +1103,11 @@ mod tests {
         let n = Normalizer::default();
         let exact =
             verify::exact(&sa.shingle_set(&n.normalize(A)), &sa.shingle_set(&n.normalize(A2)));
-        assert_eq!(p.evidence, exact);
+        assert_eq!(
+            (p.evidence.jaccard, p.evidence.containment),
+            (exact.jaccard, exact.containment)
+        );
+        assert!(p.evidence.shared_anchors > 0, "exact mode counts anchors too: {p:?}");
     }
 
     /// Texts with a spread of edit rates, so that some pairs land near the threshold.

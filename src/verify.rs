@@ -79,10 +79,10 @@ pub struct Thresholds {
     pub coverage: f64,
     /// Containment short of [`WHOLE_COPY`], and sentence coverage, count only for a pair whose
     /// documents share informative anchors (at least `min_shared` sampled n-grams held by at most
-    /// `max_df` documents, [`crate::lsh::anchors`]): true where evidence comes from the
-    /// fingerprints (estimate and auto verification; a pair settled on its texts keeps its
-    /// estimate's anchor count), false where evidence carries no anchor count (`--verify exact`
-    /// and two texts compared whole, [`exact`]). Text two articles share that holds no
+    /// `max_df` documents, [`crate::lsh::anchors`]): true for a feed, where anchors are
+    /// sampled in every verification mode (a pair settled on its texts keeps its estimate's
+    /// anchor count; `--verify exact` counts them beside its exact sets), false where evidence
+    /// carries no anchor count (two texts compared whole, [`exact`]). Text two articles share that holds no
     /// informative anchor is phrasing more than `max_df` documents hold: a template ("the
     /// fourth relief plane lands in Aden" against "the fifth"), or a story reprinted by more
     /// than `max_df` outlets, whose copies resemble one another or contain one another whole.
