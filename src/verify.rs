@@ -89,6 +89,14 @@ pub struct Thresholds {
     pub anchored: bool,
 }
 
+impl Thresholds {
+    /// Whether a pair sharing `shared_anchors` informative anchors may count its containment
+    /// short of [`WHOLE_COPY`] and its sentence coverage ([`Thresholds::anchored`]).
+    pub fn anchor_rule_met(&self, shared_anchors: u32) -> bool {
+        !self.anchored || shared_anchors > 0
+    }
+}
+
 /// The containment from which a pair counts as contained without informative anchors
 /// ([`Thresholds::anchored`]): a copy cut short of a story that more than `max_df` outlets
 /// reprinted lies whole in the other, while two reports of one template share its formula but
@@ -162,7 +170,7 @@ impl Evidence {
     /// sentences rewritten ([`coverage`]), where anchors are shared or not required
     /// ([`Thresholds::anchored`]); a copy held whole ([`WHOLE_COPY`]) needs no anchor.
     pub fn contained(&self, t: &Thresholds) -> bool {
-        let anchored = !t.anchored || self.shared_anchors > 0;
+        let anchored = t.anchor_rule_met(self.shared_anchors);
         let shingles = t.containment <= 1.0
             && self.containment >= t.containment
             && (anchored || self.containment >= WHOLE_COPY);
@@ -555,7 +563,7 @@ pub struct TextSets {
 pub fn settle_pair(a: &TextSets, b: &TextSets, shared_anchors: u32, t: &Thresholds) -> Evidence {
     let mut e = exact(&a.shingles, &b.shingles);
     e.shared_anchors = shared_anchors;
-    if t.coverage <= 1.0 && (!t.anchored || shared_anchors > 0) && !e.accepts(t) {
+    if t.coverage <= 1.0 && t.anchor_rule_met(shared_anchors) && !e.accepts(t) {
         e.coverage = coverage(&a.sentences, &b.sentences);
     }
     e

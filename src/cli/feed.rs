@@ -490,6 +490,15 @@ impl<'a> Feed<'a> {
 /// Memory for the shingle sets of borderline pairs' documents in one re-read of the input.
 pub const EXACT_BUDGET: usize = 64 << 20;
 
+/// The text of `doc` that settling compares: without the prepended title when `body_only`.
+fn compared_text<'d>(doc: &'d neardup::input::Doc<'_>, body_only: bool) -> &'d str {
+    if body_only {
+        doc.body()
+    } else {
+        &doc.text
+    }
+}
+
 /// Settles `res`'s borderline pairs exactly ([`Engine::settle`]): their documents are read
 /// again from `corpus` (by place where `at` allows, [`pass_selected`]) and their exact
 /// shingle sets compared. The one re-read that `dedup` and `cluster` share. With `body_only`
@@ -549,7 +558,7 @@ where
             let mut docs = Vec::with_capacity(parsed.len());
             for (&d, p) in ords.iter().zip(&parsed) {
                 match p {
-                    Ok(doc) => docs.push((d, if body_only { doc.body() } else { &doc.text })),
+                    Ok(doc) => docs.push((d, compared_text(doc, body_only))),
                     Err(e) => anyhow::bail!("{e} (the input changed during the run?)"),
                 }
             }
@@ -576,7 +585,7 @@ where
         let mut docs = Vec::with_capacity(parsed.len());
         for (r, p) in picked.iter().zip(&parsed) {
             match p {
-                Ok(d) => docs.push((r.ordinal as u32, if body_only { d.body() } else { &d.text })),
+                Ok(d) => docs.push((r.ordinal as u32, compared_text(d, body_only))),
                 Err(e) => {
                     failure = Some(anyhow::anyhow!("{e} (the input changed during the run?)"));
                     return Err(neardup::Error::InvalidParam {
