@@ -104,9 +104,11 @@ pub fn run(a: &ClusterArgs) -> Result<()> {
     };
     let pipeline =
         StoryPipeline { params, read: ReadOptions { dedup: !a.no_dedup, truth_field: None } };
-    let corpus = super::feed::open_corpus(&a.input)?;
-    let read =
-        pipeline.read(&mut StoryReader::new(&corpus, a.input.skip_invalid), history.as_ref())?;
+    // The corpus is closed once read: assigning needs only what the passes kept.
+    let read = {
+        let corpus = super::feed::open_corpus(&a.input)?;
+        pipeline.read(&mut StoryReader::new(&corpus, a.input.skip_invalid), history.as_ref())?
+    };
     warn_dates(a.input.date_field.as_deref(), &read.articles);
     let stories = pipeline.assign(read, history.as_ref()).with_context(|| {
         let dir = a.store.as_deref().unwrap_or(std::path::Path::new(""));
