@@ -42,6 +42,9 @@ pub const DEFAULT_COVERAGE: f64 = 0.75;
 
 /// Default shingles.
 pub const DEFAULT_SHINGLE: ShingleSpec = ShingleSpec::word(3);
+/// Memory for the shingle sets of borderline pairs' documents in one re-read of the input
+/// ([`Engine::settle`]'s budget, as `dedup` and `cluster` settle on a feed read from disk).
+pub const EXACT_BUDGET: usize = 64 << 20;
 
 /// Everything that shapes a dedup run.
 #[derive(Clone, Debug, PartialEq)]
