@@ -946,6 +946,34 @@ mod tests {
         assert!(figures("no digits here, nor ٫ alone").is_empty());
     }
 
+    proptest! {
+        /// The byte scan reads the figures the normalizer's words hold (the general path is the
+        /// oracle): digits of three scripts, separators of two, letters glued to digits.
+        #[test]
+        fn figures_in_reads_the_normalizers_numbers(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("1"), Just("7"), Just("0"), Just("٣"), Just("۸"), Just("٠"), Just("."),
+                    Just(","), Just("٫"), Just("٬"), Just(" "), Just("a"), Just("ب"), Just("é"),
+                    Just("-"), Just("\n"),
+                ],
+                0..60,
+            )
+        ) {
+            let text: String = parts.concat();
+            let mut scanned = Vec::new();
+            figures_in(&text, &mut scanned);
+            figure_set(&mut scanned);
+            let mut words = Vec::new();
+            let n = crate::normalize::Normalizer::new(crate::normalize::Mode::Auto);
+            n.for_each_word(&text, &mut String::new(), &mut Vec::new(), |w| {
+                words.extend(figure_key(w));
+            });
+            figure_set(&mut words);
+            prop_assert_eq!(scanned, words, "{:?}", text);
+        }
+    }
+
     #[test]
     fn figures_disagree_only_when_the_smaller_carries_two_and_shares_none() {
         let f = |ws: &[&str]| {

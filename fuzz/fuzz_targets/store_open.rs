@@ -21,11 +21,15 @@ fuzz_target!(|data: &[u8]| {
         for d in 0..seg.len().min(4) {
             seg.signature_into(d, &mut sig);
             let _ = (seg.id_json(d), seg.date(d), seg.group(d), seg.size(d), seg.anchor_count(d));
+            seg.figures_into(d, &mut out);
         }
         for b in 0..seg.params().bands as usize {
             seg.band_hits(b, 42, &mut out);
         }
         seg.anchor_hits(7, 16, &mut out);
-        let _ = (DocFingerprint { signature: None, anchors: vec![], size: 0 }, AnchorParams::default());
+        let _ = (
+            DocFingerprint { signature: None, anchors: vec![], size: 0, figures: vec![] },
+            AnchorParams::default(),
+        );
     }
 });
