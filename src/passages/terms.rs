@@ -91,8 +91,7 @@ impl Analyzer {
     }
 
     /// [`Analyzer::aligned_words`] of each pair of texts, each distinct text normalized once
-    /// and each distinct pair of texts aligned once (a passage restated in many documents is
-    /// in many pairs: over SaudiNewsNet, 94,122 pairs hold 69,361 distinct ones), in parallel.
+    /// (a passage restated in many documents is in many pairs), in parallel.
     pub fn aligned_words_all(&self, pairs: &[(&str, &str)]) -> Vec<Vec<AlignedWords>> {
         use rayon::prelude::*;
         let mut number: AHashMap<&str, u32> = AHashMap::new();
@@ -104,26 +103,11 @@ impl Analyzer {
             })
         };
         let ids: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (id(a), id(b))).collect();
-        let mut pair_number: AHashMap<(u32, u32), u32> = AHashMap::new();
-        let mut distinct_pairs: Vec<(u32, u32)> = Vec::new();
-        let which: Vec<u32> = ids
-            .iter()
-            .map(|&p| {
-                *pair_number.entry(p).or_insert_with(|| {
-                    distinct_pairs.push(p);
-                    distinct_pairs.len() as u32 - 1
-                })
-            })
-            .collect();
-        drop(pair_number);
         let worded: Vec<(Vec<String>, Unit)> =
             distinct.par_iter().map(|t| self.worded_unit(t)).collect();
-        let aligned: Vec<Vec<AlignedWords>> = distinct_pairs
-            .par_iter()
+        ids.par_iter()
             .map(|&(x, y)| aligned_of(&worded[x as usize], &worded[y as usize], self))
-            .collect();
-        drop(worded);
-        which.iter().map(|&k| aligned[k as usize].clone()).collect()
+            .collect()
     }
 
     /// A whole text as one unit ([`Analyzer::text_unit`]) and its content terms as words, from
