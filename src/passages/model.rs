@@ -6,33 +6,38 @@ use ahash::AHashSet;
 use serde::Serialize;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-use super::terms::{Idf, TermMatch};
+use super::terms::{used_flags, Idf, TermMatch};
 use super::units::Unit;
 use super::Analyzer;
 use crate::normalize::{Mode, Normalizer};
 
 impl Analyzer {
-    /// The evidence that unit `a` restates unit `b`, with term weights from `idf` (the feed's).
+    /// The evidence that unit `a` restates unit `b`, with term weights from `idf` (the feed's;
+    /// a unit that [`Idf::weigh`] weighed under `idf` gives its own, the same numbers without
+    /// looking each term up).
     pub fn evidence(&self, a: &Unit, b: &Unit, idf: &Idf) -> Evidence {
-        let matches = self.align(a, b);
-        let wa: f64 = a.terms.iter().map(|&t| idf.weight(t)).sum();
-        let wb: f64 = b.terms.iter().map(|&t| idf.weight(t)).sum();
-        let mut in_a = vec![false; a.terms.len()];
-        let mut in_b = vec![false; b.terms.len()];
+        let mut matches = self.align(a, b);
+        let wa: f64 = (0..a.terms.len()).map(|k| term_weight(a, k, idf)).sum();
+        let wb: f64 = (0..b.terms.len()).map(|k| term_weight(b, k, idf)).sum();
+        let (mut buf_a, mut buf_b) = ([false; 64], [false; 64]);
+        let (mut big_a, mut big_b) = (Vec::new(), Vec::new());
+        let in_a = used_flags(&mut buf_a, &mut big_a, a.terms.len());
+        let in_b = used_flags(&mut buf_b, &mut big_b, b.terms.len());
         let mut matched = 0.0;
         for m in &matches {
             in_a[m.a as usize] = true;
             in_b[m.b as usize] = true;
             matched +=
-                0.5 * (idf.weight(a.terms[m.a as usize]) + idf.weight(b.terms[m.b as usize]));
+                0.5 * (term_weight(a, m.a as usize, idf) + term_weight(b, m.b as usize, idf));
         }
+        let (in_a, in_b) = (&*in_a, &*in_b);
         let unmatched = |u: &Unit, hit: &[bool], numeric: bool| -> (usize, f64) {
             let mut n = 0;
             let mut top: f64 = 0.0;
-            for (k, &t) in u.terms.iter().enumerate() {
+            for k in 0..u.terms.len() {
                 if !hit[k] && u.numeric[k] == numeric {
                     n += 1;
-                    top = top.max(idf.weight(t));
+                    top = top.max(term_weight(u, k, idf));
                 }
             }
             (n, top)
@@ -42,10 +47,9 @@ impl Analyzer {
         let (only_a, rare_a) = unmatched(a, &in_a, false);
         let (only_b, rare_b) = unmatched(b, &in_b, false);
         // Order agreement: the longest increasing run of `b` positions, in `a` order.
-        let mut by_a: Vec<&TermMatch> = matches.iter().collect();
-        by_a.sort_by_key(|m| m.a);
-        let chain = increasing_chain(&by_a);
-        let slots = substitutions(a, b, &in_a, &in_b, &chain, idf);
+        matches.sort_by_key(|m| m.a);
+        let chain = increasing_chain(&matches);
+        let slots = substitutions(a, b, in_a, in_b, &chain, idf);
         let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
         let aligned_weight = if matches.is_empty() { 0.0 } else { matched / matches.len() as f64 };
         Evidence {
@@ -158,9 +162,18 @@ impl Analyzer {
         1.0 / (1.0 + (-z).exp())
     }
 }
+/// The weight of term `k` of `u`: the one [`Idf::weigh`] set, else from `idf`.
+#[inline]
+fn term_weight(u: &Unit, k: usize, idf: &Idf) -> f64 {
+    match u.weights.get(k) {
+        Some(&w) => w,
+        None => idf.weight(u.terms[k]),
+    }
+}
+
 /// The longest chain of aligned terms in the same order in both units (`matches` sorted by
 /// their position in the first unit): the anchors between which the units' other terms lie.
-fn increasing_chain(matches: &[&TermMatch]) -> Vec<(u32, u32)> {
+fn increasing_chain(matches: &[TermMatch]) -> Vec<(u32, u32)> {
     // Patience sorting with back links: `tails[k]` ends the best chain of length k + 1.
     let mut tails: Vec<usize> = Vec::new();
     let mut back: Vec<Option<usize>> = vec![None; matches.len()];
@@ -209,10 +222,10 @@ fn substitutions(
     // Unaligned weight, rarest weight and whether a number is among them, of terms `lo..hi`.
     let gap = |u: &Unit, hit: &[bool], lo: usize, hi: usize| -> (f64, f64, bool) {
         let (mut sum, mut top, mut num) = (0.0, 0.0f64, false);
-        let terms = u.terms.iter().zip(&u.numeric).zip(hit).take(hi).skip(lo);
-        for ((&t, &numeric), &h) in terms {
+        let terms = u.numeric.iter().zip(hit).enumerate().take(hi).skip(lo);
+        for (k, (&numeric, &h)) in terms {
             if !h {
-                let w = idf.weight(t);
+                let w = term_weight(u, k, idf);
                 sum += w;
                 top = top.max(w);
                 num |= numeric;

@@ -194,7 +194,11 @@ impl Analyzer {
 }
 
 /// `n` flags, all false: in `buf` when they fit, else in `big`.
-fn used_flags<'f>(buf: &'f mut [bool; 64], big: &'f mut Vec<bool>, n: usize) -> &'f mut [bool] {
+pub(super) fn used_flags<'f>(
+    buf: &'f mut [bool; 64],
+    big: &'f mut Vec<bool>,
+    n: usize,
+) -> &'f mut [bool] {
     if n <= buf.len() {
         &mut buf[..n]
     } else {
