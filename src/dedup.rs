@@ -42,6 +42,9 @@ pub const DEFAULT_COVERAGE: f64 = 0.75;
 
 /// Default shingles.
 pub const DEFAULT_SHINGLE: ShingleSpec = ShingleSpec::word(3);
+/// Memory for the shingle sets of borderline pairs' documents in one re-read of the input
+/// ([`Engine::settle`]'s budget, as `dedup` and `cluster` settle on a feed read from disk).
+pub const EXACT_BUDGET: usize = 64 << 20;
 
 /// Everything that shapes a dedup run.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,6 +143,9 @@ pub struct DocFingerprint {
     pub anchors: Vec<u32>,
     /// Its number of shingles.
     pub size: u32,
+    /// The keys of the figures its kept lines write ([`verify::figures_in`]), sorted and
+    /// distinct ([`verify::figure_set`]).
+    pub figures: Vec<u32>,
 }
 
 /// One document's fingerprint.
@@ -147,6 +153,7 @@ struct DocPrint {
     size: u32,
     has_sig: bool,
     anchors: Vec<u32>,
+    figures: Vec<u32>,
     set: Vec<u32>,
 }
 
@@ -159,6 +166,9 @@ pub struct Fingerprints {
     sizes: Vec<u32>,
     postings: Postings,
     sets: Vec<Vec<u32>>,
+    /// Each document's figures (sorted, distinct): `figures[figure_ends[d - 1]..figure_ends[d]]`.
+    figures: Vec<u32>,
+    figure_ends: Vec<usize>,
 }
 
 impl Fingerprints {
@@ -185,6 +195,7 @@ impl Fingerprints {
                 self.has_sig.push(true);
                 self.sizes.push(f.size);
                 self.postings.extend(d, &f.anchors)?;
+                self.figures.extend_from_slice(&f.figures);
             }
             None => {
                 self.sigs.extend(std::iter::repeat_n(u32::MAX, num_perm));
@@ -192,7 +203,15 @@ impl Fingerprints {
                 self.sizes.push(0);
             }
         }
+        self.figure_ends.push(self.figures.len());
         Ok(())
+    }
+
+    /// The figures of document `d` (sorted, distinct; none for a document without signature).
+    pub fn figures(&self, d: u32) -> &[u32] {
+        let d = d as usize;
+        let from = if d == 0 { 0 } else { self.figure_ends[d - 1] };
+        &self.figures[from..self.figure_ends[d]]
     }
 
     /// The signature of document `d`, if it had any shingle.
@@ -640,7 +659,20 @@ impl Engine {
         } else {
             Vec::new()
         };
-        DocPrint { size: s.shingles.len().min(u32::MAX as usize) as u32, has_sig, anchors, set }
+        let mut figures = Vec::new();
+        if self.cfg.containment <= 1.0 || self.coverage() <= 1.0 {
+            // The figures of the lines kept: a footer's phone number is no figure of the report.
+            if s.kept_all {
+                verify::figures_in(text, &mut figures);
+            } else {
+                for span in &s.kept {
+                    verify::figures_in(&text[span.range()], &mut figures);
+                }
+            }
+            verify::figure_set(&mut figures);
+        }
+        let size = s.shingles.len().min(u32::MAX as usize) as u32;
+        DocPrint { size, has_sig, anchors, figures, set }
     }
 
     /// Fingerprints texts in parallel (`None` for skipped records).
@@ -659,6 +691,7 @@ impl Engine {
                         signature: p.has_sig.then_some(sig),
                         anchors: p.anchors,
                         size: p.size,
+                        figures: p.figures,
                     }
                 })
             })
@@ -720,10 +753,11 @@ impl Engine {
         for p in prints {
             let d = fps.has_sig.len() as u32;
             match p {
-                Some(DocPrint { size, has_sig: true, anchors, set }) => {
+                Some(DocPrint { size, has_sig: true, anchors, figures, set }) => {
                     fps.sizes.push(size);
                     fps.has_sig.push(true);
                     fps.postings.extend(d, &anchors)?;
+                    fps.figures.extend_from_slice(&figures);
                     if self.cfg.verify == VerifyMode::Exact {
                         fps.sets.push(set);
                     }
@@ -736,24 +770,31 @@ impl Engine {
                     }
                 }
             }
+            fps.figure_ends.push(fps.figures.len());
         }
         Ok(())
     }
 
+    /// The evidence for `a`, `b` from their fingerprints: exact sets in exact mode, else the
+    /// estimate; with the anchors they share and whether their figures disagree in every mode,
+    /// so exact verification stays the reference that auto approximates, under the same rule
+    /// for containment.
     fn evidence(&self, fps: &Fingerprints, anchors: &AnchorMatches, a: u32, b: u32) -> Evidence {
         let shared = anchors.shared(a, b).unwrap_or(0);
-        if self.cfg.verify == VerifyMode::Exact {
-            // Exact sets, and the anchors sampled in every mode: exact verification is the
-            // reference that auto approximates, with the same rule for containment.
+        let sizes = (fps.sizes[a as usize], fps.sizes[b as usize]);
+        let mut e = if self.cfg.verify == VerifyMode::Exact {
             let mut e = verify::exact(&fps.sets[a as usize], &fps.sets[b as usize]);
             e.shared_anchors = shared;
-            return e;
-        }
-        let (Some(sa), Some(sb)) = (fps.signature(a), fps.signature(b)) else {
-            return Evidence::new(0.0, 0.0, 0);
+            e
+        } else {
+            let (Some(sa), Some(sb)) = (fps.signature(a), fps.signature(b)) else {
+                return Evidence::new(0.0, 0.0, 0);
+            };
+            let (ia, ib) = (anchors.informative[a as usize], anchors.informative[b as usize]);
+            verify::estimate(sa, sb, shared, (ia, ib), sizes)
         };
-        let (ia, ib) = (anchors.informative[a as usize], anchors.informative[b as usize]);
-        verify::estimate(sa, sb, shared, (ia, ib), (fps.sizes[a as usize], fps.sizes[b as usize]))
+        e.figures_disagree = verify::figures_disagree(fps.figures(a), fps.figures(b), sizes);
+        e
     }
 
     /// Finds candidates, verifies them and groups the duplicates. Consumes the anchor
@@ -870,12 +911,7 @@ impl Engine {
                 settled.par_extend(borderline[start..i].par_iter().map(|p| Pair {
                     a: p.a,
                     b: p.b,
-                    evidence: verify::settle_pair(
-                        set_of(p.a),
-                        set_of(p.b),
-                        p.evidence.shared_anchors,
-                        &t,
-                    ),
+                    evidence: verify::settle_pair(set_of(p.a), set_of(p.b), &p.evidence, &t),
                 }));
                 for &d in &docs {
                     in_chunk[d as usize] = false;
@@ -964,6 +1000,9 @@ impl Engine {
 
     /// Exact evidence for two texts on their shingle sets (no boilerplate removal): the
     /// near-duplicate measure of `neardup pairs`.
+    ///
+    /// Figures count as in a feed: when the two disagree ([`verify::figures_disagree`]),
+    /// containment short of a whole copy does not count.
     pub fn compare_texts(&self, a: &str, b: &str) -> Evidence {
         let set = |t: &str| {
             let mut shingles = Vec::new();
@@ -974,7 +1013,17 @@ impl Engine {
             );
             verify::key_set(&shingles, &mut Vec::new())
         };
-        verify::exact(&set(a), &set(b))
+        let figures = |t: &str| {
+            let mut f = Vec::new();
+            verify::figures_in(t, &mut f);
+            verify::figure_set(&mut f);
+            f
+        };
+        let (sa, sb) = (set(a), set(b));
+        let mut e = verify::exact(&sa, &sb);
+        let sizes = (sa.len() as u32, sb.len() as u32);
+        e.figures_disagree = verify::figures_disagree(&figures(a), &figures(b), sizes);
+        e
     }
 
     /// Deduplicates in-memory texts end to end (boilerplate, fingerprints, groups), keeping
@@ -1153,6 +1202,57 @@ mod tests {
         let with_cut = res.pairs.iter().filter(|p| p.a == cut || p.b == cut).count();
         assert_eq!(with_cut, 20, "the cut copy is contained in every reprint");
         assert!(groups.iter().any(|g| g.members.iter().any(|m| m.0 == cut)));
+    }
+
+    #[test]
+    fn a_template_report_with_other_figures_is_no_copy_in_any_mode() {
+        // A festival's daily count: one 60-word template, its figures of Monday in a short
+        // item, of Monday again (a copy) or of Tuesday (another report) inside longer articles
+        // of their own text. 40 unrelated texts around them.
+        // Words of letters only: a digit in a word would be a figure of its own.
+        let mut rng = crate::naive::SplitMix(5);
+        let mut words = |n: usize| -> Vec<String> {
+            (0..n)
+                .map(|_| {
+                    let x = rng.next() % 5000;
+                    [x % 26, x / 26 % 26, x / 676]
+                        .iter()
+                        .map(|&c| char::from(b'a' + c as u8))
+                        .collect()
+                })
+                .collect()
+        };
+        let template = words(60);
+        let report = |figures: [&str; 3]| {
+            let mut t = template.clone();
+            for (i, f) in figures.iter().enumerate() {
+                t.insert(10 + 20 * i, (*f).to_owned());
+            }
+            t
+        };
+        let monday = report(["1467", "194.792", "584.376"]);
+        let tuesday = report(["1554", "209.020", "627.06"]);
+        let mut texts = vec![
+            monday.join(" "),
+            [words(150), monday.clone(), words(100)].concat().join(" "),
+            [words(150), tuesday, words(100)].concat().join(" "),
+        ];
+        texts.extend((0..40).map(|_| words(250).join(" ")));
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for verify in [VerifyMode::Auto, VerifyMode::Exact] {
+            let cfg = DedupConfig { boilerplate: None, verify, ..DedupConfig::default() };
+            let (res, _) = Engine::new(cfg).unwrap().dedup_texts(&refs).unwrap();
+            let pair = |b: u32| res.pairs.iter().find(|p| (p.a, p.b) == (0, b));
+            let copy = pair(1).unwrap_or_else(|| panic!("{verify:?}: the copy is contained"));
+            assert!(copy.evidence.jaccard < 0.5 && !copy.evidence.figures_disagree);
+            assert!(pair(2).is_none(), "{verify:?}: another day's report: {:?}", res.pairs);
+        }
+        // Without the figures the two reports are the same: the second one is found too.
+        let same = [template.join(" "), [words(150), template, words(100)].concat().join(" ")];
+        let refs: Vec<&str> = same.iter().map(String::as_str).collect();
+        let cfg = DedupConfig { boilerplate: None, ..DedupConfig::default() };
+        let (res, _) = Engine::new(cfg).unwrap().dedup_texts(&refs).unwrap();
+        assert_eq!(res.pairs.len(), 1);
     }
 
     #[test]

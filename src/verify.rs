@@ -133,10 +133,21 @@ pub struct Evidence {
     /// measured (only pairs settled on their texts are), and then left out of the output.
     #[serde(skip_serializing_if = "is_unmeasured")]
     pub coverage: f64,
+    /// The figures of the two documents disagree ([`figures_disagree`]): the smaller carries
+    /// two or more, the other some, and they share none. Containment and sentence coverage
+    /// then do not count, only resemblance: a template report with other figures (a
+    /// market report of another day, a festival's count of another morning) is another
+    /// report, however much of its wording the other holds.
+    #[serde(skip_serializing_if = "is_false")]
+    pub figures_disagree: bool,
 }
 
 fn is_unmeasured(x: &f64) -> bool {
     *x == 0.0
+}
+
+fn is_false(x: &bool) -> bool {
+    !*x
 }
 
 /// A verified duplicate pair.
@@ -153,7 +164,7 @@ pub struct Pair {
 impl Evidence {
     /// Evidence of resemblance and containment only (no coverage measured).
     pub fn new(jaccard: f64, containment: f64, shared_anchors: u32) -> Evidence {
-        Evidence { jaccard, containment, shared_anchors, coverage: 0.0 }
+        Evidence { jaccard, containment, shared_anchors, coverage: 0.0, figures_disagree: false }
     }
 
     /// The reported similarity: the strongest of the kinds of evidence.
@@ -169,7 +180,13 @@ impl Evidence {
     /// True when the smaller document is contained in the other by `t`: its shingles or its
     /// sentences rewritten ([`coverage`]), where anchors are shared or not required
     /// ([`Thresholds::anchored`]); a copy held whole ([`WHOLE_COPY`]) needs no anchor.
+    /// Figures that disagree ([`Evidence::figures_disagree`]) void containment and coverage
+    /// whatever their value: the figures of the smaller are not in the other, so it is no
+    /// copy held whole, and an estimate that says so missed them.
     pub fn contained(&self, t: &Thresholds) -> bool {
+        if self.figures_disagree {
+            return false;
+        }
         let anchored = t.anchor_rule_met(self.shared_anchors);
         let shingles = t.containment <= 1.0
             && self.containment >= t.containment
@@ -179,10 +196,11 @@ impl Evidence {
 
     /// How an estimate from `num_perm` slots and `anchor_samples` informative anchors (the
     /// smaller side's) stands against the thresholds: accepted or rejected when clear of them
-    /// by [`margin`], borderline otherwise. Containment only counts when anchors are shared.
+    /// by [`margin`], borderline otherwise. Containment only counts when anchors are shared
+    /// and the figures do not disagree ([`Evidence::figures_disagree`]).
     pub fn decide(&self, t: &Thresholds, num_perm: usize, anchor_samples: u32) -> Decision {
         let mj = margin(t.jaccard, num_perm.min(u32::MAX as usize) as u32);
-        let use_c = t.containment <= 1.0 && self.shared_anchors > 0;
+        let use_c = t.containment <= 1.0 && self.shared_anchors > 0 && !self.figures_disagree;
         let mc = margin(t.containment, anchor_samples);
         if self.jaccard >= t.jaccard + mj || (use_c && self.containment >= t.containment + mc) {
             Decision::Accept
@@ -557,16 +575,153 @@ pub struct TextSets {
     pub sentences: SentenceSets,
 }
 
-/// The exact evidence of a settled pair: Jaccard and containment of the shingle sets, the
-/// anchors its estimate shared (`shared_anchors`: whether its containment counts,
-/// [`Thresholds::anchored`]), and, when these do not reach `t`, the sentence coverage.
-pub fn settle_pair(a: &TextSets, b: &TextSets, shared_anchors: u32, t: &Thresholds) -> Evidence {
+/// The exact evidence of a settled pair: Jaccard and containment of the shingle sets, what
+/// its estimate knew of the documents beyond their sets (the anchors they share, whether their
+/// containment counts, [`Thresholds::anchored`], and whether their figures disagree,
+/// [`Evidence::figures_disagree`]), and, when these do not reach `t`, the sentence coverage.
+pub fn settle_pair(a: &TextSets, b: &TextSets, estimate: &Evidence, t: &Thresholds) -> Evidence {
     let mut e = exact(&a.shingles, &b.shingles);
-    e.shared_anchors = shared_anchors;
-    if t.coverage <= 1.0 && t.anchor_rule_met(shared_anchors) && !e.accepts(t) {
+    e.shared_anchors = estimate.shared_anchors;
+    e.figures_disagree = estimate.figures_disagree;
+    if t.coverage <= 1.0
+        && t.anchor_rule_met(e.shared_anchors)
+        && !e.figures_disagree
+        && !e.accepts(t)
+    {
         e.coverage = coverage(&a.sentences, &b.sentences);
     }
     e
+}
+
+/// A document keeps at most this many figures ([`figure_key`]); one with more keeps none, so
+/// that no pair of it is ever found to disagree on figures it did not keep.
+pub const MAX_FIGURES: usize = 64;
+
+/// The seed of figure keys ([`figure_key`]): fixed, as the keys are persisted.
+const FIGURE_SEED: u64 = 0x6669_6775_7265_7331; // "figures1"
+
+/// The key of a normalized word when it is a figure: a number of three digits or more, or one
+/// written with a decimal or thousands separator (`"1467"`, `"584.376"`, `"20,5"`), that is not
+/// a year (1400-1450 of the Hijri calendar, 1900-2039). Separators and leading zeros are left
+/// out of the key, so `"665,932,983"` and `"665.932.983"` are one figure; a group of four
+/// digits or more after a separator is two numbers glued together (`"28,2005"`), no figure. Day numbers, list
+/// numbers and counts of one or two digits are not figures: two reports of one event often
+/// differ in them ("4 injured", "the 2nd").
+pub fn figure_key(word: &[u8]) -> Option<u32> {
+    let first = *word.first()?;
+    if !first.is_ascii_digit()
+        || !word.iter().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b','))
+    {
+        return None;
+    }
+    let mut digits = [0u8; 32];
+    let mut n = 0usize;
+    let mut separated = false;
+    let mut part = 0usize;
+    for &b in word {
+        if !b.is_ascii_digit() {
+            separated = true;
+            part = 0;
+            continue;
+        }
+        part += 1;
+        if separated && part > 3 {
+            // No group of a written number runs past three digits after a separator: two
+            // numbers glued by a comma ("28,2005").
+            return None;
+        }
+        if n > 0 || b != b'0' {
+            *digits.get_mut(n)? = b;
+            n += 1;
+        }
+    }
+    let digits = &digits[..n];
+    let year = n == 4
+        && matches!(
+            digits,
+            [b'1', b'4', b'0'..=b'4', _]
+                | [b'1', b'4', b'5', b'0']
+                | [b'1', b'9', _, _]
+                | [b'2', b'0', b'0'..=b'3', _]
+        );
+    if n == 0 || year || (n < 3 && !separated) {
+        return None;
+    }
+    Some(set_key(xxhash_rust::xxh3::xxh3_64_with_seed(digits, FIGURE_SEED)))
+}
+
+/// Appends the keys of the figures ([`figure_key`]) that `text` writes, in text order: runs
+/// of digits (ASCII, Arabic-Indic U+0660-U+0669 and Extended U+06F0-U+06F9, read as the
+/// normalizer folds them) joined by a `.` or `,` (or the Arabic decimal and thousands
+/// separators U+066B, U+066C) between two digits. A byte scan: most bytes of a text are no
+/// digit, and an Arabic digit is two bytes, `D9 A0`-`D9 A9` or `DB B0`-`DB B9`.
+pub fn figures_in(text: &str, out: &mut Vec<u32>) {
+    let b = text.as_bytes();
+    // The digit at `i` (its ASCII value and byte length), if one starts there.
+    let digit = |i: usize| -> Option<(u8, usize)> {
+        match *b.get(i)? {
+            d @ b'0'..=b'9' => Some((d, 1)),
+            0xD9 => {
+                b.get(i + 1).filter(|&&x| (0xA0..=0xA9).contains(&x)).map(|&x| (x - 0xA0 + b'0', 2))
+            }
+            0xDB => {
+                b.get(i + 1).filter(|&&x| (0xB0..=0xB9).contains(&x)).map(|&x| (x - 0xB0 + b'0', 2))
+            }
+            _ => None,
+        }
+    };
+    let separator = |i: usize| -> usize {
+        match b.get(i) {
+            Some(b'.' | b',') => 1,
+            Some(0xD9) if matches!(b.get(i + 1), Some(0xAB | 0xAC)) => 2,
+            _ => 0,
+        }
+    };
+    let mut word: Vec<u8> = Vec::with_capacity(32);
+    let mut i = 0;
+    while i < b.len() {
+        let Some((d, len)) = digit(i) else {
+            i += 1;
+            continue;
+        };
+        word.clear();
+        word.push(d);
+        i += len;
+        loop {
+            if let Some((d, len)) = digit(i) {
+                word.push(d);
+                i += len;
+                continue;
+            }
+            let sep = separator(i);
+            match (sep > 0).then(|| digit(i + sep)).flatten() {
+                Some(_) => {
+                    word.push(b'.');
+                    i += sep;
+                }
+                None => break,
+            }
+        }
+        out.extend(figure_key(&word));
+    }
+}
+
+/// The figures of a document from the keys of its figure words ([`figure_key`], any order,
+/// repeats allowed): sorted and distinct, or none when there are more than [`MAX_FIGURES`].
+pub fn figure_set(keys: &mut Vec<u32>) {
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.len() > MAX_FIGURES {
+        keys.clear();
+    }
+}
+
+/// True when the figures of two documents disagree: the smaller document (by shingles; ties:
+/// the first) carries two figures or more, the other at least one, and they share none
+/// ([`Evidence::figures_disagree`]). Both are sorted and distinct ([`figure_set`]).
+pub fn figures_disagree(a: &[u32], b: &[u32], sizes: (u32, u32)) -> bool {
+    let (small, large) = if sizes.0 <= sizes.1 { (a, b) } else { (b, a) };
+    small.len() >= 2 && !large.is_empty() && intersection_size(small, large) == 0
 }
 
 #[cfg(test)]
@@ -725,9 +880,11 @@ mod tests {
             shingles,
             sentences: sentence_sets(&["one two three four five", "six seven eight nine ten"]),
         };
-        let near = settle_pair(&sets((0..10).collect()), &sets((0..10).collect()), 5, &t);
+        let anchored = Evidence::new(0.1, 0.3, 5);
+        let near = settle_pair(&sets((0..10).collect()), &sets((0..10).collect()), &anchored, &t);
         assert_eq!(near.coverage, 0.0, "accepted on its shingles");
-        let rewrite = settle_pair(&sets((0..10).collect()), &sets((20..30).collect()), 5, &t);
+        let rewrite =
+            settle_pair(&sets((0..10).collect()), &sets((20..30).collect()), &anchored, &t);
         assert_eq!(rewrite.shared_anchors, 5, "the estimate's anchors stay with the pair");
         assert_eq!((rewrite.jaccard, rewrite.coverage), (0.0, 1.0));
         assert!(rewrite.accepts(&t));
@@ -735,13 +892,89 @@ mod tests {
         let off = settle_pair(
             &sets((0..10).collect()),
             &sets((20..30).collect()),
-            5,
+            &anchored,
             &Thresholds { coverage: 2.0, ..t },
         );
         assert_eq!(off.coverage, 0.0);
-        let unanchored = settle_pair(&sets((0..10).collect()), &sets((20..30).collect()), 0, &t);
+        let unanchored = settle_pair(
+            &sets((0..10).collect()),
+            &sets((20..30).collect()),
+            &Evidence::new(0.1, 0.3, 0),
+            &t,
+        );
         assert_eq!(unanchored.coverage, 0.0, "coverage cannot count without anchors");
         assert!(!unanchored.accepts(&t));
+        let other_figures = Evidence { figures_disagree: true, ..anchored };
+        let template =
+            settle_pair(&sets((0..10).collect()), &sets((20..30).collect()), &other_figures, &t);
+        assert!(template.figures_disagree, "the estimate's figures stay with the pair");
+        assert_eq!(template.coverage, 0.0, "coverage cannot count with other figures");
+        assert!(!template.accepts(&t));
+    }
+
+    #[test]
+    fn figures_are_long_or_separated_numbers_that_are_not_years() {
+        let key = |w: &str| figure_key(w.as_bytes());
+        for figure in ["1467", "584.376", "20,5", "0.46", "136.12", "100", "1,596"] {
+            assert!(key(figure).is_some(), "{figure}");
+        }
+        for not in
+            ["17", "4", "2015", "1436", "1450", "1999", "2039", "007", "abc", "12a", "", "28,2005"]
+        {
+            assert_eq!(key(not), None, "{not}");
+        }
+        assert_eq!(key("665,932,983"), key("665.932.983"), "separators are not the figure");
+        assert_eq!(key("20,5"), key("20.5"));
+        assert_ne!(key("1467"), key("1554"));
+        assert!(key("1451").is_some() && key("2040").is_some(), "no year: kept");
+    }
+
+    #[test]
+    fn figures_are_read_from_text_as_the_normalizer_folds_digits() {
+        let figures = |t: &str| {
+            let mut out = Vec::new();
+            figures_in(t, &mut out);
+            out
+        };
+        let key = |w: &str| figure_key(w.as_bytes()).unwrap();
+        assert_eq!(
+            figures("بلغ عدد السيارات 1467 سيارة محملة بـ209.020 عبوة تزن 627.06 طن عام 2015"),
+            vec![key("1467"), key("209020"), key("627.06")]
+        );
+        assert_eq!(figures("بنسبة ٢٠٫٥٪ و۱۲۳۴ حالة"), vec![key("20.5"), key("1234")]);
+        assert_eq!(figures("665,932,983 riyals, 3. 14 and 12, 2015."), vec![key("665932983")]);
+        assert!(figures("no digits here, nor ٫ alone").is_empty());
+    }
+
+    #[test]
+    fn figures_disagree_only_when_the_smaller_carries_two_and_shares_none() {
+        let f = |ws: &[&str]| {
+            let mut keys: Vec<u32> = ws.iter().filter_map(|w| figure_key(w.as_bytes())).collect();
+            figure_set(&mut keys);
+            keys
+        };
+        let monday = f(&["1467", "194.792", "584.376"]);
+        let tuesday = f(&["1554", "209.020", "627.06", "204.732"]);
+        assert!(figures_disagree(&monday, &tuesday, (40, 120)));
+        assert!(figures_disagree(&tuesday, &monday, (120, 40)), "either order");
+        let copy = f(&["1467", "194.792", "584.376", "2100"]);
+        assert!(!figures_disagree(&monday, &copy, (40, 120)), "one figure carried is enough");
+        assert!(!figures_disagree(&f(&["1467"]), &tuesday, (40, 120)), "one figure is not enough");
+        assert!(!figures_disagree(&monday, &[], (40, 120)), "the other states no figure");
+        // The smaller document decides: a long report with many figures and a short item
+        // that states none of them.
+        assert!(!figures_disagree(&f(&["150"]), &monday, (10, 400)));
+        let many: Vec<String> = (0..=MAX_FIGURES).map(|i| format!("{}", 5000 + i * 7)).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(f(&many).is_empty(), "a document of more figures than it may keep keeps none");
+        // Containment and coverage do not count, even an estimate of a whole copy (the
+        // smaller's figures are not in the other); resemblance still does.
+        let t = Thresholds { jaccard: 0.5, containment: 0.5, coverage: 0.7, anchored: true };
+        let e = Evidence { figures_disagree: true, coverage: 0.9, ..Evidence::new(0.2, 0.8, 5) };
+        assert!(!e.accepts(&t));
+        assert!(!Evidence { containment: 1.0, ..e }.accepts(&t));
+        assert!(Evidence { jaccard: 0.6, ..e }.accepts(&t));
+        assert!(Evidence { figures_disagree: false, ..e }.accepts(&t));
     }
 
     #[test]

@@ -47,6 +47,33 @@ fn corpus(dir: &Path, n_families: usize) -> PathBuf {
             docs.push(release.join(" "));
             docs.push(rewrite.join(" "));
         }
+        if f % 10 == 3 {
+            // A template report (words of letters only, so that its figures are its own) and,
+            // inside longer articles, the same report (a containment duplicate) and the
+            // report of another day, with other figures: not a duplicate.
+            let letters = |rng: &mut neardup::naive::SplitMix| -> String {
+                let x = rng.next() % 5000;
+                [x % 26, x / 26 % 26, x / 676].iter().map(|&c| char::from(b'a' + c as u8)).collect()
+            };
+            let template: Vec<String> = (0..60).map(|_| letters(&mut rng)).collect();
+            let report = |figures: [&str; 3]| {
+                let mut t = template.clone();
+                for (i, f) in figures.iter().enumerate() {
+                    t.insert(10 + 20 * i, (*f).to_owned());
+                }
+                t.join(" ")
+            };
+            let long = |rng: &mut neardup::naive::SplitMix, body: String| {
+                let lead: Vec<String> = (0..150).map(|_| letters(rng)).collect();
+                let tail: Vec<String> = (0..100).map(|_| letters(rng)).collect();
+                format!("{} {body} {}", lead.join(" "), tail.join(" "))
+            };
+            let monday = report(["1467", "194.792", "584.376"]);
+            let tuesday = report(["1554", "209.020", "627.06"]);
+            docs.push(monday.clone());
+            docs.push(long(&mut rng, monday));
+            docs.push(long(&mut rng, tuesday));
+        }
         if f.is_multiple_of(4) {
             // The family's text inside a longer article: a containment duplicate.
             let extra: Vec<String> = (0..200).map(|_| word(&mut rng)).collect();
@@ -196,6 +223,20 @@ fn dataflow_in_one_process_gives_the_engine_groups() {
         let engine = Engine::new(config.clone()).unwrap();
         let (res, want) = engine.dedup_texts(&refs).unwrap();
         assert!(want.len() > 50, "the corpus must have groups");
+        // Each template report is found inside the article that carries its figures, never
+        // inside the one of other figures: the figures travel with the signatures.
+        let with = |f: &str| -> Vec<u32> {
+            (0..refs.len() as u32).filter(|&i| refs[i as usize].contains(f)).collect()
+        };
+        let (monday, other) = (with("584.376"), with("627.06"));
+        let short: Vec<u32> =
+            monday.iter().copied().filter(|&i| refs[i as usize].len() < 600).collect();
+        assert_eq!((short.len(), other.len()), (12, 12));
+        let paired = |a: u32, b: u32| res.pairs.iter().any(|p| (p.a, p.b) == (a.min(b), a.max(b)));
+        for &s in &short {
+            assert!(monday.iter().any(|&c| c != s && paired(s, c)), "{verify:?}: copy of {s}");
+            assert!(other.iter().all(|&o| !paired(s, o)), "{verify:?}: {s} and another day");
+        }
         if verify == VerifyMode::Auto {
             assert!(!res.settled.is_empty(), "some pairs must be settled exactly");
         }

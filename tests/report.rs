@@ -128,3 +128,124 @@ fn mixed_feed_report_directions() {
     assert!(dom.contains("class=\"item story\""), "stories shown");
     assert!(dom.contains("<mark"), "differences and matches marked");
 }
+
+/// The ids of each story the page shows (stories of two or more articles), each sorted.
+fn shown_stories(html: &str) -> Vec<Vec<String>> {
+    let section = html.split("<section id=\"stories\"").nth(1).expect("a stories section");
+    let json = section
+        .split("<script type=\"application/json\" class=\"data\">")
+        .nth(1)
+        .and_then(|s| s.split("</script>").next())
+        .expect("the stories' data");
+    let items: Vec<(f64, String)> = serde_json::from_str(json).unwrap();
+    items
+        .iter()
+        .map(|(_, item)| {
+            let mut ids: Vec<String> = item
+                .split("<span class=\"meta\">")
+                .skip(1)
+                .filter_map(|m| m.split("</span>").next()?.split(" · ").nth(1).map(str::to_owned))
+                .collect();
+            ids.sort();
+            ids
+        })
+        .collect()
+}
+
+/// Issue 20: `report` shows the stories `cluster` writes for one feed (one story pipeline),
+/// here a dated feed with titles whose records are out of date order.
+#[test]
+fn report_shows_the_stories_of_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = std::fs::read_to_string(root().join("fixtures/stories.jsonl")).unwrap();
+    // The headline as a title field, the rest as text; records in reverse order, so that
+    // dates are out of input order.
+    let mut lines: Vec<String> = all
+        .lines()
+        .map(|l| {
+            let mut r: serde_json::Value = serde_json::from_str(l).unwrap();
+            let text = r["text"].as_str().unwrap().to_owned();
+            let (title, body) = text.split_once('\n').unwrap();
+            r["title"] = title.into();
+            r["text"] = body.into();
+            r.to_string()
+        })
+        .collect();
+    lines.reverse();
+    // A reprint whose headlines were rewritten (`dedup` finds it on the bodies, not with the
+    // titles), its later copy first.
+    let body = "The municipality of Jeddah said teams removed the water from eleven tunnels after \
+                the heavy rain and traffic returned to normal on the main roads before noon.";
+    let reprint = |id: &str, hour: u32, text: &str, title: &str| {
+        serde_json::json!({"id": id, "date": format!("2024-01-01T{hour:02}:00:00"),
+            "text": text, "title": title})
+        .to_string()
+    };
+    lines.insert(
+        0,
+        reprint(
+            "b",
+            9,
+            &body.replace("heavy rain", "heavy rains"),
+            "Traffic is back to normal in the Red Sea port as pumping teams empty the \
+             underpasses that storms had filled with water, officials say, while residents \
+             count the damage to their cars and shops",
+        ),
+    );
+    lines.insert(
+        7,
+        reprint(
+            "a",
+            8,
+            body,
+            "Jeddah municipality announces that its emergency crews have finished draining \
+             eleven flooded tunnels across the city after two days of heavy rain closed the \
+             main roads and stranded hundreds of drivers overnight",
+        ),
+    );
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::write(&feed, lines.join("\n") + "\n").unwrap();
+    let flags = ["--date-field", "date", "--title-field", "title"];
+    let out = Command::cargo_bin("neardup")
+        .unwrap()
+        .arg("cluster")
+        .arg(&feed)
+        .args(flags)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let mut from_cluster: Vec<Vec<String>> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let s: serde_json::Value = serde_json::from_str(l).unwrap();
+            let mut ids: Vec<String> = s["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        })
+        .filter(|m| m.len() > 1)
+        .collect();
+    let html = dir.path().join("report.html");
+    Command::cargo_bin("neardup")
+        .unwrap()
+        .arg("report")
+        .arg(&feed)
+        .args(flags)
+        .arg("-o")
+        .arg(&html)
+        .assert()
+        .success();
+    let mut from_report = shown_stories(&std::fs::read_to_string(&html).unwrap());
+    assert!(from_cluster.len() >= 2, "the fixture has stories of several articles");
+    from_cluster.sort();
+    from_report.sort();
+    assert_eq!(from_report, from_cluster);
+    assert!(from_report.contains(&vec!["a".to_owned(), "b".to_owned()]), "{from_report:?}");
+}

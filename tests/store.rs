@@ -586,3 +586,59 @@ fn a_read_only_store_answers_queries_and_refuses_writes() {
     assert_eq!(SignatureStore::open(&store).unwrap().len(), before);
     assert!(verify_dir(&store).unwrap().iter().all(|c| c.problem.is_none()));
 }
+
+/// A stored template report is found inside a later article that carries it with its figures,
+/// and not inside the report of another day, with other figures: the store keeps each
+/// document's figures beside its signature (format version 2).
+#[test]
+fn a_stored_report_is_no_match_for_another_days_figures() {
+    let mut x = 7u64;
+    let mut word = move || -> String {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let v = (x >> 33) % 5000;
+        [v % 26, v / 26 % 26, v / 676].iter().map(|&c| char::from(b'a' + c as u8)).collect()
+    };
+    let template: Vec<String> = (0..60).map(|_| word()).collect();
+    let report = |figures: [&str; 3]| {
+        let mut t = template.clone();
+        for (i, f) in figures.iter().enumerate() {
+            t.insert(10 + 20 * i, (*f).to_owned());
+        }
+        t.join(" ")
+    };
+    let mut long = |body: String| {
+        let lead: Vec<String> = (0..150).map(|_| word()).collect();
+        let tail: Vec<String> = (0..100).map(|_| word()).collect();
+        format!("{} {body} {}", lead.join(" "), tail.join(" "))
+    };
+    let monday = report(["1467", "194.792", "584.376"]);
+    let (copy, tuesday) = (long(monday.clone()), long(report(["1554", "209.020", "627.06"])));
+    let dir = tempfile::tempdir().unwrap();
+    let feed = |name: &str, docs: &[(&str, &str)]| {
+        let p = dir.path().join(name);
+        let text: String = docs
+            .iter()
+            .map(|(id, t)| serde_json::json!({"id": id, "text": t}).to_string() + "\n")
+            .collect();
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let store = dir.path().join("store");
+    add(&store, &feed("night1.jsonl", &[("monday", &monday)]));
+    let out = neardup()
+        .args(["index", "query", "--store"])
+        .arg(&store)
+        .arg(feed("night2.jsonl", &[("copy", &copy), ("tuesday", &tuesday)]))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let docs = lines(&String::from_utf8(out).unwrap());
+    let matches = |id: &str| -> Vec<String> {
+        let d = docs.iter().find(|d| d["id"] == id).unwrap_or_else(|| panic!("{id}: {docs:?}"));
+        d["matches"].as_array().unwrap().iter().map(|m| m["id"].to_string()).collect()
+    };
+    assert_eq!(matches("copy"), vec!["\"monday\"".to_owned()], "{docs:?}");
+    assert!(matches("tuesday").is_empty(), "{docs:?}");
+}

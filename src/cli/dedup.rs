@@ -143,7 +143,7 @@ pub fn run(a: &DedupArgs) -> Result<()> {
 
     let mut res = engine.resolve(&mut fps)?;
     // Borderline pairs: their texts are read again and compared exactly.
-    super::feed::settle(&engine, &fps, &mut res, &corpus, &at, &bp, false)?;
+    super::feed::settle(&engine, &fps, &mut res, &corpus, &at, &bp)?;
     let groups = engine.finish_groups(&fps, &res, &meta, keep);
     let mut removed = vec![false; fps.len()];
     for g in &groups {

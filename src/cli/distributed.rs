@@ -146,28 +146,12 @@ pub fn run(a: &DedupArgs, hosts: &Path) -> Result<()> {
 
 /// Runs `neardup cluster` in distributed mode: the distributed dedup gives the near-duplicate
 /// pairs, the engine's story pass ([`dataflow::stories::story_vectors`]) the vectors, and
-/// process 0 runs the online clustering on them exactly as the single-machine command does,
-/// and writes the stories.
+/// process 0 assigns them with the story pipeline exactly as the single-machine command does
+/// ([`neardup::stories::StoryPipeline::assign`]), and writes the stories.
 pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
-    use neardup::cluster::story::Vectorizer;
     quiet_channel_panics();
     let place = placement(hosts, a.dist.process_id, a.dist.workers)?;
-    let mut params = super::cluster::params_of(
-        a.threshold,
-        a.window.as_deref(),
-        a.title_weight,
-        a.entity_weight,
-    )?;
-    params.stem_chars = a.stem_chars;
-    if let Some(t) = &a.time_scale {
-        params.time_scale_secs = Some(super::cluster::parse_window(t)? as f64);
-    }
-    if let Some(g) = &a.reprint_gap {
-        params.reprint_gap_secs = Some(super::cluster::parse_window(g)?);
-    }
-    if a.window.is_some() && a.input.date_field.is_none() {
-        bail!("--window needs --date-field");
-    }
+    let params = super::cluster::cluster_params(a)?;
     if a.store.is_some() {
         bail!("--hosts cannot be combined with --store");
     }
@@ -178,7 +162,7 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     let skip_invalid = a.input.skip_invalid;
     // Near-duplicates are one story, as on one machine: the distributed dedup at its defaults
     // gives the accepted pairs (on process 0), whose components keep their articles together.
-    let components = if a.no_dedup {
+    let pairs = if a.no_dedup {
         None
     } else {
         let job = DedupJob {
@@ -204,32 +188,9 @@ pub fn run_cluster(a: &super::args::ClusterArgs, hosts: &Path) -> Result<()> {
     else {
         return Ok(()); // not process 0: worker 0 writes the stories
     };
-    let mut articles = Vec::with_capacity(gathered.articles.len());
-    let mut vectors = Vec::with_capacity(gathered.articles.len());
-    let mut article_of: ahash::AHashMap<u32, u32> = ahash::AHashMap::new();
-    for sent in gathered.articles {
-        article_of.insert(sent.ordinal, articles.len() as u32);
-        vectors.push(sent.weights());
-        articles.push(super::cluster::Article {
-            time: sent.date.as_deref().and_then(neardup::input::parse_timestamp),
-            id_json: sent.id_json,
-            title: sent.title,
-            date: sent.date,
-            truth: None,
-        });
-    }
-    if let Some(field) = &a.input.date_field {
-        super::cluster::warn_dates(field, &articles);
-    }
-    // Near-duplicates are one story as on one machine (within the reprint gap when dated).
-    let pairs: Option<Vec<(u32, u32)>> = components.map(|pairs| {
-        pairs.iter().filter_map(|(a, b)| Some((*article_of.get(a)?, *article_of.get(b)?))).collect()
-    });
-    let timed = super::cluster::with_time(&params, &articles);
-    let groups = super::cluster::groups_of(&articles, pairs.as_deref(), &timed);
-    let stories = super::cluster::assign(&articles, &vectors, &groups, &params);
-    let ids: Vec<u64> = (0..=stories.iter().copied().max().unwrap_or(0) as u64).collect();
-    // The stemmer's lexicon is the whole feed's, counted across the processes as on one machine.
-    let vectorizer = Vectorizer::with_lexicon(params, gathered.lexicon);
-    super::cluster::write_stories(a, &vectorizer, &articles, &vectors, &stories, &ids)
+    let read = gathered.into_read(params, pairs.as_deref());
+    super::cluster::warn_dates(a.input.date_field.as_deref(), &read.articles);
+    let pipeline = neardup::stories::StoryPipeline::new(params);
+    let stories = pipeline.assign(read, None)?;
+    super::cluster::write_stories(a, &stories)
 }

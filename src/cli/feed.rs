@@ -487,9 +487,6 @@ impl<'a> Feed<'a> {
     }
 }
 
-/// Memory for the shingle sets of borderline pairs' documents in one re-read of the input.
-pub const EXACT_BUDGET: usize = 64 << 20;
-
 /// The text of `doc` that settling compares: without the prepended title when `body_only`.
 fn compared_text<'d>(doc: &'d neardup::input::Doc<'_>, body_only: bool) -> &'d str {
     if body_only {
@@ -501,9 +498,8 @@ fn compared_text<'d>(doc: &'d neardup::input::Doc<'_>, body_only: bool) -> &'d s
 
 /// Settles `res`'s borderline pairs exactly ([`Engine::settle`]): their documents are read
 /// again from `corpus` (by place where `at` allows, [`pass_selected`]) and their exact
-/// shingle sets compared. The one re-read that `dedup` and `cluster` share. With `body_only`
-/// the texts compared leave out the prepended title ([`neardup::input::Doc::body`]), as
-/// `cluster` fingerprints them.
+/// shingle sets compared, for `dedup`. (`cluster` settles in the story pipeline, through
+/// [`StoryReader`].)
 pub fn settle(
     engine: &Engine,
     fps: &Fingerprints,
@@ -511,11 +507,10 @@ pub fn settle(
     corpus: &Corpus,
     at: &[Option<RecordAt>],
     bp: &Boilerplate,
-    body_only: bool,
 ) -> Result<()> {
-    engine.settle(fps, res, EXACT_BUDGET, |docs| {
+    engine.settle(fps, res, neardup::dedup::EXACT_BUDGET, |docs| {
         let mut sets = vec![Default::default(); docs.len()];
-        pass_selected(corpus, docs, at, body_only, |batch| {
+        pass_selected(corpus, docs, at, false, |batch| {
             let texts: Vec<Option<&str>> = batch.iter().map(|&(_, t)| Some(t)).collect();
             for (&(d, _), set) in batch.iter().zip(engine.exact_sets(&texts, bp)) {
                 if let Ok(i) = docs.binary_search(&d) {
@@ -526,6 +521,51 @@ pub fn settle(
         })?;
         Ok::<_, anyhow::Error>(sets)
     })
+}
+
+/// The story pipeline's reads of a corpus ([`neardup::stories::FeedReader`]): whole passes
+/// through [`Feed`] (skipped records and repeated ids warned about in the first one only),
+/// re-reads of the articles' bodies, titles left out, through [`pass_selected`].
+pub struct StoryReader<'a> {
+    feed: Feed<'a>,
+    passes: usize,
+    warn: bool,
+}
+
+impl<'a> StoryReader<'a> {
+    /// A reader of `corpus` under the invalid-record policy `skip_invalid`.
+    pub fn new(corpus: &'a Corpus, skip_invalid: bool) -> StoryReader<'a> {
+        StoryReader { feed: Feed::new(corpus, skip_invalid), passes: 0, warn: true }
+    }
+
+    /// The reader without warnings, for a caller that read the corpus (and warned) before.
+    pub fn quiet(mut self) -> StoryReader<'a> {
+        self.warn = false;
+        self
+    }
+}
+
+impl neardup::stories::FeedReader for StoryReader<'_> {
+    type Error = anyhow::Error;
+
+    fn pass(
+        &mut self,
+        label: &str,
+        f: &mut neardup::stories::articles::PassFn<'_, anyhow::Error>,
+    ) -> Result<()> {
+        self.feed.warn = self.warn && self.passes == 0;
+        self.passes += 1;
+        self.feed.pass(label, |raw, docs| f(raw, docs)).map(|_| ())
+    }
+
+    fn reread(
+        &mut self,
+        wanted: &[u32],
+        at: &[Option<RecordAt>],
+        f: &mut neardup::stories::articles::RereadFn<'_, anyhow::Error>,
+    ) -> Result<()> {
+        pass_selected(self.feed.corpus, wanted, at, true, f)
+    }
 }
 
 /// Reads the records whose ordinals are in `wanted` (sorted) again and parses them, handing

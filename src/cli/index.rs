@@ -363,6 +363,7 @@ fn to_new_doc(d: &FedDoc, group: u64) -> NewDoc {
             signature: None,
             anchors: Vec::new(),
             size: 0,
+            figures: Vec::new(),
         }),
     }
 }

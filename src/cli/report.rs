@@ -1,13 +1,13 @@
 //! `neardup report`: the review page.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use super::args::ReportArgs;
-use super::feed::Feed;
+use super::feed::{Feed, StoryReader};
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{self, Analyzer, BoilerplateRule, Kind, PassageParams, Scope};
 use neardup::report::{render, DupGroup, Excerpt, ReportData, Restated, StoryView};
-use neardup::stories::{self, StoryParams, Vectorizer, UNDATED};
+use neardup::stories::{StoryParams, StoryPipeline};
 
 /// Runs `neardup report`.
 pub fn run(a: &ReportArgs) -> Result<()> {
@@ -29,7 +29,7 @@ pub fn run(a: &ReportArgs) -> Result<()> {
 
     // Duplicates.
     let engine = Engine::new(DedupConfig::default())?;
-    let (res, dup_groups) = engine.dedup_texts(&texts)?;
+    let (_, dup_groups) = engine.dedup_texts(&texts)?;
     let groups = dup_groups
         .iter()
         .map(|g| DupGroup {
@@ -65,28 +65,18 @@ pub fn run(a: &ReportArgs) -> Result<()> {
         })
         .collect();
 
-    // Stories of two or more articles: the library's pipeline, as `cluster` (dedup groups
-    // whole, time order, time as evidence when dated).
-    let input: Vec<(Option<&str>, &str)> = texts.iter().map(|t| (None, *t)).collect();
-    let times: Vec<i64> =
-        docs.iter().map(|d| neardup::input::parse_timestamp(&d.2).unwrap_or(UNDATED)).collect();
-    let params = if times.iter().any(|&t| t != UNDATED) {
-        StoryParams::default().dated()
-    } else {
-        StoryParams::default()
-    };
-    let vectors = Vectorizer::new(params).vectors(&input);
-    // The accepted duplicate pairs bind their articles, as `cluster` binds them (within the
-    // reprint gap when dated).
-    let pairs: Vec<(u32, u32)> = res.pairs.iter().map(|p| (p.a, p.b)).collect();
-    let group_of = stories::duplicate_groups(docs.len(), &pairs, &times, params.reprint_gap_secs);
-    let assignment = stories::assign(&vectors, &times, &group_of, &params);
-    let mut by_story: Vec<Vec<usize>> = Vec::new();
-    for (i, &s) in assignment.iter().enumerate() {
-        if by_story.len() <= s as usize {
-            by_story.resize(s as usize + 1, Vec::new());
-        }
-        by_story[s as usize].push(i);
+    // Stories of two or more articles: the story pipeline `cluster` runs, at its defaults
+    // (the feed read again: bodies fingerprinted for near-duplicates, titles weighted as
+    // titles, time order and time as evidence when dated), so that the page shows the
+    // stories `cluster` writes.
+    let stories = StoryPipeline::new(StoryParams::default())
+        .run(&mut StoryReader::new(&corpus, a.input.skip_invalid).quiet(), None)?;
+    if stories.articles.len() != docs.len() {
+        bail!(
+            "the input changed during the run: {} documents read, then {}",
+            docs.len(),
+            stories.articles.len()
+        );
     }
     let first_line = |t: &str| {
         t.lines()
@@ -97,14 +87,14 @@ pub fn run(a: &ReportArgs) -> Result<()> {
             .take(160)
             .collect::<String>()
     };
-    let stories = by_story
-        .into_iter()
-        .filter(|m| m.len() > 1)
-        .map(|mut m| {
-            let rep = stories::summarize(&vectors, &m).representative;
+    let stories = stories
+        .summaries(None)
+        .filter(|s| s.members.len() > 1)
+        .map(|s| {
+            let mut m = s.members;
             m.sort_by(|&x, &y| docs[x].2.cmp(&docs[y].2).then(x.cmp(&y)));
             StoryView {
-                title: first_line(texts[rep]),
+                title: first_line(texts[s.representative]),
                 members: m
                     .iter()
                     .map(|&i| (docs[i].2.clone(), docs[i].0.clone(), first_line(texts[i])))

@@ -368,7 +368,7 @@ fn fingerprint(
                     id: doc.id_json.to_string(),
                 },
             ));
-            let Some(DocFingerprint { signature: Some(sig), anchors, size }) = fp else {
+            let Some(DocFingerprint { signature: Some(sig), anchors, size, figures }) = fp else {
                 out.empty += 1;
                 continue;
             };
@@ -376,7 +376,7 @@ fn fingerprint(
                 out.bands.push(stages::band_record(band_key(&sig, band, banding.rows), d));
             }
             out.anchors.extend(anchors.iter().map(|&a| stages::anchor_record(a, d)));
-            out.sigs.push((d, SigRec { sig, size }));
+            out.sigs.push((d, SigRec { sig, size, figures }));
         }
         Ok(())
     });
@@ -525,7 +525,7 @@ fn settle(
     ctx: &Ctx,
     share: &Share,
     bp: &Boilerplate,
-    borderline: Vec<(u64, u32)>,
+    borderline: Vec<(u64, EvBits)>,
     sent: &mut Vec<(&'static str, u64, u64)>,
 ) -> Result<Vec<PairEv>> {
     let needed = documents_of(borderline.iter().map(|x| x.0));
@@ -670,6 +670,7 @@ fn group_components(
             signature: Some(info.sig.sig.clone()),
             anchors: Vec::new(),
             size: info.sig.size,
+            figures: info.sig.figures.clone(),
         };
         fps.push(num_perm, Some(&fp))?;
         meta.push(DocMeta { len: m.len as usize, date: m.date.clone() });
@@ -773,13 +774,10 @@ pub(crate) fn work(worker: &mut Worker, ctx: &Ctx) -> Result<WorkerResult> {
     let prints = prints?;
     let judgement = judgement?;
     lap(&mut report, "candidates and verification");
-    // Each with its estimate's shared anchors, which decide whether its containment counts.
-    let borderline: Vec<(u64, u32)> = judgement
-        .judged
-        .iter()
-        .filter(|j| j.borderline)
-        .map(|j| (j.pair, j.evidence.shared))
-        .collect();
+    // Each with its estimate, whose shared anchors and figures decide whether its
+    // containment counts.
+    let borderline: Vec<(u64, EvBits)> =
+        judgement.judged.iter().filter(|j| j.borderline).map(|j| (j.pair, j.evidence)).collect();
     let settled = settle(worker, ctx, &share, &bp, borderline, &mut sent)?;
     lap(&mut report, "settle");
     let t = ctx.engine.thresholds();

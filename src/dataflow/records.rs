@@ -4,13 +4,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::verify::Evidence;
 
-/// A document's signature and shingle count.
+/// A document's signature, shingle count and figures.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SigRec {
     /// The MinHash signature.
     pub sig: Vec<u32>,
     /// Its number of shingles.
     pub size: u32,
+    /// Its figures ([`crate::verify::figure_set`]).
+    pub figures: Vec<u32>,
 }
 
 /// What verification and grouping know of a document: its signature and informative anchors.
@@ -44,6 +46,8 @@ pub struct EvBits {
     pub shared: u32,
     /// `f64` bits of the sentence coverage.
     pub coverage: u64,
+    /// The figures of the two documents disagree.
+    pub figures_disagree: bool,
 }
 
 impl From<&Evidence> for EvBits {
@@ -53,6 +57,7 @@ impl From<&Evidence> for EvBits {
             containment: e.containment.to_bits(),
             shared: e.shared_anchors,
             coverage: e.coverage.to_bits(),
+            figures_disagree: e.figures_disagree,
         }
     }
 }
@@ -64,6 +69,7 @@ impl From<EvBits> for Evidence {
             containment: f64::from_bits(b.containment),
             shared_anchors: b.shared,
             coverage: f64::from_bits(b.coverage),
+            figures_disagree: b.figures_disagree,
         }
     }
 }

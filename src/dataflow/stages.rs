@@ -19,7 +19,7 @@ use timely::dataflow::StreamVec;
 
 use super::records::{DocInfo, EvBits, Judged, PairEv};
 use crate::lsh::{pairs_in_run, unpack};
-use crate::verify::{self, TextSets, Thresholds};
+use crate::verify::{self, Evidence, TextSets, Thresholds};
 
 /// Routes records by `route`, holds them until their time is complete, then hands them to
 /// `logic` sorted; what `logic` emits leaves at the same time.
@@ -207,13 +207,15 @@ pub fn judge_candidates(
         .filter_map(|&(p, s)| {
             let (a, b) = unpack(p);
             let (xa, xb) = (info(a)?, info(b)?);
-            let e = verify::estimate(
+            let sizes = (xa.sig.size, xb.sig.size);
+            let mut e = verify::estimate(
                 &xa.sig.sig,
                 &xb.sig.sig,
                 s,
                 (xa.informative, xb.informative),
-                (xa.sig.size, xb.sig.size),
+                sizes,
             );
+            e.figures_disagree = verify::figures_disagree(&xa.sig.figures, &xb.sig.figures, sizes);
             judge(&e, xa, xb).map(|borderline| Judged {
                 pair: p,
                 evidence: EvBits::from(&e),
@@ -223,20 +225,21 @@ pub fn judge_candidates(
         .collect()
 }
 
-/// Exact evidence of the borderline pairs (sorted, each with its estimate's shared anchors)
-/// from their documents' sets (`sets`: `(_, document, sets)` sorted by document), against
-/// thresholds `t` ([`verify::settle_pair`]); a pair without both sets is left out.
+/// Exact evidence of the borderline pairs (sorted, each with its estimate, whose shared
+/// anchors and figures stay with it) from their documents' sets (`sets`: `(_, document, sets)`
+/// sorted by document), against thresholds `t` ([`verify::settle_pair`]); a pair without both
+/// sets is left out.
 pub fn settle_exact(
-    borderline: &[(u64, u32)],
+    borderline: &[(u64, EvBits)],
     sets: &[(u32, u32, TextSets)],
     t: &Thresholds,
 ) -> Vec<PairEv> {
     let set = |d: u32| sets.binary_search_by_key(&d, |x| x.1).ok().map(|i| &sets[i].2);
     borderline
         .iter()
-        .filter_map(|&(p, shared)| {
+        .filter_map(|&(p, estimate)| {
             let (a, b) = unpack(p);
-            let evidence = verify::settle_pair(set(a)?, set(b)?, shared, t);
+            let evidence = verify::settle_pair(set(a)?, set(b)?, &Evidence::from(estimate), t);
             Some(PairEv { pair: p, evidence: EvBits::from(&evidence) })
         })
         .collect()

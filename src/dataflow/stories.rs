@@ -7,8 +7,9 @@
 //! ```
 //!
 //! The online clustering itself is sequential by nature (articles in time order, each
-//! compared with the stories so far): worker 0 gets the vectors, and the caller runs
-//! [`crate::stories::assign`] on them exactly as on one machine. Every worker computes the
+//! compared with the stories so far): worker 0 gets the vectors, and the caller assigns them
+//! with the story pipeline ([`StoryVectors::into_read`], then
+//! [`crate::stories::StoryPipeline::assign`]) exactly as on one machine. Every worker computes the
 //! whole feed's counts, so the vectors are the single machine's bit for bit.
 
 use std::sync::Arc;
@@ -21,7 +22,8 @@ use super::{execute, join, Placement, Watch};
 use crate::error::Result;
 use crate::input::{Corpus, Doc};
 use crate::normalize::stem::Lexicon;
-use crate::stories::{self, SparseVec, StoryParams, Vectorizer};
+use crate::stories::articles::TermStats;
+use crate::stories::{self, Article, ReadArticles, SparseVec, StoryParams, Vectorizer};
 
 /// An article as sent to worker 0: its record ordinal, TF-IDF vector (weights as `f32` bits,
 /// so that the record is ordered and hashable), id as raw JSON, title and date.
@@ -54,6 +56,37 @@ pub struct StoryVectors {
     pub articles: Vec<StoryArticle>,
     /// The whole feed's lexicon.
     pub lexicon: Lexicon,
+}
+
+impl StoryVectors {
+    /// The articles as the story pipeline's input ([`crate::stories::StoryPipeline::assign`]),
+    /// as one machine reads them: `pairs` are the accepted near-duplicate pairs by record
+    /// ordinal (`None` without dedup), turned into article indices; `params` those the vectors
+    /// were made with (the vectorizer's, for the terms shown).
+    pub fn into_read(self, params: StoryParams, pairs: Option<&[(u32, u32)]>) -> ReadArticles {
+        let mut articles = Vec::with_capacity(self.articles.len());
+        let mut vectors = Vec::with_capacity(self.articles.len());
+        let mut article_of: AHashMap<u32, u32> = AHashMap::new();
+        for sent in self.articles {
+            article_of.insert(sent.ordinal, articles.len() as u32);
+            vectors.push(sent.weights());
+            articles.push(Article::new(sent.id_json, sent.title, sent.date));
+        }
+        let duplicate_pairs = pairs.map(|pairs| {
+            pairs
+                .iter()
+                .filter_map(|(a, b)| Some((*article_of.get(a)?, *article_of.get(b)?)))
+                .collect()
+        });
+        ReadArticles {
+            articles,
+            vectors,
+            duplicate_pairs,
+            own: TermStats::default(),
+            // The stemmer's lexicon is the whole feed's, counted across the processes.
+            vectorizer: Vectorizer::with_lexicon(params, self.lexicon),
+        }
+    }
 }
 
 /// A first-pass count as it travels: a term's or an Arabic word form's document frequency,

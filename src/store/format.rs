@@ -15,7 +15,7 @@ use crate::normalize::{Mode, NORMALIZER_VERSION};
 use crate::shingle::{HashScheme, ShingleKind, ShingleSpec};
 
 /// Current format version of segments and manifests.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Oldest format version this build reads.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 1;
 

@@ -155,6 +155,7 @@ impl SignatureStore {
         let mut out = Vec::new();
         let mut hits = Vec::new();
         let mut stored = Vec::with_capacity(sig.len());
+        let mut figures = Vec::new();
         for (si, seg) in self.segments.iter().enumerate() {
             hits.clear();
             for (b, &k) in keys.iter().enumerate() {
@@ -180,13 +181,16 @@ impl SignatureStore {
                 }
                 seg.signature_into(d as usize, &mut stored);
                 let s = shared.get(&d).copied().unwrap_or(0);
-                let e = verify::estimate(
+                let sizes = (fp.size, seg.size(d as usize));
+                let mut e = verify::estimate(
                     sig,
                     &stored,
                     if s >= anchors.min_shared { s } else { 0 },
                     (fp.anchors.len() as u32, seg.anchor_count(d as usize)),
-                    (fp.size, seg.size(d as usize)),
+                    sizes,
                 );
+                seg.figures_into(d as usize, &mut figures);
+                e.figures_disagree = verify::figures_disagree(&fp.figures, &figures, sizes);
                 if e.accepts(t) {
                     out.push(StoredMatch { segment: si as u32, doc: d, evidence: e });
                 }
@@ -404,13 +408,20 @@ impl StoreWriter {
                 }
                 let mut sig = Vec::new();
                 seg.signature_into(d, &mut sig);
+                let mut figures = Vec::new();
+                seg.figures_into(d, &mut figures);
                 let date = seg.date(d);
                 docs.push(NewDoc {
                     id_json: seg.id_json(d).to_owned(),
                     date: (!date.is_empty()).then(|| date.to_owned()),
                     text_len: seg.text_len(d),
                     group: seg.group(d),
-                    fp: DocFingerprint { signature: Some(sig), anchors, size: seg.size(d) },
+                    fp: DocFingerprint {
+                        signature: Some(sig),
+                        anchors,
+                        size: seg.size(d),
+                        figures,
+                    },
                 });
             }
         }

@@ -14,7 +14,9 @@
 //!                     8 anchor count n × u32
 //!                     9 date offsets (n + 1) × u64 into section 10
 //!                    10 dates        UTF-8, back to back (empty: no date)
-//!                    11 (unused)
+//!                    11 figures     (n + 1) × u32 ends into the keys that follow, then
+//!                                   the keys u32 of each document's figures, sorted (format
+//!                                   version 2; empty in segments written before: no figures)
 //!                    12 band fences  bands × ceil(n / 512) × u64: every 512th key of each band
 //!                    13 anchor fences ceil(m / 512) × u32: every 512th anchor
 //! footer (24 bytes)   body length u64 | XXH3-64 of everything before | "NDUPEND\0"
@@ -150,6 +152,14 @@ impl Segment {
                 StoreError::Corrupt { path: path.into(), reason: "fence sections".into() }.into()
             );
         }
+        let figures = sections[11].1;
+        if figures != 0 && (figures < (n + 1) * 4 || !figures.is_multiple_of(4)) {
+            return Err(StoreError::Corrupt {
+                path: path.into(),
+                reason: format!("figure section has {figures} bytes for {n} documents"),
+            }
+            .into());
+        }
         if !sections[7].1.is_multiple_of(8) {
             return Err(StoreError::Corrupt {
                 path: path.into(),
@@ -261,6 +271,26 @@ impl Segment {
         self.blob(9, 10, d)
     }
 
+    /// The figures of document `d` (sorted, distinct) into `out`: none in a segment written
+    /// before format version 2, or where its ends do not fit the section.
+    pub fn figures_into(&self, d: usize, out: &mut Vec<u32>) {
+        out.clear();
+        let s = self.sec(11);
+        if s.is_empty() || d >= self.n {
+            return;
+        }
+        let keys = &s[(self.n + 1) * 4..];
+        let (a, b) = (u32_at(s, d * 4) as usize, u32_at(s, (d + 1) * 4) as usize);
+        if a > b || b > keys.len() / 4 {
+            return;
+        }
+        out.extend(
+            keys[a * 4..b * 4]
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
+    }
+
     /// Number of anchors of document `d`.
     pub fn anchor_count(&self, d: usize) -> u32 {
         u32_at(self.sec(8), d * 4)
@@ -329,6 +359,15 @@ impl Segment {
             sections[2].extend_from_slice(&d.group.to_le_bytes());
             sections[3].extend_from_slice(&d.text_len.to_le_bytes());
             sections[8].extend_from_slice(&(d.fp.anchors.len() as u32).to_le_bytes());
+        }
+        let mut end = 0u32;
+        sections[11].extend_from_slice(&end.to_le_bytes());
+        for d in docs {
+            end += d.fp.figures.len() as u32;
+            sections[11].extend_from_slice(&end.to_le_bytes());
+        }
+        for d in docs {
+            sections[11].extend(d.fp.figures.iter().flat_map(|f| f.to_le_bytes()));
         }
         for (offs, blob, get) in [(4usize, 5usize, 0u8), (9, 10, 1)] {
             sections[offs].extend_from_slice(&0u64.to_le_bytes());

@@ -26,6 +26,12 @@ use crate::normalize::stem::{is_arabic_word, Lexicon, Stemmer};
 use crate::normalize::stopwords::StopWords;
 use crate::normalize::{Mode, NormalizedLines, Normalizer};
 
+pub mod articles;
+pub mod pipeline;
+
+pub use articles::{Article, FeedReader, ReadArticles, ReadOptions};
+pub use pipeline::{Stories, StoryPipeline, StorySummary};
+
 /// Word truncation of `neardup pairs --measure story` (see [`StoryParams::stem_chars`]).
 pub const PAIR_STEM_CHARS: usize = 4;
 
@@ -911,7 +917,7 @@ pub fn time_order(times: &[i64]) -> Vec<usize> {
     order
 }
 
-/// The story pipeline, the one `cluster`, `report` and the distributed `cluster` call: the
+/// The assignment of the story pipeline ([`StoryPipeline::assign`] without a story store): the
 /// online pass in time order (near-duplicate groups kept whole, time as evidence when
 /// `p.time_scale_secs` is set), then, for undated runs without a window, a few rounds of
 /// refinement; groups are made whole again after it. `times` holds seconds or [`UNDATED`];
