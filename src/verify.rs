@@ -167,8 +167,12 @@ impl Evidence {
         Evidence { jaccard, containment, shared_anchors, coverage: 0.0, figures_disagree: false }
     }
 
-    /// The reported similarity: the strongest of the kinds of evidence.
+    /// The reported similarity: the strongest of the kinds of evidence that count (only
+    /// resemblance where the figures disagree, [`Evidence::figures_disagree`]).
     pub fn similarity(&self) -> f64 {
+        if self.figures_disagree {
+            return self.jaccard;
+        }
         self.jaccard.max(self.containment).max(self.coverage)
     }
 
@@ -636,7 +640,8 @@ pub fn figure_key(word: &[u8]) -> Option<u32> {
         }
     }
     let digits = &digits[..n];
-    let year = n == 4
+    let year = !separated
+        && n == 4
         && matches!(
             digits,
             [b'1', b'4', b'0'..=b'4', _]
@@ -915,7 +920,9 @@ mod tests {
     #[test]
     fn figures_are_long_or_separated_numbers_that_are_not_years() {
         let key = |w: &str| figure_key(w.as_bytes());
-        for figure in ["1467", "584.376", "20,5", "0.46", "136.12", "100", "1,596"] {
+        for figure in
+            ["1467", "584.376", "20,5", "0.46", "136.12", "100", "1,596", "20.15", "14.35"]
+        {
             assert!(key(figure).is_some(), "{figure}");
         }
         for not in
@@ -1001,6 +1008,7 @@ mod tests {
         let e = Evidence { figures_disagree: true, coverage: 0.9, ..Evidence::new(0.2, 0.8, 5) };
         assert!(!e.accepts(&t));
         assert!(!Evidence { containment: 1.0, ..e }.accepts(&t));
+        assert_eq!(e.similarity(), 0.2, "the similarity reported is the one that counts");
         assert!(Evidence { jaccard: 0.6, ..e }.accepts(&t));
         assert!(Evidence { figures_disagree: false, ..e }.accepts(&t));
     }

@@ -71,6 +71,9 @@ pub fn write_pairs<'a>(path: &Path, pairs: &[Pair], id: impl Fn(u32) -> &'a str)
         if e.coverage > 0.0 {
             write!(w, ",\"coverage\":{:.4}", e.coverage)?;
         }
+        if e.figures_disagree {
+            write!(w, ",\"figures_disagree\":true")?;
+        }
         writeln!(w, "}}")?;
     }
     w.flush().with_context(|| format!("writing {}", path.display()))

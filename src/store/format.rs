@@ -18,6 +18,10 @@ use crate::shingle::{HashScheme, ShingleKind, ShingleSpec};
 pub const FORMAT_VERSION: u32 = 2;
 /// Oldest format version this build reads.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 1;
+/// The oldest reader a segment written now names: version 2, since a version-1 build would
+/// read its signatures but not its figures (section 11), and a query or compaction of it would
+/// then lose them. Manifests and STORIES files, unchanged, still name version 1.
+pub const SEGMENT_OLDEST_READER: u32 = 2;
 
 /// Magic number of segment files.
 pub const SEGMENT_MAGIC: &[u8; 8] = b"NDUPSEG\0";

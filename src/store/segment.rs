@@ -417,7 +417,7 @@ impl Segment {
         let mut head = Vec::with_capacity(HEADER_LEN);
         head.extend_from_slice(SEGMENT_MAGIC);
         head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        head.extend_from_slice(&OLDEST_SUPPORTED_FORMAT_VERSION.to_le_bytes());
+        head.extend_from_slice(&SEGMENT_OLDEST_READER.to_le_bytes());
         head.extend_from_slice(&params.encode());
         head.extend_from_slice(&(n as u64).to_le_bytes());
         let mut off = HEADER_LEN as u64;
