@@ -34,18 +34,18 @@ impl Analyzer {
         let unmatched = |u: &Unit, hit: &[bool], numeric: bool| -> (usize, f64) {
             let mut n = 0;
             let mut top: f64 = 0.0;
-            for k in 0..u.terms.len() {
-                if !hit[k] && u.numeric[k] == numeric {
+            for (k, &h) in hit.iter().enumerate().take(u.terms.len()) {
+                if !h && u.numeric[k] == numeric {
                     n += 1;
                     top = top.max(term_weight(u, k, idf));
                 }
             }
             (n, top)
         };
-        let (num_only_a, _) = unmatched(a, &in_a, true);
-        let (num_only_b, _) = unmatched(b, &in_b, true);
-        let (only_a, rare_a) = unmatched(a, &in_a, false);
-        let (only_b, rare_b) = unmatched(b, &in_b, false);
+        let (num_only_a, _) = unmatched(a, in_a, true);
+        let (num_only_b, _) = unmatched(b, in_b, true);
+        let (only_a, rare_a) = unmatched(a, in_a, false);
+        let (only_b, rare_b) = unmatched(b, in_b, false);
         // Order agreement: the longest increasing run of `b` positions, in `a` order.
         matches.sort_by_key(|m| m.a);
         let chain = increasing_chain(&matches);
