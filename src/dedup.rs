@@ -782,19 +782,18 @@ impl Engine {
     fn evidence(&self, fps: &Fingerprints, anchors: &AnchorMatches, a: u32, b: u32) -> Evidence {
         let shared = anchors.shared(a, b).unwrap_or(0);
         let sizes = (fps.sizes[a as usize], fps.sizes[b as usize]);
-        let mut e = if self.cfg.verify == VerifyMode::Exact {
+        let figures = (fps.figures(a), fps.figures(b));
+        if self.cfg.verify == VerifyMode::Exact {
             let mut e = verify::exact(&fps.sets[a as usize], &fps.sets[b as usize]);
             e.shared_anchors = shared;
-            e
-        } else {
-            let (Some(sa), Some(sb)) = (fps.signature(a), fps.signature(b)) else {
-                return Evidence::new(0.0, 0.0, 0);
-            };
-            let (ia, ib) = (anchors.informative[a as usize], anchors.informative[b as usize]);
-            verify::estimate(sa, sb, shared, (ia, ib), sizes)
+            e.figures_disagree = verify::figures_disagree(figures.0, figures.1, sizes);
+            return e;
+        }
+        let (Some(sa), Some(sb)) = (fps.signature(a), fps.signature(b)) else {
+            return Evidence::new(0.0, 0.0, 0);
         };
-        e.figures_disagree = verify::figures_disagree(fps.figures(a), fps.figures(b), sizes);
-        e
+        let (ia, ib) = (anchors.informative[a as usize], anchors.informative[b as usize]);
+        verify::estimate(sa, sb, shared, (ia, ib), sizes, figures)
     }
 
     /// Finds candidates, verifies them and groups the duplicates. Consumes the anchor

@@ -239,15 +239,17 @@ pub fn containment_bound(jaccard: f64, ratio: f64, num_perm: usize) -> f64 {
     (upper * (1.0 + ratio) / (ratio * (1.0 + upper))).min(1.0)
 }
 
-/// Evidence from fingerprints alone: the MinHash estimate of Jaccard, and the anchor
+/// Evidence from fingerprints alone: the MinHash estimate of Jaccard, the anchor
 /// containment (`shared` anchors out of `samples` informative ones on each side), capped by
-/// [`containment_bound`] for the two documents' shingle counts `sizes`.
+/// [`containment_bound`] for the two documents' shingle counts `sizes`, and whether their
+/// `figures` ([`figure_set`]) disagree ([`figures_disagree`]).
 pub fn estimate(
     sig_a: &[u32],
     sig_b: &[u32],
     shared: u32,
     samples: (u32, u32),
     sizes: (u32, u32),
+    figures: (&[u32], &[u32]),
 ) -> Evidence {
     let jaccard = crate::signature::estimate_jaccard(sig_a, sig_b);
     let containment = if shared > 0 {
@@ -261,7 +263,9 @@ pub fn estimate(
     } else {
         0.0
     };
-    Evidence::new(jaccard, containment, shared)
+    let mut e = Evidence::new(jaccard, containment, shared);
+    e.figures_disagree = figures_disagree(figures.0, figures.1, sizes);
+    e
 }
 
 /// The key of a shingle in an exact set: the high half of its 64-bit hash.

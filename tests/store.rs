@@ -33,6 +33,20 @@ fn lines(s: &str) -> Vec<Value> {
     s.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
+/// `neardup index query` of `input` against `store`, which must succeed: its output lines.
+fn query(store: &Path, input: &Path) -> Vec<Value> {
+    let out = neardup()
+        .args(["index", "query", "--store"])
+        .arg(store)
+        .arg(input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    lines(&String::from_utf8(out).unwrap())
+}
+
 #[test]
 fn add_then_query_round_trips_and_groups_stay_stable() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,18 +55,9 @@ fn add_then_query_round_trips_and_groups_stay_stable() {
     let s = SignatureStore::open(&store).unwrap();
     assert_eq!(s.len(), 12);
     // Every stored document is found again by a query with the same feed.
-    let out = neardup()
-        .args(["index", "query", "--store"])
-        .arg(&store)
-        .arg(fixture("en_feed.jsonl"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
     // Issue 23: each input document once, its own stored copy among its matches (similarity
     // 1), and the other members of its story with their real, lower similarity.
-    let docs = lines(&String::from_utf8(out).unwrap());
+    let docs = query(&store, &fixture("en_feed.jsonl"));
     assert_eq!(docs.len(), 12, "each input document once: {docs:?}");
     let mut stories = std::collections::BTreeSet::new();
     let mut below_one = 0;
@@ -83,18 +88,10 @@ fn add_then_query_round_trips_and_groups_stay_stable() {
     std::fs::write(&night2, rates + "\n").unwrap();
     let report = lines(&add(&store, &night2));
     assert_eq!(report.len(), 1);
-    let first_group = lines(
-        &std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
-            .args(["index", "query", "--store"])
-            .arg(&store)
-            .arg(fixture("en_feed.jsonl"))
-            .output()
-            .map(|o| String::from_utf8(o.stdout).unwrap())
-            .unwrap(),
-    )
-    .into_iter()
-    .find(|d| d["id"] == "en-rates")
-    .unwrap()["matches"]
+    let first_group = query(&store, &fixture("en_feed.jsonl"))
+        .into_iter()
+        .find(|d| d["id"] == "en-rates")
+        .unwrap()["matches"]
         .as_array()
         .unwrap()
         .iter()
@@ -145,12 +142,7 @@ fn a_second_writer_is_refused() {
         String::from_utf8_lossy(&err)
     );
     // Readers are not blocked by the writer.
-    neardup()
-        .args(["index", "query", "--store"])
-        .arg(&store)
-        .arg(fixture("ar_feed.jsonl"))
-        .assert()
-        .success();
+    query(&store, &fixture("ar_feed.jsonl"));
     drop(holder);
     add(&store, &fixture("ar_feed.jsonl"));
 }
@@ -244,16 +236,7 @@ fn committed_v1_store_still_opens() {
     assert!(verify_dir(&copy).unwrap().iter().all(|c| c.problem.is_none()));
     let s = SignatureStore::open(&copy).unwrap();
     assert_eq!(s.len(), 12);
-    let out = neardup()
-        .args(["index", "query", "--store"])
-        .arg(&copy)
-        .arg(fixture("en_feed.jsonl"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let docs = lines(&String::from_utf8(out).unwrap());
+    let docs = query(&copy, &fixture("en_feed.jsonl"));
     assert_eq!(docs.len(), 12);
     // Made before the rolling hash scheme (id 2), the store keeps hashing by its own (id 1):
     // the queried feed matches every stored story, and documents added now still do.
@@ -625,16 +608,7 @@ fn a_stored_report_is_no_match_for_another_days_figures() {
     };
     let store = dir.path().join("store");
     add(&store, &feed("night1.jsonl", &[("monday", &monday)]));
-    let out = neardup()
-        .args(["index", "query", "--store"])
-        .arg(&store)
-        .arg(feed("night2.jsonl", &[("copy", &copy), ("tuesday", &tuesday)]))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let docs = lines(&String::from_utf8(out).unwrap());
+    let docs = query(&store, &feed("night2.jsonl", &[("copy", &copy), ("tuesday", &tuesday)]));
     let matches = |id: &str| -> Vec<String> {
         let d = docs.iter().find(|d| d["id"] == id).unwrap_or_else(|| panic!("{id}: {docs:?}"));
         d["matches"].as_array().unwrap().iter().map(|m| m["id"].to_string()).collect()

@@ -366,15 +366,14 @@ impl Deduplicator {
             .filter_map(|d| {
                 let other = self.prints[d as usize].as_ref()?;
                 let s = shared.get(&d).copied().unwrap_or(0);
-                let sizes = (fp.size, other.size);
-                let mut e = verify::estimate(
+                let e = verify::estimate(
                     sig,
                     other.signature.as_deref()?,
                     if s >= cfg.anchors.min_shared { s } else { 0 },
                     (fp.anchors.len() as u32, other.anchors.len() as u32),
-                    sizes,
+                    (fp.size, other.size),
+                    (&fp.figures, &other.figures),
                 );
-                e.figures_disagree = verify::figures_disagree(&fp.figures, &other.figures, sizes);
                 e.accepts(&t).then_some((d, e.similarity()))
             })
             .collect();

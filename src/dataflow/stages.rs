@@ -207,15 +207,14 @@ pub fn judge_candidates(
         .filter_map(|&(p, s)| {
             let (a, b) = unpack(p);
             let (xa, xb) = (info(a)?, info(b)?);
-            let sizes = (xa.sig.size, xb.sig.size);
-            let mut e = verify::estimate(
+            let e = verify::estimate(
                 &xa.sig.sig,
                 &xb.sig.sig,
                 s,
                 (xa.informative, xb.informative),
-                sizes,
+                (xa.sig.size, xb.sig.size),
+                (&xa.sig.figures, &xb.sig.figures),
             );
-            e.figures_disagree = verify::figures_disagree(&xa.sig.figures, &xb.sig.figures, sizes);
             judge(&e, xa, xb).map(|borderline| Judged {
                 pair: p,
                 evidence: EvBits::from(&e),

@@ -181,16 +181,15 @@ impl SignatureStore {
                 }
                 seg.signature_into(d as usize, &mut stored);
                 let s = shared.get(&d).copied().unwrap_or(0);
-                let sizes = (fp.size, seg.size(d as usize));
-                let mut e = verify::estimate(
+                seg.figures_into(d as usize, &mut figures);
+                let e = verify::estimate(
                     sig,
                     &stored,
                     if s >= anchors.min_shared { s } else { 0 },
                     (fp.anchors.len() as u32, seg.anchor_count(d as usize)),
-                    sizes,
+                    (fp.size, seg.size(d as usize)),
+                    (&fp.figures, &figures),
                 );
-                seg.figures_into(d as usize, &mut figures);
-                e.figures_disagree = verify::figures_disagree(&fp.figures, &figures, sizes);
                 if e.accepts(t) {
                     out.push(StoredMatch { segment: si as u32, doc: d, evidence: e });
                 }
