@@ -261,6 +261,18 @@ fn committed_v1_store_still_opens() {
         "{report}"
     );
     assert_eq!(SignatureStore::open(&copy).unwrap().params().hash_id, 1);
+    // `index stats` tells the version of the data stored, not the binary's: the old segments
+    // stay version 1 beside the new one.
+    let stats = |store: &Path| -> Value {
+        let out = neardup().args(["index", "stats", "--store"]).arg(store).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let st = stats(&copy);
+    assert_eq!(st["format_version"], 1, "{st}");
+    let versions = st["segment_format_versions"].as_object().unwrap();
+    assert!(versions["1"].as_u64().unwrap() >= 1, "{st}");
+    assert_eq!(versions["2"], 1, "{st}");
 }
 
 #[test]

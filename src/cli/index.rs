@@ -373,14 +373,23 @@ fn stats(s: &StoreArg) -> Result<()> {
         .with_context(|| format!("opening store {}", s.store.display()))?;
     let p = store.params();
     let m = store.manifest();
+    // The versions the stored data is in (not this binary's): a store made by an older
+    // release keeps its segments' version until they are compacted.
+    let mut versions = std::collections::BTreeMap::<u32, usize>::new();
+    for seg in store.segments() {
+        *versions.entry(seg.format_version()).or_default() += 1;
+    }
+    let oldest = versions.keys().next().copied().unwrap_or(neardup::store::FORMAT_VERSION);
+    let versions: Vec<String> = versions.iter().map(|(v, n)| format!("\"{v}\":{n}")).collect();
     println!(
-        "{{\"documents\":{},\"segments\":{},\"removed\":{},\"generation\":{},\"disk_bytes\":{},\"format_version\":{},\"params\":{{\"num_perm\":{},\"seed\":{},\"shingle\":\"{}\",\"normalize\":\"{}\",\"normalizer_version\":{},\"hash_id\":{},\"bands\":{},\"rows\":{},\"anchor_ngram\":{},\"anchor_mod\":{}}}}}",
+        "{{\"documents\":{},\"segments\":{},\"removed\":{},\"generation\":{},\"disk_bytes\":{},\"format_version\":{},\"segment_format_versions\":{{{}}},\"params\":{{\"num_perm\":{},\"seed\":{},\"shingle\":\"{}\",\"normalize\":\"{}\",\"normalizer_version\":{},\"hash_id\":{},\"bands\":{},\"rows\":{},\"anchor_ngram\":{},\"anchor_mod\":{}}}}}",
         store.len(),
         m.segments.len(),
         m.removed.len(),
         m.generation,
         store.disk_bytes(),
-        neardup::store::FORMAT_VERSION,
+        oldest,
+        versions.join(","),
         p.num_perm,
         p.seed,
         p.shingle,

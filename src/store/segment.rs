@@ -65,6 +65,7 @@ pub struct Segment {
     path: PathBuf,
     map: Mmap,
     params: StoreParams,
+    version: u32,
     n: usize,
     sections: [(usize, usize); SECTIONS],
     checksum: u64,
@@ -101,6 +102,7 @@ impl Segment {
             .into());
         }
         let params = StoreParams::decode(&map[16..16 + PARAMS_LEN], path)?;
+        let version = u32_at(&map, 8);
         let n = u64_at(&map, 80) as usize;
         let mut sections = [(0usize, 0usize); SECTIONS];
         for (i, s) in sections.iter_mut().enumerate() {
@@ -167,7 +169,7 @@ impl Segment {
             }
             .into());
         }
-        let seg = Segment { path: path.into(), map, params, n, sections, checksum, body };
+        let seg = Segment { path: path.into(), map, params, version, n, sections, checksum, body };
         // Offsets into the blobs must be monotone and in bounds.
         for (offs, blob) in [(4, 5), (9, 10)] {
             let last = seg.u64_in(offs, n) as usize;
@@ -213,6 +215,12 @@ impl Segment {
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.n == 0
+    }
+
+    /// The format version the segment was written in (its header's). A later version than
+    /// [`FORMAT_VERSION`] opens only when it names this one among its readers.
+    pub fn format_version(&self) -> u32 {
+        self.version
     }
 
     /// Size of the file in bytes.
