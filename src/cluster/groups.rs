@@ -168,7 +168,6 @@ pub fn split_component(
             }
         }
         loosen(&mut star, &mut rest, pairs, ev);
-        rest.sort_unstable();
         star.sort_unstable();
         // Only a member that every other member duplicates may be kept: when a roundup
         // contains several wire items, the roundup stays and the items go, never the
@@ -211,8 +210,8 @@ pub const WHOLE_IN_CENTER: f64 = 0.65;
 /// [`WHOLE_IN_CENTER`] of them lies in it (two halves of a round-up). Two loose members share
 /// only what each shares with the center, so the star is no evidence that they duplicate each
 /// other: it keeps the loose member most similar to the center (ties: the first) and each loose
-/// member verified against one it kept; the others go to `rest`, to be grouped again. Time:
-/// the star's size and its verified pairs.
+/// member verified against one it kept; the others go to `rest` (sorted, and kept sorted), to
+/// be grouped again. Time: the star's size and its verified pairs.
 fn loosen(star: &mut Vec<u32>, rest: &mut Vec<u32>, pairs: &[Pair], ev: &impl PairEvidence) {
     let center = star[0];
     let size = ev.size(center);
@@ -248,6 +247,7 @@ fn loosen(star: &mut Vec<u32>, rest: &mut Vec<u32>, pairs: &[Pair], ev: &impl Pa
         out.sort_unstable();
         star.retain(|m| out.binary_search(m).is_err());
         rest.extend(out);
+        rest.sort_unstable();
     }
 }
 
