@@ -200,7 +200,7 @@ pub fn split_component(
 }
 
 /// A star member no more than this share of which lies in the center is held by a passage,
-/// not as a copy ([`loosen`]). Chosen on the reader-labelled SaudiNewsNet pairs (dev), where
+/// not as a copy (see `loosen`). Chosen on the reader-labelled SaudiNewsNet pairs (dev), where
 /// 0.60-0.70 give the same groups, and cross-validated there (RESULTS.md, issue 21).
 pub const WHOLE_IN_CENTER: f64 = 0.65;
 
