@@ -10,9 +10,7 @@ use serde_json::Value;
 use super::args::PairsArgs;
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
-use neardup::stories::{
-    story_similarity, weigh, DocFreqs, StoryParams, Templates, Vectorizer, UNDATED,
-};
+use neardup::stories::{weigh, DocFreqs, StoryParams, Vectorizer, UNDATED};
 
 /// Texts of at most this many words are sentences for the passage measure.
 const SENTENCE_WORDS: usize = 60;
@@ -160,12 +158,10 @@ pub fn run(a: &PairsArgs) -> Result<()> {
             };
             let n = corpus.len() as f32;
             let texts = || items.iter().flat_map(|it| [&it.text1, &it.text2]);
-            let (v, df) = first_pass(params);
-            let vecs: Vec<_> = texts()
-                .map(|t| {
-                    weigh(v.term_counts(None, t), |h| df.get(&h).copied().unwrap_or(1) as f32, n)
-                })
-                .collect();
+            // The graded similarity: page phrases left out, unknown for page templates.
+            let pairs: Vec<(&str, &str)> =
+                items.iter().map(|it| (it.text1.as_str(), it.text2.as_str())).collect();
+            let graded = neardup::stories::graded::pair_similarities(&corpus, &pairs, params);
             // The decision is `cluster`'s: its vectors (whole words, its title and entity
             // weights), near-duplicates always one story, the cosine times the time factor
             // at its threshold (dated defaults when both articles are dated). The similarity
@@ -183,36 +179,19 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 .collect();
             let engine = Engine::new(DedupConfig::default())?;
             let th = engine.text_thresholds();
-            let mut scores: Vec<(f64, bool)> = vecs
+            cvecs
                 .chunks(2)
-                .zip(cvecs.chunks(2))
+                .zip(&graded)
                 .zip(&items)
-                .map(|((p, c), it)| {
+                .map(|((c, &g), it)| {
                     // Near-duplicates on the articles' own texts, as `cluster` finds them.
                     let dup = engine.compare_texts(&it.body1, &it.body2).accepts(&th);
                     let dated = it.time1 != UNDATED && it.time2 != UNDATED;
                     let m = if dated { model.dated() } else { model };
                     let (_, same) = m.same_story((&c[0], it.time1), (&c[1], it.time2), dup);
-                    (story_similarity(&p[0], &p[1]), same)
+                    (g, same)
                 })
-                .collect();
-            // A page template (an access-denied page, a site's navigation) says nothing of
-            // its article: the pair's similarity is unknown, reported as the mean of the
-            // known ones (the decision stays the model's).
-            let templates = Templates::of(corpus.iter().copied());
-            let unknown: Vec<bool> = items
-                .iter()
-                .map(|it| templates.is_template(&it.text1) || templates.is_template(&it.text2))
-                .collect();
-            let known: Vec<f64> =
-                scores.iter().zip(&unknown).filter(|(_, &u)| !u).map(|(s, _)| s.0).collect();
-            if !known.is_empty() {
-                let mean = known.iter().sum::<f64>() / known.len() as f64;
-                for (s, _) in scores.iter_mut().zip(&unknown).filter(|(_, &u)| u) {
-                    s.0 = mean;
-                }
-            }
-            scores
+                .collect()
         }
         _ => {
             let params = PassageParams {

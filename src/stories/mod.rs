@@ -27,6 +27,7 @@ use crate::normalize::stopwords::StopWords;
 use crate::normalize::{Mode, NormalizedLines, Normalizer};
 
 pub mod articles;
+pub mod graded;
 pub mod pipeline;
 
 pub use articles::{Article, FeedReader, ReadArticles, ReadOptions};
