@@ -619,10 +619,11 @@ pub const TEMPLATE_MIN_DOCS: u32 = 3;
 /// a huge amount of connections from the IP address you are connecting from") or a site's
 /// navigation instead of the article stores the same lines under many articles; such a text
 /// says nothing of its article's story, so its similarity to another is unknown (`neardup
-/// pairs --measure story` reports the mean of the known ones). In the SemEval-2022 dev sample
-/// the rule finds 18 of 3,496 texts, all of them templates: 9 Polish access-denied pages,
-/// their 3 English translations and 6 Arabic pages of one site's navigation. (A real article
-/// reprinted whole three times would be taken for one too; none is in that sample.)
+/// pairs --measure story` reports the mean of the known pairs of its script,
+/// [`graded::pair_similarities`]). In the SemEval-2022 dev sample the rule finds 18 of 3,496
+/// texts, all of them templates: 9 Polish access-denied pages, their 3 English translations
+/// and 6 Arabic pages of one site's navigation. (A real article reprinted whole three times
+/// would be taken for one too; none is in that sample.)
 #[derive(Debug)]
 pub struct Templates {
     lines: crate::boilerplate::Boilerplate,
