@@ -19,6 +19,7 @@
 //! Pearson with the label from 0.6976 to 0.6986 overall and from 0.6362 to 0.6705 for Arabic.
 
 use ahash::AHashMap;
+use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::{story_similarity, weigh, DocFreqs, SparseVec, StoryParams, Templates};
@@ -76,8 +77,8 @@ impl Script {
 }
 
 /// The words of a text: maximal runs of alphanumeric characters (and `_`), with their byte
-/// spans and lowercased.
-fn words(text: &str) -> Vec<(usize, usize, String)> {
+/// spans and the XXH3-64 of the word lowercased.
+fn words(text: &str) -> Vec<(usize, usize, u64)> {
     let mut out = Vec::new();
     let mut start = None;
     let mut word = String::new();
@@ -86,27 +87,29 @@ fn words(text: &str) -> Vec<(usize, usize, String)> {
             if start.is_none() {
                 start = Some(i);
             }
-            word.extend(c.to_lowercase());
+            if c.is_ascii() {
+                word.push(c.to_ascii_lowercase());
+            } else {
+                word.extend(c.to_lowercase());
+            }
         } else if let Some(s) = start.take() {
-            out.push((s, i, std::mem::take(&mut word)));
+            out.push((s, i, xxh3_64(word.as_bytes())));
+            word.clear();
         }
     }
     if let Some(s) = start {
-        out.push((s, text.len(), word));
+        out.push((s, text.len(), xxh3_64(word.as_bytes())));
     }
     out
 }
 
-/// The key of the 3-gram of `words` (lowercased words, joined by a separator no word holds).
-fn gram_key(words: &[(usize, usize, String)]) -> u64 {
-    let mut s = String::new();
+/// The key of a 3-gram of [`words`]: the XXH3-64 of its words' hashes.
+fn gram_key(words: &[(usize, usize, u64)]) -> u64 {
+    let mut b = [0u8; 8 * PHRASE_WORDS];
     for (k, w) in words.iter().enumerate() {
-        if k > 0 {
-            s.push(' ');
-        }
-        s.push_str(&w.2);
+        b[8 * k..8 * k + 8].copy_from_slice(&w.2.to_le_bytes());
     }
-    xxh3_64(s.as_bytes())
+    xxh3_64(&b)
 }
 
 /// The page phrases of a collection: word 3-grams that occur in [`PHRASE_SHARE`] of the
@@ -120,27 +123,33 @@ pub struct PagePhrases {
 impl PagePhrases {
     /// Counts the 3-grams of `texts` (each text once per 3-gram).
     pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> PagePhrases {
-        let mut counts: AHashMap<(Script, u64), u32> = AHashMap::new();
+        let texts: Vec<&str> = texts.into_iter().collect();
+        // Each text's distinct 3-grams with its script, in parallel; then all of them sorted
+        // and counted by runs (a sort of a flat array instead of a hash map of every 3-gram).
+        let scripts: Vec<Script> = texts.par_iter().map(|t| Script::of(t)).collect();
+        let mut grams: Vec<(u64, Script)> = texts
+            .par_iter()
+            .zip(&scripts)
+            .flat_map_iter(|(t, &s)| {
+                let mut g: Vec<u64> = words(t).windows(PHRASE_WORDS).map(gram_key).collect();
+                g.sort_unstable();
+                g.dedup();
+                g.into_iter().map(move |k| (k, s))
+            })
+            .collect();
         let mut texts_of: AHashMap<Script, u32> = AHashMap::new();
-        let mut seen = ahash::AHashSet::new();
-        for t in texts {
-            let s = Script::of(t);
+        for &s in &scripts {
             *texts_of.entry(s).or_insert(0) += 1;
-            seen.clear();
-            for g in words(t).windows(PHRASE_WORDS) {
-                let k = gram_key(g);
-                if seen.insert(k) {
-                    *counts.entry((s, k)).or_insert(0) += 1;
-                }
-            }
         }
-        let phrases = counts
-            .into_iter()
-            .filter(|&((s, _), c)| {
-                let share = PHRASE_SHARE * f64::from(texts_of[&s]);
+        grams.par_sort_unstable();
+        let phrases = grams
+            .chunk_by(|x, y| x == y)
+            .filter(|run| {
+                let c = u32::try_from(run.len()).unwrap_or(u32::MAX);
+                let share = PHRASE_SHARE * f64::from(texts_of[&run[0].1]);
                 c >= PHRASE_MIN_TEXTS && f64::from(c) >= share
             })
-            .map(|(k, _)| k)
+            .map(|run| (run[0].1, run[0].0))
             .collect();
         PagePhrases { phrases }
     }
@@ -190,10 +199,11 @@ impl PagePhrases {
 /// script (of all other pairs when none is).
 pub fn pair_similarities(corpus: &[&str], pairs: &[(&str, &str)], params: StoryParams) -> Vec<f64> {
     let phrases = PagePhrases::of(corpus.iter().copied());
-    let mut freqs = DocFreqs::default();
     let v0 = super::Vectorizer::new(params);
-    for t in corpus {
-        freqs.add(v0.doc_forms(&phrases.strip(t).0));
+    let forms: Vec<_> = corpus.par_iter().map(|t| v0.doc_forms(&phrases.strip(t).0)).collect();
+    let mut freqs = DocFreqs::default();
+    for f in forms {
+        freqs.add(f);
     }
     let (v, df) = freqs.finish(params, None);
     let n = corpus.len() as f32;
@@ -203,13 +213,14 @@ pub fn pair_similarities(corpus: &[&str], pairs: &[(&str, &str)], params: StoryP
         (weigh(c, |h| df.get(&h).copied().unwrap_or(1) as f32, n), emptied)
     };
     let templates = Templates::of(corpus.iter().copied());
-    let mut sims = Vec::with_capacity(pairs.len());
-    let mut unknown = Vec::with_capacity(pairs.len());
-    for &(a, b) in pairs {
-        let ((va, ea), (vb, eb)) = (vector(a), vector(b));
-        sims.push(story_similarity(&va, &vb));
-        unknown.push(ea || eb || templates.is_template(a) || templates.is_template(b));
-    }
+    let (mut sims, unknown): (Vec<f64>, Vec<bool>) = pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            let ((va, ea), (vb, eb)) = (vector(a), vector(b));
+            let u = ea || eb || templates.is_template(a) || templates.is_template(b);
+            (story_similarity(&va, &vb), u)
+        })
+        .unzip();
     let mut known: AHashMap<Script, (f64, usize)> = AHashMap::new();
     let mut all = (0.0, 0usize);
     for ((s, &u), &(a, _)) in sims.iter().zip(&unknown).zip(pairs) {
