@@ -82,12 +82,21 @@ fn words(text: &str) -> Vec<(usize, usize, u64)> {
     let mut out = Vec::new();
     let mut start = None;
     let mut word = String::new();
+    let arabic = arabic_word_chars();
     for (i, c) in text.char_indices() {
-        if c.is_alphanumeric() || c == '_' {
+        let o = c as u32;
+        // The Arabic block has no case: its letters are taken as they are, by a table.
+        let (is_word, caseless) = match o {
+            0x600..=0x6FF => (arabic[(o - 0x600) as usize], true),
+            _ => (c.is_alphanumeric() || c == '_', false),
+        };
+        if is_word {
             if start.is_none() {
                 start = Some(i);
             }
-            if c.is_ascii() {
+            if caseless {
+                word.push(c);
+            } else if c.is_ascii() {
                 word.push(c.to_ascii_lowercase());
             } else {
                 word.extend(c.to_lowercase());
@@ -101,6 +110,18 @@ fn words(text: &str) -> Vec<(usize, usize, u64)> {
         out.push((s, text.len(), xxh3_64(word.as_bytes())));
     }
     out
+}
+
+/// Which characters of the Arabic block (U+0600-U+06FF) are alphanumeric, by offset.
+fn arabic_word_chars() -> &'static [bool; 256] {
+    static TABLE: std::sync::OnceLock<[bool; 256]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [false; 256];
+        for (k, x) in t.iter_mut().enumerate() {
+            *x = char::from_u32(0x600 + k as u32).is_some_and(char::is_alphanumeric);
+        }
+        t
+    })
 }
 
 /// The key of a 3-gram of [`words`]: the XXH3-64 of its words' hashes.
@@ -246,6 +267,17 @@ pub fn pair_similarities(corpus: &[&str], pairs: &[(&str, &str)], params: StoryP
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arabic_table_agrees_with_is_alphanumeric() {
+        for (k, &x) in arabic_word_chars().iter().enumerate() {
+            let c = char::from_u32(0x600 + k as u32).unwrap();
+            assert_eq!(x, c.is_alphanumeric(), "{c:?}");
+            assert_eq!(c.to_lowercase().collect::<String>(), c.to_string());
+        }
+        // A diacritic is no word character: it splits the word as before.
+        assert_eq!(words("كَتب").len(), 2);
+    }
 
     #[test]
     fn scripts_are_told_apart() {
