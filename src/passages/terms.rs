@@ -9,8 +9,28 @@ use super::units::Unit;
 use super::Analyzer;
 
 /// The consonant skeleton of a normalized word: without ا و ي (long vowels and their carriers).
-pub(super) fn skeleton(word: &str) -> Vec<char> {
-    word.chars().filter(|c| !matches!(c, 'ا' | 'و' | 'ي')).collect()
+fn skeleton(word: &str) -> impl Iterator<Item = char> + '_ {
+    word.chars().filter(|c| !matches!(c, 'ا' | 'و' | 'ي'))
+}
+
+/// The content terms of a text as a unit holds them: hashes, skeletons (letters of all terms
+/// in one buffer, with each term's end), and whether each is a number.
+#[derive(Default)]
+pub(super) struct TermSet {
+    pub(super) hashes: Vec<u64>,
+    pub(super) letters: Vec<char>,
+    pub(super) ends: Vec<u32>,
+    pub(super) numeric: Vec<bool>,
+}
+
+impl TermSet {
+    /// Adds the term `w` of hash `h`.
+    fn push(&mut self, h: u64, w: &str) {
+        self.hashes.push(h);
+        self.letters.extend(skeleton(w));
+        self.ends.push(self.letters.len() as u32);
+        self.numeric.push(is_number(w));
+    }
 }
 
 /// Levenshtein distance of at most one, for short char slices.
@@ -55,15 +75,21 @@ fn aligned_of(
 impl Analyzer {
     /// The content terms of a piece of text, as (hash, skeleton, numeric), deduplicated.
     pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>, Vec<bool>) {
-        let mut hashes = Vec::new();
-        let mut skels = Vec::new();
-        let mut numeric = Vec::new();
-        self.for_each_term(text, |h, w| {
-            hashes.push(h);
-            skels.push(skeleton(w));
-            numeric.push(is_number(w));
-        });
-        (hashes, skels, numeric)
+        let t = self.term_set(text);
+        let skels = (0..t.ends.len())
+            .map(|k| {
+                t.letters[if k == 0 { 0 } else { t.ends[k - 1] as usize }..t.ends[k] as usize]
+                    .to_vec()
+            })
+            .collect();
+        (t.hashes, skels, t.numeric)
+    }
+
+    /// The content terms of a piece of text as a unit holds them ([`TermSet`]).
+    pub(super) fn term_set(&self, text: &str) -> TermSet {
+        let mut t = TermSet::default();
+        self.for_each_term(text, |h, w| t.push(h, w));
+        t
     }
 
     /// Calls `f` with each distinct content term of `text`: its hash and its word.
@@ -114,17 +140,13 @@ impl Analyzer {
     /// one pass over its terms.
     fn worded_unit(&self, text: &str) -> (Vec<String>, Unit) {
         let mut words = Vec::new();
-        let mut hashes = Vec::new();
-        let mut skels = Vec::new();
-        let mut numeric = Vec::new();
+        let mut t = TermSet::default();
         self.for_each_term(text, |h, w| {
-            hashes.push(h);
-            skels.push(skeleton(w));
-            numeric.push(is_number(w));
+            t.push(h, w);
             words.push(w.to_owned());
         });
         let span = crate::segment::Span { start: 0, end: text.len() };
-        (words, Unit::new(span, 0, (hashes, skels, numeric)))
+        (words, Unit::new(span, 0, t))
     }
     /// Weighted soft Dice similarity of two units under term weights `idf`.
     pub fn similarity(&self, a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
@@ -211,7 +233,7 @@ pub(super) fn used_flags<'f>(
 /// edit of the skeleton of term `i` of `a`; skeletons shorter than three letters match nothing.
 #[inline]
 fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -> Option<usize> {
-    let sa = &a.skeletons[i];
+    let sa = a.skeleton(i);
     if sa.len() < 3 {
         return None;
     }
@@ -220,8 +242,8 @@ fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -
         !used[j]
             && masks_near(ma, b.masks[j])
             && !(no_numbers && b.numeric[j])
-            && b.skeletons[j].len() >= 3
-            && within_one_edit(sa, &b.skeletons[j])
+            && b.skeleton(j).len() >= 3
+            && within_one_edit(sa, b.skeleton(j))
     })
 }
 
@@ -273,7 +295,7 @@ impl Relation {
         while rows != 0 {
             let r = rows.trailing_zeros() as usize;
             rows &= rows - 1;
-            let sa = &a.skeletons[r];
+            let sa = a.skeleton(r);
             let ma = a.masks[r];
             let mut near = 0u64;
             for (c, &mb) in b.masks.iter().enumerate() {
@@ -284,7 +306,7 @@ impl Relation {
             while near != 0 {
                 let c = near.trailing_zeros() as usize;
                 near &= near - 1;
-                if within_one_edit(sa, &b.skeletons[c]) {
+                if within_one_edit(sa, b.skeleton(c)) {
                     bits |= 1 << c;
                 }
             }
@@ -336,11 +358,8 @@ pub(super) struct Rows<'r> {
 /// The terms of `u` (the first [`Relation::MAX`]) whose skeletons have three letters or more,
 /// as bits: the only ones soft matching pairs.
 pub(super) fn long_terms(u: &Unit) -> u64 {
-    u.skeletons
-        .iter()
-        .take(Relation::MAX)
-        .enumerate()
-        .fold(0, |m, (c, s)| m | u64::from(s.len() >= 3) << c)
+    (0..u.terms.len().min(Relation::MAX))
+        .fold(0, |m, c| m | u64::from(u.skeleton(c).len() >= 3) << c)
 }
 
 /// All terms of a unit of `n` terms, as bits.
