@@ -284,6 +284,40 @@ impl Relation {
         rel
     }
 
+    /// The alignment of `a` with `b` (the units this relation was made of, soft matches
+    /// added), as [`Analyzer::align`] makes it: each term's exact partner, then for each term
+    /// without one (not a number) the first unused term of `b` (not a number) within one edit.
+    pub(super) fn matches(&self, a: &Unit, b: &Unit) -> Vec<TermMatch> {
+        let n = a.terms.len();
+        let mut out = Vec::with_capacity(n);
+        let mut used = 0u64;
+        for r in 0..n {
+            let e = self.exact[r];
+            if e != 0 {
+                used |= 1 << (e - 1);
+                out.push(TermMatch { a: r as u32, b: u32::from(e) - 1, exact: true });
+            }
+        }
+        let numbers_b = b
+            .numeric
+            .iter()
+            .take(Relation::MAX)
+            .enumerate()
+            .fold(0u64, |m, (c, &x)| m | u64::from(x) << c);
+        for r in 0..n {
+            if self.exact[r] != 0 || a.numeric[r] {
+                continue;
+            }
+            let near = self.soft[r] & !used & !numbers_b;
+            if near != 0 {
+                let c = near.trailing_zeros();
+                used |= 1 << c;
+                out.push(TermMatch { a: r as u32, b: c, exact: false });
+            }
+        }
+        out
+    }
+
     /// Adds the soft matches to a relation made by [`Relation::exact`]: for each term of `a`
     /// in `soft_a` without an exact partner, the terms of `b` in `soft_b` within one edit
     /// (`soft_a` and `soft_b`: the units' [`long_terms`]).
