@@ -52,23 +52,64 @@ fn is_number(w: &str) -> bool {
         && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b',')
 }
 
-/// The aligned words of two texts given as [`Analyzer::worded_unit`]s.
-fn aligned_of(
-    a: &(Vec<String>, Unit),
-    b: &(Vec<String>, Unit),
-    an: &Analyzer,
-) -> Vec<AlignedWords> {
-    let ((wa, ua), (wb, ub)) = (a, b);
-    let mut m = an.align(ua, ub);
+/// The content terms of a text as words, in one buffer (a text's words are not each a
+/// `String`).
+#[derive(Default)]
+struct Words {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Words {
+    /// Word `k`, if there is one.
+    fn get(&self, k: usize) -> Option<&str> {
+        let end = *self.ends.get(k)? as usize;
+        let from = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        Some(&self.text[from..end])
+    }
+}
+
+/// The aligned content terms of many pairs of texts ([`Analyzer::aligned_pairs`]): each
+/// distinct text's words once, and each pair's alignment.
+pub struct AlignedPairs {
+    words: Vec<Words>,
+    ids: Vec<(u32, u32)>,
+    matches: Vec<Vec<TermMatch>>,
+}
+
+impl AlignedPairs {
+    /// The number of pairs.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The aligned words of pair `k` (as [`Analyzer::aligned_words`]): the word of the first
+    /// text, the word of the second, and whether they are the same term, in the order of the
+    /// first text.
+    pub fn pair(&self, k: usize) -> impl Iterator<Item = (&str, &str, bool)> + '_ {
+        let (wa, wb) = (&self.words[self.ids[k].0 as usize], &self.words[self.ids[k].1 as usize]);
+        self.matches[k]
+            .iter()
+            .filter_map(move |x| Some((wa.get(x.a as usize)?, wb.get(x.b as usize)?, x.exact)))
+    }
+}
+
+/// The alignment of two texts given as [`Analyzer::worded_unit`]s, in the order of `a`.
+fn aligned_of(a: &Unit, b: &Unit, an: &Analyzer) -> Vec<TermMatch> {
+    let mut m = an.align(a, b);
     m.sort_by_key(|x| x.a);
-    m.iter()
-        .filter_map(|x| {
-            Some(AlignedWords {
-                a: wa.get(x.a as usize)?.clone(),
-                b: wb.get(x.b as usize)?.clone(),
-                exact: x.exact,
-            })
-        })
+    m
+}
+
+/// The aligned words of pair `k` of `all`, as owned words.
+fn words_of(all: &AlignedPairs, k: usize) -> Vec<AlignedWords> {
+    all.pair(k)
+        .map(|(a, b, exact)| AlignedWords { a: a.to_owned(), b: b.to_owned(), exact })
         .collect()
 }
 
@@ -113,12 +154,19 @@ impl Analyzer {
     /// The aligned content terms of two texts (normalized and stemmed, as compared), in the
     /// order of `a`: the evidence of a reported pair.
     pub fn aligned_words(&self, a: &str, b: &str) -> Vec<AlignedWords> {
-        aligned_of(&self.worded_unit(a), &self.worded_unit(b), self)
+        words_of(&self.aligned_pairs(&[(a, b)]), 0)
     }
 
     /// [`Analyzer::aligned_words`] of each pair of texts, each distinct text normalized once
     /// (a passage restated in many documents is in many pairs), in parallel.
     pub fn aligned_words_all(&self, pairs: &[(&str, &str)]) -> Vec<Vec<AlignedWords>> {
+        let all = self.aligned_pairs(pairs);
+        (0..all.len()).map(|k| words_of(&all, k)).collect()
+    }
+
+    /// [`Analyzer::aligned_words_all`] with the words borrowed from one copy of each text's
+    /// words ([`AlignedPairs::pair`]) rather than copied into each pair's.
+    pub fn aligned_pairs(&self, pairs: &[(&str, &str)]) -> AlignedPairs {
         use rayon::prelude::*;
         let mut number: AHashMap<&str, u32> = AHashMap::new();
         let mut distinct: Vec<&str> = Vec::new();
@@ -129,21 +177,23 @@ impl Analyzer {
             })
         };
         let ids: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (id(a), id(b))).collect();
-        let worded: Vec<(Vec<String>, Unit)> =
-            distinct.par_iter().map(|t| self.worded_unit(t)).collect();
-        ids.par_iter()
-            .map(|&(x, y)| aligned_of(&worded[x as usize], &worded[y as usize], self))
-            .collect()
+        let worded: Vec<(Words, Unit)> = distinct.par_iter().map(|t| self.worded_unit(t)).collect();
+        let matches = ids
+            .par_iter()
+            .map(|&(x, y)| aligned_of(&worded[x as usize].1, &worded[y as usize].1, self))
+            .collect();
+        AlignedPairs { words: worded.into_iter().map(|w| w.0).collect(), ids, matches }
     }
 
     /// A whole text as one unit ([`Analyzer::text_unit`]) and its content terms as words, from
     /// one pass over its terms.
-    fn worded_unit(&self, text: &str) -> (Vec<String>, Unit) {
-        let mut words = Vec::new();
+    fn worded_unit(&self, text: &str) -> (Words, Unit) {
+        let mut words = Words::default();
         let mut t = TermSet::default();
         self.for_each_term(text, |h, w| {
             t.push(h, w);
-            words.push(w.to_owned());
+            words.text.push_str(w);
+            words.ends.push(words.text.len() as u32);
         });
         let span = crate::segment::Span { start: 0, end: text.len() };
         (words, Unit::new(span, 0, t))
