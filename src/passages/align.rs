@@ -146,18 +146,12 @@ fn relatable(u: &Unit) -> bool {
     u.terms.len() <= Relation::MAX && u.weights.len() == u.terms.len()
 }
 
-/// What [`fast_window`] found.
-enum Fast {
-    /// A unit involved has more than [`Relation::MAX`] terms or no weights: the slow path.
-    Slow,
-    /// The seed, as [`Analyzer::slow_window`] makes it, and the relation of the two units
-    /// (soft matches included), which aligns them when the seed is the two units alone.
-    Seed(Seed, Relation),
-}
-
 /// [`Analyzer::best_window`] by the relations of the units ([`Relation`]): the same seed, bit
-/// for bit, with each pair of units' terms compared once.
-fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Fast {
+/// for bit, with each pair of units' terms compared once; with it, the relation of the two
+/// units (soft matches included), which aligns them when the seed is the two units alone.
+/// `None` where a unit involved has more than [`Relation::MAX`] terms or no weights: the slow
+/// path.
+fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<(Seed, Relation)> {
     let (ua, ub) = (a.units, b.units);
     let same = std::ptr::eq(ua, ub);
     let win_b = b.aux[j].window && !(same && j + 1 == i);
@@ -167,7 +161,7 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Fast {
         || (win_b && !b.aux[j + 1].relatable)
         || (win_a && !a.aux[i + 1].relatable)
     {
-        return Fast::Slow;
+        return None;
     }
     let (x, y) = (&ua[i], &ub[j]);
     let (ax, ay) = (&a.aux[i], &b.aux[j]);
@@ -216,7 +210,7 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Fast {
             }
         }
     }
-    Fast::Seed(best, rel)
+    Some((best, rel))
 }
 
 impl Analyzer {
@@ -233,8 +227,8 @@ impl Analyzer {
         idf: Weights<'_>,
     ) -> (Seed, Option<Relation>) {
         match fast_window(a, i, b, j) {
-            Fast::Seed(s, rel) => (s, Some(rel)),
-            Fast::Slow => (self.slow_window(a, i, b, j, idf), None),
+            Some((s, rel)) => (s, Some(rel)),
+            None => (self.slow_window(a, i, b, j, idf), None),
         }
     }
 
@@ -455,7 +449,7 @@ mod tests {
                     if da == db && j <= i {
                         continue;
                     }
-                    let Fast::Seed(fast, rel) = fast_window(side(da), i, side(db), j) else {
+                    let Some((fast, rel)) = fast_window(side(da), i, side(db), j) else {
                         panic!("docs {da} {db}, units {i} {j}: short units take the fast path");
                     };
                     let slow = an.slow_window(side(da), i, side(db), j, &w);
@@ -479,6 +473,6 @@ mod tests {
         idf.weigh(&mut big);
         let ba = windows(&big);
         let bs = Side { units: &big, aux: &ba };
-        assert!(matches!(fast_window(bs, 0, side(2), 0), Fast::Slow));
+        assert!(fast_window(bs, 0, side(2), 0).is_none());
     }
 }
