@@ -29,7 +29,7 @@ use crate::normalize::{Mode, NormalizedLines, Normalizer};
 pub mod articles;
 pub mod pipeline;
 
-pub use articles::{Article, FeedReader, ReadArticles, ReadOptions};
+pub use articles::{Article, FeedReader, MemoryFeed, MemoryRecord, ReadArticles, ReadOptions};
 pub use pipeline::{Stories, StoryPipeline, StorySummary};
 
 /// Word truncation of `neardup pairs --measure story` (see [`StoryParams::stem_chars`]).
