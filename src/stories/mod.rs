@@ -162,8 +162,11 @@ impl StoryParams {
     }
 
     /// The story decision for two articles, the one [`assign`] makes when the second meets a
-    /// story of the first alone: near-duplicates within the reprint gap are one story; otherwise the cosine times
-    /// the time factor must reach the threshold. Returns the score and the decision.
+    /// story of the first alone, figures left out (their evidence,
+    /// [`StoryParams::figure_factor`], depends on the run's other articles: `pairs --measure
+    /// story` decides by a whole run, [`crate::stories::StoryPipeline::pair_decisions`]):
+    /// near-duplicates within the reprint gap are one story; otherwise the cosine times the
+    /// time factor must reach the threshold. Returns the score and the decision.
     pub fn same_story(
         &self,
         a: (&SparseVec, i64),
@@ -1360,6 +1363,38 @@ mod tests {
         assert_eq!(s[0], s[1]);
         assert_eq!(s[2], s[3]);
         assert_ne!(s[0], s[2]);
+    }
+
+    // Issue 20, item 3: template reports with other figures are other events, while another
+    // outlet's write-up of one session, far from it in words, shares its figures and joins it.
+    #[test]
+    fn template_reports_with_other_figures_are_two_stories() {
+        const H: i64 = 3600;
+        let docs: [(i64, &str); 8] = [
+            (8 * H, "Saudi shares close higher\nThe main index of the Saudi stock market closed at 7,812.34 points on Sunday, up 45.21 points, with trades worth 5,431 million riyals."),
+            (10 * H, "Banks lift Tadawul\nInvestors bought lenders and petrochemical makers as the benchmark ended at 7,812.34, adding 45.21; turnover reached 5,431 million."),
+            (32 * H, "Saudi shares close lower\nThe main index of the Saudi stock market closed at 7,655.10 points on Monday, down 157.24 points, with trades worth 4,987 million riyals."),
+            (9 * H, "Rain floods Jeddah tunnels\nHeavy rain flooded eleven tunnels in Jeddah and civil defence teams pumped the water out overnight."),
+            (11 * H, "Camel festival opens in Taif\nRaces, a crafts market and poetry evenings open the camel festival in Taif this week."),
+            (12 * H, "Ministry opens new schools\nThe education ministry opened 120 new schools in the northern regions ahead of the term."),
+            (30 * H, "Hajj permits issued\nThe ministry issued permits to pilgrims from abroad through its electronic portal."),
+            (34 * H, "Oil prices steady\nBrent crude held near its highest in a month as traders weighed supply cuts."),
+        ];
+        let texts: Vec<(Option<&str>, &str)> = docs.iter().map(|d| (None, d.1)).collect();
+        let times: Vec<i64> = docs.iter().map(|d| d.0).collect();
+        let p = StoryParams::default().dated();
+        let v = Vectorizer::new(p).vectors(&texts);
+        assert!(v[0].iter().any(|x| is_figure(x.0)), "7,812.34 is a figure");
+        let s = assign(&v, &times, &[], &p);
+        assert_eq!(s[0], s[1], "the write-up shares the session's figures: {s:?}");
+        assert_ne!(s[0], s[2], "the next session's report carries other figures: {s:?}");
+        // Without figures as evidence the write-up is another story; the template stays apart.
+        let off = StoryParams { figure_factor: 1.0, ..p };
+        let s = assign(&v, &times, &[], &off);
+        assert_ne!(s[0], s[1], "{s:?}");
+        assert_ne!(s[0], s[2], "{s:?}");
+        // Undated, figures are no evidence (the factor is off).
+        assert_eq!(StoryParams::default().figure_boost(), 1.0);
     }
 
     // The screen in front of the name scan never hides a capital (every scalar value).
