@@ -91,10 +91,11 @@ pub struct StoryParams {
     pub reprint_gap_secs: Option<i64>,
     /// Figures as evidence when time is ([`StoryParams::time_scale_secs`] set): the score of
     /// an article against a story (cosine times time factor) is multiplied by this when the
-    /// two share a rare figure ([`figure_term`], held by at most
-    /// [`StoryParams::figure_share`] of the run's articles): one event's reports repeat its
-    /// figures (a toll, a price, a flight number) in other words. 1 turns it off. Template
-    /// reports of other days or sessions carry other figures, and get no help.
+    /// two share a rare figure ([`is_figure`], by its form: [`crate::verify::figure_key`];
+    /// held by at most [`StoryParams::figure_share`] of the run's articles): one event's
+    /// reports repeat its figures (a toll, a price, a flight number) in other words. 1 turns
+    /// it off. Template reports of other days or sessions carry other figures, and get no
+    /// help.
     pub figure_factor: f64,
     /// The largest share of a run's articles a figure may be held by and still count as
     /// evidence for [`StoryParams::figure_factor`] (at least two articles always may): a number
@@ -231,7 +232,7 @@ pub type Term = u32;
 /// A sparse vector: (term, weight), sorted by term.
 pub type SparseVec = Vec<(Term, f32)>;
 
-/// Bit 31 of a [`Term`]: set for a figure ([`figure_term`]), clear for every other term.
+/// Bit 31 of a [`Term`]: set for a figure by its form ([`crate::verify::figure_key`]), clear for every other term.
 /// Terms sort by value, so a vector's figures are its last terms.
 pub const FIGURE_BIT: Term = 1 << 31;
 
