@@ -80,8 +80,9 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     if format == "json" {
         let text = |p: &Place| &docs[p.doc as usize].1[p.start..p.end];
         let pairs: Vec<(&str, &str)> = found.iter().map(|r| (text(&r.a), text(&r.b))).collect();
-        for (r, al) in found.iter().zip(analyzer.aligned_words_all(&pairs)) {
-            let aligned: Vec<[&str; 2]> = al.iter().map(|x| [x.a.as_str(), x.b.as_str()]).collect();
+        let all = analyzer.aligned_pairs(&pairs);
+        for (k, r) in found.iter().enumerate() {
+            let aligned: Vec<[&str; 2]> = all.pair(k).map(|(a, b, _)| [a, b]).collect();
             writeln!(
                 w,
                 "{{\"kind\":\"{}\",\"match\":\"{}\",\"similarity\":{:.4},\"a\":{},\"b\":{},\"evidence\":{},\"aligned\":{}}}",

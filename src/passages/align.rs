@@ -146,17 +146,12 @@ fn relatable(u: &Unit) -> bool {
     u.terms.len() <= Relation::MAX && u.weights.len() == u.terms.len()
 }
 
-/// What [`fast_window`] found.
-enum Fast {
-    /// A unit involved has more than [`Relation::MAX`] terms or no weights: the slow path.
-    Slow,
-    /// The seed, as [`Analyzer::slow_window`] makes it.
-    Seed(Seed),
-}
-
 /// [`Analyzer::best_window`] by the relations of the units ([`Relation`]): the same seed, bit
-/// for bit, with each pair of units' terms compared once.
-fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Fast {
+/// for bit, with each pair of units' terms compared once; with it, the relation of the two
+/// units (soft matches included), which aligns them when the seed is the two units alone.
+/// `None` where a unit involved has more than [`Relation::MAX`] terms or no weights: the slow
+/// path.
+fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<(Seed, Relation)> {
     let (ua, ub) = (a.units, b.units);
     let same = std::ptr::eq(ua, ub);
     let win_b = b.aux[j].window && !(same && j + 1 == i);
@@ -166,7 +161,7 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Fast {
         || (win_b && !b.aux[j + 1].relatable)
         || (win_a && !a.aux[i + 1].relatable)
     {
-        return Fast::Slow;
+        return None;
     }
     let (x, y) = (&ua[i], &ub[j]);
     let (ax, ay) = (&a.aux[i], &b.aux[j]);
@@ -215,17 +210,25 @@ fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Fast {
             }
         }
     }
-    Fast::Seed(best)
+    Some((best, rel))
 }
 
 impl Analyzer {
     /// The best match between unit `i` of `ua` and unit `j` of `ub`, also trying each unit
     /// joined with the next clause of its paragraph (a sliding window of two), so that a
     /// sentence restated as two clauses, or two clauses restated as one, are seen whole.
-    fn best_window(&self, a: Side<'_>, i: usize, b: Side<'_>, j: usize, idf: Weights<'_>) -> Seed {
+    /// With the seed, the relation of units `i` and `j` where [`fast_window`] made one.
+    fn best_window(
+        &self,
+        a: Side<'_>,
+        i: usize,
+        b: Side<'_>,
+        j: usize,
+        idf: Weights<'_>,
+    ) -> (Seed, Option<Relation>) {
         match fast_window(a, i, b, j) {
-            Fast::Seed(s) => s,
-            Fast::Slow => self.slow_window(a, i, b, j, idf),
+            Some((s, rel)) => (s, Some(rel)),
+            None => (self.slow_window(a, i, b, j, idf), None),
         }
     }
 
@@ -257,10 +260,28 @@ impl Analyzer {
 
     /// Weighs a seed that passed the first cut with the restatement model: true when the
     /// model's probability reaches `min_similarity`; never when the units' numbers conflict
-    /// ([`Evidence::numbers_conflict`]).
-    fn weigh(&self, seed: &mut Seed, a: Side<'_>, b: Side<'_>, idf: &Idf, within: bool) -> bool {
-        let (a, b) = (a.range(seed.a0, seed.a1), b.range(seed.b0, seed.b1));
-        let e = self.evidence(&a, &b, idf);
+    /// ([`Evidence::numbers_conflict`]). `rel`, the relation of the seed's first units
+    /// ([`Analyzer::best_window`]), aligns a seed of one unit on each side without comparing
+    /// their terms again (the same alignment as [`Analyzer::align`]).
+    fn weigh(
+        &self,
+        seed: &mut Seed,
+        a: Side<'_>,
+        b: Side<'_>,
+        idf: &Idf,
+        within: bool,
+        rel: Option<&Relation>,
+    ) -> bool {
+        let e = match rel {
+            Some(rel) if seed.a0 == seed.a1 && seed.b0 == seed.b1 => {
+                let (x, y) = (&a.units[seed.a0], &b.units[seed.b0]);
+                self.evidence_aligned(x, y, rel.matches(x, y), idf)
+            }
+            _ => {
+                let (a, b) = (a.range(seed.a0, seed.a1), b.range(seed.b0, seed.b1));
+                self.evidence(&a, &b, idf)
+            }
+        };
         seed.evidence = Some(e);
         if e.numbers_conflict() {
             seed.probability = 0.0;
@@ -311,9 +332,9 @@ impl Analyzer {
                 if exact_dice(&units[i], &units[j], idf_w) < self.params.threshold / 2.0 {
                     continue;
                 }
-                let mut seed = self.best_window(side, i, side, j, idf_w);
+                let (mut seed, rel) = self.best_window(side, i, side, j, idf_w);
                 if seed.dice >= self.params.threshold
-                    && self.weigh(&mut seed, side, side, idf, true)
+                    && self.weigh(&mut seed, side, side, idf, true, rel.as_ref())
                 {
                     // A headline (the first paragraph: one short unit without a final stop)
                     // restated in the lead.
@@ -378,9 +399,11 @@ impl Analyzer {
                 let ((da, ia), (db, ib)) = (where_[x as usize], where_[y as usize]);
                 let a = Side { units: docs[da as usize].0, aux: &aux[da as usize] };
                 let b = Side { units: docs[db as usize].0, aux: &aux[db as usize] };
-                let mut seed = self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
-                (seed.dice >= self.params.threshold && self.weigh(&mut seed, a, b, idf, false))
-                    .then_some((da, db, seed))
+                let (mut seed, rel) =
+                    self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
+                (seed.dice >= self.params.threshold
+                    && self.weigh(&mut seed, a, b, idf, false, rel.as_ref()))
+                .then_some((da, db, seed))
             })
             .collect();
         seeds.sort_by_key(|x| (x.0, x.1, x.2.a0, x.2.b0));
@@ -426,7 +449,7 @@ mod tests {
                     if da == db && j <= i {
                         continue;
                     }
-                    let Fast::Seed(fast) = fast_window(side(da), i, side(db), j) else {
+                    let Some((fast, rel)) = fast_window(side(da), i, side(db), j) else {
                         panic!("docs {da} {db}, units {i} {j}: short units take the fast path");
                     };
                     let slow = an.slow_window(side(da), i, side(db), j, &w);
@@ -435,6 +458,9 @@ mod tests {
                         (slow.a0, slow.a1, slow.b0, slow.b1, slow.dice.to_bits()),
                         "docs {da} {db}, units {i} {j}"
                     );
+                    // The relation aligns the two units as `align` does, match for match.
+                    let (x, y) = (&docs[da][i], &docs[db][j]);
+                    assert_eq!(rel.matches(x, y), an.align(x, y), "docs {da} {db}, units {i} {j}");
                     compared += 1;
                     windowed += usize::from(fast.a1 > fast.a0 || fast.b1 > fast.b0);
                 }
@@ -447,6 +473,6 @@ mod tests {
         idf.weigh(&mut big);
         let ba = windows(&big);
         let bs = Side { units: &big, aux: &ba };
-        assert!(matches!(fast_window(bs, 0, side(2), 0), Fast::Slow));
+        assert!(fast_window(bs, 0, side(2), 0).is_none());
     }
 }

@@ -52,9 +52,9 @@ pub fn posting_cap(idf: &Idf, per_units: f64) -> u32 {
 /// over a dense array, so the common weight it shares with a unit reached through the
 /// postings is a sum over that unit's list, in the order of a merge of the two sorted lists
 /// (the same sum, bit for bit). That list is read only when the weight of the probing unit's
-/// common terms in the other's set (at least the shared weight, summed in the same order)
-/// can still reach the cut, and that set is read only when the lesser of the two units' whole
-/// common weight can.
+/// common terms in the other's set (at least the shared weight: summed over the bits both
+/// sets hold, with a margin for the order of the sums) can still reach the cut, and that set
+/// is read only when the lesser of the two units' whole common weight can.
 pub fn across_pairs(
     units: &[&Unit],
     doc: &[u32],
@@ -151,9 +151,9 @@ pub fn across_pairs(
         .map_init(
             || {
                 let spread = vec![0.0f64; common_weight.len()];
-                (vec![0.0f64; units.len()], Vec::<(u32, u32)>::new(), spread, Vec::new())
+                (vec![0.0f64; units.len()], Vec::<(u32, u32)>::new(), spread, [0.0f64; 128])
             },
-            |(acc, touched, spread, mine), x| {
+            |(acc, touched, spread, by_bit), x| {
                 let dx = doc[x];
                 for &(lo, hi, wt) in &ranges[first[x] as usize..first[x + 1] as usize] {
                     for (at, p) in ids[lo as usize..hi as usize].iter().enumerate() {
@@ -167,11 +167,10 @@ pub fn across_pairs(
                     }
                 }
                 let hx = &head[x];
-                mine.clear();
                 for &c in list(x) {
                     let wc = common_weight[c as usize];
                     spread[c as usize] = wc;
-                    mine.push((common_bit(c), wc));
+                    by_bit[common_bit(c)] += wc;
                 }
                 let mut found = Vec::new();
                 for &(y, at) in touched.iter() {
@@ -186,14 +185,17 @@ pub fn across_pairs(
                         continue;
                     }
                     // The common terms of `x` in the set of `y`: a superset of those shared,
-                    // in the same order.
+                    // summed by bit (the bits both sets hold, each with the weight of the
+                    // terms of `x` on it; the margin covers the order of the sums).
                     let mut bound = 0.0;
-                    for &(b, wc) in mine.iter() {
-                        if hy.set[b >> 6] >> (b & 63) & 1 == 1 {
-                            bound += wc;
+                    for (half, (&sx, &sy)) in hx.set.iter().zip(&hy.set).enumerate() {
+                        let mut both = sx & sy;
+                        while both != 0 {
+                            bound += by_bit[half << 6 | both.trailing_zeros() as usize];
+                            both &= both - 1;
                         }
                     }
-                    if 2.0 * (shared + bound) < need {
+                    if 2.0 * (shared + bound) + 1e-9 < need {
                         continue;
                     }
                     // The common terms shared, in term order: absent ones add zero.
@@ -207,6 +209,7 @@ pub fn across_pairs(
                 }
                 for &c in list(x) {
                     spread[c as usize] = 0.0;
+                    by_bit[common_bit(c)] = 0.0;
                 }
                 touched.clear();
                 found

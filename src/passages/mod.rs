@@ -44,7 +44,7 @@ pub use model::{
     Evidence, LogisticModel, RestateModel, FEATURES, PARAPHRASE_MODEL, RESTATE_FEATURES,
     RESTATE_MODEL,
 };
-pub use terms::{AlignedWords, Idf, TermMatch};
+pub use terms::{AlignedPairs, AlignedWords, Idf, TermMatch};
 use units::NUMBER_WORDS;
 pub use units::{
     set_recurrence, unit_content, unit_spans, without_enumerator, without_label, Unit, LEAD_UNITS,

@@ -16,7 +16,17 @@ impl Analyzer {
     /// a unit that [`Idf::weigh`] weighed under `idf` gives its own, the same numbers without
     /// looking each term up).
     pub fn evidence(&self, a: &Unit, b: &Unit, idf: &Idf) -> Evidence {
-        let mut matches = self.align(a, b);
+        self.evidence_aligned(a, b, self.align(a, b), idf)
+    }
+
+    /// [`Analyzer::evidence`] of `a` and `b` aligned as `matches` ([`Analyzer::align`]).
+    pub(super) fn evidence_aligned(
+        &self,
+        a: &Unit,
+        b: &Unit,
+        mut matches: Vec<TermMatch>,
+        idf: &Idf,
+    ) -> Evidence {
         let wa: f64 = (0..a.terms.len()).map(|k| term_weight(a, k, idf)).sum();
         let wb: f64 = (0..b.terms.len()).map(|k| term_weight(b, k, idf)).sum();
         let (mut buf_a, mut buf_b) = ([false; 64], [false; 64]);

@@ -9,8 +9,28 @@ use super::units::Unit;
 use super::Analyzer;
 
 /// The consonant skeleton of a normalized word: without ا و ي (long vowels and their carriers).
-pub(super) fn skeleton(word: &str) -> Vec<char> {
-    word.chars().filter(|c| !matches!(c, 'ا' | 'و' | 'ي')).collect()
+fn skeleton(word: &str) -> impl Iterator<Item = char> + '_ {
+    word.chars().filter(|c| !matches!(c, 'ا' | 'و' | 'ي'))
+}
+
+/// The content terms of a text as a unit holds them: hashes, skeletons (letters of all terms
+/// in one buffer, with each term's end), and whether each is a number.
+#[derive(Default)]
+pub(super) struct TermSet {
+    pub(super) hashes: Vec<u64>,
+    pub(super) letters: Vec<char>,
+    pub(super) ends: Vec<u32>,
+    pub(super) numeric: Vec<bool>,
+}
+
+impl TermSet {
+    /// Adds the term `w` of hash `h`.
+    fn push(&mut self, h: u64, w: &str) {
+        self.hashes.push(h);
+        self.letters.extend(skeleton(w));
+        self.ends.push(self.letters.len() as u32);
+        self.numeric.push(is_number(w));
+    }
 }
 
 /// Levenshtein distance of at most one, for short char slices.
@@ -32,38 +52,85 @@ fn is_number(w: &str) -> bool {
         && w.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b',')
 }
 
-/// The aligned words of two texts given as [`Analyzer::worded_unit`]s.
-fn aligned_of(
-    a: &(Vec<String>, Unit),
-    b: &(Vec<String>, Unit),
-    an: &Analyzer,
-) -> Vec<AlignedWords> {
-    let ((wa, ua), (wb, ub)) = (a, b);
-    let mut m = an.align(ua, ub);
+/// The content terms of a text as words, in one buffer (a text's words are not each a
+/// `String`).
+#[derive(Default)]
+struct Words {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Words {
+    /// Word `k`, if there is one.
+    fn get(&self, k: usize) -> Option<&str> {
+        let end = *self.ends.get(k)? as usize;
+        let from = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        Some(&self.text[from..end])
+    }
+}
+
+/// The aligned content terms of many pairs of texts ([`Analyzer::aligned_pairs`]): each
+/// distinct text's words once, and each pair's alignment.
+pub struct AlignedPairs {
+    words: Vec<Words>,
+    ids: Vec<(u32, u32)>,
+    matches: Vec<Vec<TermMatch>>,
+}
+
+impl AlignedPairs {
+    /// The number of pairs.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The aligned words of pair `k` (as [`Analyzer::aligned_words`]): the word of the first
+    /// text, the word of the second, and whether they are the same term, in the order of the
+    /// first text.
+    pub fn pair(&self, k: usize) -> impl Iterator<Item = (&str, &str, bool)> + '_ {
+        let (wa, wb) = (&self.words[self.ids[k].0 as usize], &self.words[self.ids[k].1 as usize]);
+        self.matches[k]
+            .iter()
+            .filter_map(move |x| Some((wa.get(x.a as usize)?, wb.get(x.b as usize)?, x.exact)))
+    }
+}
+
+/// The alignment of two texts given as [`Analyzer::worded_unit`]s, in the order of `a`.
+fn aligned_of(a: &Unit, b: &Unit, an: &Analyzer) -> Vec<TermMatch> {
+    let mut m = an.align(a, b);
     m.sort_by_key(|x| x.a);
-    m.iter()
-        .filter_map(|x| {
-            Some(AlignedWords {
-                a: wa.get(x.a as usize)?.clone(),
-                b: wb.get(x.b as usize)?.clone(),
-                exact: x.exact,
-            })
-        })
+    m
+}
+
+/// The aligned words of pair `k` of `all`, as owned words.
+fn words_of(all: &AlignedPairs, k: usize) -> Vec<AlignedWords> {
+    all.pair(k)
+        .map(|(a, b, exact)| AlignedWords { a: a.to_owned(), b: b.to_owned(), exact })
         .collect()
 }
 
 impl Analyzer {
     /// The content terms of a piece of text, as (hash, skeleton, numeric), deduplicated.
     pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>, Vec<bool>) {
-        let mut hashes = Vec::new();
-        let mut skels = Vec::new();
-        let mut numeric = Vec::new();
-        self.for_each_term(text, |h, w| {
-            hashes.push(h);
-            skels.push(skeleton(w));
-            numeric.push(is_number(w));
-        });
-        (hashes, skels, numeric)
+        let t = self.term_set(text);
+        let skels = (0..t.ends.len())
+            .map(|k| {
+                t.letters[if k == 0 { 0 } else { t.ends[k - 1] as usize }..t.ends[k] as usize]
+                    .to_vec()
+            })
+            .collect();
+        (t.hashes, skels, t.numeric)
+    }
+
+    /// The content terms of a piece of text as a unit holds them ([`TermSet`]).
+    pub(super) fn term_set(&self, text: &str) -> TermSet {
+        let mut t = TermSet::default();
+        self.for_each_term(text, |h, w| t.push(h, w));
+        t
     }
 
     /// Calls `f` with each distinct content term of `text`: its hash and its word.
@@ -87,12 +154,19 @@ impl Analyzer {
     /// The aligned content terms of two texts (normalized and stemmed, as compared), in the
     /// order of `a`: the evidence of a reported pair.
     pub fn aligned_words(&self, a: &str, b: &str) -> Vec<AlignedWords> {
-        aligned_of(&self.worded_unit(a), &self.worded_unit(b), self)
+        words_of(&self.aligned_pairs(&[(a, b)]), 0)
     }
 
     /// [`Analyzer::aligned_words`] of each pair of texts, each distinct text normalized once
     /// (a passage restated in many documents is in many pairs), in parallel.
     pub fn aligned_words_all(&self, pairs: &[(&str, &str)]) -> Vec<Vec<AlignedWords>> {
+        let all = self.aligned_pairs(pairs);
+        (0..all.len()).map(|k| words_of(&all, k)).collect()
+    }
+
+    /// [`Analyzer::aligned_words_all`] with the words borrowed from one copy of each text's
+    /// words ([`AlignedPairs::pair`]) rather than copied into each pair's.
+    pub fn aligned_pairs(&self, pairs: &[(&str, &str)]) -> AlignedPairs {
         use rayon::prelude::*;
         let mut number: AHashMap<&str, u32> = AHashMap::new();
         let mut distinct: Vec<&str> = Vec::new();
@@ -103,28 +177,26 @@ impl Analyzer {
             })
         };
         let ids: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (id(a), id(b))).collect();
-        let worded: Vec<(Vec<String>, Unit)> =
-            distinct.par_iter().map(|t| self.worded_unit(t)).collect();
-        ids.par_iter()
-            .map(|&(x, y)| aligned_of(&worded[x as usize], &worded[y as usize], self))
-            .collect()
+        let worded: Vec<(Words, Unit)> = distinct.par_iter().map(|t| self.worded_unit(t)).collect();
+        let matches = ids
+            .par_iter()
+            .map(|&(x, y)| aligned_of(&worded[x as usize].1, &worded[y as usize].1, self))
+            .collect();
+        AlignedPairs { words: worded.into_iter().map(|w| w.0).collect(), ids, matches }
     }
 
     /// A whole text as one unit ([`Analyzer::text_unit`]) and its content terms as words, from
     /// one pass over its terms.
-    fn worded_unit(&self, text: &str) -> (Vec<String>, Unit) {
-        let mut words = Vec::new();
-        let mut hashes = Vec::new();
-        let mut skels = Vec::new();
-        let mut numeric = Vec::new();
+    fn worded_unit(&self, text: &str) -> (Words, Unit) {
+        let mut words = Words::default();
+        let mut t = TermSet::default();
         self.for_each_term(text, |h, w| {
-            hashes.push(h);
-            skels.push(skeleton(w));
-            numeric.push(is_number(w));
-            words.push(w.to_owned());
+            t.push(h, w);
+            words.text.push_str(w);
+            words.ends.push(words.text.len() as u32);
         });
         let span = crate::segment::Span { start: 0, end: text.len() };
-        (words, Unit::new(span, 0, (hashes, skels, numeric)))
+        (words, Unit::new(span, 0, t))
     }
     /// Weighted soft Dice similarity of two units under term weights `idf`.
     pub fn similarity(&self, a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
@@ -211,7 +283,7 @@ pub(super) fn used_flags<'f>(
 /// edit of the skeleton of term `i` of `a`; skeletons shorter than three letters match nothing.
 #[inline]
 fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -> Option<usize> {
-    let sa = &a.skeletons[i];
+    let sa = a.skeleton(i);
     if sa.len() < 3 {
         return None;
     }
@@ -220,8 +292,8 @@ fn soft_partner(a: &Unit, i: usize, b: &Unit, used: &[bool], no_numbers: bool) -
         !used[j]
             && masks_near(ma, b.masks[j])
             && !(no_numbers && b.numeric[j])
-            && b.skeletons[j].len() >= 3
-            && within_one_edit(sa, &b.skeletons[j])
+            && b.skeleton(j).len() >= 3
+            && within_one_edit(sa, b.skeleton(j))
     })
 }
 
@@ -262,6 +334,40 @@ impl Relation {
         rel
     }
 
+    /// The alignment of `a` with `b` (the units this relation was made of, soft matches
+    /// added), as [`Analyzer::align`] makes it: each term's exact partner, then for each term
+    /// without one (not a number) the first unused term of `b` (not a number) within one edit.
+    pub(super) fn matches(&self, a: &Unit, b: &Unit) -> Vec<TermMatch> {
+        let n = a.terms.len();
+        let mut out = Vec::with_capacity(n);
+        let mut used = 0u64;
+        for r in 0..n {
+            let e = self.exact[r];
+            if e != 0 {
+                used |= 1 << (e - 1);
+                out.push(TermMatch { a: r as u32, b: u32::from(e) - 1, exact: true });
+            }
+        }
+        let numbers_b = b
+            .numeric
+            .iter()
+            .take(Relation::MAX)
+            .enumerate()
+            .fold(0u64, |m, (c, &x)| m | u64::from(x) << c);
+        for r in 0..n {
+            if self.exact[r] != 0 || a.numeric[r] {
+                continue;
+            }
+            let near = self.soft[r] & !used & !numbers_b;
+            if near != 0 {
+                let c = near.trailing_zeros();
+                used |= 1 << c;
+                out.push(TermMatch { a: r as u32, b: c, exact: false });
+            }
+        }
+        out
+    }
+
     /// Adds the soft matches to a relation made by [`Relation::exact`]: for each term of `a`
     /// in `soft_a` without an exact partner, the terms of `b` in `soft_b` within one edit
     /// (`soft_a` and `soft_b`: the units' [`long_terms`]).
@@ -273,7 +379,7 @@ impl Relation {
         while rows != 0 {
             let r = rows.trailing_zeros() as usize;
             rows &= rows - 1;
-            let sa = &a.skeletons[r];
+            let sa = a.skeleton(r);
             let ma = a.masks[r];
             let mut near = 0u64;
             for (c, &mb) in b.masks.iter().enumerate() {
@@ -284,7 +390,7 @@ impl Relation {
             while near != 0 {
                 let c = near.trailing_zeros() as usize;
                 near &= near - 1;
-                if within_one_edit(sa, &b.skeletons[c]) {
+                if within_one_edit(sa, b.skeleton(c)) {
                     bits |= 1 << c;
                 }
             }
@@ -336,11 +442,8 @@ pub(super) struct Rows<'r> {
 /// The terms of `u` (the first [`Relation::MAX`]) whose skeletons have three letters or more,
 /// as bits: the only ones soft matching pairs.
 pub(super) fn long_terms(u: &Unit) -> u64 {
-    u.skeletons
-        .iter()
-        .take(Relation::MAX)
-        .enumerate()
-        .fold(0, |m, (c, s)| m | u64::from(s.len() >= 3) << c)
+    (0..u.terms.len().min(Relation::MAX))
+        .fold(0, |m, c| m | u64::from(u.skeleton(c).len() >= 3) << c)
 }
 
 /// All terms of a unit of `n` terms, as bits.

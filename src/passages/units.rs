@@ -3,7 +3,7 @@
 
 use ahash::AHashSet;
 
-use super::terms::skeleton_mask;
+use super::terms::{skeleton_mask, TermSet};
 use super::Analyzer;
 use crate::boilerplate::line_label;
 use crate::segment::{self, Span};
@@ -15,8 +15,11 @@ pub struct Unit {
     pub span: Span,
     /// Content terms (hashes of stemmed words), deduplicated.
     pub(super) terms: Vec<u64>,
-    /// Consonant skeleton of each term (same order), for soft matching.
-    pub(super) skeletons: Vec<Vec<char>>,
+    /// The consonant skeletons of the terms (same order), for soft matching, letter after
+    /// letter in one buffer ([`Unit::skeleton`]).
+    pub(super) letters: Vec<char>,
+    /// Where each term's skeleton ends in `letters` (same order).
+    pub(super) ends: Vec<u32>,
     /// The letters of each skeleton (same order) as a 64-bit set: two skeletons within one
     /// edit differ in at most two bits, which rules out most pairs before comparing letters.
     pub(super) masks: Vec<u64>,
@@ -215,7 +218,7 @@ fn trim_span(text: &str, start: usize, end: usize) -> Option<Span> {
 impl Analyzer {
     /// A whole text as one unit (all its content terms), spanning the text.
     pub fn text_unit(&self, text: &str) -> Unit {
-        Unit::new(Span { start: 0, end: text.len() }, 0, self.terms(text))
+        Unit::new(Span { start: 0, end: text.len() }, 0, self.term_set(text))
     }
 
     /// The content terms of `text` as compared (normalized, stemmed, number words made
@@ -245,7 +248,8 @@ impl Analyzer {
                 let t = &text[span.range()];
                 let closing = without_label(t, labels).len() < t.len() && paragraph == last;
                 let content = unit_content(t, labels);
-                Unit::new(span, paragraph, self.terms(content)).with_roles(closing, k < LEAD_UNITS)
+                Unit::new(span, paragraph, self.term_set(content))
+                    .with_roles(closing, k < LEAD_UNITS)
             })
             .collect()
     }
@@ -253,25 +257,30 @@ impl Analyzer {
 
 impl Unit {
     /// A unit of `span` in paragraph `paragraph` with the terms of [`Analyzer::terms`].
-    pub(super) fn new(
-        span: Span,
-        paragraph: usize,
-        terms: (Vec<u64>, Vec<Vec<char>>, Vec<bool>),
-    ) -> Unit {
-        let (terms, skeletons, numeric) = terms;
-        let masks = skeletons.iter().map(|s| skeleton_mask(s)).collect();
-        Unit {
+    pub(super) fn new(span: Span, paragraph: usize, terms: TermSet) -> Unit {
+        let TermSet { hashes, letters, ends, numeric } = terms;
+        let mut unit = Unit {
             span,
-            terms,
-            skeletons,
-            masks,
+            terms: hashes,
+            letters,
+            ends,
+            masks: Vec::new(),
             numeric,
             weights: Vec::new(),
             paragraph,
             recurrence: 0,
             labelled: false,
             lead: false,
-        }
+        };
+        unit.masks = (0..unit.terms.len()).map(|k| skeleton_mask(unit.skeleton(k))).collect();
+        unit
+    }
+
+    /// The consonant skeleton of term `k`.
+    #[inline]
+    pub(super) fn skeleton(&self, k: usize) -> &[char] {
+        let from = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.letters[from..self.ends[k] as usize]
     }
 
     /// The unit marked as a labelled closing line (`labelled`: a recurring line label in the
@@ -350,7 +359,8 @@ pub(super) fn join_units(units: &[Unit]) -> Unit {
         for (k, &t) in u.terms.iter().enumerate() {
             if !out.terms.contains(&t) {
                 out.terms.push(t);
-                out.skeletons.push(u.skeletons[k].clone());
+                out.letters.extend_from_slice(u.skeleton(k));
+                out.ends.push(out.letters.len() as u32);
                 out.masks.push(u.masks[k]);
                 out.numeric.push(u.numeric[k]);
                 if weighed {
