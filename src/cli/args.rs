@@ -374,6 +374,14 @@ pub struct ClusterArgs {
     /// --date-field is given; undated near-duplicates are always one story
     #[arg(long)]
     pub reprint_gap: Option<String>,
+    /// With --date-field, figures as evidence: the similarity of an article to a story is
+    /// multiplied by this when both carry one rare figure (a number of 3+ digits or with a
+    /// decimal point, not a year); 1 turns it off
+    #[arg(long, default_value_t = neardup::stories::DEFAULT_FIGURE_FACTOR)]
+    pub figure_factor: f64,
+    /// A figure counts as evidence when at most this share of the articles holds it
+    #[arg(long, default_value_t = neardup::stories::DEFAULT_FIGURE_SHARE)]
+    pub figure_share: f64,
     /// Do not run near-duplicate detection first (by default each dedup group is one story)
     #[arg(long)]
     pub no_dedup: bool,

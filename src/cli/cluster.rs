@@ -75,6 +75,14 @@ pub fn cluster_params(a: &ClusterArgs) -> Result<StoryParams> {
     if let Some(g) = &a.reprint_gap {
         params.reprint_gap_secs = Some(parse_window(g)?);
     }
+    if !(a.figure_factor >= 1.0 && a.figure_factor.is_finite()) {
+        bail!("--figure-factor {} must be at least 1", a.figure_factor);
+    }
+    if !(0.0..=1.0).contains(&a.figure_share) {
+        bail!("--figure-share {} is outside [0, 1]", a.figure_share);
+    }
+    params.figure_factor = a.figure_factor;
+    params.figure_share = a.figure_share;
     Ok(params)
 }
 

@@ -8,9 +8,10 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::args::PairsArgs;
+use super::cluster::params_of;
 use neardup::dedup::{DedupConfig, Engine};
 use neardup::passages::{Analyzer, Idf, PassageParams, PAIR_THRESHOLD};
-use neardup::stories::{weigh, DocFreqs, StoryParams, Vectorizer, UNDATED};
+use neardup::stories::{MemoryFeed, MemoryRecord, StoryParams, StoryPipeline};
 
 /// Texts of at most this many words are sentences for the passage measure.
 const SENTENCE_WORDS: usize = 60;
@@ -21,12 +22,73 @@ struct Item {
     id2: Value,
     text1: String,
     text2: String,
-    /// The texts without the title prepended (`cluster` finds near-duplicates on these).
+    /// The texts without the title prepended.
     body1: String,
     body2: String,
-    time1: i64,
-    time2: i64,
+    /// The --docs records the texts come from (`None`: given in the pairs file).
+    doc1: Option<usize>,
+    doc2: Option<usize>,
     label: Option<Value>,
+}
+
+/// A --docs record.
+struct DocRecord {
+    /// The id as raw JSON.
+    id_json: String,
+    /// The id as pairs name it.
+    id: String,
+    title: Option<String>,
+    body: String,
+    date: Option<String>,
+}
+
+impl DocRecord {
+    /// The text compared: the title prepended when there is one (as `cluster` reads it).
+    fn text(&self) -> String {
+        match self.title.as_deref() {
+            Some(t) if !t.is_empty() => format!("{t}\n{}", self.body),
+            _ => self.body.clone(),
+        }
+    }
+}
+
+/// The story decision of each pair ([`StoryPipeline::pair_decisions`]): the feed is the
+/// --docs records in file order, then each distinct text given in the pairs file, once; its
+/// stories are `cluster`'s at its defaults (`--threshold` replaces both thresholds, as in
+/// `cluster`).
+fn story_decisions<'a>(a: &PairsArgs, docs: &[DocRecord], items: &'a [Item]) -> Result<Vec<bool>> {
+    let mut records: Vec<MemoryRecord> = docs
+        .iter()
+        .map(|d| MemoryRecord {
+            id_json: d.id_json.clone(),
+            title: d.title.clone(),
+            body: d.body.clone(),
+            date: d.date.clone(),
+        })
+        .collect();
+    // Texts given in the pairs file: one record each, after the --docs records.
+    let mut inline: HashMap<&str, usize> = HashMap::new();
+    let mut place = |doc: Option<usize>, text: &'a str, records: &mut Vec<MemoryRecord>| {
+        doc.unwrap_or_else(|| {
+            *inline.entry(text).or_insert_with(|| {
+                records.push(MemoryRecord {
+                    id_json: format!("\"pairs:{}\"", records.len()),
+                    body: text.to_owned(),
+                    ..MemoryRecord::default()
+                });
+                records.len() - 1
+            })
+        })
+    };
+    let mut pairs = Vec::with_capacity(items.len());
+    for it in items {
+        let x = place(it.doc1, &it.body1, &mut records);
+        pairs.push((x, place(it.doc2, &it.body2, &mut records)));
+    }
+    let d = StoryParams::default();
+    let pipeline =
+        StoryPipeline::new(params_of(a.threshold, None, d.title_weight, d.entity_weight)?);
+    Ok(pipeline.pair_decisions(&mut MemoryFeed::new(records), &pairs)?)
 }
 
 fn read_jsonl(path: &std::path::Path) -> Result<Vec<(u64, Value)>> {
@@ -51,10 +113,9 @@ pub fn run(a: &PairsArgs) -> Result<()> {
         "near-dup" | "passage" | "story" => {}
         m => bail!("--measure {m:?}: expected near-dup, passage or story"),
     }
-    // id -> (text, with the title prepended when --title-field is given; time; the text
-    // without the title)
-    let docs: HashMap<String, (String, i64, String)> = match &a.docs {
-        None => HashMap::new(),
+    // The --docs records in file order, and the last record of each id.
+    let docs: Vec<DocRecord> = match &a.docs {
+        None => Vec::new(),
         Some(p) => read_jsonl(p)?
             .into_iter()
             .filter_map(|(_, v)| {
@@ -63,38 +124,34 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     Value::Null => return None,
                     other => other.to_string(),
                 };
-                let body = v[&a.text_field].as_str()?;
-                let text = match a.title_field.as_ref().and_then(|f| v[f].as_str()) {
-                    Some(t) => format!("{t}\n{body}"),
-                    None => body.to_owned(),
-                };
-                let time = a
-                    .date_field
-                    .as_ref()
-                    .and_then(|f| v[f].as_str())
-                    .and_then(neardup::input::parse_timestamp)
-                    .unwrap_or(UNDATED);
-                Some((id, (text, time, body.to_owned())))
+                let body = v[&a.text_field].as_str()?.to_owned();
+                let title = a.title_field.as_ref().and_then(|f| v[f].as_str()).map(str::to_owned);
+                let date = a.date_field.as_ref().and_then(|f| v[f].as_str()).map(str::to_owned);
+                Some(DocRecord { id_json: v[&a.id_field].to_string(), id, title, body, date })
             })
             .collect(),
     };
+    let by_id: HashMap<&str, usize> =
+        docs.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
     let key = |v: &Value| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
     let mut items = Vec::new();
     for (line, v) in read_jsonl(&a.pairs)? {
-        // (text, body)
-        let text = |t: &str, id: &str| -> Result<(String, String)> {
+        // (text, body, the --docs record)
+        let text = |t: &str, id: &str| -> Result<(String, String, Option<usize>)> {
             if let Some(s) = v[t].as_str() {
-                return Ok((s.to_owned(), s.to_owned()));
+                return Ok((s.to_owned(), s.to_owned(), None));
             }
             let k = key(&v[id]);
-            docs.get(&k).map(|d| (d.0.clone(), d.2.clone())).with_context(|| {
+            let i = by_id.get(k.as_str()).copied().with_context(|| {
                 format!("{}:{line}: no {t} and id {k:?} not found in --docs", a.pairs.display())
-            })
+            })?;
+            Ok((docs[i].text(), docs[i].body.clone(), Some(i)))
         };
-        let ((text1, body1), (text2, body2)) = (text("text1", "id1")?, text("text2", "id2")?);
+        let ((text1, body1, doc1), (text2, body2, doc2)) =
+            (text("text1", "id1")?, text("text2", "id2")?);
         items.push(Item {
             id1: v["id1"].clone(),
             id2: v["id2"].clone(),
@@ -102,8 +159,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
             text2,
             body1,
             body2,
-            time1: docs.get(&key(&v["id1"])).map_or(UNDATED, |d| d.1),
-            time2: docs.get(&key(&v["id2"])).map_or(UNDATED, |d| d.1),
+            doc1,
+            doc2,
             label: a.label_field.as_ref().map(|f| v[f].clone()),
         });
     }
@@ -134,6 +191,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 entity_weight: a.entity_weight,
                 ..StoryParams::default()
             };
+            // Each id's text once, its last record's (with the title prepended).
+            let doc_texts: Vec<String> = by_id.values().map(|&i| docs[i].text()).collect();
             let corpus: Vec<&str> = if docs.is_empty() {
                 // Each distinct text once: an article in several pairs is one document (for
                 // the frequencies, and for the templates, whose lines must recur across texts).
@@ -144,54 +203,17 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                     .filter(|t| seen.insert(*t))
                     .collect()
             } else {
-                docs.values().map(|d| d.0.as_str()).collect()
+                doc_texts.iter().map(String::as_str).collect()
             };
-            // The first pass over the texts (document frequencies, the stemmer's lexicon),
-            // for a vectorizer with `p`.
-            let first_pass = |p: StoryParams| {
-                let v = Vectorizer::new(p);
-                let mut freqs = DocFreqs::default();
-                for t in &corpus {
-                    freqs.add(v.doc_forms(t));
-                }
-                freqs.finish(p, None)
-            };
-            let n = corpus.len() as f32;
-            let texts = || items.iter().flat_map(|it| [&it.text1, &it.text2]);
             // The graded similarity: page phrases left out, unknown for page templates.
             let pairs: Vec<(&str, &str)> =
                 items.iter().map(|it| (it.text1.as_str(), it.text2.as_str())).collect();
             let graded = neardup::stories::graded::pair_similarities(&corpus, &pairs, params);
-            // The decision is `cluster`'s: its vectors (whole words, its title and entity
-            // weights), near-duplicates always one story, the cosine times the time factor
-            // at its threshold (dated defaults when both articles are dated). The similarity
-            // stays the graded measure above.
-            let mut model = StoryParams::default();
-            if let Some(t) = a.threshold {
-                model.threshold = t;
-                model.dated_threshold = t;
-            }
-            let (cv, cdf) = first_pass(model);
-            let cvecs: Vec<_> = texts()
-                .map(|t| {
-                    weigh(cv.term_counts(None, t), |h| cdf.get(&h).copied().unwrap_or(1) as f32, n)
-                })
-                .collect();
-            let engine = Engine::new(DedupConfig::default())?;
-            let th = engine.text_thresholds();
-            cvecs
-                .chunks(2)
-                .zip(&graded)
-                .zip(&items)
-                .map(|((c, &g), it)| {
-                    // Near-duplicates on the articles' own texts, as `cluster` finds them.
-                    let dup = engine.compare_texts(&it.body1, &it.body2).accepts(&th);
-                    let dated = it.time1 != UNDATED && it.time2 != UNDATED;
-                    let m = if dated { model.dated() } else { model };
-                    let (_, same) = m.same_story((&c[0], it.time1), (&c[1], it.time2), dup);
-                    (g, same)
-                })
-                .collect()
+            // The decision is `cluster`'s: the story pipeline at its defaults runs on the
+            // --docs records (or the pairs' texts), and a pair is one story when that run
+            // puts its two articles in one. The similarity stays the graded measure above.
+            let decisions = story_decisions(a, &docs, &items)?;
+            graded.into_iter().zip(decisions).collect()
         }
         _ => {
             let params = PassageParams {

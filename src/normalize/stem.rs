@@ -32,8 +32,10 @@ use xxhash_rust::xxh3::xxh3_64;
 /// where stemmed terms and their statistics are persisted. 1 was
 /// [`super::arabic::light_stem`]; 2 this stemmer; 3 counts an Arabic term's document
 /// frequency among the articles with Arabic words (`stories::DocFreqs::finish`), so a story
-/// store of a mixed-language feed written by 2 is not continued with other statistics.
-pub const STEMMER_VERSION: u32 = 3;
+/// store of a mixed-language feed written by 2 is not continued with other statistics; 4
+/// gives story terms 31 bits and marks figures with the 32nd (`stories::FIGURE_BIT`), so
+/// every stored term changed.
+pub const STEMMER_VERSION: u32 = 4;
 
 /// Documents a remainder must occur in, as a word on its own, to be a known form.
 pub const MIN_KNOWN: u32 = 3;

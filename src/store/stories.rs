@@ -10,6 +10,7 @@
 //!  entity weight f32 | time scale f64 (0: off) | threshold f64] |
 //! [lexicon: "NDUPSLEX" | stemmer version u32 | form count u64 |
 //!  per form: form key u32, document frequency u32] |
+//! [figures: "NDUPSFIG" | figure factor f64 (1: off) | figure share f64] |
 //! footer: body length u64 | XXH3-64 | "NDUPEND\0"
 //! ```
 //!
@@ -19,7 +20,9 @@
 //! word forms seen so far ([`crate::normalize::stem::Lexicon`]), so that the stemmer decides
 //! a word tonight as it did on earlier nights, and the stemmer's version (files without the
 //! block were stemmed by version 1, the light stemmer). Readers that predate the block stop
-//! at the parameters and ignore it.
+//! at the parameters and ignore it. The figures block carries the figure evidence of the run
+//! ([`StoryParams::figure_factor`], [`StoryParams::figure_share`]); files without it read as
+//! made without figures (factor 1, share 0).
 //!
 //! The file (`STORIES` in the store directory) is replaced atomically (temporary file, fsync,
 //! rename, directory fsync) and checked in full when read.
@@ -41,6 +44,9 @@ const PARAMS_TAG: &[u8; 8] = b"NDUPSPAR";
 /// Marks the lexicon block.
 const LEXICON_TAG: &[u8; 8] = b"NDUPSLEX";
 
+/// Marks the figures block.
+const FIGURES_TAG: &[u8; 8] = b"NDUPSFIG";
+
 /// The parameters that produced a story store's vectors and stories.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StoryFileParams {
@@ -58,6 +64,10 @@ pub struct StoryFileParams {
     pub threshold: f64,
     /// [`STEMMER_VERSION`] of the terms.
     pub stemmer_version: u32,
+    /// The figure factor in effect ([`StoryParams::figure_boost`]: 1 when off or undated).
+    pub figure_factor: f64,
+    /// [`StoryParams::figure_share`] (0 when the factor is off).
+    pub figure_share: f64,
 }
 
 impl StoryFileParams {
@@ -71,6 +81,8 @@ impl StoryFileParams {
         time_scale_secs: 0.0,
         threshold: 0.25,
         stemmer_version: 1,
+        figure_factor: 1.0,
+        figure_share: 0.0,
     };
 
     /// The parameters of a run.
@@ -83,6 +95,8 @@ impl StoryFileParams {
             time_scale_secs: p.time_scale_secs.unwrap_or(0.0),
             threshold: p.threshold,
             stemmer_version: STEMMER_VERSION,
+            figure_factor: p.figure_boost(),
+            figure_share: if p.figure_boost() > 1.0 { p.figure_share } else { 0.0 },
         }
     }
 
@@ -91,7 +105,7 @@ impl StoryFileParams {
     /// # Errors
     /// [`StoreError::IncompatibleParams`] naming the first field that differs.
     pub fn check(&self, given: &StoryFileParams) -> Result<()> {
-        let fields: [(&'static str, String, String); 7] = [
+        let fields: [(&'static str, String, String); 9] = [
             (
                 "normalizer version",
                 self.normalizer_version.to_string(),
@@ -107,6 +121,8 @@ impl StoryFileParams {
                 self.stemmer_version.to_string(),
                 given.stemmer_version.to_string(),
             ),
+            ("figure factor", self.figure_factor.to_string(), given.figure_factor.to_string()),
+            ("figure share", self.figure_share.to_string(), given.figure_share.to_string()),
         ];
         for (field, store, given) in fields {
             if store != given {
@@ -194,6 +210,11 @@ impl StoryStore {
                 b.extend_from_slice(&k.to_le_bytes());
                 b.extend_from_slice(&c.to_le_bytes());
             }
+            if p.figure_factor != 1.0 || p.figure_share != 0.0 {
+                b.extend_from_slice(FIGURES_TAG);
+                b.extend_from_slice(&p.figure_factor.to_le_bytes());
+                b.extend_from_slice(&p.figure_share.to_le_bytes());
+            }
         }
         push_footer(&mut b);
         b
@@ -264,6 +285,8 @@ impl StoryStore {
                 time_scale_secs: f64_at(o + 24),
                 threshold: f64_at(o + 32),
                 stemmer_version: 1,
+                figure_factor: 1.0,
+                figure_share: 0.0,
             };
         }
         let mut lexicon = Lexicon::default();
@@ -278,6 +301,14 @@ impl StoryStore {
                 let o = take(8)?;
                 lexicon.add_key(u32_at(b, o), u32_at(b, o + 4));
             }
+        }
+        if take(0)? < body {
+            let o = take(8 + 16)?;
+            if &b[o..o + 8] != FIGURES_TAG {
+                return Err(corrupt());
+            }
+            params.figure_factor = f64::from_bits(u64_at(b, o + 8));
+            params.figure_share = f64::from_bits(u64_at(b, o + 16));
         }
         if take(0)? != body {
             return Err(corrupt());
@@ -371,5 +402,28 @@ mod tests {
         let s = StoryStore::empty(dated);
         let p = Path::new("STORIES");
         assert_eq!(StoryStore::decode(&s.encode(), p).unwrap().params, dated);
+    }
+
+    #[test]
+    fn figure_parameters_are_kept_and_checked() {
+        let dated = StoryParams::default().dated();
+        let params = StoryFileParams::of(&dated);
+        assert_eq!(params.figure_factor, dated.figure_factor);
+        assert!(params.figure_factor > 1.0, "figures are on in dated runs by default");
+        let undated = StoryFileParams::of(&StoryParams::default());
+        assert_eq!((undated.figure_factor, undated.figure_share), (1.0, 0.0), "off undated");
+        let s = StoryStore { articles: 3, ..StoryStore::empty(params) };
+        let back = StoryStore::decode(&s.encode(), Path::new("STORIES")).unwrap();
+        assert_eq!(back.params, params);
+        let other = StoryFileParams::of(&StoryParams { figure_factor: 2.0, ..dated });
+        match back.params.check(&other) {
+            Err(Error::Store(StoreError::IncompatibleParams { field, .. })) => {
+                assert_eq!(field, "figure factor");
+            }
+            r => panic!("expected IncompatibleParams, got {r:?}"),
+        }
+        let other = StoryFileParams::of(&StoryParams { figure_share: 0.5, ..dated });
+        assert!(back.params.check(&other).is_err());
+        assert!(back.params.check(&params).is_ok());
     }
 }

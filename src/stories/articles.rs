@@ -303,3 +303,103 @@ pub fn read<R: FeedReader>(
     }
     Ok(ReadArticles { articles, vectors, duplicate_pairs, own, vectorizer })
 }
+
+/// One article of a [`MemoryFeed`]: what a feed record holds for the story pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemoryRecord {
+    /// The id as raw JSON (a string quoted, a number as written).
+    pub id_json: String,
+    /// The title, prepended to the body as `cluster --title-field` prepends it (`None` or
+    /// empty: none).
+    pub title: Option<String>,
+    /// The article's own text.
+    pub body: String,
+    /// The date as written (ISO 8601 to count as a time).
+    pub date: Option<String>,
+}
+
+/// Records a [`MemoryFeed`] hands over per batch.
+const MEMORY_BATCH: usize = 1024;
+
+/// A feed held in memory ([`FeedReader`]): every record is valid and read as `cluster` reads
+/// a JSONL record with the same fields (title prepended with a newline, near-duplicates found
+/// on the body), so the pipeline run on it makes the stories `cluster` makes of those
+/// records. Article `i` of the run is record `i`.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryFeed {
+    records: Vec<MemoryRecord>,
+}
+
+impl MemoryFeed {
+    /// The feed of `records`, in this order.
+    pub fn new(records: Vec<MemoryRecord>) -> MemoryFeed {
+        MemoryFeed { records }
+    }
+
+    /// Its records.
+    pub fn records(&self) -> &[MemoryRecord] {
+        &self.records
+    }
+
+    /// The document of record `i` as the corpus parser makes it.
+    fn doc(&self, i: usize) -> Doc<'_> {
+        let r = &self.records[i];
+        let (text, title_len) = match r.title.as_deref() {
+            Some(t) if !t.is_empty() => {
+                (std::borrow::Cow::Owned(format!("{t}\n{}", r.body)), t.len() + 1)
+            }
+            _ => (std::borrow::Cow::Borrowed(r.body.as_str()), 0),
+        };
+        Doc {
+            id_json: std::borrow::Cow::Borrowed(&r.id_json),
+            text,
+            date: r.date.as_deref().map(std::borrow::Cow::Borrowed),
+            title_len,
+        }
+    }
+}
+
+impl FeedReader for MemoryFeed {
+    type Error = crate::Error;
+
+    fn pass(&mut self, _label: &str, f: &mut PassFn<'_, crate::Error>) -> crate::Result<()> {
+        for start in (0..self.records.len()).step_by(MEMORY_BATCH) {
+            let end = (start + MEMORY_BATCH).min(self.records.len());
+            // Records without bytes: the pipeline reads a record's bytes only for a truth
+            // field, which a memory feed does not carry.
+            let raw: Vec<RawRecord> = (start..end)
+                .map(|i| RawRecord {
+                    ordinal: i as u64,
+                    source: 0,
+                    line: i as u64 + 1,
+                    offset: 0,
+                    bytes: crate::input::RecordBytes::from_vec(Vec::new()),
+                    too_long: None,
+                })
+                .collect();
+            let docs: Vec<Option<Doc<'_>>> = (start..end).map(|i| Some(self.doc(i))).collect();
+            f(&raw, &docs)?;
+        }
+        Ok(())
+    }
+
+    fn reread(
+        &mut self,
+        wanted: &[u32],
+        _at: &[Option<RecordAt>],
+        f: &mut RereadFn<'_, crate::Error>,
+    ) -> crate::Result<()> {
+        for chunk in wanted.chunks(MEMORY_BATCH) {
+            let mut batch = Vec::with_capacity(chunk.len());
+            for &o in chunk {
+                let r = self.records.get(o as usize).ok_or_else(|| crate::Error::InvalidParam {
+                    name: "reread",
+                    reason: format!("record {o} is not in the feed of {}", self.records.len()),
+                })?;
+                batch.push((o, r.body.as_str()));
+            }
+            f(&batch)?;
+        }
+        Ok(())
+    }
+}

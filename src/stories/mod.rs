@@ -30,7 +30,7 @@ pub mod articles;
 pub mod graded;
 pub mod pipeline;
 
-pub use articles::{Article, FeedReader, ReadArticles, ReadOptions};
+pub use articles::{Article, FeedReader, MemoryFeed, MemoryRecord, ReadArticles, ReadOptions};
 pub use pipeline::{Stories, StoryPipeline, StorySummary};
 
 /// Word truncation of `neardup pairs --measure story` (see [`StoryParams::stem_chars`]).
@@ -90,6 +90,18 @@ pub struct StoryParams {
     /// template report of another day (a daily market report, the fifth relief flight after
     /// the fourth): one in ten of the feed's near-duplicate pairs lies over two days apart.
     pub reprint_gap_secs: Option<i64>,
+    /// Figures as evidence when time is ([`StoryParams::time_scale_secs`] set): the score of
+    /// an article against a story (cosine times time factor) is multiplied by this when the
+    /// two share a rare figure ([`is_figure`], by its form: [`crate::verify::figure_key`];
+    /// held by at most [`StoryParams::figure_share`] of the run's articles): one event's
+    /// reports repeat its figures (a toll, a price, a flight number) in other words. 1 turns
+    /// it off. Template reports of other days or sessions carry other figures, and get no
+    /// help.
+    pub figure_factor: f64,
+    /// The largest share of a run's articles a figure may be held by and still count as
+    /// evidence for [`StoryParams::figure_factor`] (at least two articles always may): a number
+    /// that many articles carry (a round sum, a common count) says nothing of the event.
+    pub figure_share: f64,
 }
 
 /// The default [`StoryParams::reprint_gap_secs`] of dated feeds: 48 hours.
@@ -152,8 +164,11 @@ impl StoryParams {
     }
 
     /// The story decision for two articles, the one [`assign`] makes when the second meets a
-    /// story of the first alone: near-duplicates within the reprint gap are one story; otherwise the cosine times
-    /// the time factor must reach the threshold. Returns the score and the decision.
+    /// story of the first alone, figures left out (their evidence,
+    /// [`StoryParams::figure_factor`], depends on the run's other articles: `pairs --measure
+    /// story` decides by a whole run, [`crate::stories::StoryPipeline::pair_decisions`]):
+    /// near-duplicates within the reprint gap are one story; otherwise the cosine times the
+    /// time factor must reach the threshold. Returns the score and the decision.
     pub fn same_story(
         &self,
         a: (&SparseVec, i64),
@@ -163,6 +178,15 @@ impl StoryParams {
         let score = cosine(a.0, b.0) * self.time_factor(a.1, b.1);
         let bound = near_duplicates && self.within_reprint_gap(a.1, b.1);
         (score, bound || score >= self.threshold)
+    }
+
+    /// The figure factor in effect: [`StoryParams::figure_factor`] when time is evidence, else 1.
+    pub fn figure_boost(&self) -> f64 {
+        if self.time_scale_secs.is_some() && self.figure_factor > 1.0 {
+            self.figure_factor
+        } else {
+            1.0
+        }
     }
 
     /// True when two near-duplicates published at these times are bound into one story: at
@@ -188,9 +212,18 @@ impl Default for StoryParams {
             stem_chars: 0,
             time_scale_secs: None,
             reprint_gap_secs: None,
+            figure_factor: DEFAULT_FIGURE_FACTOR,
+            figure_share: DEFAULT_FIGURE_SHARE,
         }
     }
 }
+
+/// The default [`StoryParams::figure_factor`]. Chosen by cross-validation on the SaudiNewsNet
+/// reader-labelled pairs (benches/RESULTS.md, "Sixteenth session — stories").
+pub const DEFAULT_FIGURE_FACTOR: f64 = 1.75;
+
+/// The default [`StoryParams::figure_share`]: 2% of the articles.
+pub const DEFAULT_FIGURE_SHARE: f64 = 0.02;
 
 /// A term: the high 32 bits of the XXH3 hash of its normalized form. (A chance collision
 /// merges two terms' weights in one story vector; at a million distinct terms that happens to
@@ -200,8 +233,30 @@ pub type Term = u32;
 /// A sparse vector: (term, weight), sorted by term.
 pub type SparseVec = Vec<(Term, f32)>;
 
+/// Bit 31 of a [`Term`]: set for a figure by its form ([`crate::verify::figure_key`]), clear for every other term.
+/// Terms sort by value, so a vector's figures are its last terms.
+pub const FIGURE_BIT: Term = 1 << 31;
+
 fn term(t: &str) -> Term {
-    (xxh3_64(t.as_bytes()) >> 32) as Term
+    ((xxh3_64(t.as_bytes()) >> 32) as Term) & !FIGURE_BIT
+}
+
+/// The term of a number token: marked with [`FIGURE_BIT`] when it is a figure by its form
+/// ([`crate::verify::figure_key`]: three digits or more, or written with a decimal or
+/// thousands separator, years left out). The mark depends on the token alone, never on
+/// document frequencies, so a term keeps its form from one run to the next (a story store's
+/// centroids and tonight's articles agree on it).
+fn number_term(t: &str) -> Term {
+    if crate::verify::figure_key(t.as_bytes()).is_some() {
+        term(t) | FIGURE_BIT
+    } else {
+        term(t)
+    }
+}
+
+/// True for a figure's term ([`FIGURE_BIT`]).
+pub fn is_figure(t: Term) -> bool {
+    t & FIGURE_BIT != 0
 }
 
 /// Cosine of two L2-normalized sparse vectors.
@@ -217,6 +272,41 @@ pub fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
         j += usize::from(y.0 <= x.0);
     }
     s
+}
+
+/// True when `a` and `b` share a figure of `rare` ([`is_figure`]; a vector's figures are its
+/// last terms, so only the tails are merged).
+fn shares_figure(a: &SparseVec, b: &SparseVec, rare: &AHashSet<Term>) -> bool {
+    let tail = |v: &SparseVec| v.partition_point(|x| !is_figure(x.0));
+    let (a, b) = (&a[tail(a)..], &b[tail(b)..]);
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if rare.contains(&a[i].0) {
+                    return true;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    false
+}
+
+/// The figures of `vectors` held by at most `share` of them (and at least by two always).
+pub fn rare_figures(vectors: &[SparseVec], share: f64) -> AHashSet<Term> {
+    let mut held: AHashMap<Term, u32> = AHashMap::new();
+    for v in vectors {
+        let start = v.partition_point(|x| !is_figure(x.0));
+        for &(t, _) in &v[start..] {
+            *held.entry(t).or_insert(0) += 1;
+        }
+    }
+    let most = (share * vectors.len() as f64).floor().max(2.0) as u32;
+    held.into_iter().filter(|&(_, n)| n <= most).map(|(t, _)| t).collect()
 }
 
 /// Turns articles into weighted term vectors.
@@ -327,7 +417,7 @@ impl Vectorizer {
     /// never stemmed or cut.
     pub fn key(&self, w: &str) -> Option<Term> {
         if is_number(w) {
-            return Some(term(w));
+            return Some(number_term(w));
         }
         if Self::is_short(w) || self.stop.contains(&term(w)) {
             return None;
@@ -826,6 +916,8 @@ pub fn cluster_onto(
     p: &StoryParams,
 ) -> (Vec<u32>, Vec<StoryState>) {
     let prefixes: Vec<Vec<Term>> = vectors.par_iter().map(|v| prefix(v, p.prefix)).collect();
+    let boost = p.figure_boost();
+    let rare = if boost > 1.0 { rare_figures(vectors, p.figure_share) } else { AHashSet::new() };
     let mut stories: Vec<Story> = Vec::new();
     let mut sizes: Vec<u32> = Vec::new();
     let mut index: AHashMap<Term, Vec<u32>> = AHashMap::new();
@@ -864,7 +956,11 @@ pub fn cluster_onto(
                     let st = &stories[s as usize];
                     // A cosine is at most 1: a story too old to reach the bar is not compared.
                     let time = p.time_factor(t, st.last);
-                    (time >= p.threshold).then(|| (s, cosine(v, st.centroid(vectors)) * time))
+                    (time * boost >= p.threshold).then(|| {
+                        let c = st.centroid(vectors);
+                        let shared = boost > 1.0 && shares_figure(v, c, &rare);
+                        (s, cosine(v, c) * time * if shared { boost } else { 1.0 })
+                    })
                 })
                 .filter(|&(_, c)| c >= p.threshold)
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
@@ -1270,6 +1366,38 @@ mod tests {
         assert_eq!(s[0], s[1]);
         assert_eq!(s[2], s[3]);
         assert_ne!(s[0], s[2]);
+    }
+
+    // Issue 20, item 3: template reports with other figures are other events, while another
+    // outlet's write-up of one session, far from it in words, shares its figures and joins it.
+    #[test]
+    fn template_reports_with_other_figures_are_two_stories() {
+        const H: i64 = 3600;
+        let docs: [(i64, &str); 8] = [
+            (8 * H, "Saudi shares close higher\nThe main index of the Saudi stock market closed at 7,812.34 points on Sunday, up 45.21 points, with trades worth 5,431 million riyals."),
+            (10 * H, "Banks lift Tadawul\nInvestors bought lenders and petrochemical makers as the benchmark ended at 7,812.34, adding 45.21; turnover reached 5,431 million."),
+            (32 * H, "Saudi shares close lower\nThe main index of the Saudi stock market closed at 7,655.10 points on Monday, down 157.24 points, with trades worth 4,987 million riyals."),
+            (9 * H, "Rain floods Jeddah tunnels\nHeavy rain flooded eleven tunnels in Jeddah and civil defence teams pumped the water out overnight."),
+            (11 * H, "Camel festival opens in Taif\nRaces, a crafts market and poetry evenings open the camel festival in Taif this week."),
+            (12 * H, "Ministry opens new schools\nThe education ministry opened 120 new schools in the northern regions ahead of the term."),
+            (30 * H, "Hajj permits issued\nThe ministry issued permits to pilgrims from abroad through its electronic portal."),
+            (34 * H, "Oil prices steady\nBrent crude held near its highest in a month as traders weighed supply cuts."),
+        ];
+        let texts: Vec<(Option<&str>, &str)> = docs.iter().map(|d| (None, d.1)).collect();
+        let times: Vec<i64> = docs.iter().map(|d| d.0).collect();
+        let p = StoryParams::default().dated();
+        let v = Vectorizer::new(p).vectors(&texts);
+        assert!(v[0].iter().any(|x| is_figure(x.0)), "7,812.34 is a figure");
+        let s = assign(&v, &times, &[], &p);
+        assert_eq!(s[0], s[1], "the write-up shares the session's figures: {s:?}");
+        assert_ne!(s[0], s[2], "the next session's report carries other figures: {s:?}");
+        // Without figures as evidence the write-up is another story; the template stays apart.
+        let off = StoryParams { figure_factor: 1.0, ..p };
+        let s = assign(&v, &times, &[], &off);
+        assert_ne!(s[0], s[1], "{s:?}");
+        assert_ne!(s[0], s[2], "{s:?}");
+        // Undated, figures are no evidence (the factor is off).
+        assert_eq!(StoryParams::default().figure_boost(), 1.0);
     }
 
     // The screen in front of the name scan never hides a capital (every scalar value).

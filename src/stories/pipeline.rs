@@ -198,6 +198,28 @@ impl StoryPipeline {
     }
 }
 
+impl StoryPipeline {
+    /// The story decision for each pair of articles (indices of the articles read, in record
+    /// order; for a [`super::MemoryFeed`] the record indices): the pipeline runs on the whole
+    /// feed ([`StoryPipeline::run`], no story store) and two articles are one story exactly
+    /// when the run puts them in one, so `pairs --measure story` decides as `cluster` does
+    /// on the same records: the same vectors and document frequencies, near-duplicate groups
+    /// kept whole, time as evidence when the feed is dated, centroids rather than the two
+    /// articles alone.
+    ///
+    /// # Errors
+    /// Those of [`StoryPipeline::run`]; [`crate::Error::InvalidParam`] for an index past
+    /// the articles read.
+    pub fn pair_decisions<R: FeedReader>(
+        &self,
+        reader: &mut R,
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<bool>, R::Error> {
+        let stories = self.run(reader, None)?;
+        Ok(stories.together(pairs)?)
+    }
+}
+
 impl Stories {
     /// The members of each story number, in record order (empty for a stored story with no
     /// article in this run).
@@ -210,6 +232,25 @@ impl Stories {
             members[s as usize].push(i);
         }
         members
+    }
+
+    /// For each pair of articles (indices into [`Stories::articles`]): whether they are in
+    /// one story.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParam`] for an index past the articles.
+    pub fn together(&self, pairs: &[(usize, usize)]) -> crate::Result<Vec<bool>> {
+        let n = self.assignment.len();
+        pairs
+            .iter()
+            .map(|&(a, b)| match (self.assignment.get(a), self.assignment.get(b)) {
+                (Some(x), Some(y)) => Ok(x == y),
+                _ => Err(crate::Error::InvalidParam {
+                    name: "pairs",
+                    reason: format!("article {} is not among the {n} read", a.max(b)),
+                }),
+            })
+            .collect()
     }
 
     /// The summary of each story with articles in this run, by story number. With
@@ -343,6 +384,42 @@ mod tests {
                 assert_eq!(field, "threshold");
             }
             r => panic!("expected IncompatibleParams, got {:?}", r.map(|s| s.ids)),
+        }
+    }
+
+    #[test]
+    fn pair_decisions_are_the_stories_of_a_run() {
+        let rec = |id: &str, date: &str, text: &str| {
+            let (title, body) = text.split_once('\n').unwrap();
+            super::super::MemoryRecord {
+                id_json: format!("{id:?}"),
+                title: Some(title.into()),
+                body: body.into(),
+                date: Some(date.into()),
+            }
+        };
+        let records = vec![
+            rec("q1", "2024-03-01", QUAKE),
+            rec("r", "2024-03-01", RATES),
+            rec("q2", "2024-03-02", QUAKE2),
+        ];
+        let p = StoryPipeline::new(StoryParams::default());
+        let run = p.run(&mut super::super::MemoryFeed::new(records.clone()), None).unwrap();
+        assert_eq!(run.articles.len(), 3);
+        assert_eq!(run.articles[0].title, "Strong earthquake shakes northern Chile");
+        assert!(run.params.time_scale_secs.is_some(), "the dates were read");
+        let pairs = [(0, 2), (0, 1), (1, 2)];
+        let decided =
+            p.pair_decisions(&mut super::super::MemoryFeed::new(records.clone()), &pairs).unwrap();
+        assert_eq!(decided, [true, false, false]);
+        assert_eq!(decided, run.together(&pairs).unwrap());
+        // An index past the feed is an error naming it, not a panic.
+        match p.pair_decisions(&mut super::super::MemoryFeed::new(records), &[(0, 3)]) {
+            Err(Error::InvalidParam { name, reason }) => {
+                assert_eq!(name, "pairs");
+                assert!(reason.contains("article 3"), "{reason}");
+            }
+            r => panic!("expected InvalidParam, got {r:?}"),
         }
     }
 }
