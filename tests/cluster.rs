@@ -279,3 +279,22 @@ fn reprints_with_rewritten_headlines_are_one_story() {
         assert!(members.contains(&vec!["c"]), "window {window:?}: {members:?}");
     }
 }
+
+#[test]
+fn time_flags_without_dates_are_refused() {
+    // Without --date-field there is no time to weigh: --window and --time-scale (which would
+    // also turn figures on as evidence) are errors, not silently another model.
+    for flags in [["--window", "1d"], ["--time-scale", "12h"]] {
+        let out = neardup()
+            .arg("cluster")
+            .arg(fixture("stories.jsonl"))
+            .args(flags)
+            .assert()
+            .failure()
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8_lossy(&out);
+        assert!(err.contains("needs --date-field"), "{flags:?}: {err}");
+    }
+}

@@ -247,23 +247,27 @@ pub struct PairsArgs {
     #[arg(long)]
     pub docs: Option<PathBuf>,
     /// near-dup (exact Jaccard and containment on shingles), passage (restatement
-    /// similarity) or story (the square root of the TF-IDF cosine story clustering uses; a
-    /// pair with a page template, a text every line of which recurs in 3+ texts, gets the
-    /// mean of the known similarities).
+    /// similarity) or story. Story: the decision is `cluster`'s own (a `cluster` run at its
+    /// defaults over the --docs records, or the pairs' texts, puts the two in one story); the
+    /// similarity is the square root of a TF-IDF cosine without the words of the site's
+    /// phrases (word 3-grams in 2% and 3+ of the texts of one script), and a pair with a page
+    /// template or a text left without words gets the mean of its script's known pairs.
     #[arg(long, default_value = "near-dup")]
     pub measure: String,
     /// Decision threshold (default: the measure's own).
     #[arg(long)]
     pub threshold: Option<f64>,
-    /// Story measure: cut words to this many characters (0: whole words)
+    /// Story measure: cut words to this many characters (0: whole words); the similarity only
+    /// (the decision is `cluster`'s, with whole words)
     #[arg(long, default_value_t = neardup::cluster::story::PAIR_STEM_CHARS)]
     pub stem_chars: usize,
-    /// Story measure: weight of first-line (title) terms. 1 by default: a pair is compared
-    /// text to text, whatever line comes first (`cluster` boosts titles, tuned on ECB+)
+    /// Story measure: weight of first-line (title) terms in the similarity. 1 by default: a
+    /// pair is compared text to text, whatever line comes first (`cluster`, which makes the
+    /// decision, boosts titles, tuned on ECB+)
     #[arg(long, default_value_t = 1.0)]
     pub title_weight: f32,
-    /// Story measure: weight of names (capitalized inside a sentence) and numbers. 1 by
-    /// default: capitals mark every German noun, not names
+    /// Story measure: weight of names (capitalized inside a sentence) and numbers in the
+    /// similarity. 1 by default: capitals mark every German noun, not names
     #[arg(long, default_value_t = 1.0)]
     pub entity_weight: f32,
     /// A label field in the pairs file: prints accuracy, precision, recall, F1 (booleans) or
@@ -375,11 +379,12 @@ pub struct ClusterArgs {
     #[arg(long)]
     pub reprint_gap: Option<String>,
     /// With --date-field, figures as evidence: the similarity of an article to a story is
-    /// multiplied by this when both carry one rare figure (a number of 3+ digits or with a
-    /// decimal point, not a year); 1 turns it off
+    /// multiplied by this when both carry one rare figure (a number of 3+ digits or written
+    /// with a decimal or thousands separator, not a year); 1 turns it off
     #[arg(long, default_value_t = neardup::stories::DEFAULT_FIGURE_FACTOR)]
     pub figure_factor: f64,
-    /// A figure counts as evidence when at most this share of the articles holds it
+    /// A figure counts as evidence when at most this share of the articles holds it (a figure
+    /// of two articles always counts)
     #[arg(long, default_value_t = neardup::stories::DEFAULT_FIGURE_SHARE)]
     pub figure_share: f64,
     /// Do not run near-duplicate detection first (by default each dedup group is one story)

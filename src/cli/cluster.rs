@@ -69,6 +69,9 @@ pub fn cluster_params(a: &ClusterArgs) -> Result<StoryParams> {
     if a.window.is_some() && a.input.date_field.is_none() {
         bail!("--window needs --date-field");
     }
+    if a.time_scale.is_some() && a.input.date_field.is_none() {
+        bail!("--time-scale needs --date-field");
+    }
     if let Some(t) = &a.time_scale {
         params.time_scale_secs = Some(parse_window(t)? as f64);
     }

@@ -238,6 +238,21 @@ pub fn check_frame(
     kind: &'static str,
     path: &Path,
 ) -> Result<(usize, u64)> {
+    check_frame_up_to(b, magic, kind, path, FORMAT_VERSION)
+}
+
+/// [`check_frame`] for a file kind whose own newest version is `newest` (at least
+/// [`FORMAT_VERSION`]): a file naming an oldest reader up to `newest` opens.
+///
+/// # Errors
+/// As [`check_frame`].
+pub fn check_frame_up_to(
+    b: &[u8],
+    magic: &[u8; 8],
+    kind: &'static str,
+    path: &Path,
+    newest: u32,
+) -> Result<(usize, u64)> {
     if b.len() < 16 || &b[..8] != magic {
         if b.len() >= 8 && &b[..8] == magic {
             return Err(StoreError::Truncated {
@@ -251,11 +266,11 @@ pub fn check_frame(
     }
     let version = u32_at(b, 8);
     let oldest_reader = u32_at(b, 12);
-    if version < OLDEST_SUPPORTED_FORMAT_VERSION || oldest_reader > FORMAT_VERSION {
+    if version < OLDEST_SUPPORTED_FORMAT_VERSION || oldest_reader > newest {
         return Err(StoreError::UnsupportedVersion {
             path: path.into(),
             found: version,
-            supported: OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION,
+            supported: OLDEST_SUPPORTED_FORMAT_VERSION..=newest,
         }
         .into());
     }

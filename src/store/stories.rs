@@ -22,7 +22,9 @@
 //! block were stemmed by version 1, the light stemmer). Readers that predate the block stop
 //! at the parameters and ignore it. The figures block carries the figure evidence of the run
 //! ([`StoryParams::figure_factor`], [`StoryParams::figure_share`]); files without it read as
-//! made without figures (factor 1, share 0).
+//! made without figures (factor 1, share 0). A file with it is version 3 and names 3 as its
+//! oldest reader ([`STORIES_FIGURES_VERSION`]), so a reader that predates it refuses the file
+//! by its version ([`StoreError::UnsupportedVersion`]) rather than calling it damaged.
 //!
 //! The file (`STORIES` in the store directory) is replaced atomically (temporary file, fsync,
 //! rename, directory fsync) and checked in full when read.
@@ -46,6 +48,12 @@ const LEXICON_TAG: &[u8; 8] = b"NDUPSLEX";
 
 /// Marks the figures block.
 const FIGURES_TAG: &[u8; 8] = b"NDUPSFIG";
+
+/// The version of a story store that holds the figures block, and the oldest reader it names:
+/// a reader that predates the block (it reads up to [`crate::store::FORMAT_VERSION`] 2) refuses
+/// the file with [`StoreError::UnsupportedVersion`] instead of calling it damaged. A file
+/// without the block is still written as version 2, oldest reader 1.
+pub const STORIES_FIGURES_VERSION: u32 = 3;
 
 /// The parameters that produced a story store's vectors and stories.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -169,12 +177,25 @@ impl StoryStore {
         StoryStore { params, ..StoryStore::default() }
     }
 
+    /// Whether [`StoryStore::encode`] writes the figures block (which needs the lexicon block
+    /// before it).
+    fn has_figures_block(&self) -> bool {
+        let p = &self.params;
+        (p.stemmer_version != 1 || !self.lexicon.is_empty())
+            && (p.figure_factor != 1.0 || p.figure_share != 0.0)
+    }
+
     /// Encodes with the footer.
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(STORIES_MAGIC);
-        b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        b.extend_from_slice(&OLDEST_SUPPORTED_FORMAT_VERSION.to_le_bytes());
+        if self.has_figures_block() {
+            b.extend_from_slice(&STORIES_FIGURES_VERSION.to_le_bytes());
+            b.extend_from_slice(&STORIES_FIGURES_VERSION.to_le_bytes());
+        } else {
+            b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+            b.extend_from_slice(&OLDEST_SUPPORTED_FORMAT_VERSION.to_le_bytes());
+        }
         b.extend_from_slice(&self.next_id.to_le_bytes());
         b.extend_from_slice(&self.articles.to_le_bytes());
         b.extend_from_slice(&(self.df.len() as u64).to_le_bytes());
@@ -210,7 +231,7 @@ impl StoryStore {
                 b.extend_from_slice(&k.to_le_bytes());
                 b.extend_from_slice(&c.to_le_bytes());
             }
-            if p.figure_factor != 1.0 || p.figure_share != 0.0 {
+            if self.has_figures_block() {
                 b.extend_from_slice(FIGURES_TAG);
                 b.extend_from_slice(&p.figure_factor.to_le_bytes());
                 b.extend_from_slice(&p.figure_share.to_le_bytes());
@@ -225,7 +246,8 @@ impl StoryStore {
     /// # Errors
     /// The [`StoreError`] for what is wrong.
     pub fn decode(b: &[u8], path: &Path) -> Result<StoryStore> {
-        let (body, sum) = check_frame(b, STORIES_MAGIC, "story store", path)?;
+        let (body, sum) =
+            check_frame_up_to(b, STORIES_MAGIC, "story store", path, STORIES_FIGURES_VERSION)?;
         check_sum(b, body, sum, path)?;
         let corrupt = || {
             Error::from(StoreError::Corrupt {
@@ -425,5 +447,37 @@ mod tests {
         let other = StoryFileParams::of(&StoryParams { figure_share: 0.5, ..dated });
         assert!(back.params.check(&other).is_err());
         assert!(back.params.check(&params).is_ok());
+    }
+
+    #[test]
+    fn a_file_with_figures_names_the_reader_that_knows_them() {
+        let with = StoryStore::empty(StoryFileParams::of(&StoryParams::default().dated()));
+        let b = with.encode();
+        // Version and oldest reader: a reader of version 2 (no figures block) refuses the file
+        // by its version, before it could misread the block as damage.
+        assert_eq!(
+            (u32_at(&b, 8), u32_at(&b, 12)),
+            (STORIES_FIGURES_VERSION, STORIES_FIGURES_VERSION)
+        );
+        assert!(StoryStore::decode(&b, Path::new("STORIES")).is_ok());
+        let without = StoryStore::empty(StoryFileParams::of(&StoryParams::default()));
+        let b0 = without.encode();
+        assert_eq!(
+            (u32_at(&b0, 8), u32_at(&b0, 12)),
+            (FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION)
+        );
+        // A file from a later version than this reader knows is a named error.
+        let mut later = b.clone();
+        later[12..16].copy_from_slice(&(STORIES_FIGURES_VERSION + 1).to_le_bytes());
+        match StoryStore::decode(&later, Path::new("STORIES")) {
+            Err(Error::Store(StoreError::UnsupportedVersion { found, .. })) => {
+                assert_eq!(found, STORIES_FIGURES_VERSION)
+            }
+            r => panic!("expected UnsupportedVersion, got {r:?}"),
+        }
+        // Segments and manifests still stop at FORMAT_VERSION.
+        let mut seg = b.clone();
+        seg[..8].copy_from_slice(SEGMENT_MAGIC);
+        assert!(check_frame(&seg, SEGMENT_MAGIC, "segment", Path::new("s")).is_err());
     }
 }
