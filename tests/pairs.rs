@@ -257,3 +257,30 @@ fn a_page_of_navigation_only_gets_the_mean_of_the_known_pairs() {
     let nav = sim(&s, "nav", "flood1");
     assert!((nav - mean).abs() < 1e-3, "nav/flood1 {nav}, mean {mean}");
 }
+
+#[test]
+fn a_docs_record_without_text_is_an_error_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs.jsonl");
+    std::fs::write(
+        &docs,
+        "{\"id\": \"a\", \"text\": \"Flood waters rose in the valley on Monday.\"}\n\
+         {\"text\": \"A record without an id is still an article of the feed.\"}\n\
+         {\"id\": \"c\", \"text\": 7}\n",
+    )
+    .unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(&pairs, "{\"id1\": \"a\", \"id2\": \"a\"}\n").unwrap();
+    let out = neardup()
+        .args(["pairs", "--measure", "story", "--pairs"])
+        .arg(&pairs)
+        .arg("--docs")
+        .arg(&docs)
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(err.contains("docs.jsonl:3") && err.contains("\"text\""), "{err}");
+}

@@ -35,7 +35,7 @@ struct Item {
 struct DocRecord {
     /// The id as raw JSON.
     id_json: String,
-    /// The id as pairs name it.
+    /// The id as pairs name it (empty for a record without one: no pair can name it).
     id: String,
     title: Option<String>,
     body: String,
@@ -116,23 +116,39 @@ pub fn run(a: &PairsArgs) -> Result<()> {
     // The --docs records in file order, and the last record of each id.
     let docs: Vec<DocRecord> = match &a.docs {
         None => Vec::new(),
+        // Every record is an article of the feed, as in `cluster`: one without an id is
+        // known by its place (FILE:LINE) and no pair can name it; one without a text is an
+        // error naming its line.
         Some(p) => read_jsonl(p)?
             .into_iter()
-            .filter_map(|(_, v)| {
-                let id = match &v[&a.id_field] {
-                    Value::String(s) => s.clone(),
-                    Value::Null => return None,
-                    other => other.to_string(),
+            .map(|(line, v)| {
+                let (id, id_json) = match &v[&a.id_field] {
+                    Value::String(s) => (s.clone(), v[&a.id_field].to_string()),
+                    Value::Null => {
+                        let at = format!("{}:{line}", p.display());
+                        (String::new(), Value::String(at).to_string())
+                    }
+                    other => (other.to_string(), other.to_string()),
                 };
-                let body = v[&a.text_field].as_str()?.to_owned();
+                let Some(body) = v[&a.text_field].as_str().map(str::to_owned) else {
+                    bail!(
+                        "{}:{line}: field {:?} is missing or not a string",
+                        p.display(),
+                        a.text_field
+                    );
+                };
                 let title = a.title_field.as_ref().and_then(|f| v[f].as_str()).map(str::to_owned);
                 let date = a.date_field.as_ref().and_then(|f| v[f].as_str()).map(str::to_owned);
-                Some(DocRecord { id_json: v[&a.id_field].to_string(), id, title, body, date })
+                Ok(DocRecord { id_json, id, title, body, date })
             })
-            .collect(),
+            .collect::<Result<_>>()?,
     };
-    let by_id: HashMap<&str, usize> =
-        docs.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
+    let by_id: HashMap<&str, usize> = docs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !d.id.is_empty())
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
     let key = |v: &Value| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
