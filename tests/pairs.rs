@@ -14,6 +14,16 @@ fn neardup() -> Command {
     Command::cargo_bin("neardup").unwrap()
 }
 
+/// `neardup pairs --measure story --pairs PAIRS [--docs DOCS]`.
+fn story_pairs(pairs: &Path, docs: Option<&Path>) -> Command {
+    let mut c = neardup();
+    c.args(["pairs", "--measure", "story", "--pairs"]).arg(pairs);
+    if let Some(d) = docs {
+        c.arg("--docs").arg(d);
+    }
+    c
+}
+
 fn json_lines(out: &[u8]) -> Vec<Value> {
     String::from_utf8(out.to_vec())
         .unwrap()
@@ -60,11 +70,7 @@ fn story_decisions_are_the_stories_of_cluster() {
                 story.insert(m.as_str().unwrap().to_owned(), k);
             }
         }
-        let out = neardup()
-            .args(["pairs", "--measure", "story", "--pairs"])
-            .arg(&pairs)
-            .arg("--docs")
-            .arg(&feed)
+        let out = story_pairs(&pairs, Some(&feed))
             .args(flags)
             .assert()
             .success()
@@ -104,14 +110,7 @@ fn story_decisions_of_texts_given_inline() {
         serde_json::json!({"id1": 1, "id2": 3, "text1": quake, "text2": rates}),
     ];
     std::fs::write(&pairs, lines.iter().map(|v| v.to_string() + "\n").collect::<String>()).unwrap();
-    let out = neardup()
-        .args(["pairs", "--measure", "story", "--pairs"])
-        .arg(&pairs)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = story_pairs(&pairs, None).assert().success().get_output().stdout.clone();
     let d: Vec<Option<bool>> = json_lines(&out).iter().map(|v| v["decision"].as_bool()).collect();
     assert_eq!(d, [Some(true), Some(false)]);
 }
@@ -205,16 +204,7 @@ fn write_fixture(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
 /// The similarity of each pair, by its ids.
 fn story_similarities(dir: &Path) -> HashMap<(String, String), f64> {
     let (docs, pairs) = write_fixture(dir);
-    let out = neardup()
-        .args(["pairs", "--measure", "story", "--pairs"])
-        .arg(&pairs)
-        .arg("--docs")
-        .arg(&docs)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = story_pairs(&pairs, Some(&docs)).assert().success().get_output().stdout.clone();
     String::from_utf8(out)
         .unwrap()
         .lines()
@@ -271,16 +261,7 @@ fn a_docs_record_without_text_is_an_error_naming_its_line() {
     .unwrap();
     let pairs = dir.path().join("pairs.jsonl");
     std::fs::write(&pairs, "{\"id1\": \"a\", \"id2\": \"a\"}\n").unwrap();
-    let out = neardup()
-        .args(["pairs", "--measure", "story", "--pairs"])
-        .arg(&pairs)
-        .arg("--docs")
-        .arg(&docs)
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
+    let out = story_pairs(&pairs, Some(&docs)).assert().failure().get_output().stderr.clone();
     let err = String::from_utf8_lossy(&out);
     assert!(err.contains("docs.jsonl:3") && err.contains("\"text\""), "{err}");
 }

@@ -31,25 +31,11 @@ struct Item {
     label: Option<Value>,
 }
 
-/// A --docs record.
+/// A --docs record: the article, and its id as pairs name it (empty for a record without
+/// one: no pair can name it).
 struct DocRecord {
-    /// The id as raw JSON.
-    id_json: String,
-    /// The id as pairs name it (empty for a record without one: no pair can name it).
     id: String,
-    title: Option<String>,
-    body: String,
-    date: Option<String>,
-}
-
-impl DocRecord {
-    /// The text compared: the title prepended when there is one (as `cluster` reads it).
-    fn text(&self) -> String {
-        match self.title.as_deref() {
-            Some(t) if !t.is_empty() => format!("{t}\n{}", self.body),
-            _ => self.body.clone(),
-        }
-    }
+    record: MemoryRecord,
 }
 
 /// The story decision of each pair ([`StoryPipeline::pair_decisions`]): the feed is the
@@ -57,15 +43,7 @@ impl DocRecord {
 /// stories are `cluster`'s at its defaults (`--threshold` replaces both thresholds, as in
 /// `cluster`).
 fn story_decisions<'a>(a: &PairsArgs, docs: &[DocRecord], items: &'a [Item]) -> Result<Vec<bool>> {
-    let mut records: Vec<MemoryRecord> = docs
-        .iter()
-        .map(|d| MemoryRecord {
-            id_json: d.id_json.clone(),
-            title: d.title.clone(),
-            body: d.body.clone(),
-            date: d.date.clone(),
-        })
-        .collect();
+    let mut records: Vec<MemoryRecord> = docs.iter().map(|d| d.record.clone()).collect();
     // Texts given in the pairs file: one record each, after the --docs records.
     let mut inline: HashMap<&str, usize> = HashMap::new();
     let mut place = |doc: Option<usize>, text: &'a str, records: &mut Vec<MemoryRecord>| {
@@ -139,7 +117,7 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 };
                 let title = a.title_field.as_ref().and_then(|f| v[f].as_str()).map(str::to_owned);
                 let date = a.date_field.as_ref().and_then(|f| v[f].as_str()).map(str::to_owned);
-                Ok(DocRecord { id_json, id, title, body, date })
+                Ok(DocRecord { id, record: MemoryRecord { id_json, title, body, date } })
             })
             .collect::<Result<_>>()?,
     };
@@ -164,7 +142,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
             let i = by_id.get(k.as_str()).copied().with_context(|| {
                 format!("{}:{line}: no {t} and id {k:?} not found in --docs", a.pairs.display())
             })?;
-            Ok((docs[i].text(), docs[i].body.clone(), Some(i)))
+            let r = &docs[i].record;
+            Ok((r.text().into_owned(), r.body.clone(), Some(i)))
         };
         let ((text1, body1, doc1), (text2, body2, doc2)) =
             (text("text1", "id1")?, text("text2", "id2")?);
@@ -208,7 +187,8 @@ pub fn run(a: &PairsArgs) -> Result<()> {
                 ..StoryParams::default()
             };
             // Each id's text once, its last record's (with the title prepended).
-            let doc_texts: Vec<String> = by_id.values().map(|&i| docs[i].text()).collect();
+            let doc_texts: Vec<String> =
+                by_id.values().map(|&i| docs[i].record.text().into_owned()).collect();
             let corpus: Vec<&str> = if docs.is_empty() {
                 // Each distinct text once: an article in several pairs is one document (for
                 // the frequencies, and for the templates, whose lines must recur across texts).

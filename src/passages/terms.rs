@@ -13,6 +13,13 @@ fn skeleton(word: &str) -> impl Iterator<Item = char> + '_ {
     word.chars().filter(|c| !matches!(c, 'ا' | 'و' | 'ي'))
 }
 
+/// Where item `k` lies in a buffer of items laid end to end, the end of each in `ends`.
+#[inline]
+pub(super) fn item_range(ends: &[u32], k: usize) -> std::ops::Range<usize> {
+    let from = if k == 0 { 0 } else { ends[k - 1] as usize };
+    from..ends[k] as usize
+}
+
 /// The content terms of a text as a unit holds them: hashes, skeletons (letters of all terms
 /// in one buffer, with each term's end), and whether each is a number.
 #[derive(Default)]
@@ -63,9 +70,7 @@ struct Words {
 impl Words {
     /// Word `k`, if there is one.
     fn get(&self, k: usize) -> Option<&str> {
-        let end = *self.ends.get(k)? as usize;
-        let from = if k == 0 { 0 } else { self.ends[k - 1] as usize };
-        Some(&self.text[from..end])
+        (k < self.ends.len()).then(|| &self.text[item_range(&self.ends, k)])
     }
 }
 
@@ -117,12 +122,7 @@ impl Analyzer {
     /// The content terms of a piece of text, as (hash, skeleton, numeric), deduplicated.
     pub fn terms(&self, text: &str) -> (Vec<u64>, Vec<Vec<char>>, Vec<bool>) {
         let t = self.term_set(text);
-        let skels = (0..t.ends.len())
-            .map(|k| {
-                t.letters[if k == 0 { 0 } else { t.ends[k - 1] as usize }..t.ends[k] as usize]
-                    .to_vec()
-            })
-            .collect();
+        let skels = (0..t.ends.len()).map(|k| t.letters[item_range(&t.ends, k)].to_vec()).collect();
         (t.hashes, skels, t.numeric)
     }
 

@@ -279,8 +279,7 @@ impl Unit {
     /// The consonant skeleton of term `k`.
     #[inline]
     pub(super) fn skeleton(&self, k: usize) -> &[char] {
-        let from = if k == 0 { 0 } else { self.ends[k - 1] as usize };
-        &self.letters[from..self.ends[k] as usize]
+        &self.letters[super::terms::item_range(&self.ends, k)]
     }
 
     /// The unit marked as a labelled closing line (`labelled`: a recurring line label in the

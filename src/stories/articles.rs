@@ -318,6 +318,17 @@ pub struct MemoryRecord {
     pub date: Option<String>,
 }
 
+impl MemoryRecord {
+    /// The text as `cluster --title-field` reads the record: the title, a newline and the
+    /// body, or the body alone without a title.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self.title.as_deref() {
+            Some(t) if !t.is_empty() => std::borrow::Cow::Owned(format!("{t}\n{}", self.body)),
+            _ => std::borrow::Cow::Borrowed(&self.body),
+        }
+    }
+}
+
 /// Records a [`MemoryFeed`] hands over per batch.
 const MEMORY_BATCH: usize = 1024;
 
@@ -344,12 +355,8 @@ impl MemoryFeed {
     /// The document of record `i` as the corpus parser makes it.
     fn doc(&self, i: usize) -> Doc<'_> {
         let r = &self.records[i];
-        let (text, title_len) = match r.title.as_deref() {
-            Some(t) if !t.is_empty() => {
-                (std::borrow::Cow::Owned(format!("{t}\n{}", r.body)), t.len() + 1)
-            }
-            _ => (std::borrow::Cow::Borrowed(r.body.as_str()), 0),
-        };
+        let text = r.text();
+        let title_len = text.len() - r.body.len();
         Doc {
             id_json: std::borrow::Cow::Borrowed(&r.id_json),
             text,

@@ -280,11 +280,14 @@ pub fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
     s
 }
 
-/// True when `a` and `b` share a figure of `rare` ([`is_figure`]; a vector's figures are its
-/// last terms, so only the tails are merged).
+/// The figures of a vector ([`is_figure`]): its last terms, since terms sort by value.
+fn figures_of(v: &[(Term, f32)]) -> &[(Term, f32)] {
+    &v[v.partition_point(|x| !is_figure(x.0))..]
+}
+
+/// True when `a` and `b` share a figure of `rare` (only the vectors' figure tails are merged).
 fn shares_figure(a: &SparseVec, b: &SparseVec, rare: &AHashSet<Term>) -> bool {
-    let tail = |v: &SparseVec| v.partition_point(|x| !is_figure(x.0));
-    let (a, b) = (&a[tail(a)..], &b[tail(b)..]);
+    let (a, b) = (figures_of(a), figures_of(b));
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
@@ -306,8 +309,7 @@ fn shares_figure(a: &SparseVec, b: &SparseVec, rare: &AHashSet<Term>) -> bool {
 pub fn rare_figures(vectors: &[SparseVec], share: f64) -> AHashSet<Term> {
     let mut held: AHashMap<Term, u32> = AHashMap::new();
     for v in vectors {
-        let start = v.partition_point(|x| !is_figure(x.0));
-        for &(t, _) in &v[start..] {
+        for &(t, _) in figures_of(v) {
             *held.entry(t).or_insert(0) += 1;
         }
     }
