@@ -150,6 +150,37 @@ impl Normalizer {
         }
     }
 
+    /// Calls `f` with each non-empty word of [`Normalizer::normalize`] of `text` split at
+    /// spaces, in order, without writing the stemmed text: `scratch` receives the folded text
+    /// and each word is stemmed as it is handed out (the stemmer returns part of its word,
+    /// never a space, so the words are those of the joined stems).
+    pub fn for_each_normalized_word<'s>(
+        &self,
+        text: &str,
+        scratch: &'s mut String,
+        mut f: impl FnMut(&'s str),
+    ) {
+        match self.mode {
+            Mode::Auto | Mode::Arabic => {
+                scratch.clear();
+                fold_nfkc(text, scratch);
+                let stem = self.mode == Mode::Arabic && !scratch.is_ascii();
+                for w in scratch.split(' ') {
+                    let w = if stem { arabic::light_stem(w) } else { w };
+                    if !w.is_empty() {
+                        f(w);
+                    }
+                }
+            }
+            Mode::None => {
+                self.normalize_into(text, scratch);
+                for w in scratch.split(' ').filter(|w| !w.is_empty()) {
+                    f(w);
+                }
+            }
+        }
+    }
+
     /// Calls `f` with each word of the normalized `text`, in order: the words of
     /// [`Normalizer::normalize`] split at spaces. ASCII text is tokenized without writing the
     /// normalized text (in [`Mode::Arabic`] too: the stemmer leaves ASCII words alone);

@@ -20,6 +20,41 @@ pub(super) fn item_range(ends: &[u32], k: usize) -> std::ops::Range<usize> {
     from..ends[k] as usize
 }
 
+/// Per-thread buffers of [`Analyzer::for_each_term`]: the normalized text and the hashes seen.
+#[derive(Default)]
+struct Scratch {
+    norm: String,
+    seen: Vec<u64>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// The hashes of a text's terms seen so far: a list scanned while it is short, a set beyond.
+struct Distinct<'s> {
+    small: &'s mut Vec<u64>,
+    big: Option<AHashSet<u64>>,
+}
+
+impl Distinct<'_> {
+    /// Whether `h` is new (then it is remembered).
+    #[inline]
+    fn insert(&mut self, h: u64) -> bool {
+        if let Some(big) = &mut self.big {
+            return big.insert(h);
+        }
+        if self.small.contains(&h) {
+            return false;
+        }
+        self.small.push(h);
+        if self.small.len() > 32 {
+            self.big = Some(self.small.iter().copied().collect());
+        }
+        true
+    }
+}
+
 /// The content terms of a text as a unit holds them: hashes, skeletons (letters of all terms
 /// in one buffer, with each term's end), and whether each is a number.
 #[derive(Default)]
@@ -30,7 +65,28 @@ pub(super) struct TermSet {
     pub(super) numeric: Vec<bool>,
 }
 
+thread_local! {
+    static TERMS: std::cell::RefCell<TermSet> = std::cell::RefCell::default();
+}
+
 impl TermSet {
+    fn clear(&mut self) {
+        self.hashes.clear();
+        self.letters.clear();
+        self.ends.clear();
+        self.numeric.clear();
+    }
+
+    /// A copy, each buffer at its length.
+    fn copy(&self) -> TermSet {
+        TermSet {
+            hashes: self.hashes.clone(),
+            letters: self.letters.clone(),
+            ends: self.ends.clone(),
+            numeric: self.numeric.clone(),
+        }
+    }
+
     /// Adds the term `w` of hash `h`.
     fn push(&mut self, h: u64, w: &str) {
         self.hashes.push(h);
@@ -128,27 +184,37 @@ impl Analyzer {
 
     /// The content terms of a piece of text as a unit holds them ([`TermSet`]).
     pub(super) fn term_set(&self, text: &str) -> TermSet {
-        let mut t = TermSet::default();
-        self.for_each_term(text, |h, w| t.push(h, w));
-        t
+        // Built in per-thread buffers, then copied out at their exact sizes (one allocation
+        // each, no growing).
+        TERMS.with(|cell| {
+            let mut t = cell.borrow_mut();
+            t.clear();
+            self.for_each_term(text, |h, w| t.push(h, w));
+            t.copy()
+        })
     }
 
     /// Calls `f` with each distinct content term of `text`: its hash and its word.
     pub(super) fn for_each_term(&self, text: &str, mut f: impl FnMut(u64, &str)) {
-        let norm = self.normalizer.normalize(text);
-        let mut seen = AHashSet::new();
-        for w in norm.split(' ').filter(|w| !w.is_empty()) {
-            if self.stop.contains(w)
-                || (w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit()))
-            {
-                continue;
-            }
-            let w = self.numbers.get(w).copied().unwrap_or(w);
-            let h = xxh3_64(w.as_bytes());
-            if seen.insert(h) {
-                f(h, w);
-            }
-        }
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let Scratch { norm, seen } = &mut *guard;
+            let mut distinct = Distinct { small: seen, big: None };
+            distinct.small.clear();
+            self.normalizer.for_each_normalized_word(text, norm, |w| {
+                // One letter is no content term, unless it is a digit (a figure).
+                let mut chars = w.chars();
+                let single = chars.next().is_some() && chars.next().is_none();
+                if (single && !w.as_bytes()[0].is_ascii_digit()) || self.stop.contains(w) {
+                    return;
+                }
+                let w = self.numbers.get(w).copied().unwrap_or(w);
+                let h = xxh3_64(w.as_bytes());
+                if distinct.insert(h) {
+                    f(h, w);
+                }
+            });
+        });
     }
 
     /// The aligned content terms of two texts (normalized and stemmed, as compared), in the
