@@ -442,15 +442,21 @@ impl Relation {
             return;
         }
         let mut rows = soft_a & !self.exact_rows;
+        let wide = near_masks::available() && b.masks.len() <= Relation::MAX;
         while rows != 0 {
             let r = rows.trailing_zeros() as usize;
             rows &= rows - 1;
             let sa = a.skeleton(r);
             let ma = a.masks[r];
-            let mut near = 0u64;
-            for (c, &mb) in b.masks.iter().enumerate() {
-                near |= u64::from(masks_near(ma, mb)) << c;
-            }
+            let mut near = if wide {
+                near_masks::near(ma, &b.masks)
+            } else {
+                let mut near = 0u64;
+                for (c, &mb) in b.masks.iter().enumerate() {
+                    near |= u64::from(masks_near(ma, mb)) << c;
+                }
+                near
+            };
             near &= soft_b;
             let mut bits = 0u64;
             while near != 0 {
@@ -473,6 +479,62 @@ pub(super) fn masks_near(a: u64, b: u64) -> bool {
     let x = a ^ b;
     let y = x & x.wrapping_sub(1);
     y & y.wrapping_sub(1) == 0
+}
+
+/// [`masks_near`] of one mask against at most 64 others, eight at a time (AVX-512 F): the
+/// same bits as the portable loop of [`Relation::add_soft`] (a test holds it to it).
+#[allow(unsafe_code)] // the AVX-512 path, as in `normalize::fold64`
+mod near_masks {
+    /// Whether [`near`] may run: the processor has AVX-512 and `NEARDUP_PORTABLE` does not
+    /// forbid it.
+    #[inline]
+    pub(super) fn available() -> bool {
+        cfg!(target_arch = "x86_64") && crate::cpu::avx512()
+    }
+
+    /// Bit `c` set when `masks[c]` is within two bits of `m` ([`super::masks_near`]); `masks`
+    /// holds at most 64. The caller has checked [`available`].
+    #[inline]
+    pub(super) fn near(m: u64, masks: &[u64]) -> u64 {
+        debug_assert!(masks.len() <= 64);
+        #[cfg(target_arch = "x86_64")]
+        {
+            debug_assert!(crate::cpu::avx512_detected());
+            // SAFETY: the caller found AVX-512 F (`available()`; the test:
+            // `cpu::avx512_detected()`).
+            unsafe { near_avx512(m, &masks[..masks.len().min(64)]) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (m, masks);
+            unreachable!("near_masks::near without AVX-512")
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn near_avx512(m: u64, masks: &[u64]) -> u64 {
+        use std::arch::x86_64::*;
+        let a = _mm512_set1_epi64(m as i64);
+        let ones = _mm512_set1_epi64(-1);
+        let n = masks.len();
+        let mut out = 0u64;
+        let mut k = 0;
+        while k < n {
+            let left = n - k;
+            let valid: __mmask8 = if left >= 8 { 0xff } else { (1u8 << left) - 1 };
+            // SAFETY: the load is masked to the lanes inside `masks` (masked-off lanes are not
+            // read).
+            let v = unsafe { _mm512_maskz_loadu_epi64(valid, masks.as_ptr().add(k).cast()) };
+            // x & (x - 1) twice: zero when x has at most two bits set.
+            let x = _mm512_xor_si512(a, v);
+            let y = _mm512_and_si512(x, _mm512_add_epi64(x, ones));
+            let z = _mm512_and_si512(y, _mm512_add_epi64(y, ones));
+            out |= u64::from(_mm512_mask_testn_epi64_mask(valid, z, z)) << k;
+            k += 8;
+        }
+        out
+    }
 }
 
 /// A unit's terms as a 128-bit set (a term's top seven bits pick its bit): a term outside it
@@ -677,6 +739,38 @@ impl Idf {
 mod tests {
     use super::*;
     use crate::passages::Analyzer;
+
+    #[test]
+    fn near_masks_are_the_portable_loop_s() {
+        if !crate::cpu::vector_test_can_run("near_masks_are_the_portable_loop_s") {
+            return;
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in 0..=64 {
+            let m = next() & next();
+            // Masks near m (one or two bits flipped), equal, and far.
+            let masks: Vec<u64> = (0..n)
+                .map(|k| match k % 4 {
+                    0 => m ^ (1 << (next() % 64)),
+                    1 => m ^ (1 << (next() % 64)) ^ (1 << (next() % 64)),
+                    2 => m,
+                    _ => next(),
+                })
+                .collect();
+            let portable = masks
+                .iter()
+                .enumerate()
+                .fold(0u64, |b, (c, &mb)| b | u64::from(masks_near(m, mb)) << c);
+            assert_eq!(near_masks::near(m, &masks), portable, "n = {n}");
+            assert!(n < 3 || portable & 0b111 == 0b111, "n = {n}: the near masks are near");
+        }
+    }
 
     #[test]
     fn one_edit() {
