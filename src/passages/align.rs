@@ -266,7 +266,8 @@ impl Analyzer {
 
     /// Weighs a seed that passed the first cut with the restatement model: true when the
     /// model's probability reaches `min_similarity`; never when the units' numbers conflict
-    /// ([`Evidence::numbers_conflict`]). `rel`, the relation of the seed's first units
+    /// ([`Evidence::numbers_conflict`]) or their words refer to other numbers of people
+    /// ([`Evidence::referents_conflict`]). `rel`, the relation of the seed's first units
     /// ([`Analyzer::best_window`]), aligns a seed of one unit on each side without comparing
     /// their terms again (the same alignment as [`Analyzer::align`]).
     fn weigh(
@@ -289,7 +290,7 @@ impl Analyzer {
             }
         };
         seed.evidence = Some(e);
-        if e.numbers_conflict() {
+        if e.numbers_conflict() || e.referents_conflict() {
             seed.probability = 0.0;
             return false;
         }
