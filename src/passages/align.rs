@@ -42,7 +42,13 @@ fn merge_seeds(
         // Extend along the diagonal: a seed that starts inside or right after in both.
         while let Some(k) = (s + 1..seeds.len()).find(|&k| {
             let x = &seeds[k];
-            !used[k] && x.a0 >= i0 && x.a0 <= i1 + 1 && x.b0 >= j0 && x.b0 <= j1 + 1
+            !used[k]
+                && x.a0 >= i0
+                && x.a0 <= i1 + 1
+                && x.b0 >= j0
+                && x.b0 <= j1 + 1
+                && ua[x.a1].paragraph == ua[i0].paragraph
+                && ub[x.b1].paragraph == ub[j0].paragraph
         }) {
             used[k] = true;
             i1 = i1.max(seeds[k].a1);
@@ -260,7 +266,8 @@ impl Analyzer {
 
     /// Weighs a seed that passed the first cut with the restatement model: true when the
     /// model's probability reaches `min_similarity`; never when the units' numbers conflict
-    /// ([`Evidence::numbers_conflict`]). `rel`, the relation of the seed's first units
+    /// ([`Evidence::numbers_conflict`]) or their words refer to other numbers of people
+    /// ([`Evidence::referents_conflict`]). `rel`, the relation of the seed's first units
     /// ([`Analyzer::best_window`]), aligns a seed of one unit on each side without comparing
     /// their terms again (the same alignment as [`Analyzer::align`]).
     fn weigh(
@@ -283,7 +290,7 @@ impl Analyzer {
             }
         };
         seed.evidence = Some(e);
-        if e.numbers_conflict() {
+        if e.numbers_conflict() || e.referents_conflict() {
             seed.probability = 0.0;
             return false;
         }
@@ -407,19 +414,150 @@ impl Analyzer {
             })
             .collect();
         seeds.sort_by_key(|x| (x.0, x.1, x.2.a0, x.2.b0));
-        let mut out = Vec::new();
-        for chunk in seeds.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
-            let (da, db) = (chunk[0].0, chunk[0].1);
-            let pairs = chunk.iter().map(|s| s.2).collect();
-            out.extend(merge_seeds(pairs, docs[da as usize].0, docs[db as usize].0, da, db));
+        // Which units of each document take part (long enough, not boilerplate).
+        let mut ok: Vec<Vec<bool>> = docs.iter().map(|d| vec![false; d.0.len()]).collect();
+        for &(d, i) in &where_ {
+            ok[d as usize][i as usize] = true;
         }
-        out
+        let chunks: Vec<&[(u32, u32, Seed)]> =
+            seeds.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)).collect();
+        chunks
+            .par_iter()
+            .flat_map_iter(|chunk| {
+                let (da, db) = (chunk[0].0 as usize, chunk[0].1 as usize);
+                let a = Side { units: docs[da].0, aux: &aux[da] };
+                let b = Side { units: docs[db].0, aux: &aux[db] };
+                let mut pairs: Vec<Seed> = chunk.iter().map(|s| s.2).collect();
+                self.extend_diagonal(&mut pairs, a, b, (&ok[da], &ok[db]), idf);
+                merge_seeds(pairs, a.units, b.units, da as u32, db as u32)
+            })
+            .collect()
+    }
+
+    /// Follows each seed of two documents along the diagonal: the unit pairs right after its
+    /// end and right before its start in both documents are scored like candidates (the same
+    /// exact Dice cut, window and model), and each one taken is followed in turn. A restated
+    /// passage goes on clause by clause, and a clause of common words only (no term under the
+    /// posting cap: "وتهدف إلى تنمية مهارات ... أعضاء الفريق") is never a candidate of the
+    /// index by itself. `ok` says which units of each document take part.
+    fn extend_diagonal(
+        &self,
+        seeds: &mut Vec<Seed>,
+        a: Side<'_>,
+        b: Side<'_>,
+        ok: (&[bool], &[bool]),
+        idf: &Idf,
+    ) {
+        let w = |t| idf.weight(t);
+        let mut tried: ahash::AHashSet<(usize, usize)> = ahash::AHashSet::new();
+        let covered = |s: &[Seed], i: usize, j: usize| {
+            s.iter().any(|x| x.a0 <= i && i <= x.a1 && x.b0 <= j && j <= x.b1)
+        };
+        let mut frontier: Vec<Seed> = seeds.clone();
+        while let Some(s) = frontier.pop() {
+            let next = [(s.a1 + 1, s.b1 + 1), (s.a0.wrapping_sub(1), s.b0.wrapping_sub(1))];
+            for (i, j) in next {
+                if i >= a.units.len()
+                    || j >= b.units.len()
+                    || !ok.0[i]
+                    || !ok.1[j]
+                    || !tried.insert((i, j))
+                    || covered(seeds, i, j)
+                {
+                    continue;
+                }
+                if exact_dice(&a.units[i], &b.units[j], &w)
+                    < self.params.across_dice.min(self.params.threshold)
+                {
+                    continue;
+                }
+                let (mut seed, rel) = self.best_window(a, i, b, j, &w);
+                if seed.dice >= self.params.threshold
+                    && self.weigh(&mut seed, a, b, idf, false, rel.as_ref())
+                {
+                    seeds.push(seed);
+                    frontier.push(seed);
+                }
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The units, term weights and restatements across documents of `texts`.
+    fn across_of(an: &Analyzer, texts: &[String]) -> (Vec<Vec<Unit>>, Idf, Vec<Restatement>) {
+        let mut docs: Vec<Vec<Unit>> = texts.iter().map(|t| an.units(t)).collect();
+        let refs: Vec<&[Unit]> = docs.iter().map(Vec::as_slice).collect();
+        let idf = Idf::new(&refs);
+        for d in &mut docs {
+            idf.weigh(d);
+        }
+        let per_doc: Vec<(&[Unit], &[Span])> =
+            docs.iter().map(|d| (d.as_slice(), &[][..])).collect();
+        let found = an.across(&per_doc, &idf);
+        (docs, idf, found)
+    }
+
+    #[test]
+    fn a_seed_is_followed_into_a_clause_of_common_words() {
+        let an = Analyzer::default();
+        let common = "harbour council traffic container rising authority reported weekly";
+        // The common clause in 100 documents: its terms are past the posting cap.
+        let mut texts: Vec<String> = (0..100)
+            .map(|k| format!("Filler{k} item{k} note{k} entry{k} line{k}. {common}."))
+            .collect();
+        let restated = format!("Zorblax quintar vemmish plorbatt snazzle frimpish. {common}.");
+        texts.push(restated.clone());
+        texts.push(restated);
+        let (docs, idf, found) = across_of(&an, &texts);
+        let (x, y) = (100u32, 101u32);
+        assert_eq!(docs[100].len(), 2, "{:?}", docs[100]);
+        // The index never pairs the common clauses ...
+        let units: Vec<&Unit> = docs.iter().flatten().collect();
+        let doc: Vec<u32> =
+            docs.iter().enumerate().flat_map(|(d, u)| vec![d as u32; u.len()]).collect();
+        let cap = posting_cap(&idf, an.params().posting_share);
+        assert!(docs[100][1].terms.iter().all(|&t| idf.df(t) > cap));
+        let cands = across_pairs(&units, &doc, &idf, cap, an.params().across_dice);
+        let at = |d: usize, i: usize| (docs[..d].iter().map(Vec::len).sum::<usize>() + i) as u32;
+        assert!(cands.contains(&(at(100, 0), at(101, 0))));
+        assert!(!cands.contains(&(at(100, 1), at(101, 1))));
+        // ... but the seed of the rare clauses is followed into them: one passage, both
+        // sentences on each side.
+        let pair: Vec<&Restatement> =
+            found.iter().filter(|r| (r.a.doc, r.b.doc) == (x, y)).collect();
+        assert_eq!(pair.len(), 1, "{pair:?}");
+        assert_eq!(
+            (pair[0].a.start, pair[0].a.end),
+            (docs[100][0].span.start, docs[100][1].span.end)
+        );
+        assert_eq!(
+            (pair[0].b.start, pair[0].b.end),
+            (docs[101][0].span.start, docs[101][1].span.end)
+        );
+        // A filler document shares the common clause only: no seed, no passage.
+        assert!(found.iter().all(|r| r.a.doc >= 100 && r.b.doc >= 100), "{found:?}");
+    }
+
+    #[test]
+    fn a_passage_ends_with_its_paragraph() {
+        let an = Analyzer::default();
+        let text = "Zorblax quintar vemmish plorbatt snazzle frimpish tolder.\n\n\
+                    Gruntwick mellor spandle quiffet raskon blemmer drouth."
+            .to_owned();
+        let (docs, _, found) = across_of(&an, &[text.clone(), text]);
+        assert_eq!(docs[0].len(), 2);
+        assert_ne!(docs[0][0].paragraph, docs[0][1].paragraph);
+        // Two seeds adjacent in both documents, one passage per paragraph.
+        assert_eq!(found.len(), 2, "{found:?}");
+        for (r, u) in found.iter().zip(&docs[0]) {
+            assert_eq!((r.a.start, r.a.end), (u.span.start, u.span.end));
+            assert_eq!((r.b.start, r.b.end), (u.span.start, u.span.end));
+        }
+    }
 
     #[test]
     fn fast_window_is_the_slow_window_bit_for_bit() {
