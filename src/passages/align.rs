@@ -397,7 +397,7 @@ impl Analyzer {
             &doc_of,
             idf,
             posting_cap(idf, self.params.posting_share),
-            self.params.across_dice.min(self.params.threshold),
+            self.params.across_cut(),
         );
         let aux: Vec<Vec<Aux>> = docs.par_iter().map(|d| windows(d.0)).collect();
         let mut seeds: Vec<(u32, u32, Seed)> = cands
@@ -466,9 +466,7 @@ impl Analyzer {
                 {
                     continue;
                 }
-                if exact_dice(&a.units[i], &b.units[j], &w)
-                    < self.params.across_dice.min(self.params.threshold)
-                {
+                if exact_dice(&a.units[i], &b.units[j], &w) < self.params.across_cut() {
                     continue;
                 }
                 let (mut seed, rel) = self.best_window(a, i, b, j, &w);

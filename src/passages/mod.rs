@@ -97,6 +97,14 @@ pub struct PassageParams {
     pub across_dice: f64,
 }
 
+impl PassageParams {
+    /// The exact weighted Dice a unit pair of two documents must reach to be scored:
+    /// [`PassageParams::across_dice`], at most the first cut.
+    pub fn across_cut(&self) -> f64 {
+        self.across_dice.min(self.threshold)
+    }
+}
+
 impl Default for PassageParams {
     fn default() -> Self {
         PassageParams {

@@ -180,8 +180,6 @@ impl Analyzer {
         1.0 / (1.0 + (-z).exp())
     }
 }
-/// The weight of term `k` of `u`: the one [`Idf::weigh`] set, else from `idf`.
-#[inline]
 /// Whether two consonant skeletons are one word with a pronoun suffix of another number: the
 /// one ends in ه ("his", its stem at least two letters) and the other is the same with م after
 /// it (هم "their", هما "their two": ا is not in a skeleton). بحقه against بحقهما, بإحالته against
@@ -195,6 +193,8 @@ fn referent_number_differs(x: &[char], y: &[char]) -> bool {
         && long.starts_with(short)
 }
 
+/// The weight of term `k` of `u`: the one [`Idf::weigh`] set, else from `idf`.
+#[inline]
 fn term_weight(u: &Unit, k: usize, idf: &Idf) -> f64 {
     match u.weights.get(k) {
         Some(&w) => w,
@@ -587,7 +587,7 @@ mod tests {
         assert!(!evidence_of(feed[0], feed[0], &feed).referents_conflict());
         // The suffix test itself: his / their two / their; not a stem of two letters, not
         // another ending.
-        let sk = |w: &str| w.chars().filter(|c| !"اوي".contains(*c)).collect::<Vec<char>>();
+        let sk = |w: &str| super::super::terms::skeleton(w).collect::<Vec<char>>();
         assert!(referent_number_differs(&sk("حقه"), &sk("حقهما")));
         assert!(referent_number_differs(&sk("مواساتهم"), &sk("مواساته")));
         assert!(!referent_number_differs(&sk("له"), &sk("لهم")));

@@ -9,7 +9,7 @@ use super::units::Unit;
 use super::Analyzer;
 
 /// The consonant skeleton of a normalized word: without ا و ي (long vowels and their carriers).
-fn skeleton(word: &str) -> impl Iterator<Item = char> + '_ {
+pub(super) fn skeleton(word: &str) -> impl Iterator<Item = char> + '_ {
     word.chars().filter(|c| !matches!(c, 'ا' | 'و' | 'ي'))
 }
 
@@ -57,7 +57,7 @@ impl Distinct<'_> {
 
 /// The content terms of a text as a unit holds them: hashes, skeletons (letters of all terms
 /// in one buffer, with each term's end), and whether each is a number.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct TermSet {
     pub(super) hashes: Vec<u64>,
     pub(super) letters: Vec<char>,
@@ -75,16 +75,6 @@ impl TermSet {
         self.letters.clear();
         self.ends.clear();
         self.numeric.clear();
-    }
-
-    /// A copy, each buffer at its length.
-    fn copy(&self) -> TermSet {
-        TermSet {
-            hashes: self.hashes.clone(),
-            letters: self.letters.clone(),
-            ends: self.ends.clone(),
-            numeric: self.numeric.clone(),
-        }
     }
 
     /// Adds the term `w` of hash `h`.
@@ -190,7 +180,7 @@ impl Analyzer {
             let mut t = cell.borrow_mut();
             t.clear();
             self.for_each_term(text, |h, w| t.push(h, w));
-            t.copy()
+            t.clone()
         })
     }
 
@@ -448,15 +438,8 @@ impl Relation {
             rows &= rows - 1;
             let sa = a.skeleton(r);
             let ma = a.masks[r];
-            let mut near = if wide {
-                near_masks::near(ma, &b.masks)
-            } else {
-                let mut near = 0u64;
-                for (c, &mb) in b.masks.iter().enumerate() {
-                    near |= u64::from(masks_near(ma, mb)) << c;
-                }
-                near
-            };
+            let mut near =
+                if wide { near_masks::near(ma, &b.masks) } else { near_portable(ma, &b.masks) };
             near &= soft_b;
             let mut bits = 0u64;
             while near != 0 {
@@ -481,8 +464,14 @@ pub(super) fn masks_near(a: u64, b: u64) -> bool {
     y & y.wrapping_sub(1) == 0
 }
 
+/// Bit `c` set when `masks[c]` is within two bits of `m` ([`masks_near`]); `masks` holds at
+/// most 64. The portable loop of [`near_masks::near`].
+fn near_portable(m: u64, masks: &[u64]) -> u64 {
+    masks.iter().enumerate().fold(0, |b, (c, &mb)| b | u64::from(masks_near(m, mb)) << c)
+}
+
 /// [`masks_near`] of one mask against at most 64 others, eight at a time (AVX-512 F): the
-/// same bits as the portable loop of [`Relation::add_soft`] (a test holds it to it).
+/// same bits as [`near_portable`] (a test holds it to it).
 #[allow(unsafe_code)] // the AVX-512 path, as in `normalize::fold64`
 mod near_masks {
     /// Whether [`near`] may run: the processor has AVX-512 and `NEARDUP_PORTABLE` does not
@@ -763,10 +752,7 @@ mod tests {
                     _ => next(),
                 })
                 .collect();
-            let portable = masks
-                .iter()
-                .enumerate()
-                .fold(0u64, |b, (c, &mb)| b | u64::from(masks_near(m, mb)) << c);
+            let portable = near_portable(m, &masks);
             assert_eq!(near_masks::near(m, &masks), portable, "n = {n}");
             assert!(n < 3 || portable & 0b111 == 0b111, "n = {n}: the near masks are near");
         }
