@@ -69,6 +69,16 @@ fn merge_seeds(
     }
     out
 }
+/// For each unit, the first and last unit of its sentence ([`Unit::sentence`]).
+fn sentence_ranges(units: &[Unit]) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(units.len());
+    for run in units.chunk_by(|x, y| x.sentence == y.sentence) {
+        let first = out.len();
+        out.extend(std::iter::repeat_n((first, first + run.len() - 1), run.len()));
+    }
+    out
+}
+
 /// Term weights as a function, for the comparisons of [`Analyzer::similarity`].
 type Weights<'w> = &'w dyn Fn(u64) -> f64;
 
@@ -102,7 +112,7 @@ struct Aux {
 }
 
 impl<'u> Side<'u> {
-    /// Units `x..=y` (`y` is `x` or `x + 1`) as one unit.
+    /// Units `x..=y` as one unit.
     fn range(&self, x: usize, y: usize) -> std::borrow::Cow<'u, Unit> {
         if x == y {
             std::borrow::Cow::Borrowed(&self.units[x])
@@ -316,18 +326,33 @@ impl Analyzer {
         idf: &Idf,
     ) -> Vec<Restatement> {
         let idf_w = &|t| idf.weight(t);
+        let skipped: Vec<bool> = units
+            .iter()
+            .map(|u| skip.iter().any(|s| s.start <= u.span.start && u.span.end <= s.end))
+            .collect();
         let eligible: Vec<bool> = units
             .iter()
-            .map(|u| {
-                u.terms.len() >= self.params.min_terms
-                    && !skip.iter().any(|s| s.start <= u.span.start && u.span.end <= s.end)
-            })
+            .zip(&skipped)
+            .map(|(u, &skipped)| u.terms.len() >= self.params.min_terms && !skipped)
             .collect();
         let first_para = units.first().map(|u| u.paragraph);
+        // A headline (the first paragraph: one short unit without a final stop) restated in
+        // the lead.
+        let is_headline = |i: usize, j: usize| {
+            Some(units[i].paragraph) == first_para
+                && units.iter().filter(|u| u.paragraph == units[i].paragraph).count() == 1
+                && units[i].terms.len() <= 20
+                && !text[units[i].span.range()].ends_with(['.', '؟', '?', '!', '…'])
+                && units[j].paragraph <= units[i].paragraph + 3
+        };
+        let sentence = sentence_ranges(units);
         let aux = windows(units);
         let side = Side { units, aux: &aux };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
+        // Sentence pairs to compare whole: those of a clause pair past the exact cut where
+        // either sentence has more than one clause.
+        let mut whole: Vec<(usize, usize)> = Vec::new();
         for i in 0..units.len() {
             if !eligible[i] {
                 continue;
@@ -339,22 +364,41 @@ impl Analyzer {
                 if exact_dice(&units[i], &units[j], idf_w) < self.params.threshold / 2.0 {
                     continue;
                 }
+                if sentence[i] != (i, i) || sentence[j] != (j, j) {
+                    whole.push((i, j));
+                }
                 let (mut seed, rel) = self.best_window(side, i, side, j, idf_w);
                 if seed.dice >= self.params.threshold
                     && self.weigh(&mut seed, side, side, idf, true, rel.as_ref())
                 {
-                    // A headline (the first paragraph: one short unit without a final stop)
-                    // restated in the lead.
-                    let is_headline = Some(units[i].paragraph) == first_para
-                        && units.iter().filter(|u| u.paragraph == units[i].paragraph).count() == 1
-                        && units[i].terms.len() <= 20
-                        && !text[units[i].span.range()].ends_with(['.', '؟', '?', '!', '…'])
-                        && units[j].paragraph <= units[i].paragraph + 3;
-                    if is_headline {
+                    if is_headline(i, j) {
                         headlines.push(seed);
                     } else {
                         seeds.push(seed);
                     }
+                }
+            }
+        }
+        // Sentences compared whole, as readers compare them (and as the model was fitted): a
+        // short sentence that restates a long one's clauses ("وقد تم تنفيذ حكم القتل قصاصًا
+        // بالجاني ..." against the statement's first two clauses) matches no clause alone.
+        let mut tried: Vec<((usize, usize), (usize, usize))> = Vec::new();
+        for (i, j) in whole {
+            let ((a0, a1), (b0, b1)) = (sentence[i], sentence[j]);
+            if a1 + 1 >= b0
+                || tried.contains(&((a0, a1), (b0, b1)))
+                || skipped[a0..=a1].iter().chain(&skipped[b0..=b1]).any(|&s| s)
+            {
+                continue;
+            }
+            tried.push(((a0, a1), (b0, b1)));
+            let dice = self.similarity(&side.range(a0, a1), &side.range(b0, b1), idf_w);
+            let mut seed = Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
+            if dice >= self.params.threshold && self.weigh(&mut seed, side, side, idf, true, None) {
+                if is_headline(a0, b0) {
+                    headlines.push(seed);
+                } else {
+                    seeds.push(seed);
                 }
             }
         }
@@ -555,6 +599,31 @@ mod tests {
             assert_eq!((r.a.start, r.a.end), (u.span.start, u.span.end));
             assert_eq!((r.b.start, r.b.end), (u.span.start, u.span.end));
         }
+    }
+
+    #[test]
+    fn a_sentence_of_two_clauses_is_compared_whole() {
+        let an = Analyzer::default();
+        // The second sentence tells the first one's two clauses in the other order: each
+        // clause pair matches alone, off the diagonal, and only the sentences compared whole
+        // make one passage of them.
+        let text = "أعلنت وزارة الصحة افتتاح مستشفى الملك خالد الجديد في محافظة الخرج بسعة \
+                    ثلاثمائة سرير، ويضم المستشفى مركزا متخصصا لعلاج أمراض القلب والكلى لسكان \
+                    القرى المجاورة. وتحدث المواطنون عن أهمية الطرق السريعة في المنطقة الشرقية \
+                    خلال فصل الصيف. وشهدت الأسواق التجارية إقبالا كبيرا من المتسوقين قبل عيد \
+                    الفطر. ويخدم مركز علاج أمراض القلب والكلى في المستشفى سكان القرى المجاورة، \
+                    وكانت وزارة الصحة قد افتتحت مستشفى الملك خالد في محافظة الخرج بسعة ثلاثمائة \
+                    سرير.";
+        let mut units = an.units(text);
+        let idf = Idf::new(&[&units[..]]);
+        idf.weigh(&mut units);
+        let sentences: Vec<usize> = units.iter().map(|u| u.sentence).collect();
+        assert_eq!(sentences, [0, 0, 1, 2, 3, 3], "{units:?}");
+        let found = an.within(0, text, &units, &[], &idf);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let r = &found[0];
+        assert_eq!((r.a.start, r.a.end), (units[0].span.start, units[1].span.end));
+        assert_eq!((r.b.start, r.b.end), (units[4].span.start, units[5].span.end));
     }
 
     #[test]

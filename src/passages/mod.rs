@@ -47,7 +47,8 @@ pub use model::{
 pub use terms::{AlignedPairs, AlignedWords, Idf, TermMatch};
 use units::NUMBER_WORDS;
 pub use units::{
-    set_recurrence, unit_content, unit_spans, without_enumerator, without_label, Unit, LEAD_UNITS,
+    set_recurrence, unit_content, unit_spans, without_enumerator, without_label, Unit, UnitSpan,
+    LEAD_UNITS,
 };
 
 /// Default decision threshold of the passage measure on whole texts (`neardup pairs

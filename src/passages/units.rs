@@ -31,6 +31,9 @@ pub struct Unit {
     pub(super) weights: Vec<f64>,
     /// Index of the paragraph holding the unit.
     pub paragraph: usize,
+    /// Index of the sentence holding the unit in its document: the clauses of one sentence
+    /// share it ([`unit_spans`]).
+    pub sentence: usize,
     /// Documents of the feed holding a unit with the same content terms (set by
     /// [`set_recurrence`]; 0 before): a sentence that recurs in many documents is a formula
     /// ("كما جرى استعراض مستجدات الأوضاع الإقليمية والدولية"), weak evidence that two of its
@@ -138,11 +141,25 @@ pub(super) const NUMBER_WORDS: &[(&str, &str)] = &[
     ("ten", "10"),
 ];
 
-/// Splits text into units with their spans and paragraph numbers.
-pub fn unit_spans(text: &str) -> Vec<(Span, usize)> {
+/// Where a unit lies: its byte span, and the paragraph and sentence holding it (numbered in
+/// the document; a long Arabic sentence gives several units of one sentence).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitSpan {
+    /// Byte span in the document.
+    pub span: Span,
+    /// Index of the paragraph.
+    pub paragraph: usize,
+    /// Index of the sentence.
+    pub sentence: usize,
+}
+
+/// Splits text into units with their spans, paragraph and sentence numbers.
+pub fn unit_spans(text: &str) -> Vec<UnitSpan> {
     let mut out = Vec::new();
-    for (pi, para) in segment::paragraphs(text).into_iter().enumerate() {
+    let mut sentence = 0;
+    for (paragraph, para) in segment::paragraphs(text).into_iter().enumerate() {
         for sent in segment::sentences_in(text, para) {
+            let before = out.len();
             let mut start = sent.start;
             let s = &text[sent.range()];
             // Clause boundaries: an Arabic or Latin comma (or semicolon) followed by a word
@@ -155,16 +172,17 @@ pub fn unit_spans(text: &str) -> Vec<(Span, usize)> {
                         && cut - start > 40
                         && sent.end - cut > 40
                     {
-                        if let Some(sp) = trim_span(text, start, cut) {
-                            out.push((sp, pi));
+                        if let Some(span) = trim_span(text, start, cut) {
+                            out.push(UnitSpan { span, paragraph, sentence });
                         }
                         start = cut;
                     }
                 }
             }
-            if let Some(sp) = trim_span(text, start, sent.end) {
-                out.push((sp, pi));
+            if let Some(span) = trim_span(text, start, sent.end) {
+                out.push(UnitSpan { span, paragraph, sentence });
             }
+            sentence += usize::from(out.len() > before);
         }
     }
     out
@@ -240,15 +258,16 @@ impl Analyzer {
     /// list item's number ([`unit_content`]).
     pub fn units_labelled(&self, text: &str, labels: &AHashSet<String>) -> Vec<Unit> {
         let spans = unit_spans(text);
-        let last = spans.last().map_or(0, |s| s.1);
+        let last = spans.last().map_or(0, |s| s.paragraph);
         spans
             .into_iter()
             .enumerate()
-            .map(|(k, (span, paragraph))| {
+            .map(|(k, UnitSpan { span, paragraph, sentence })| {
                 let t = &text[span.range()];
                 let closing = without_label(t, labels).len() < t.len() && paragraph == last;
                 let content = unit_content(t, labels);
                 Unit::new(span, paragraph, self.term_set(content))
+                    .in_sentence(sentence)
                     .with_roles(closing, k < LEAD_UNITS)
             })
             .collect()
@@ -268,12 +287,19 @@ impl Unit {
             numeric,
             weights: Vec::new(),
             paragraph,
+            sentence: 0,
             recurrence: 0,
             labelled: false,
             lead: false,
         };
         unit.masks = (0..unit.terms.len()).map(|k| skeleton_mask(unit.skeleton(k))).collect();
         unit
+    }
+
+    /// The unit as part of sentence number `sentence` of its document.
+    pub(super) fn in_sentence(mut self, sentence: usize) -> Unit {
+        self.sentence = sentence;
+        self
     }
 
     /// The consonant skeleton of term `k`.
@@ -434,7 +460,10 @@ mod tests {
     fn units_split_arabic_clauses() {
         let t = "في 29 مايو 2018 ، وافقت الفصائل الليبية على إجراء انتخابات رئاسية في البلاد، وحضر المؤتمر الأمين العام لجامعة الدول العربية أحمد أبو الغيط.";
         let u = unit_spans(t);
-        assert_eq!(u.len(), 2, "{:?}", u.iter().map(|(s, _)| &t[s.range()]).collect::<Vec<_>>());
-        assert!(t[u[1].0.range()].starts_with("وحضر"));
+        assert_eq!(u.len(), 2, "{:?}", u.iter().map(|s| &t[s.span.range()]).collect::<Vec<_>>());
+        assert!(t[u[1].span.range()].starts_with("وحضر"));
+        assert_eq!((u[0].sentence, u[1].sentence), (0, 0), "clauses of one sentence");
+        let two = unit_spans("وصل الوفد إلى الرياض صباح اليوم. وبدأ المباحثات مع المسؤولين.");
+        assert_eq!(two.iter().map(|s| s.sentence).collect::<Vec<_>>(), [0, 1]);
     }
 }
