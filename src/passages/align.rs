@@ -350,9 +350,11 @@ impl Analyzer {
         let side = Side { units, aux: &aux };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
-        // Sentence pairs to compare whole: those of a clause pair past the exact cut where
-        // either sentence has more than one clause.
-        let mut whole: Vec<(usize, usize)> = Vec::new();
+        // Sentence pairs to compare whole (those of a clause pair past the exact cut where
+        // either sentence has more than one clause), with the best probability of their
+        // clause pairs and windows (0 for those under the first cut).
+        let mut whole: ahash::AHashMap<((usize, usize), (usize, usize)), f64> =
+            ahash::AHashMap::new();
         for i in 0..units.len() {
             if !eligible[i] {
                 continue;
@@ -364,13 +366,14 @@ impl Analyzer {
                 if exact_dice(&units[i], &units[j], idf_w) < self.params.threshold / 2.0 {
                     continue;
                 }
-                if sentence[i] != (i, i) || sentence[j] != (j, j) {
-                    whole.push((i, j));
-                }
                 let (mut seed, rel) = self.best_window(side, i, side, j, idf_w);
-                if seed.dice >= self.params.threshold
-                    && self.weigh(&mut seed, side, side, idf, true, rel.as_ref())
-                {
+                let taken = seed.dice >= self.params.threshold
+                    && self.weigh(&mut seed, side, side, idf, true, rel.as_ref());
+                if sentence[i] != (i, i) || sentence[j] != (j, j) {
+                    let best = whole.entry((sentence[i], sentence[j])).or_insert(0.0);
+                    *best = best.max(seed.probability);
+                }
+                if taken {
                     if is_headline(i, j) {
                         headlines.push(seed);
                     } else {
@@ -381,20 +384,22 @@ impl Analyzer {
         }
         // Sentences compared whole, as readers compare them (and as the model was fitted): a
         // short sentence that restates a long one's clauses ("وقد تم تنفيذ حكم القتل قصاصًا
-        // بالجاني ..." against the statement's first two clauses) matches no clause alone.
-        let mut tried: Vec<((usize, usize), (usize, usize))> = Vec::new();
-        for (i, j) in whole {
-            let ((a0, a1), (b0, b1)) = (sentence[i], sentence[j]);
-            if a1 + 1 >= b0
-                || tried.contains(&((a0, a1), (b0, b1)))
-                || skipped[a0..=a1].iter().chain(&skipped[b0..=b1]).any(|&s| s)
-            {
+        // بالجاني ..." against the statement's first two clauses) matches no clause alone. As
+        // with a window, the whole counts only when the model weighs it above each of its clause
+        // pairs: a clause that matches by itself is its own seed, and must not drag its
+        // neighbours in.
+        let mut whole: Vec<_> = whole.into_iter().collect();
+        whole.sort_unstable_by_key(|&(k, _)| k);
+        for (((a0, a1), (b0, b1)), best) in whole {
+            if a1 + 1 >= b0 || skipped[a0..=a1].iter().chain(&skipped[b0..=b1]).any(|&s| s) {
                 continue;
             }
-            tried.push(((a0, a1), (b0, b1)));
             let dice = self.similarity(&side.range(a0, a1), &side.range(b0, b1), idf_w);
             let mut seed = Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
-            if dice >= self.params.threshold && self.weigh(&mut seed, side, side, idf, true, None) {
+            if dice >= self.params.threshold
+                && self.weigh(&mut seed, side, side, idf, true, None)
+                && seed.probability > best
+            {
                 if is_headline(a0, b0) {
                     headlines.push(seed);
                 } else {
@@ -604,9 +609,38 @@ mod tests {
     #[test]
     fn a_sentence_of_two_clauses_is_compared_whole() {
         let an = Analyzer::default();
-        // The second sentence tells the first one's two clauses in the other order: each
-        // clause pair matches alone, off the diagonal, and only the sentences compared whole
-        // make one passage of them.
+        // The last sentence tells the first one's four facts (the hospital, its beds, the
+        // diseases, the villages) two to a clause in another arrangement: no clause pair and
+        // no window of two reaches the cut, the two sentences compared whole do.
+        let text = "افتتحت الحكومة رسميا بحضور المحافظ مستشفى الملك خالد بسعة ثلاثمائة سرير \
+                    جديد، ويعالج قسم الطوارئ والعيادات أمراض القلب والكلى لدى سكان القرى \
+                    المجاورة طوال الأسبوع. وتحدث المواطنون عن أهمية الطرق السريعة في المنطقة \
+                    الشرقية خلال فصل الصيف. وشهدت الأسواق التجارية إقبالا كبيرا من المتسوقين \
+                    قبل حلول عيد الفطر. وأكد المدير التنفيذي للمشروع أن مستشفى الملك خالد متخصص \
+                    في أمراض القلب والكلى، ويستقبل المبنى الحديث المكون من ثلاثمائة سرير جديد \
+                    سكان القرى المجاورة كافة.";
+        let mut units = an.units(text);
+        let idf = Idf::new(&[&units[..]]);
+        idf.weigh(&mut units);
+        let sentences: Vec<usize> = units.iter().map(|u| u.sentence).collect();
+        assert_eq!(sentences, [0, 0, 1, 2, 3, 3], "{units:?}");
+        let w = |t| idf.weight(t);
+        for (i, j) in [(0, 4), (0, 5), (1, 4), (1, 5)] {
+            let alone = an.similarity(&units[i], &units[j], &w);
+            assert!(alone < an.params.dice_threshold, "{i} {j}: {alone}");
+        }
+        let found = an.within(0, text, &units, &[], &idf);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let r = &found[0];
+        assert_eq!((r.a.start, r.a.end), (units[0].span.start, units[1].span.end));
+        assert_eq!((r.b.start, r.b.end), (units[4].span.start, units[5].span.end));
+    }
+
+    #[test]
+    fn clauses_that_match_alone_stay_clauses() {
+        let an = Analyzer::default();
+        // The last sentence tells the first one's two clauses in the other order, each clause
+        // matching one alone: two passages of a clause each, not the sentences whole.
         let text = "أعلنت وزارة الصحة افتتاح مستشفى الملك خالد الجديد في محافظة الخرج بسعة \
                     ثلاثمائة سرير، ويضم المستشفى مركزا متخصصا لعلاج أمراض القلب والكلى لسكان \
                     القرى المجاورة. وتحدث المواطنون عن أهمية الطرق السريعة في المنطقة الشرقية \
@@ -617,13 +651,15 @@ mod tests {
         let mut units = an.units(text);
         let idf = Idf::new(&[&units[..]]);
         idf.weigh(&mut units);
-        let sentences: Vec<usize> = units.iter().map(|u| u.sentence).collect();
-        assert_eq!(sentences, [0, 0, 1, 2, 3, 3], "{units:?}");
-        let found = an.within(0, text, &units, &[], &idf);
-        assert_eq!(found.len(), 1, "{found:?}");
-        let r = &found[0];
-        assert_eq!((r.a.start, r.a.end), (units[0].span.start, units[1].span.end));
-        assert_eq!((r.b.start, r.b.end), (units[4].span.start, units[5].span.end));
+        assert_eq!(units.iter().map(|u| u.sentence).collect::<Vec<_>>(), [0, 0, 1, 2, 3, 3]);
+        let mut found: Vec<_> = an
+            .within(0, text, &units, &[], &idf)
+            .iter()
+            .map(|r| ((r.a.start, r.a.end), (r.b.start, r.b.end)))
+            .collect();
+        found.sort_unstable();
+        let span = |k: usize| (units[k].span.start, units[k].span.end);
+        assert_eq!(found, [(span(0), span(5)), (span(1), span(4))]);
     }
 
     #[test]
