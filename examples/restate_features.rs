@@ -79,8 +79,52 @@ fn main() {
             let _ = writeln!(f, "{}", serde_json::json!({"id": d["id"], "units": us}));
         }
     }
+    // RESTATE_LOCAL=1: the evidence as `find` sees it over the labelled documents alone (one
+    // article, or the two of a cross pair): units, recurrence and term weights over those
+    // documents only, where the weighted soft Dice decides (`FEED_UNITS`), with that Dice as
+    // `dice`: what a model of small inputs would be fitted on (benches/RESULTS.md, twentieth
+    // session: tried, not kept).
+    let local = std::env::var("RESTATE_LOCAL").is_ok_and(|v| v == "1");
     let mut out = std::io::stdout().lock();
     for l in &labels {
+        if local {
+            let (da, db) = (l["doc_a"].as_str().unwrap_or(""), l["doc_b"].as_str().unwrap_or(""));
+            let (Some(&ta), Some(&tb)) = (texts.get(da), texts.get(db)) else {
+                eprintln!("{}: document not found", l["pair_id"]);
+                continue;
+            };
+            let scope: Vec<&str> = if da == db { vec![ta] } else { vec![ta, tb] };
+            let fu = feed_units(&analyzer, &scope);
+            let side = |k: usize, t: &str, span: &Value| -> Option<Unit> {
+                let (s, e) = (span[0].as_u64()? as usize, span[1].as_u64()? as usize);
+                let us = &fu.units[k];
+                let ov = |u: &Unit| u.span.end.min(e).saturating_sub(u.span.start.max(s));
+                let inside = us.iter().filter(|u| 2 * ov(u) >= u.span.len().max(1));
+                let best = us.iter().max_by_key(|u| ov(u));
+                let rec = inside.map(Unit::recurrence).min().or(best.map(Unit::recurrence));
+                let (closing, lead) = best.map_or((false, false), |u| (u.labelled(), u.lead()));
+                Some(
+                    analyzer
+                        .text_unit(unit_content(t.get(s..e)?, &fu.labels))
+                        .with_recurrence(rec.unwrap_or(0))
+                        .with_roles(closing, lead),
+                )
+            };
+            let (Some(a), Some(b)) =
+                (side(0, ta, &l["a"]), side(usize::from(da != db), tb, &l["b"]))
+            else {
+                eprintln!("{}: unit not found", l["pair_id"]);
+                continue;
+            };
+            let ev = analyzer.evidence(&a, &b, &fu.idf);
+            let rec = serde_json::json!({
+                "pair_id": l["pair_id"], "kind": l["kind"], "label": l["label"],
+                "doc_a": l["doc_a"], "doc_b": l["doc_b"], "evidence": ev,
+                "dice": analyzer.similarity(&a, &b, &|t| fu.idf.weight(t)),
+            });
+            let _ = writeln!(out, "{rec}");
+            continue;
+        }
         let side = |doc: &str, span: &Value| -> Option<(Unit, &str)> {
             let t = texts.get(doc)?;
             let (s, e) = (span[0].as_u64()? as usize, span[1].as_u64()? as usize);
