@@ -69,8 +69,11 @@ fn merge_seeds(
     }
     out
 }
+/// The first and last of a run of units.
+type UnitRange = (usize, usize);
+
 /// For each unit, the first and last unit of its sentence ([`Unit::sentence`]).
-fn sentence_ranges(units: &[Unit]) -> Vec<(usize, usize)> {
+fn sentence_ranges(units: &[Unit]) -> Vec<UnitRange> {
     let mut out = Vec::with_capacity(units.len());
     for run in units.chunk_by(|x, y| x.sentence == y.sentence) {
         let first = out.len();
@@ -353,8 +356,7 @@ impl Analyzer {
         // Sentence pairs to compare whole (those of a clause pair past the exact cut where
         // either sentence has more than one clause), with the best probability of their
         // clause pairs and windows (0 for those under the first cut).
-        let mut whole: ahash::AHashMap<((usize, usize), (usize, usize)), f64> =
-            ahash::AHashMap::new();
+        let mut whole: ahash::AHashMap<(UnitRange, UnitRange), f64> = ahash::AHashMap::new();
         for i in 0..units.len() {
             if !eligible[i] {
                 continue;
