@@ -58,8 +58,11 @@ impl Analyzer {
         let (only_b, rare_b) = unmatched(b, in_b, false);
         // Order agreement: the longest increasing run of `b` positions, in `a` order.
         matches.sort_by_key(|m| m.a);
-        let chain = increasing_chain(&matches);
-        let slots = substitutions(a, b, in_a, in_b, &chain, idf);
+        let (chain_len, slots) = CHAIN.with(|cell| {
+            let scratch = &mut *cell.borrow_mut();
+            increasing_chain(&matches, scratch);
+            (scratch.chain.len(), substitutions(a, b, in_a, in_b, &scratch.chain, idf))
+        });
         let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
         let referents_disagree = matches
             .iter()
@@ -77,11 +80,7 @@ impl Analyzer {
             exact_terms: matches.iter().filter(|m| m.exact).count(),
             terms_a: a.terms.len(),
             terms_b: b.terms.len(),
-            ordered: if matches.is_empty() {
-                0.0
-            } else {
-                chain.len() as f64 / matches.len() as f64
-            },
+            ordered: if matches.is_empty() { 0.0 } else { chain_len as f64 / matches.len() as f64 },
             numbers_disagree: num_only_a > 0 && num_only_b > 0,
             shared_numbers,
             rare_unmatched: rare_a.min(rare_b),
@@ -202,12 +201,27 @@ fn term_weight(u: &Unit, k: usize, idf: &Idf) -> f64 {
     }
 }
 
+/// Per-thread buffers of [`increasing_chain`].
+#[derive(Default)]
+struct ChainScratch {
+    tails: Vec<usize>,
+    back: Vec<Option<usize>>,
+    chain: Vec<(u32, u32)>,
+}
+
+thread_local! {
+    static CHAIN: std::cell::RefCell<ChainScratch> = std::cell::RefCell::default();
+}
+
 /// The longest chain of aligned terms in the same order in both units (`matches` sorted by
 /// their position in the first unit): the anchors between which the units' other terms lie.
-fn increasing_chain(matches: &[TermMatch]) -> Vec<(u32, u32)> {
+/// Written to `scratch.chain` (the other buffers are its work space).
+fn increasing_chain(matches: &[TermMatch], scratch: &mut ChainScratch) {
     // Patience sorting with back links: `tails[k]` ends the best chain of length k + 1.
-    let mut tails: Vec<usize> = Vec::new();
-    let mut back: Vec<Option<usize>> = vec![None; matches.len()];
+    let ChainScratch { tails, back, chain: out } = scratch;
+    tails.clear();
+    back.clear();
+    back.resize(matches.len(), None);
     for (k, m) in matches.iter().enumerate() {
         let at = tails.partition_point(|&t| matches[t].b < m.b);
         if at > 0 {
@@ -219,14 +233,13 @@ fn increasing_chain(matches: &[TermMatch]) -> Vec<(u32, u32)> {
             tails[at] = k;
         }
     }
-    let mut out = Vec::with_capacity(tails.len());
+    out.clear();
     let mut at = tails.last().copied();
     while let Some(k) = at {
         out.push((matches[k].a, matches[k].b));
         at = back[k];
     }
     out.reverse();
-    out
 }
 
 /// What two units say differently in the same place: between consecutive anchors of the

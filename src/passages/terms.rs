@@ -113,6 +113,10 @@ struct Words {
     ends: Vec<u32>,
 }
 
+thread_local! {
+    static WORDS: std::cell::RefCell<Words> = std::cell::RefCell::default();
+}
+
 impl Words {
     /// Word `k`, if there is one.
     fn get(&self, k: usize) -> Option<&str> {
@@ -244,12 +248,22 @@ impl Analyzer {
     /// A whole text as one unit ([`Analyzer::text_unit`]) and its content terms as words, from
     /// one pass over its terms.
     fn worded_unit(&self, text: &str) -> (Words, Unit) {
-        let mut words = Words::default();
-        let mut t = TermSet::default();
-        self.for_each_term(text, |h, w| {
-            t.push(h, w);
-            words.text.push_str(w);
-            words.ends.push(words.text.len() as u32);
+        // Built in the per-thread buffers of `term_set` and `WORDS`, then copied out at their
+        // exact sizes (one allocation each, no growing).
+        let (words, t) = TERMS.with(|terms| {
+            WORDS.with(|words| {
+                let (mut t, mut words) = (terms.borrow_mut(), words.borrow_mut());
+                t.clear();
+                words.text.clear();
+                words.ends.clear();
+                self.for_each_term(text, |h, w| {
+                    t.push(h, w);
+                    words.text.push_str(w);
+                    let end = words.text.len() as u32;
+                    words.ends.push(end);
+                });
+                (Words { text: words.text.clone(), ends: words.ends.clone() }, t.clone())
+            })
         });
         let span = crate::segment::Span { start: 0, end: text.len() };
         (words, Unit::new(span, 0, t))

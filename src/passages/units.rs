@@ -346,17 +346,32 @@ impl Unit {
 
 /// The union of consecutive units, as one unit.
 pub(super) fn join_units(units: &[Unit]) -> Unit {
-    let mut out = units[0].clone();
-    for u in &units[1..] {
-        out.span.end = u.span.end;
-        out.recurrence = out.recurrence.min(u.recurrence);
-        out.labelled |= u.labelled;
-        let weighed = out.weights.len() == out.terms.len() && u.weights.len() == u.terms.len();
-        if !weighed {
-            out.weights.clear();
+    let first = &units[0];
+    // Weights are kept where every unit has its own (as they stand for the comparison's).
+    let weighed = units.iter().all(|u| u.weights.len() == u.terms.len());
+    let terms: usize = units.iter().map(|u| u.terms.len()).sum();
+    let letters: usize = units.iter().map(|u| u.letters.len()).sum();
+    let mut out = Unit {
+        span: first.span,
+        terms: Vec::with_capacity(terms),
+        letters: Vec::with_capacity(letters),
+        ends: Vec::with_capacity(terms),
+        masks: Vec::with_capacity(terms),
+        numeric: Vec::with_capacity(terms),
+        weights: Vec::with_capacity(if weighed { terms } else { 0 }),
+        paragraph: first.paragraph,
+        recurrence: first.recurrence,
+        labelled: first.labelled,
+        lead: first.lead,
+    };
+    for (n, u) in units.iter().enumerate() {
+        if n > 0 {
+            out.span.end = u.span.end;
+            out.recurrence = out.recurrence.min(u.recurrence);
+            out.labelled |= u.labelled;
         }
         for (k, &t) in u.terms.iter().enumerate() {
-            if !out.terms.contains(&t) {
+            if n == 0 || !out.terms.contains(&t) {
                 out.terms.push(t);
                 out.letters.extend_from_slice(u.skeleton(k));
                 out.ends.push(out.letters.len() as u32);
