@@ -3,7 +3,9 @@
 
 use super::candidates::{across_pairs, exact_dice, posting_cap};
 use super::model::{Evidence, RESTATE_MODEL};
-use super::terms::{all_terms, dice_of, long_terms, soft_matched, term_bloom, Idf, Relation, Rows};
+use super::terms::{
+    all_terms, dice_of, in_bloom, long_terms, soft_matched, term_bloom, Idf, Relation, Rows,
+};
 use super::units::{join_units, Unit};
 use super::{Analyzer, Kind, MatchKind, Place, Restatement, FEED_UNITS};
 use crate::segment::Span;
@@ -144,6 +146,34 @@ fn windows(units: &[Unit]) -> Vec<Aux> {
             Aux { window: true, fresh: bits, window_total, ..mine }
         })
         .collect()
+}
+
+/// Whether the exact weighted Dice of units `i` of `a` and `j` of `b` ([`exact_dice`]) reaches
+/// `cut`, the same answer bit for bit: where both are weighed, the weight of the terms of the
+/// first in the [`term_bloom`] of the second (a superset of those shared, summed in the same
+/// order: never less than the shared weight) rules most pairs out before their terms are
+/// compared.
+fn exact_reaches(a: Side<'_>, i: usize, b: Side<'_>, j: usize, cut: f64, idf: Weights<'_>) -> bool {
+    let (x, y) = (&a.units[i], &b.units[j]);
+    if x.weights.len() == x.terms.len() && y.weights.len() == y.terms.len() {
+        // The totals as `exact_dice` sums them (`Unit::total_weight` of weighed units).
+        let (wx, wy) = (a.aux[i].total, b.aux[j].total);
+        if wx == 0.0 || wy == 0.0 {
+            return 0.0 >= cut;
+        }
+        let bloom = &b.aux[j].bloom;
+        let bound: f64 = x
+            .terms
+            .iter()
+            .zip(&x.weights)
+            .filter(|(&t, _)| in_bloom(bloom, t))
+            .map(|(_, w)| w)
+            .sum();
+        if 2.0 * bound / (wx + wy) < cut {
+            return false;
+        }
+    }
+    exact_dice(x, y, idf) >= cut
 }
 
 /// Whether a unit can take the fast soft match of [`fast_window`]: weighed, and at most
@@ -336,7 +366,7 @@ impl Analyzer {
                 if !eligible[j] {
                     continue;
                 }
-                if exact_dice(&units[i], &units[j], idf_w) < self.params.threshold / 2.0 {
+                if !exact_reaches(side, i, side, j, self.params.threshold / 2.0, idf_w) {
                     continue;
                 }
                 let (mut seed, rel) = self.best_window(side, i, side, j, idf_w);
@@ -466,7 +496,7 @@ impl Analyzer {
                 {
                     continue;
                 }
-                if exact_dice(&a.units[i], &b.units[j], &w) < self.params.across_cut() {
+                if !exact_reaches(a, i, b, j, self.params.across_cut(), &w) {
                     continue;
                 }
                 let (mut seed, rel) = self.best_window(a, i, b, j, &w);

@@ -124,8 +124,9 @@ impl Default for PassageParams {
 pub struct Analyzer {
     params: PassageParams,
     normalizer: Normalizer,
-    stop: StopWords,
-    numbers: AHashMap<&'static str, &'static str>,
+    /// The normalized words that are no content term as they stand: stop words (`None`) and
+    /// number words (`Some` of their digits), in one map so that a word is looked up once.
+    lexicon: AHashMap<String, Option<&'static str>>,
 }
 
 impl Default for Analyzer {
@@ -140,8 +141,7 @@ impl Analyzer {
         Analyzer {
             params,
             normalizer: Normalizer::new(Mode::Arabic),
-            stop: StopWords::new(&Normalizer::new(Mode::Arabic)),
-            numbers: NUMBER_WORDS.iter().copied().collect(),
+            lexicon: lexicon(&StopWords::new(&Normalizer::new(Mode::Arabic))),
         }
     }
 
@@ -149,6 +149,17 @@ impl Analyzer {
     pub fn params(&self) -> &PassageParams {
         &self.params
     }
+}
+
+/// The words of [`Analyzer`]'s lexicon: the number words with their digits, then the stop
+/// words (a stop word is dropped even where it is also a number word).
+fn lexicon(stop: &StopWords) -> AHashMap<String, Option<&'static str>> {
+    let mut m: AHashMap<String, Option<&'static str>> =
+        NUMBER_WORDS.iter().map(|&(w, d)| (w.to_owned(), Some(d))).collect();
+    for w in stop.iter() {
+        m.insert(w.to_owned(), None);
+    }
+    m
 }
 
 /// What a passage pair is.
