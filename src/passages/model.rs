@@ -16,7 +16,7 @@ impl Analyzer {
     /// a unit that [`Idf::weigh`] weighed under `idf` gives its own, the same numbers without
     /// looking each term up).
     pub fn evidence(&self, a: &Unit, b: &Unit, idf: &Idf) -> Evidence {
-        self.evidence_aligned(a, b, self.align(a, b), idf)
+        self.evidence_aligned(a, b, self.aligned(a, b), idf)
     }
 
     /// [`Analyzer::evidence`] of `a` and `b` aligned as `matches` ([`Analyzer::align`]).

@@ -169,7 +169,7 @@ impl AlignedPairs {
 
 /// The alignment of two texts given as [`Analyzer::worded_unit`]s, in the order of `a`.
 fn aligned_of(a: &Unit, b: &Unit, an: &Analyzer) -> Vec<TermMatch> {
-    let mut m = an.align(a, b);
+    let mut m = an.aligned(a, b);
     m.sort_by_key(|x| x.a);
     m
 }
@@ -320,6 +320,18 @@ impl Analyzer {
             }
         }
         (matched, wa, wb)
+    }
+
+    /// [`Analyzer::align`] of `a` and `b`, the same matches in the same order, by their
+    /// [`Relation`] where both have at most [`Relation::MAX`] terms (each term of `a` looked
+    /// for in `b` once, the skeleton masks eight at a time where the processor can).
+    pub(super) fn aligned(&self, a: &Unit, b: &Unit) -> Vec<TermMatch> {
+        if a.terms.len() > Relation::MAX || b.terms.len() > Relation::MAX {
+            return self.align(a, b);
+        }
+        let mut rel = Relation::exact(a, b, term_bloom(&b.terms));
+        rel.add_soft(a, b, long_terms(a), long_terms(b));
+        rel.matches(a, b)
     }
 
     /// Aligns the terms of `a` with those of `b`: each term of `a` to the same term of `b`, or
@@ -861,6 +873,28 @@ mod tests {
         portable.add_soft_rows(&x, &y, rows, sy, |m| near_portable(m, &y.masks));
         assert_eq!(wide.soft, portable.soft);
         assert!(wide.soft.iter().any(|&b| b != 0), "spelling variants match softly");
+    }
+
+    #[test]
+    fn aligned_by_relation_is_align() {
+        let a = Analyzer::default();
+        let texts = [
+            "وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا",
+            "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار بوتين لن يذهب إلى إيطاليا",
+            "ووافقت الفصائل الليبية في 29 مايو عام2018 على انتخابات رئاسية وبرلمانية 8",
+            "The harbour authority reported container traffic rising twelve percent",
+            "",
+        ];
+        let long: String = (0..70).map(|k| format!("word{k} ")).collect();
+        let mut units: Vec<Unit> = texts.iter().map(|t| a.text_unit(t)).collect();
+        units.push(a.text_unit(&long));
+        units.push(a.text_unit(&format!("{} {}", texts[0], texts[2])));
+        for x in &units {
+            for y in &units {
+                assert_eq!(a.aligned(x, y), a.align(x, y));
+            }
+        }
+        assert!(a.aligned(&units[0], &units[1]).iter().any(|m| !m.exact));
     }
 
     #[test]
