@@ -23,6 +23,16 @@ struct Seed {
     evidence: Option<Evidence>,
 }
 
+/// `v.sort_by_key(key)` (a stable sort), moving each item once: the keys are sorted with
+/// their places (ties by place, as a stable sort leaves them), then the items are put in that
+/// order. For items large to move (seeds and restatements carry their [`Evidence`]).
+pub(super) fn sort_by_key_cheaply<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut order: Vec<(K, usize)> = v.iter().enumerate().map(|(k, x)| (key(x), k)).collect();
+    order.sort_unstable();
+    let mut items: Vec<Option<T>> = v.drain(..).map(Some).collect();
+    v.extend(order.into_iter().map(|(_, k)| items[k].take().expect("each place once")));
+}
+
 /// Merges seeds that overlap or are adjacent in both documents into passage pairs.
 fn merge_seeds(
     mut seeds: Vec<Seed>,
@@ -443,7 +453,7 @@ impl Analyzer {
                 .then_some((da, db, seed))
             })
             .collect();
-        seeds.sort_by_key(|x| (x.0, x.1, x.2.a0, x.2.b0));
+        sort_by_key_cheaply(&mut seeds, |x| (x.0, x.1, x.2.a0, x.2.b0));
         // Which units of each document take part (long enough, not boilerplate).
         let mut ok: Vec<Vec<bool>> = docs.iter().map(|d| vec![false; d.0.len()]).collect();
         for &(d, i) in &where_ {
@@ -568,6 +578,15 @@ mod tests {
         );
         // A filler document shares the common clause only: no seed, no passage.
         assert!(found.iter().all(|r| r.a.doc >= 100 && r.b.doc >= 100), "{found:?}");
+    }
+
+    #[test]
+    fn sorting_cheaply_is_the_stable_sort() {
+        let mut x: Vec<(u32, u32)> = (0..200u32).map(|k| ((k * 7919) % 13, k)).collect();
+        let mut y = x.clone();
+        x.sort_by_key(|p| p.0);
+        sort_by_key_cheaply(&mut y, |p| p.0);
+        assert_eq!(x, y);
     }
 
     #[test]

@@ -318,6 +318,8 @@ pub fn find(
             units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
         restated.extend(analyzer.across(&per_doc, &idf));
     }
-    restated.sort_by_key(|r| (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end));
+    align::sort_by_key_cheaply(&mut restated, |r| {
+        (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end)
+    });
     PassageReport { restated, boilerplate }
 }

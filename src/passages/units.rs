@@ -50,11 +50,12 @@ pub struct Unit {
 /// are its lead.
 pub const LEAD_UNITS: usize = 4;
 
-/// The key of a unit's content: its terms, sorted, hashed (in memory only).
-fn content_key(terms: &[u64]) -> u64 {
-    let mut t = terms.to_vec();
-    t.sort_unstable();
-    t.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &x| {
+/// The key of a unit's content: its terms, sorted (in `scratch`), hashed (in memory only).
+fn content_key(terms: &[u64], scratch: &mut Vec<u64>) -> u64 {
+    scratch.clear();
+    scratch.extend_from_slice(terms);
+    scratch.sort_unstable();
+    scratch.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &x| {
         (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29)
     })
 }
@@ -63,14 +64,19 @@ fn content_key(terms: &[u64]) -> u64 {
 /// `k`'s units) holding a unit with the same content terms.
 pub fn set_recurrence(docs: &mut [Vec<Unit>]) {
     use ahash::AHashMap;
-    let keys: Vec<Vec<u64>> =
-        docs.iter().map(|us| us.iter().map(|u| content_key(&u.terms)).collect()).collect();
+    let mut scratch = Vec::new();
+    let keys: Vec<Vec<u64>> = docs
+        .iter()
+        .map(|us| us.iter().map(|u| content_key(&u.terms, &mut scratch)).collect())
+        .collect();
     let mut count: AHashMap<u64, u32> = AHashMap::new();
+    let mut seen: Vec<u64> = Vec::new();
     for ks in &keys {
-        let mut seen: Vec<u64> = ks.clone();
+        seen.clear();
+        seen.extend_from_slice(ks);
         seen.sort_unstable();
         seen.dedup();
-        for k in seen {
+        for &k in &seen {
             *count.entry(k).or_insert(0) += 1;
         }
     }
