@@ -159,31 +159,28 @@ fn windows(units: &[Unit]) -> Vec<Aux> {
 }
 
 /// Whether the exact weighted Dice of units `i` of `a` and `j` of `b` ([`exact_dice`]) reaches
-/// `cut`, the same answer bit for bit: where both are weighed, the weight of the terms of the
-/// first in the [`term_bloom`] of the second (a superset of those shared, summed in the same
-/// order: never less than the shared weight) rules most pairs out before their terms are
-/// compared.
+/// `cut`, the same answer bit for bit: where both are weighed, a term of the first is looked
+/// for in the second only where the second's [`term_bloom`] may hold it (a superset of those
+/// shared: the same terms summed in the same order), with the totals the windows hold.
 fn exact_reaches(a: Side<'_>, i: usize, b: Side<'_>, j: usize, cut: f64, idf: Weights<'_>) -> bool {
     let (x, y) = (&a.units[i], &b.units[j]);
-    if x.weights.len() == x.terms.len() && y.weights.len() == y.terms.len() {
-        // The totals as `exact_dice` sums them (`Unit::total_weight` of weighed units).
-        let (wx, wy) = (a.aux[i].total, b.aux[j].total);
-        if wx == 0.0 || wy == 0.0 {
-            return 0.0 >= cut;
-        }
-        let bloom = &b.aux[j].bloom;
-        let bound: f64 = x
-            .terms
-            .iter()
-            .zip(&x.weights)
-            .filter(|(&t, _)| in_bloom(bloom, t))
-            .map(|(_, w)| w)
-            .sum();
-        if 2.0 * bound / (wx + wy) < cut {
-            return false;
-        }
+    if x.weights.len() != x.terms.len() || y.weights.len() != y.terms.len() {
+        return exact_dice(x, y, idf) >= cut;
     }
-    exact_dice(x, y, idf) >= cut
+    // The totals as `exact_dice` sums them (`Unit::total_weight` of weighed units).
+    let (wx, wy) = (a.aux[i].total, b.aux[j].total);
+    if wx == 0.0 || wy == 0.0 {
+        return 0.0 >= cut;
+    }
+    let bloom = &b.aux[j].bloom;
+    let shared: f64 = x
+        .terms
+        .iter()
+        .zip(&x.weights)
+        .filter(|(&t, _)| in_bloom(bloom, t) && y.terms.contains(&t))
+        .map(|(_, w)| w)
+        .sum();
+    2.0 * shared / (wx + wy) >= cut
 }
 
 /// Whether a unit can take the fast soft match of [`fast_window`]: weighed, and at most

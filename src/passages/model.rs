@@ -41,21 +41,25 @@ impl Analyzer {
                 0.5 * (term_weight(a, m.a as usize, idf) + term_weight(b, m.b as usize, idf));
         }
         let (in_a, in_b) = (&*in_a, &*in_b);
-        let unmatched = |u: &Unit, hit: &[bool], numeric: bool| -> (usize, f64) {
-            let mut n = 0;
+        // The unaligned numbers, and the unaligned words and the rarest of them, in one pass.
+        let unmatched = |u: &Unit, hit: &[bool]| -> (usize, usize, f64) {
+            let (mut numbers, mut words) = (0, 0);
             let mut top: f64 = 0.0;
             for (k, &h) in hit.iter().enumerate().take(u.terms.len()) {
-                if !h && u.numeric[k] == numeric {
-                    n += 1;
+                if h {
+                    continue;
+                }
+                if u.numeric[k] {
+                    numbers += 1;
+                } else {
+                    words += 1;
                     top = top.max(term_weight(u, k, idf));
                 }
             }
-            (n, top)
+            (numbers, words, top)
         };
-        let (num_only_a, _) = unmatched(a, in_a, true);
-        let (num_only_b, _) = unmatched(b, in_b, true);
-        let (only_a, rare_a) = unmatched(a, in_a, false);
-        let (only_b, rare_b) = unmatched(b, in_b, false);
+        let (num_only_a, only_a, rare_a) = unmatched(a, in_a);
+        let (num_only_b, only_b, rare_b) = unmatched(b, in_b);
         // Order agreement: the longest increasing run of `b` positions, in `a` order.
         matches.sort_by_key(|m| m.a);
         let (chain_len, slots) = CHAIN.with(|cell| {
@@ -266,8 +270,8 @@ fn substitutions(
     // Unaligned weight, rarest weight and whether a number is among them, of terms `lo..hi`.
     let gap = |u: &Unit, hit: &[bool], lo: usize, hi: usize| -> (f64, f64, bool) {
         let (mut sum, mut top, mut num) = (0.0, 0.0f64, false);
-        let terms = u.numeric.iter().zip(hit).enumerate().take(hi).skip(lo);
-        for (k, (&numeric, &h)) in terms {
+        for k in lo..hi.min(u.numeric.len()).min(hit.len()) {
+            let (numeric, h) = (u.numeric[k], hit[k]);
             if !h {
                 let w = term_weight(u, k, idf);
                 sum += w;
