@@ -270,8 +270,10 @@ fn substitutions(
     // Unaligned weight, rarest weight and whether a number is among them, of terms `lo..hi`.
     let gap = |u: &Unit, hit: &[bool], lo: usize, hi: usize| -> (f64, f64, bool) {
         let (mut sum, mut top, mut num) = (0.0, 0.0f64, false);
-        for k in lo..hi.min(u.numeric.len()).min(hit.len()) {
-            let (numeric, h) = (u.numeric[k], hit[k]);
+        let end = hi.min(u.numeric.len()).min(hit.len());
+        let lo = lo.min(end);
+        for (k, (&numeric, &h)) in u.numeric[lo..end].iter().zip(&hit[lo..end]).enumerate() {
+            let k = lo + k;
             if !h {
                 let w = term_weight(u, k, idf);
                 sum += w;
