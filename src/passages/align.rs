@@ -95,7 +95,7 @@ struct Side<'u> {
 
 /// What [`fast_window`] reads of a unit besides its terms.
 #[derive(Clone, Copy, Default)]
-struct Aux {
+pub(super) struct Aux {
     /// Its terms whose skeletons can match softly ([`long_terms`]).
     soft: u64,
     /// The total weight of its terms (as [`Unit::total_weight`] sums them).
@@ -127,7 +127,7 @@ impl<'u> Side<'u> {
 /// What [`fast_window`] reads of each unit and of its window (the unit joined with the next
 /// one when both are in one paragraph, as [`join_units`] would make it; the window itself is
 /// made only for a seed that spans it): once per document rather than once per comparison.
-fn windows(units: &[Unit]) -> Vec<Aux> {
+pub(super) fn windows(units: &[Unit]) -> Vec<Aux> {
     (0..units.len())
         .map(|k| {
             let u = &units[k];
@@ -352,6 +352,20 @@ impl Analyzer {
         skip: &[Span],
         idf: &Idf,
     ) -> Vec<Restatement> {
+        self.within_windows(doc, text, units, &windows(units), skip, idf)
+    }
+
+    /// [`Analyzer::within`] with the units' [`windows`] made by the caller (once for both
+    /// passes of [`super::find`]).
+    pub(super) fn within_windows(
+        &self,
+        doc: u32,
+        text: &str,
+        units: &[Unit],
+        aux: &[Aux],
+        skip: &[Span],
+        idf: &Idf,
+    ) -> Vec<Restatement> {
         let idf_w = &|t| idf.weight(t);
         let eligible: Vec<bool> = units
             .iter()
@@ -361,8 +375,7 @@ impl Analyzer {
             })
             .collect();
         let first_para = units.first().map(|u| u.paragraph);
-        let aux = windows(units);
-        let side = Side { units, aux: &aux };
+        let side = Side { units, aux };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
         for i in 0..units.len() {
@@ -414,6 +427,19 @@ impl Analyzer {
     /// candidate is scored like a pair inside one document.
     pub fn across(&self, docs: &[(&[Unit], &[Span])], idf: &Idf) -> Vec<Restatement> {
         use rayon::prelude::*;
+        let aux: Vec<Vec<Aux>> = docs.par_iter().map(|d| windows(d.0)).collect();
+        self.across_windows(docs, &aux, idf)
+    }
+
+    /// [`Analyzer::across`] with each document's [`windows`] made by the caller (`aux[k]`
+    /// of document `k`).
+    pub(super) fn across_windows(
+        &self,
+        docs: &[(&[Unit], &[Span])],
+        aux: &[Vec<Aux>],
+        idf: &Idf,
+    ) -> Vec<Restatement> {
+        use rayon::prelude::*;
         // Unit index -> (doc, unit number).
         let mut where_: Vec<(u32, u32)> = Vec::new();
         let mut eligible: Vec<&Unit> = Vec::new();
@@ -436,7 +462,6 @@ impl Analyzer {
             posting_cap(idf, self.params.posting_share),
             self.params.across_cut(),
         );
-        let aux: Vec<Vec<Aux>> = docs.par_iter().map(|d| windows(d.0)).collect();
         let mut seeds: Vec<(u32, u32, Seed)> = cands
             .par_iter()
             .filter_map(|&(x, y)| {

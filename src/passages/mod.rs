@@ -309,14 +309,18 @@ pub fn find(
         }
     }
     let FeedUnits { units, idf, .. } = feed_units(analyzer, texts);
+    // What the fast soft match reads of each unit, made once for both passes.
+    let aux: Vec<Vec<align::Aux>> = units.par_iter().map(|u| align::windows(u)).collect();
     let mut restated: Vec<Restatement> = (0..texts.len())
         .into_par_iter()
-        .flat_map_iter(|d| analyzer.within(d as u32, texts[d], &units[d], &skip[d], &idf))
+        .flat_map_iter(|d| {
+            analyzer.within_windows(d as u32, texts[d], &units[d], &aux[d], &skip[d], &idf)
+        })
         .collect();
     if scope == Scope::Corpus && texts.len() > 1 {
         let per_doc: Vec<(&[Unit], &[Span])> =
             units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
-        restated.extend(analyzer.across(&per_doc, &idf));
+        restated.extend(analyzer.across_windows(&per_doc, &aux, &idf));
     }
     align::sort_by_key_cheaply(&mut restated, |r| {
         (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end)

@@ -167,9 +167,10 @@ impl AlignedPairs {
     }
 }
 
-/// The alignment of two texts given as [`Analyzer::worded_unit`]s, in the order of `a`.
-fn aligned_of(a: &Unit, b: &Unit, an: &Analyzer) -> Vec<TermMatch> {
-    let mut m = an.aligned(a, b);
+/// The alignment of two texts given as [`Analyzer::worded_unit`]s (with their
+/// [`long_terms`]), in the order of `a`.
+fn aligned_of(a: (&Unit, u64), b: (&Unit, u64), an: &Analyzer) -> Vec<TermMatch> {
+    let mut m = an.aligned_with(a, b);
     m.sort_by_key(|x| x.a);
     m
 }
@@ -254,11 +255,16 @@ impl Analyzer {
             })
         };
         let ids: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (id(a), id(b))).collect();
-        let worded: Vec<(Words, Unit)> = distinct.par_iter().map(|t| self.worded_unit(t)).collect();
-        let matches = ids
+        let worded: Vec<(Words, Unit, u64)> = distinct
             .par_iter()
-            .map(|&(x, y)| aligned_of(&worded[x as usize].1, &worded[y as usize].1, self))
+            .map(|t| {
+                let (words, unit) = self.worded_unit(t);
+                let soft = long_terms(&unit);
+                (words, unit, soft)
+            })
             .collect();
+        let side = |k: u32| (&worded[k as usize].1, worded[k as usize].2);
+        let matches = ids.par_iter().map(|&(x, y)| aligned_of(side(x), side(y), self)).collect();
         AlignedPairs { words: worded.into_iter().map(|w| w.0).collect(), ids, matches }
     }
 
@@ -326,11 +332,16 @@ impl Analyzer {
     /// [`Relation`] where both have at most [`Relation::MAX`] terms (each term of `a` looked
     /// for in `b` once, the skeleton masks eight at a time where the processor can).
     pub(super) fn aligned(&self, a: &Unit, b: &Unit) -> Vec<TermMatch> {
+        self.aligned_with((a, long_terms(a)), (b, long_terms(b)))
+    }
+
+    /// [`Analyzer::aligned`] of units given with their [`long_terms`].
+    fn aligned_with(&self, (a, soft_a): (&Unit, u64), (b, soft_b): (&Unit, u64)) -> Vec<TermMatch> {
         if a.terms.len() > Relation::MAX || b.terms.len() > Relation::MAX {
             return self.align(a, b);
         }
         let mut rel = Relation::exact(a, b, term_bloom(&b.terms));
-        rel.add_soft(a, b, long_terms(a), long_terms(b));
+        rel.add_soft(a, b, soft_a, soft_b);
         rel.matches(a, b)
     }
 
