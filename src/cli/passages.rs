@@ -81,19 +81,32 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         let text = |p: &Place| &docs[p.doc as usize].1[p.start..p.end];
         let pairs: Vec<(&str, &str)> = found.iter().map(|r| (text(&r.a), text(&r.b))).collect();
         let all = analyzer.aligned_pairs(&pairs);
+        // Each record is made in one buffer, kept from record to record, then written.
+        let mut line: Vec<u8> = Vec::new();
+        let mut aligned: Vec<[&str; 2]> = Vec::new();
+        let put_place = |line: &mut Vec<u8>, p: &Place| {
+            write!(line, "{{\"doc\":{},\"start\":{},\"end\":{}}}", id(p.doc), p.start, p.end)
+        };
         for (k, r) in found.iter().enumerate() {
-            let aligned: Vec<[&str; 2]> = all.pair(k).map(|(a, b, _)| [a, b]).collect();
-            writeln!(
-                w,
-                "{{\"kind\":\"{}\",\"match\":\"{}\",\"similarity\":{:.4},\"a\":{},\"b\":{},\"evidence\":{},\"aligned\":{}}}",
+            line.clear();
+            aligned.clear();
+            aligned.extend(all.pair(k).map(|(a, b, _)| [a, b]));
+            write!(
+                line,
+                "{{\"kind\":\"{}\",\"match\":\"{}\",\"similarity\":{:.4},\"a\":",
                 r.kind.name(),
                 r.matched.name(),
                 r.similarity,
-                place(&r.a),
-                place(&r.b),
-                serde_json::to_string(&r.evidence)?,
-                serde_json::to_string(&aligned)?
             )?;
+            put_place(&mut line, &r.a)?;
+            line.extend_from_slice(b",\"b\":");
+            put_place(&mut line, &r.b)?;
+            line.extend_from_slice(b",\"evidence\":");
+            serde_json::to_writer(&mut line, &r.evidence)?;
+            line.extend_from_slice(b",\"aligned\":");
+            serde_json::to_writer(&mut line, &aligned)?;
+            line.extend_from_slice(b"}\n");
+            w.write_all(&line)?;
         }
         for b in boiler {
             let places: Vec<String> = b.places.iter().map(place).collect();

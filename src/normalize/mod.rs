@@ -165,11 +165,20 @@ impl Normalizer {
                 scratch.clear();
                 fold_nfkc(text, scratch);
                 let stem = self.mode == Mode::Arabic && !scratch.is_ascii();
-                for w in scratch.split(' ') {
+                // The pieces of `split(' ')`, found byte by byte: words are a few letters,
+                // shorter than a `memchr` call is worth.
+                let mut rest: &str = scratch;
+                loop {
+                    let end = rest.bytes().position(|c| c == b' ').unwrap_or(rest.len());
+                    let w = &rest[..end];
                     let w = if stem { arabic::light_stem(w) } else { w };
                     if !w.is_empty() {
                         f(w);
                     }
+                    if end == rest.len() {
+                        break;
+                    }
+                    rest = &rest[end + 1..];
                 }
             }
             Mode::None => {

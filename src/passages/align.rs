@@ -3,7 +3,9 @@
 
 use super::candidates::{across_pairs, exact_dice, posting_cap};
 use super::model::{Evidence, RESTATE_MODEL};
-use super::terms::{all_terms, dice_of, long_terms, soft_matched, term_bloom, Idf, Relation, Rows};
+use super::terms::{
+    all_terms, dice_of, in_bloom, long_terms, soft_matched, term_bloom, Idf, Relation, Rows,
+};
 use super::units::{join_units, Unit};
 use super::{Analyzer, Kind, MatchKind, Place, Restatement, FEED_UNITS};
 use crate::segment::Span;
@@ -19,6 +21,16 @@ struct Seed {
     dice: f64,
     probability: f64,
     evidence: Option<Evidence>,
+}
+
+/// `v.sort_by_key(key)` (a stable sort), moving each item once: the keys are sorted with
+/// their places (ties by place, as a stable sort leaves them), then the items are put in that
+/// order. For items large to move (seeds and restatements carry their [`Evidence`]).
+pub(super) fn sort_by_key_cheaply<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut order: Vec<(K, usize)> = v.iter().enumerate().map(|(k, x)| (key(x), k)).collect();
+    order.sort_unstable();
+    let mut items: Vec<Option<T>> = v.drain(..).map(Some).collect();
+    v.extend(order.into_iter().map(|(_, k)| items[k].take().expect("each place once")));
 }
 
 /// Merges seeds that overlap or are adjacent in both documents into passage pairs.
@@ -96,7 +108,7 @@ struct Side<'u> {
 
 /// What [`fast_window`] reads of a unit besides its terms.
 #[derive(Clone, Copy, Default)]
-struct Aux {
+pub(super) struct Aux {
     /// Its terms whose skeletons can match softly ([`long_terms`]).
     soft: u64,
     /// The total weight of its terms (as [`Unit::total_weight`] sums them).
@@ -128,7 +140,7 @@ impl<'u> Side<'u> {
 /// What [`fast_window`] reads of each unit and of its window (the unit joined with the next
 /// one when both are in one paragraph, as [`join_units`] would make it; the window itself is
 /// made only for a seed that spans it): once per document rather than once per comparison.
-fn windows(units: &[Unit]) -> Vec<Aux> {
+pub(super) fn windows(units: &[Unit]) -> Vec<Aux> {
     (0..units.len())
         .map(|k| {
             let u = &units[k];
@@ -157,6 +169,31 @@ fn windows(units: &[Unit]) -> Vec<Aux> {
             Aux { window: true, fresh: bits, window_total, ..mine }
         })
         .collect()
+}
+
+/// Whether the exact weighted Dice of units `i` of `a` and `j` of `b` ([`exact_dice`]) reaches
+/// `cut`, the same answer bit for bit: where both are weighed, a term of the first is looked
+/// for in the second only where the second's [`term_bloom`] may hold it (a superset of those
+/// shared: the same terms summed in the same order), with the totals the windows hold.
+fn exact_reaches(a: Side<'_>, i: usize, b: Side<'_>, j: usize, cut: f64, idf: Weights<'_>) -> bool {
+    let (x, y) = (&a.units[i], &b.units[j]);
+    if x.weights.len() != x.terms.len() || y.weights.len() != y.terms.len() {
+        return exact_dice(x, y, idf) >= cut;
+    }
+    // The totals as `exact_dice` sums them (`Unit::total_weight` of weighed units).
+    let (wx, wy) = (a.aux[i].total, b.aux[j].total);
+    if wx == 0.0 || wy == 0.0 {
+        return 0.0 >= cut;
+    }
+    let bloom = &b.aux[j].bloom;
+    let shared: f64 = x
+        .terms
+        .iter()
+        .zip(&x.weights)
+        .filter(|(&t, _)| in_bloom(bloom, t) && y.terms.contains(&t))
+        .map(|(_, w)| w)
+        .sum();
+    2.0 * shared / (wx + wy) >= cut
 }
 
 /// Whether a unit can take the fast soft match of [`fast_window`]: weighed, and at most
@@ -328,6 +365,20 @@ impl Analyzer {
         skip: &[Span],
         idf: &Idf,
     ) -> Vec<Restatement> {
+        self.within_windows(doc, text, units, &windows(units), skip, idf)
+    }
+
+    /// [`Analyzer::within`] with the units' [`windows`] made by the caller (once for both
+    /// passes of [`super::find`]).
+    pub(super) fn within_windows(
+        &self,
+        doc: u32,
+        text: &str,
+        units: &[Unit],
+        aux: &[Aux],
+        skip: &[Span],
+        idf: &Idf,
+    ) -> Vec<Restatement> {
         let idf_w = &|t| idf.weight(t);
         let skipped: Vec<bool> = units
             .iter()
@@ -349,8 +400,7 @@ impl Analyzer {
                 && units[j].paragraph <= units[i].paragraph + 3
         };
         let sentence = sentence_ranges(units);
-        let aux = windows(units);
-        let side = Side { units, aux: &aux };
+        let side = Side { units, aux };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
         // Sentence pairs to compare whole (those of a clause pair past the exact cut where
@@ -365,7 +415,7 @@ impl Analyzer {
                 if !eligible[j] {
                     continue;
                 }
-                if exact_dice(&units[i], &units[j], idf_w) < self.params.threshold / 2.0 {
+                if !exact_reaches(side, i, side, j, self.params.threshold / 2.0, idf_w) {
                     continue;
                 }
                 let (mut seed, rel) = self.best_window(side, i, side, j, idf_w);
@@ -428,6 +478,19 @@ impl Analyzer {
     /// candidate is scored like a pair inside one document.
     pub fn across(&self, docs: &[(&[Unit], &[Span])], idf: &Idf) -> Vec<Restatement> {
         use rayon::prelude::*;
+        let aux: Vec<Vec<Aux>> = docs.par_iter().map(|d| windows(d.0)).collect();
+        self.across_windows(docs, &aux, idf)
+    }
+
+    /// [`Analyzer::across`] with each document's [`windows`] made by the caller (`aux[k]`
+    /// of document `k`).
+    pub(super) fn across_windows(
+        &self,
+        docs: &[(&[Unit], &[Span])],
+        aux: &[Vec<Aux>],
+        idf: &Idf,
+    ) -> Vec<Restatement> {
+        use rayon::prelude::*;
         // Unit index -> (doc, unit number).
         let mut where_: Vec<(u32, u32)> = Vec::new();
         let mut eligible: Vec<&Unit> = Vec::new();
@@ -450,7 +513,6 @@ impl Analyzer {
             posting_cap(idf, self.params.posting_share),
             self.params.across_cut(),
         );
-        let aux: Vec<Vec<Aux>> = docs.par_iter().map(|d| windows(d.0)).collect();
         let mut seeds: Vec<(u32, u32, Seed)> = cands
             .par_iter()
             .filter_map(|&(x, y)| {
@@ -464,7 +526,7 @@ impl Analyzer {
                 .then_some((da, db, seed))
             })
             .collect();
-        seeds.sort_by_key(|x| (x.0, x.1, x.2.a0, x.2.b0));
+        sort_by_key_cheaply(&mut seeds, |x| (x.0, x.1, x.2.a0, x.2.b0));
         // Which units of each document take part (long enough, not boilerplate).
         let mut ok: Vec<Vec<bool>> = docs.iter().map(|d| vec![false; d.0.len()]).collect();
         for &(d, i) in &where_ {
@@ -517,7 +579,7 @@ impl Analyzer {
                 {
                     continue;
                 }
-                if exact_dice(&a.units[i], &b.units[j], &w) < self.params.across_cut() {
+                if !exact_reaches(a, i, b, j, self.params.across_cut(), &w) {
                     continue;
                 }
                 let (mut seed, rel) = self.best_window(a, i, b, j, &w);
@@ -589,6 +651,15 @@ mod tests {
         );
         // A filler document shares the common clause only: no seed, no passage.
         assert!(found.iter().all(|r| r.a.doc >= 100 && r.b.doc >= 100), "{found:?}");
+    }
+
+    #[test]
+    fn sorting_cheaply_is_the_stable_sort() {
+        let mut x: Vec<(u32, u32)> = (0..200u32).map(|k| ((k * 7919) % 13, k)).collect();
+        let mut y = x.clone();
+        x.sort_by_key(|p| p.0);
+        sort_by_key_cheaply(&mut y, |p| p.0);
+        assert_eq!(x, y);
     }
 
     #[test]

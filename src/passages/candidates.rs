@@ -172,6 +172,10 @@ pub fn across_pairs(
                     spread[c as usize] = wc;
                     by_bit[common_bit(c)] += wc;
                 }
+                // The heaviest bit of `x`, a little more (far above the error of any sum of
+                // its terms): the bits both sets hold times it bound their sum over the bits.
+                let heaviest = list(x).iter().fold(0.0f64, |m, &c| m.max(by_bit[common_bit(c)]))
+                    * (1.0 + 1e-9);
                 let mut found = Vec::new();
                 for &(y, at) in touched.iter() {
                     let shared = std::mem::take(&mut acc[y as usize]);
@@ -187,6 +191,13 @@ pub fn across_pairs(
                     // The common terms of `x` in the set of `y`: a superset of those shared,
                     // summed by bit (the bits both sets hold, each with the weight of the
                     // terms of `x` on it; the margin covers the order of the sums).
+                    // First by the count of the bits both hold (no sum over them), then by
+                    // the sum: a pair ruled out by the first is ruled out by the second.
+                    let bits =
+                        (hx.set[0] & hy.set[0]).count_ones() + (hx.set[1] & hy.set[1]).count_ones();
+                    if 2.0 * (shared + f64::from(bits) * heaviest) + 1e-9 < need {
+                        continue;
+                    }
                     let mut bound = 0.0;
                     for (half, (&sx, &sy)) in hx.set.iter().zip(&hy.set).enumerate() {
                         let mut both = sx & sy;

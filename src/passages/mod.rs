@@ -125,8 +125,9 @@ impl Default for PassageParams {
 pub struct Analyzer {
     params: PassageParams,
     normalizer: Normalizer,
-    stop: StopWords,
-    numbers: AHashMap<&'static str, &'static str>,
+    /// The normalized words that are no content term as they stand: stop words (`None`) and
+    /// number words (`Some` of their digits), in one map so that a word is looked up once.
+    lexicon: AHashMap<String, Option<&'static str>>,
 }
 
 impl Default for Analyzer {
@@ -141,8 +142,7 @@ impl Analyzer {
         Analyzer {
             params,
             normalizer: Normalizer::new(Mode::Arabic),
-            stop: StopWords::new(&Normalizer::new(Mode::Arabic)),
-            numbers: NUMBER_WORDS.iter().copied().collect(),
+            lexicon: lexicon(&StopWords::new(&Normalizer::new(Mode::Arabic))),
         }
     }
 
@@ -150,6 +150,17 @@ impl Analyzer {
     pub fn params(&self) -> &PassageParams {
         &self.params
     }
+}
+
+/// The words of [`Analyzer`]'s lexicon: the number words with their digits, then the stop
+/// words (a stop word is dropped even where it is also a number word).
+fn lexicon(stop: &StopWords) -> AHashMap<String, Option<&'static str>> {
+    let mut m: AHashMap<String, Option<&'static str>> =
+        NUMBER_WORDS.iter().map(|&(w, d)| (w.to_owned(), Some(d))).collect();
+    for w in stop.iter() {
+        m.insert(w.to_owned(), None);
+    }
+    m
 }
 
 /// What a passage pair is.
@@ -299,15 +310,21 @@ pub fn find(
         }
     }
     let FeedUnits { units, idf, .. } = feed_units(analyzer, texts);
+    // What the fast soft match reads of each unit, made once for both passes.
+    let aux: Vec<Vec<align::Aux>> = units.par_iter().map(|u| align::windows(u)).collect();
     let mut restated: Vec<Restatement> = (0..texts.len())
         .into_par_iter()
-        .flat_map_iter(|d| analyzer.within(d as u32, texts[d], &units[d], &skip[d], &idf))
+        .flat_map_iter(|d| {
+            analyzer.within_windows(d as u32, texts[d], &units[d], &aux[d], &skip[d], &idf)
+        })
         .collect();
     if scope == Scope::Corpus && texts.len() > 1 {
         let per_doc: Vec<(&[Unit], &[Span])> =
             units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
-        restated.extend(analyzer.across(&per_doc, &idf));
+        restated.extend(analyzer.across_windows(&per_doc, &aux, &idf));
     }
-    restated.sort_by_key(|r| (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end));
+    align::sort_by_key_cheaply(&mut restated, |r| {
+        (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end)
+    });
     PassageReport { restated, boilerplate }
 }

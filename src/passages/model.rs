@@ -16,7 +16,7 @@ impl Analyzer {
     /// a unit that [`Idf::weigh`] weighed under `idf` gives its own, the same numbers without
     /// looking each term up).
     pub fn evidence(&self, a: &Unit, b: &Unit, idf: &Idf) -> Evidence {
-        self.evidence_aligned(a, b, self.align(a, b), idf)
+        self.evidence_aligned(a, b, self.aligned(a, b), idf)
     }
 
     /// [`Analyzer::evidence`] of `a` and `b` aligned as `matches` ([`Analyzer::align`]).
@@ -41,25 +41,32 @@ impl Analyzer {
                 0.5 * (term_weight(a, m.a as usize, idf) + term_weight(b, m.b as usize, idf));
         }
         let (in_a, in_b) = (&*in_a, &*in_b);
-        let unmatched = |u: &Unit, hit: &[bool], numeric: bool| -> (usize, f64) {
-            let mut n = 0;
+        // The unaligned numbers, and the unaligned words and the rarest of them, in one pass.
+        let unmatched = |u: &Unit, hit: &[bool]| -> (usize, usize, f64) {
+            let (mut numbers, mut words) = (0, 0);
             let mut top: f64 = 0.0;
             for (k, &h) in hit.iter().enumerate().take(u.terms.len()) {
-                if !h && u.numeric[k] == numeric {
-                    n += 1;
+                if h {
+                    continue;
+                }
+                if u.numeric[k] {
+                    numbers += 1;
+                } else {
+                    words += 1;
                     top = top.max(term_weight(u, k, idf));
                 }
             }
-            (n, top)
+            (numbers, words, top)
         };
-        let (num_only_a, _) = unmatched(a, in_a, true);
-        let (num_only_b, _) = unmatched(b, in_b, true);
-        let (only_a, rare_a) = unmatched(a, in_a, false);
-        let (only_b, rare_b) = unmatched(b, in_b, false);
+        let (num_only_a, only_a, rare_a) = unmatched(a, in_a);
+        let (num_only_b, only_b, rare_b) = unmatched(b, in_b);
         // Order agreement: the longest increasing run of `b` positions, in `a` order.
         matches.sort_by_key(|m| m.a);
-        let chain = increasing_chain(&matches);
-        let slots = substitutions(a, b, in_a, in_b, &chain, idf);
+        let (chain_len, slots) = CHAIN.with(|cell| {
+            let scratch = &mut *cell.borrow_mut();
+            increasing_chain(&matches, scratch);
+            (scratch.chain.len(), substitutions(a, b, in_a, in_b, &scratch.chain, idf))
+        });
         let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
         let referents_disagree = matches
             .iter()
@@ -77,11 +84,7 @@ impl Analyzer {
             exact_terms: matches.iter().filter(|m| m.exact).count(),
             terms_a: a.terms.len(),
             terms_b: b.terms.len(),
-            ordered: if matches.is_empty() {
-                0.0
-            } else {
-                chain.len() as f64 / matches.len() as f64
-            },
+            ordered: if matches.is_empty() { 0.0 } else { chain_len as f64 / matches.len() as f64 },
             numbers_disagree: num_only_a > 0 && num_only_b > 0,
             shared_numbers,
             rare_unmatched: rare_a.min(rare_b),
@@ -202,12 +205,27 @@ fn term_weight(u: &Unit, k: usize, idf: &Idf) -> f64 {
     }
 }
 
+/// Per-thread buffers of [`increasing_chain`].
+#[derive(Default)]
+struct ChainScratch {
+    tails: Vec<usize>,
+    back: Vec<Option<usize>>,
+    chain: Vec<(u32, u32)>,
+}
+
+thread_local! {
+    static CHAIN: std::cell::RefCell<ChainScratch> = std::cell::RefCell::default();
+}
+
 /// The longest chain of aligned terms in the same order in both units (`matches` sorted by
 /// their position in the first unit): the anchors between which the units' other terms lie.
-fn increasing_chain(matches: &[TermMatch]) -> Vec<(u32, u32)> {
+/// Written to `scratch.chain` (the other buffers are its work space).
+fn increasing_chain(matches: &[TermMatch], scratch: &mut ChainScratch) {
     // Patience sorting with back links: `tails[k]` ends the best chain of length k + 1.
-    let mut tails: Vec<usize> = Vec::new();
-    let mut back: Vec<Option<usize>> = vec![None; matches.len()];
+    let ChainScratch { tails, back, chain: out } = scratch;
+    tails.clear();
+    back.clear();
+    back.resize(matches.len(), None);
     for (k, m) in matches.iter().enumerate() {
         let at = tails.partition_point(|&t| matches[t].b < m.b);
         if at > 0 {
@@ -219,14 +237,13 @@ fn increasing_chain(matches: &[TermMatch]) -> Vec<(u32, u32)> {
             tails[at] = k;
         }
     }
-    let mut out = Vec::with_capacity(tails.len());
+    out.clear();
     let mut at = tails.last().copied();
     while let Some(k) = at {
         out.push((matches[k].a, matches[k].b));
         at = back[k];
     }
     out.reverse();
-    out
 }
 
 /// What two units say differently in the same place: between consecutive anchors of the
@@ -253,8 +270,10 @@ fn substitutions(
     // Unaligned weight, rarest weight and whether a number is among them, of terms `lo..hi`.
     let gap = |u: &Unit, hit: &[bool], lo: usize, hi: usize| -> (f64, f64, bool) {
         let (mut sum, mut top, mut num) = (0.0, 0.0f64, false);
-        let terms = u.numeric.iter().zip(hit).enumerate().take(hi).skip(lo);
-        for (k, (&numeric, &h)) in terms {
+        let end = hi.min(u.numeric.len()).min(hit.len());
+        let lo = lo.min(end);
+        for (k, (&numeric, &h)) in u.numeric[lo..end].iter().zip(&hit[lo..end]).enumerate() {
+            let k = lo + k;
             if !h {
                 let w = term_weight(u, k, idf);
                 sum += w;

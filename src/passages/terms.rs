@@ -20,36 +20,42 @@ pub(super) fn item_range(ends: &[u32], k: usize) -> std::ops::Range<usize> {
     from..ends[k] as usize
 }
 
-/// Per-thread buffers of [`Analyzer::for_each_term`]: the normalized text and the hashes seen.
+/// Per-thread buffers of [`Analyzer::for_each_term`]: the normalized text and the hashes seen
+/// (a list, and a set for texts of many terms).
 #[derive(Default)]
 struct Scratch {
     norm: String,
     seen: Vec<u64>,
+    set: AHashSet<u64>,
 }
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-/// The hashes of a text's terms seen so far: a list scanned while it is short, a set beyond.
+/// The hashes of a text's terms seen so far: a list scanned while it is short, a set beyond
+/// (`big` says which; the set is the per-thread one, emptied, not made anew).
 struct Distinct<'s> {
     small: &'s mut Vec<u64>,
-    big: Option<AHashSet<u64>>,
+    set: &'s mut AHashSet<u64>,
+    big: bool,
 }
 
 impl Distinct<'_> {
     /// Whether `h` is new (then it is remembered).
     #[inline]
     fn insert(&mut self, h: u64) -> bool {
-        if let Some(big) = &mut self.big {
-            return big.insert(h);
+        if self.big {
+            return self.set.insert(h);
         }
         if self.small.contains(&h) {
             return false;
         }
         self.small.push(h);
         if self.small.len() > 32 {
-            self.big = Some(self.small.iter().copied().collect());
+            self.set.clear();
+            self.set.extend(self.small.iter().copied());
+            self.big = true;
         }
         true
     }
@@ -87,6 +93,7 @@ impl TermSet {
 }
 
 /// Levenshtein distance of at most one, for short char slices.
+#[inline]
 pub(super) fn within_one_edit(a: &[char], b: &[char]) -> bool {
     let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if b.len() - a.len() > 1 {
@@ -94,10 +101,16 @@ pub(super) fn within_one_edit(a: &[char], b: &[char]) -> bool {
     }
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     if a.len() == b.len() {
-        a[prefix + 1.min(a.len() - prefix)..] == b[prefix + 1.min(b.len() - prefix)..]
+        same(&a[prefix + 1.min(a.len() - prefix)..], &b[prefix + 1.min(b.len() - prefix)..])
     } else {
-        a[prefix..] == b[prefix + 1..]
+        same(&a[prefix..], &b[prefix + 1..])
     }
+}
+
+/// `a == b` letter by letter (skeletons are a few letters: no call to `memcmp`).
+#[inline]
+fn same(a: &[char], b: &[char]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 /// Whether a content term is a number (digits, with `.` or `,` between them).
 fn is_number(w: &str) -> bool {
@@ -111,6 +124,10 @@ fn is_number(w: &str) -> bool {
 struct Words {
     text: String,
     ends: Vec<u32>,
+}
+
+thread_local! {
+    static WORDS: std::cell::RefCell<Words> = std::cell::RefCell::default();
 }
 
 impl Words {
@@ -150,9 +167,10 @@ impl AlignedPairs {
     }
 }
 
-/// The alignment of two texts given as [`Analyzer::worded_unit`]s, in the order of `a`.
-fn aligned_of(a: &Unit, b: &Unit, an: &Analyzer) -> Vec<TermMatch> {
-    let mut m = an.align(a, b);
+/// The alignment of two texts given as [`Analyzer::worded_unit`]s (with their
+/// [`long_terms`]), in the order of `a`.
+fn aligned_of(a: (&Unit, u64), b: (&Unit, u64), an: &Analyzer) -> Vec<TermMatch> {
+    let mut m = an.aligned_with(a, b);
     m.sort_by_key(|x| x.a);
     m
 }
@@ -188,17 +206,21 @@ impl Analyzer {
     pub(super) fn for_each_term(&self, text: &str, mut f: impl FnMut(u64, &str)) {
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
-            let Scratch { norm, seen } = &mut *guard;
-            let mut distinct = Distinct { small: seen, big: None };
+            let Scratch { norm, seen, set } = &mut *guard;
+            let mut distinct = Distinct { small: seen, set, big: false };
             distinct.small.clear();
             self.normalizer.for_each_normalized_word(text, norm, |w| {
                 // One letter is no content term, unless it is a digit (a figure).
                 let mut chars = w.chars();
                 let single = chars.next().is_some() && chars.next().is_none();
-                if (single && !w.as_bytes()[0].is_ascii_digit()) || self.stop.contains(w) {
+                if single && !w.as_bytes()[0].is_ascii_digit() {
                     return;
                 }
-                let w = self.numbers.get(w).copied().unwrap_or(w);
+                let w = match self.lexicon.get(w) {
+                    None => w,
+                    Some(None) => return,
+                    Some(Some(digits)) => digits,
+                };
                 let h = xxh3_64(w.as_bytes());
                 if distinct.insert(h) {
                     f(h, w);
@@ -233,23 +255,38 @@ impl Analyzer {
             })
         };
         let ids: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (id(a), id(b))).collect();
-        let worded: Vec<(Words, Unit)> = distinct.par_iter().map(|t| self.worded_unit(t)).collect();
-        let matches = ids
+        let worded: Vec<(Words, Unit, u64)> = distinct
             .par_iter()
-            .map(|&(x, y)| aligned_of(&worded[x as usize].1, &worded[y as usize].1, self))
+            .map(|t| {
+                let (words, unit) = self.worded_unit(t);
+                let soft = long_terms(&unit);
+                (words, unit, soft)
+            })
             .collect();
+        let side = |k: u32| (&worded[k as usize].1, worded[k as usize].2);
+        let matches = ids.par_iter().map(|&(x, y)| aligned_of(side(x), side(y), self)).collect();
         AlignedPairs { words: worded.into_iter().map(|w| w.0).collect(), ids, matches }
     }
 
     /// A whole text as one unit ([`Analyzer::text_unit`]) and its content terms as words, from
     /// one pass over its terms.
     fn worded_unit(&self, text: &str) -> (Words, Unit) {
-        let mut words = Words::default();
-        let mut t = TermSet::default();
-        self.for_each_term(text, |h, w| {
-            t.push(h, w);
-            words.text.push_str(w);
-            words.ends.push(words.text.len() as u32);
+        // Built in the per-thread buffers of `term_set` and `WORDS`, then copied out at their
+        // exact sizes (one allocation each, no growing).
+        let (words, t) = TERMS.with(|terms| {
+            WORDS.with(|words| {
+                let (mut t, mut words) = (terms.borrow_mut(), words.borrow_mut());
+                t.clear();
+                words.text.clear();
+                words.ends.clear();
+                self.for_each_term(text, |h, w| {
+                    t.push(h, w);
+                    words.text.push_str(w);
+                    let end = words.text.len() as u32;
+                    words.ends.push(end);
+                });
+                (Words { text: words.text.clone(), ends: words.ends.clone() }, t.clone())
+            })
         });
         let span = crate::segment::Span { start: 0, end: text.len() };
         (words, Unit::new(span, 0, t))
@@ -289,6 +326,23 @@ impl Analyzer {
             }
         }
         (matched, wa, wb)
+    }
+
+    /// [`Analyzer::align`] of `a` and `b`, the same matches in the same order, by their
+    /// [`Relation`] where both have at most [`Relation::MAX`] terms (each term of `a` looked
+    /// for in `b` once, the skeleton masks eight at a time where the processor can).
+    pub(super) fn aligned(&self, a: &Unit, b: &Unit) -> Vec<TermMatch> {
+        self.aligned_with((a, long_terms(a)), (b, long_terms(b)))
+    }
+
+    /// [`Analyzer::aligned`] of units given with their [`long_terms`].
+    fn aligned_with(&self, (a, soft_a): (&Unit, u64), (b, soft_b): (&Unit, u64)) -> Vec<TermMatch> {
+        if a.terms.len() > Relation::MAX || b.terms.len() > Relation::MAX {
+            return self.align(a, b);
+        }
+        let mut rel = Relation::exact(a, b, term_bloom(&b.terms));
+        rel.add_soft(a, b, soft_a, soft_b);
+        rel.matches(a, b)
     }
 
     /// Aligns the terms of `a` with those of `b`: each term of `a` to the same term of `b`, or
@@ -431,16 +485,30 @@ impl Relation {
         if soft_b == 0 {
             return;
         }
-        let mut rows = soft_a & !self.exact_rows;
-        let wide = near_masks::available() && b.masks.len() <= Relation::MAX;
+        let rows = soft_a & !self.exact_rows;
+        if near_masks::available() && b.masks.len() <= Relation::MAX {
+            near_masks::add_soft_rows(self, a, b, rows, soft_b);
+        } else {
+            self.add_soft_rows(a, b, rows, soft_b, |m| near_portable(m, &b.masks));
+        }
+    }
+
+    /// The row loop of [`Relation::add_soft`] for the rows `rows`, with `near` the near masks
+    /// of a skeleton mask among those of `b` ([`near_portable`], [`near_masks::near`]).
+    #[inline(always)]
+    fn add_soft_rows(
+        &mut self,
+        a: &Unit,
+        b: &Unit,
+        mut rows: u64,
+        soft_b: u64,
+        near: impl Fn(u64) -> u64,
+    ) {
         while rows != 0 {
             let r = rows.trailing_zeros() as usize;
             rows &= rows - 1;
             let sa = a.skeleton(r);
-            let ma = a.masks[r];
-            let mut near =
-                if wide { near_masks::near(ma, &b.masks) } else { near_portable(ma, &b.masks) };
-            near &= soft_b;
+            let mut near = near(a.masks[r]) & soft_b;
             let mut bits = 0u64;
             while near != 0 {
                 let c = near.trailing_zeros() as usize;
@@ -482,8 +550,9 @@ mod near_masks {
     }
 
     /// Bit `c` set when `masks[c]` is within two bits of `m` ([`super::masks_near`]); `masks`
-    /// holds at most 64. The caller has checked [`available`].
-    #[inline]
+    /// holds at most 64. The caller has checked [`available`]. (The test's entry to
+    /// `near_avx512`; `add_soft_rows` inlines it.)
+    #[cfg(test)]
     pub(super) fn near(m: u64, masks: &[u64]) -> u64 {
         debug_assert!(masks.len() <= 64);
         #[cfg(target_arch = "x86_64")]
@@ -500,8 +569,47 @@ mod near_masks {
         }
     }
 
+    /// [`super::Relation::add_soft`]'s row loop with the near masks of [`near`], inlined
+    /// (`b` holds at most 64 terms). The caller has checked [`available`].
+    #[inline]
+    pub(super) fn add_soft_rows(
+        rel: &mut super::Relation,
+        a: &super::Unit,
+        b: &super::Unit,
+        rows: u64,
+        soft_b: u64,
+    ) {
+        debug_assert!(b.masks.len() <= 64);
+        #[cfg(target_arch = "x86_64")]
+        {
+            debug_assert!(crate::cpu::avx512_detected());
+            // SAFETY: the caller found AVX-512 F (`available()`; the test:
+            // `cpu::avx512_detected()`).
+            unsafe { add_soft_avx512(rel, a, b, rows, soft_b) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (rel, a, b, rows, soft_b);
+            unreachable!("near_masks::add_soft_rows without AVX-512")
+        }
+    }
+
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
+    fn add_soft_avx512(
+        rel: &mut super::Relation,
+        a: &super::Unit,
+        b: &super::Unit,
+        rows: u64,
+        soft_b: u64,
+    ) {
+        let masks = &b.masks[..b.masks.len().min(64)];
+        rel.add_soft_rows(a, b, rows, soft_b, |m| near_avx512(m, masks));
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    #[inline]
     fn near_avx512(m: u64, masks: &[u64]) -> u64 {
         use std::arch::x86_64::*;
         let a = _mm512_set1_epi64(m as i64);
@@ -539,7 +647,7 @@ pub(super) fn term_bloom(terms: &[u64]) -> [u64; 2] {
 
 /// Whether term `t` may be in the set `b` ([`term_bloom`]).
 #[inline]
-fn in_bloom(b: &[u64; 2], t: u64) -> bool {
+pub(super) fn in_bloom(b: &[u64; 2], t: u64) -> bool {
     let k = (t >> 57) as usize;
     b[k >> 6] >> (k & 63) & 1 == 1
 }
@@ -756,6 +864,48 @@ mod tests {
             assert_eq!(near_masks::near(m, &masks), portable, "n = {n}");
             assert!(n < 3 || portable & 0b111 == 0b111, "n = {n}: the near masks are near");
         }
+    }
+
+    #[test]
+    fn add_soft_rows_are_the_portable_loop_s() {
+        if !crate::cpu::vector_test_can_run("add_soft_rows_are_the_portable_loop_s") {
+            return;
+        }
+        let a = Analyzer::default();
+        let x = a.text_unit("وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا وقال المتحدث باسم الحكومة الإيطالية");
+        let y = a.text_unit("ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار بوتين لن يذهب إلى ايطاليا وأوضح متحدث الحكومة الايطالية");
+        let (sx, sy) = (long_terms(&x), long_terms(&y));
+        let (mut wide, mut portable) = (
+            Relation::exact(&x, &y, term_bloom(&y.terms)),
+            Relation::exact(&x, &y, term_bloom(&y.terms)),
+        );
+        let rows = sx & !wide.exact_rows;
+        near_masks::add_soft_rows(&mut wide, &x, &y, rows, sy);
+        portable.add_soft_rows(&x, &y, rows, sy, |m| near_portable(m, &y.masks));
+        assert_eq!(wide.soft, portable.soft);
+        assert!(wide.soft.iter().any(|&b| b != 0), "spelling variants match softly");
+    }
+
+    #[test]
+    fn aligned_by_relation_is_align() {
+        let a = Analyzer::default();
+        let texts = [
+            "وأكد في 8 نوفمبر أن الرئيس الروسي خليفة حفتر لن يأتي إلى إيطاليا مطلقا",
+            "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار بوتين لن يذهب إلى إيطاليا",
+            "ووافقت الفصائل الليبية في 29 مايو عام2018 على انتخابات رئاسية وبرلمانية 8",
+            "The harbour authority reported container traffic rising twelve percent",
+            "",
+        ];
+        let long: String = (0..70).map(|k| format!("word{k} ")).collect();
+        let mut units: Vec<Unit> = texts.iter().map(|t| a.text_unit(t)).collect();
+        units.push(a.text_unit(&long));
+        units.push(a.text_unit(&format!("{} {}", texts[0], texts[2])));
+        for x in &units {
+            for y in &units {
+                assert_eq!(a.aligned(x, y), a.align(x, y));
+            }
+        }
+        assert!(a.aligned(&units[0], &units[1]).iter().any(|m| !m.exact));
     }
 
     #[test]

@@ -53,11 +53,12 @@ pub struct Unit {
 /// are its lead.
 pub const LEAD_UNITS: usize = 4;
 
-/// The key of a unit's content: its terms, sorted, hashed (in memory only).
-fn content_key(terms: &[u64]) -> u64 {
-    let mut t = terms.to_vec();
-    t.sort_unstable();
-    t.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &x| {
+/// The key of a unit's content: its terms, sorted (in `scratch`), hashed (in memory only).
+fn content_key(terms: &[u64], scratch: &mut Vec<u64>) -> u64 {
+    scratch.clear();
+    scratch.extend_from_slice(terms);
+    scratch.sort_unstable();
+    scratch.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &x| {
         (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29)
     })
 }
@@ -66,14 +67,19 @@ fn content_key(terms: &[u64]) -> u64 {
 /// `k`'s units) holding a unit with the same content terms.
 pub fn set_recurrence(docs: &mut [Vec<Unit>]) {
     use ahash::AHashMap;
-    let keys: Vec<Vec<u64>> =
-        docs.iter().map(|us| us.iter().map(|u| content_key(&u.terms)).collect()).collect();
+    let mut scratch = Vec::new();
+    let keys: Vec<Vec<u64>> = docs
+        .iter()
+        .map(|us| us.iter().map(|u| content_key(&u.terms, &mut scratch)).collect())
+        .collect();
     let mut count: AHashMap<u64, u32> = AHashMap::new();
+    let mut seen: Vec<u64> = Vec::new();
     for ks in &keys {
-        let mut seen: Vec<u64> = ks.clone();
+        seen.clear();
+        seen.extend_from_slice(ks);
         seen.sort_unstable();
         seen.dedup();
-        for k in seen {
+        for &k in &seen {
             *count.entry(k).or_insert(0) += 1;
         }
     }
@@ -372,17 +378,32 @@ impl Unit {
 
 /// The union of consecutive units, as one unit.
 pub(super) fn join_units(units: &[Unit]) -> Unit {
-    let mut out = units[0].clone();
-    for u in &units[1..] {
-        out.span.end = u.span.end;
-        out.recurrence = out.recurrence.min(u.recurrence);
-        out.labelled |= u.labelled;
-        let weighed = out.weights.len() == out.terms.len() && u.weights.len() == u.terms.len();
-        if !weighed {
-            out.weights.clear();
+    let first = &units[0];
+    // Weights are kept where every unit has its own (as they stand for the comparison's).
+    let weighed = units.iter().all(|u| u.weights.len() == u.terms.len());
+    let terms: usize = units.iter().map(|u| u.terms.len()).sum();
+    let letters: usize = units.iter().map(|u| u.letters.len()).sum();
+    let mut out = Unit {
+        span: first.span,
+        terms: Vec::with_capacity(terms),
+        letters: Vec::with_capacity(letters),
+        ends: Vec::with_capacity(terms),
+        masks: Vec::with_capacity(terms),
+        numeric: Vec::with_capacity(terms),
+        weights: Vec::with_capacity(if weighed { terms } else { 0 }),
+        paragraph: first.paragraph,
+        recurrence: first.recurrence,
+        labelled: first.labelled,
+        lead: first.lead,
+    };
+    for (n, u) in units.iter().enumerate() {
+        if n > 0 {
+            out.span.end = u.span.end;
+            out.recurrence = out.recurrence.min(u.recurrence);
+            out.labelled |= u.labelled;
         }
         for (k, &t) in u.terms.iter().enumerate() {
-            if !out.terms.contains(&t) {
+            if n == 0 || !out.terms.contains(&t) {
                 out.terms.push(t);
                 out.letters.extend_from_slice(u.skeleton(k));
                 out.ends.push(out.letters.len() as u32);
