@@ -392,6 +392,7 @@ pub(super) fn join_units(units: &[Unit]) -> Unit {
         numeric: Vec::with_capacity(terms),
         weights: Vec::with_capacity(if weighed { terms } else { 0 }),
         paragraph: first.paragraph,
+        sentence: first.sentence,
         recurrence: first.recurrence,
         labelled: first.labelled,
         lead: first.lead,
