@@ -17,6 +17,34 @@ use neardup::passages::{feed_units, unit_content, Analyzer, FeedUnits, Idf, Unit
 use rayon::prelude::*;
 use serde_json::Value;
 
+/// The unit of the labelled span `s..e` of `text`, whose pipeline units are `units`: it recurs
+/// as often as the least recurring pipeline unit it holds, and is a closing line, or part of
+/// the lead, where the pipeline unit most overlapping it is.
+fn labelled_unit(
+    analyzer: &Analyzer,
+    text: &str,
+    units: &[Unit],
+    labels: &ahash::AHashSet<String>,
+    (s, e): (usize, usize),
+) -> Option<Unit> {
+    let ov = |u: &Unit| u.span.end.min(e).saturating_sub(u.span.start.max(s));
+    let inside = units.iter().filter(|u| 2 * ov(u) >= u.span.len().max(1));
+    let best = units.iter().max_by_key(|u| ov(u));
+    let recurrence = inside.map(Unit::recurrence).min().or(best.map(Unit::recurrence));
+    let (closing, lead) = best.map_or((false, false), |u| (u.labelled(), u.lead()));
+    Some(
+        analyzer
+            .text_unit(unit_content(text.get(s..e)?, labels))
+            .with_recurrence(recurrence.unwrap_or(0))
+            .with_roles(closing, lead),
+    )
+}
+
+/// A labelled span (`[start, end]`).
+fn span_of(v: &Value) -> Option<(usize, usize)> {
+    Some((v[0].as_u64()? as usize, v[1].as_u64()? as usize))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 3 {
@@ -34,22 +62,6 @@ fn main() {
     let FeedUnits { units, idf, labels: line_labels } = feed_units(&analyzer, &all);
     let index: HashMap<&str, usize> =
         docs.iter().enumerate().filter_map(|(k, d)| Some((d["id"].as_str()?, k))).collect();
-    // A labelled span recurs as often as the least recurring pipeline unit it holds.
-    // A labelled span is a closing line, or part of the lead, where the pipeline unit most
-    // overlapping it is.
-    let roles = |doc: &str, s: usize, e: usize| -> (bool, bool) {
-        let Some(&k) = index.get(doc) else { return (false, false) };
-        let ov = |u: &Unit| u.span.end.min(e).saturating_sub(u.span.start.max(s));
-        units[k].iter().max_by_key(|u| ov(u)).map_or((false, false), |u| (u.labelled(), u.lead()))
-    };
-    let recurrence = |doc: &str, s: usize, e: usize| -> u32 {
-        let Some(&k) = index.get(doc) else { return 0 };
-        let us = &units[k];
-        let ov = |u: &Unit| u.span.end.min(e).saturating_sub(u.span.start.max(s));
-        let inside = us.iter().filter(|u| 2 * ov(u) >= u.span.len().max(1));
-        let best = us.iter().max_by_key(|u| ov(u));
-        inside.map(Unit::recurrence).min().or(best.map(Unit::recurrence)).unwrap_or(0)
-    };
     let keys: Vec<Vec<u64>> = docs
         .par_iter()
         .flat_map_iter(|d| {
@@ -95,20 +107,8 @@ fn main() {
             };
             let scope: Vec<&str> = if da == db { vec![ta] } else { vec![ta, tb] };
             let fu = feed_units(&analyzer, &scope);
-            let side = |k: usize, t: &str, span: &Value| -> Option<Unit> {
-                let (s, e) = (span[0].as_u64()? as usize, span[1].as_u64()? as usize);
-                let us = &fu.units[k];
-                let ov = |u: &Unit| u.span.end.min(e).saturating_sub(u.span.start.max(s));
-                let inside = us.iter().filter(|u| 2 * ov(u) >= u.span.len().max(1));
-                let best = us.iter().max_by_key(|u| ov(u));
-                let rec = inside.map(Unit::recurrence).min().or(best.map(Unit::recurrence));
-                let (closing, lead) = best.map_or((false, false), |u| (u.labelled(), u.lead()));
-                Some(
-                    analyzer
-                        .text_unit(unit_content(t.get(s..e)?, &fu.labels))
-                        .with_recurrence(rec.unwrap_or(0))
-                        .with_roles(closing, lead),
-                )
+            let side = |k: usize, t: &str, span: &Value| {
+                labelled_unit(&analyzer, t, &fu.units[k], &fu.labels, span_of(span)?)
             };
             let (Some(a), Some(b)) =
                 (side(0, ta, &l["a"]), side(usize::from(da != db), tb, &l["b"]))
@@ -126,14 +126,9 @@ fn main() {
             continue;
         }
         let side = |doc: &str, span: &Value| -> Option<(Unit, &str)> {
-            let t = texts.get(doc)?;
-            let (s, e) = (span[0].as_u64()? as usize, span[1].as_u64()? as usize);
-            let (closing, lead) = roles(doc, s, e);
-            let u = analyzer
-                .text_unit(unit_content(t.get(s..e)?, &line_labels))
-                .with_recurrence(recurrence(doc, s, e))
-                .with_roles(closing, lead);
-            Some((u, t.get(s..e)?))
+            let (t, &k, (st, en)) = (texts.get(doc)?, index.get(doc)?, span_of(span)?);
+            let u = labelled_unit(&analyzer, t, &units[k], &line_labels, (st, en))?;
+            Some((u, t.get(st..en)?))
         };
         let (Some((a, ta)), Some((b, tb))) = (
             side(l["doc_a"].as_str().unwrap_or(""), &l["a"]),

@@ -425,11 +425,9 @@ impl Analyzer {
                     continue;
                 }
                 let (mut seed, rel) = self.best_window(side, i, side, j, idf_w);
-                let taken = seed.dice >= self.params.threshold
-                    && self.weigh(&mut seed, side, side, idf, true, rel.as_ref());
-                if (sentence[i] != (i, i) || sentence[j] != (j, j))
-                    && seed.dice >= self.params.threshold
-                {
+                let weighed = seed.dice >= self.params.threshold;
+                let taken = weighed && self.weigh(&mut seed, side, side, idf, true, rel.as_ref());
+                if weighed && (sentence[i] != (i, i) || sentence[j] != (j, j)) {
                     let best = whole.entry((sentence[i], sentence[j])).or_insert(0.0);
                     *best = best.max(seed.probability);
                 }
