@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     for u in neardup::passages::unit_spans(s) {
-        assert!(s.is_char_boundary(u.0.start) && s.is_char_boundary(u.0.end) && u.0.end <= s.len());
+        let sp = u.span;
+        assert!(s.is_char_boundary(sp.start) && s.is_char_boundary(sp.end) && sp.end <= s.len());
     }
 });
