@@ -226,6 +226,10 @@ pub struct PassagesArgs {
     /// Also report a headline restated in the lead (kind "headline").
     #[arg(long)]
     pub headlines: bool,
+    /// One Arabic article or a few (under 2,000 units): weigh terms by the input's own units,
+    /// not by the bundled Arabic background (wordfreq's word frequencies).
+    #[arg(long)]
+    pub no_background: bool,
     /// A short line in this many documents (or twice in one) is boilerplate.
     #[arg(long, default_value_t = 3)]
     pub boilerplate_min_docs: usize,

@@ -57,6 +57,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         min_similarity: a.min_similarity,
         min_terms: a.min_terms,
         headlines: a.headlines,
+        background: !a.no_background,
         ..PassageParams::default()
     });
 

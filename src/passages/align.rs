@@ -349,6 +349,16 @@ impl Analyzer {
             seed.probability = 0.0;
             return false;
         }
+        if idf.background {
+            // One article or a few under background weights (`super::background`): the
+            // weighted soft Dice decides, and the model vetoes what it weighs as unrelated.
+            if RESTATE_MODEL.probability(&e, within) < self.params.background_veto {
+                seed.probability = 0.0;
+                return false;
+            }
+            seed.probability = seed.dice;
+            return seed.dice >= self.params.dice_threshold;
+        }
         if idf.units() < FEED_UNITS {
             seed.probability = seed.dice;
             return seed.dice >= self.params.dice_threshold;

@@ -9,7 +9,7 @@
 //! Each unit becomes a bag of content terms: the text is normalized with the light Arabic
 //! stemmer ([`crate::normalize::Mode::Arabic`]), stop words are dropped, number words become
 //! digits (`الثامن` → `8`), and terms are weighted by inverse document frequency over the units
-//! being compared. Two units are compared by a weighted Dice coefficient with *soft matching*:
+//! being compared (one Arabic article or a few: by a bundled background, [`background`]). Two units are compared by a weighted Dice coefficient with *soft matching*:
 //! terms also match when their consonant skeletons (the word without the long vowels ا و ي)
 //! are within one edit, which joins transliteration variants such as حفتر and هفتار.
 //!
@@ -19,13 +19,15 @@
 //! boilerplate, too short, or the headline restated in the lead are filtered out.
 //!
 //! One file per step: [`units`] cuts texts into units and gives them their terms, [`terms`]
-//! weighs and aligns terms ([`Idf`], soft matching), [`model`] turns an alignment into
+//! weighs and aligns terms ([`Idf`], soft matching), [`background`] holds the term weights of
+//! one Arabic article or a few (a bundled background's), [`model`] turns an alignment into
 //! [`Evidence`] and a probability ([`RESTATE_MODEL`]; the paraphrase model of whole texts),
 //! [`candidates`] picks the unit pairs worth scoring (exact shared weight, an inverted index
 //! across documents), [`align`] seeds, weighs and merges unit pairs inside a document and across a feed, and
 //! [`find`] here runs them in order. Boilerplate lines come from [`crate::boilerplate`].
 
 pub mod align;
+pub mod background;
 pub mod candidates;
 pub mod model;
 pub mod terms;
@@ -80,6 +82,15 @@ pub struct PassageParams {
     /// [`FEED_UNITS`] units (one article, a few): the model was calibrated with weights over
     /// a whole feed, and does not apply there.
     pub dice_threshold: f64,
+    /// Weigh the terms of a small input (fewer than [`FEED_UNITS`] units) that is mostly
+    /// Arabic by the bundled background ([`background`]) instead of its own units.
+    pub background: bool,
+    /// Under background weights, the restatement model's probability a pair the weighted
+    /// soft Dice accepts ([`PassageParams::dice_threshold`]) must reach: the model vetoes
+    /// pairs it weighs as unrelated (a shared name, a formula). The largest veto on a grid of
+    /// 0.05 that keeps the seed article's four restatements (`benches/RESULTS.md`,
+    /// twenty-first session).
+    pub background_veto: f64,
     /// Units with fewer content terms are not compared.
     pub min_terms: usize,
     /// Report the headline restated in the lead (as kind `headline`).
@@ -112,6 +123,8 @@ impl Default for PassageParams {
             threshold: 0.3,
             min_similarity: RESTATE_MODEL.threshold,
             dice_threshold: 0.42,
+            background: true,
+            background_veto: 0.2,
             min_terms: 5,
             headlines: false,
             posting_share: 1.0 / 1000.0,
@@ -292,6 +305,24 @@ pub fn feed_units(analyzer: &Analyzer, texts: &[&str]) -> FeedUnits {
     FeedUnits { units, idf, labels }
 }
 
+/// The term weights of a small input ([`FEED_UNITS`]) that is mostly Arabic, where
+/// [`PassageParams::background`] is set: the bundled background's ([`background`]). `None`
+/// keeps the input's own weights (a feed; another language; the background switched off, or
+/// unreadable, which is logged).
+fn small_input_weights(analyzer: &Analyzer, texts: &[&str], own: &Idf) -> Option<&'static Idf> {
+    if !analyzer.params.background || own.units() >= FEED_UNITS || !background::mostly_arabic(texts)
+    {
+        return None;
+    }
+    match background::arabic_idf(analyzer) {
+        Ok(idf) => Some(idf),
+        Err(e) => {
+            log::warn!("{e}; weighing terms over the input's own units");
+            None
+        }
+    }
+}
+
 /// The passage pipeline, the one entry point of `neardup passages` and `neardup report`:
 /// boilerplate lines, units, term weights over all units of `texts`, restatements inside each
 /// document and (with [`Scope::Corpus`]) across them. Document numbers are indices in `texts`.
@@ -309,19 +340,26 @@ pub fn find(
             skip[p.doc as usize].push(Span { start: p.start, end: p.end });
         }
     }
-    let FeedUnits { units, idf, .. } = feed_units(analyzer, texts);
+    let FeedUnits { mut units, idf: own, .. } = feed_units(analyzer, texts);
+    let idf = match small_input_weights(analyzer, texts, &own) {
+        Some(background) => {
+            units.par_iter_mut().for_each(|u| background.weigh(u));
+            background
+        }
+        None => &own,
+    };
     // What the fast soft match reads of each unit, made once for both passes.
     let aux: Vec<Vec<align::Aux>> = units.par_iter().map(|u| align::windows(u)).collect();
     let mut restated: Vec<Restatement> = (0..texts.len())
         .into_par_iter()
         .flat_map_iter(|d| {
-            analyzer.within_windows(d as u32, texts[d], &units[d], &aux[d], &skip[d], &idf)
+            analyzer.within_windows(d as u32, texts[d], &units[d], &aux[d], &skip[d], idf)
         })
         .collect();
     if scope == Scope::Corpus && texts.len() > 1 {
         let per_doc: Vec<(&[Unit], &[Span])> =
             units.iter().zip(&skip).map(|(u, s)| (u.as_slice(), s.as_slice())).collect();
-        restated.extend(analyzer.across_windows(&per_doc, &aux, &idf));
+        restated.extend(analyzer.across_windows(&per_doc, &aux, idf));
     }
     align::sort_by_key_cheaply(&mut restated, |r| {
         (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end)

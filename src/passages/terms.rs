@@ -772,13 +772,15 @@ pub struct AlignedWords {
     pub exact: bool,
 }
 /// Inverse document frequencies of terms over a set of units.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Idf {
     /// Per term: the units holding it, and its weight ([`Idf::weight`], computed once).
     df: AHashMap<u64, (u32, f64)>,
     pub(super) n: f64,
     /// The weight of a term seen once.
     unseen: f64,
+    /// Whether the weights come from a background ([`Idf::from_frequencies`]).
+    pub(super) background: bool,
 }
 
 impl Idf {
@@ -795,12 +797,32 @@ impl Idf {
         let n = n.max(1) as f64;
         let weight = |d: u32| (1.0 + n / d as f64).ln();
         let df = df.into_iter().map(|(k, d)| (k, (d, weight(d)))).collect();
-        Idf { df, n, unseen: weight(1) }
+        Idf { df, n, unseen: weight(1), background: false }
     }
 
     /// Counts the terms of `units` (each slice is one document's units).
     pub fn new(units: &[&[Unit]]) -> Idf {
         Idf::from_key_sets(units.iter().flat_map(|us| us.iter().map(|u| u.terms.as_slice())))
+    }
+
+    /// Term weights from a background's term frequencies (`freqs`: each term's share of the
+    /// background's words), as if counted over `n` units of `per_unit` words each: a term of
+    /// frequency `f` is held by `f * per_unit * n` units (at least one). Terms not in the
+    /// background count as seen once.
+    pub fn from_frequencies(
+        freqs: impl IntoIterator<Item = (u64, f64)>,
+        n: f64,
+        per_unit: f64,
+    ) -> Idf {
+        let weight = |d: u32| (1.0 + n / d as f64).ln();
+        let df = freqs
+            .into_iter()
+            .map(|(k, f)| {
+                let d = (f * per_unit * n).round().clamp(1.0, n) as u32;
+                (k, (d, weight(d)))
+            })
+            .collect();
+        Idf { df, n, unseen: weight(1), background: true }
     }
 
     /// The number of units (or key sets) counted.
