@@ -279,14 +279,15 @@ impl PassageReport {
 }
 
 /// A feed's units ready to be compared: each text's units (line labels left out of their
-/// terms, recurrence over the feed set, term weights given), the feed's term weights, and the
-/// line labels found.
+/// terms, recurrence over the feed set, term weights given), the term weights, and the line
+/// labels found.
 #[derive(Debug)]
 pub struct FeedUnits {
     /// The units of each text, in text order.
     pub units: Vec<Vec<Unit>>,
-    /// The feed's term weights.
-    pub idf: Idf,
+    /// The term weights: the feed's own, or, for one Arabic article or a few, the bundled
+    /// background's ([`background`]).
+    pub idf: std::borrow::Cow<'static, Idf>,
     /// The recurring line labels ([`crate::boilerplate::recurring_labels`]).
     pub labels: ahash::AHashSet<String>,
 }
@@ -295,12 +296,17 @@ pub struct FeedUnits {
 /// (diagnostics, feature export) that must see what `find` compares.
 pub fn feed_units(analyzer: &Analyzer, texts: &[&str]) -> FeedUnits {
     use rayon::prelude::*;
+    use std::borrow::Cow;
     let labels = recurring_labels(texts, LABEL_DOCS);
     let mut units: Vec<Vec<Unit>> =
         texts.par_iter().map(|t| analyzer.units_labelled(t, &labels)).collect();
     units::set_recurrence(&mut units);
     let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
-    let idf = Idf::new(&refs);
+    let own = Idf::new(&refs);
+    let idf = match small_input_weights(analyzer, texts, &own) {
+        Some(background) => Cow::Borrowed(background),
+        None => Cow::Owned(own),
+    };
     units.par_iter_mut().for_each(|u| idf.weigh(u));
     FeedUnits { units, idf, labels }
 }
@@ -340,14 +346,8 @@ pub fn find(
             skip[p.doc as usize].push(Span { start: p.start, end: p.end });
         }
     }
-    let FeedUnits { mut units, idf: own, .. } = feed_units(analyzer, texts);
-    let idf = match small_input_weights(analyzer, texts, &own) {
-        Some(background) => {
-            units.par_iter_mut().for_each(|u| background.weigh(u));
-            background
-        }
-        None => &own,
-    };
+    let FeedUnits { units, idf, .. } = feed_units(analyzer, texts);
+    let idf: &Idf = &idf;
     // What the fast soft match reads of each unit, made once for both passes.
     let aux: Vec<Vec<align::Aux>> = units.par_iter().map(|u| align::windows(u)).collect();
     let mut restated: Vec<Restatement> = (0..texts.len())
