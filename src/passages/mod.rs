@@ -286,8 +286,8 @@ pub struct FeedUnits {
     /// The units of each text, in text order.
     pub units: Vec<Vec<Unit>>,
     /// The term weights: the feed's own, or, for one Arabic article or a few, the bundled
-    /// background's ([`background`]).
-    pub idf: std::borrow::Cow<'static, Idf>,
+    /// background's discounted by the input's own repetition ([`background`]).
+    pub idf: Idf,
     /// The recurring line labels ([`crate::boilerplate::recurring_labels`]).
     pub labels: ahash::AHashSet<String>,
 }
@@ -296,7 +296,6 @@ pub struct FeedUnits {
 /// (diagnostics, feature export) that must see what `find` compares.
 pub fn feed_units(analyzer: &Analyzer, texts: &[&str]) -> FeedUnits {
     use rayon::prelude::*;
-    use std::borrow::Cow;
     let labels = recurring_labels(texts, LABEL_DOCS);
     let mut units: Vec<Vec<Unit>> =
         texts.par_iter().map(|t| analyzer.units_labelled(t, &labels)).collect();
@@ -304,8 +303,8 @@ pub fn feed_units(analyzer: &Analyzer, texts: &[&str]) -> FeedUnits {
     let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
     let own = Idf::new(&refs);
     let idf = match small_input_weights(analyzer, texts, &own) {
-        Some(background) => Cow::Borrowed(background),
-        None => Cow::Owned(own),
+        Some(background) => background.discounted_by(&own, background::OWN_WEIGHT_POWER),
+        None => own,
     };
     units.par_iter_mut().for_each(|u| idf.weigh(u));
     FeedUnits { units, idf, labels }
@@ -347,7 +346,7 @@ pub fn find(
         }
     }
     let FeedUnits { units, idf, .. } = feed_units(analyzer, texts);
-    let idf: &Idf = &idf;
+    let idf = &idf;
     // What the fast soft match reads of each unit, made once for both passes.
     let aux: Vec<Vec<align::Aux>> = units.par_iter().map(|u| align::windows(u)).collect();
     let mut restated: Vec<Restatement> = (0..texts.len())

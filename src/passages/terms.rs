@@ -825,6 +825,23 @@ impl Idf {
         Idf { df, n, unseen: weight(1), background: true }
     }
 
+    /// These (background) weights of the terms of `own`'s units, each discounted by its
+    /// weight in `own` relative to a term of one unit, raised to `power`:
+    /// `w(t) · (w_own(t) / w_own(once))^power`. A term the input repeats across its units (the
+    /// article's topic, a list's template) weighs less than the background alone says; a term
+    /// of one unit keeps its background weight. The scale ([`Idf::units`]) stays this one's.
+    pub fn discounted_by(&self, own: &Idf, power: f64) -> Idf {
+        let df = own
+            .df
+            .iter()
+            .map(|(&k, &(_, w))| {
+                let d = self.df.get(&k).map_or(1, |e| e.0);
+                (k, (d, self.weight(k) * (w / own.unseen).powf(power)))
+            })
+            .collect();
+        Idf { df, n: self.n, unseen: self.unseen, background: self.background }
+    }
+
     /// The number of units (or key sets) counted.
     pub fn units(&self) -> f64 {
         self.n
