@@ -227,3 +227,20 @@ fn pairs_scores_labelled_pairs() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn the_background_and_its_veto_are_flags() {
+    let seed = seed_path();
+    let seed = seed.to_str().unwrap();
+    // The seed's four restatements under the background (the default) and under its own
+    // weights; a veto of 1 leaves none of the pairs the soft Dice accepts.
+    assert_eq!(restated(&[seed], None).len(), 4);
+    assert_eq!(restated(&[seed, "--no-background"], None).len(), 4);
+    assert!(restated(&[seed, "--background-veto", "1"], None).is_empty());
+    Command::cargo_bin("neardup")
+        .unwrap()
+        .args(["passages", seed, "--background-veto", "1.5"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--background-veto 1.5 is outside [0, 1]"));
+}

@@ -230,6 +230,10 @@ pub struct PassagesArgs {
     /// not by the bundled Arabic background (wordfreq's word frequencies).
     #[arg(long)]
     pub no_background: bool,
+    /// Under the background's weights, the least probability of the restatement model for a
+    /// pair the weighted soft Dice accepts (the model's veto).
+    #[arg(long, default_value_t = neardup::passages::PassageParams::default().background_veto)]
+    pub background_veto: f64,
     /// A short line in this many documents (or twice in one) is boilerplate.
     #[arg(long, default_value_t = 3)]
     pub boilerplate_min_docs: usize,

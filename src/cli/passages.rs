@@ -49,6 +49,9 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     if !(a.threshold > 0.0 && a.threshold <= 1.0) {
         bail!("--threshold {} is outside (0, 1]", a.threshold);
     }
+    if !(0.0..=1.0).contains(&a.background_veto) {
+        bail!("--background-veto {} is outside [0, 1]", a.background_veto);
+    }
     if !(0.0..=1.0).contains(&a.min_similarity) {
         bail!("--min-similarity {} is outside [0, 1]", a.min_similarity);
     }
@@ -58,6 +61,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         min_terms: a.min_terms,
         headlines: a.headlines,
         background: !a.no_background,
+        background_veto: a.background_veto,
         ..PassageParams::default()
     });
 
