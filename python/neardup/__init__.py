@@ -207,6 +207,7 @@ def passages(
     threshold: Optional[float] = None,
     min_terms: Optional[int] = None,
     headlines: bool = False,
+    background: bool = True,
     boilerplate_min_docs: int = 3,
     boilerplate_max_chars: int = 100,
     text_key: str = "text",
@@ -219,6 +220,8 @@ def passages(
     ``{"doc": index, "start": i, "end": j, "text": text[i:j]}`` (offsets are ``str`` indices),
     then ``{"kind": "boilerplate", "text", "count", "places"}`` for recurring lines.
     ``threshold`` and ``min_terms`` default to the engine's (those of ``neardup passages``).
+    One Arabic article or a few weigh their terms by the bundled Arabic background;
+    ``background=False`` weighs them by the input's own units (``--no-background``).
     """
     if isinstance(texts, str):
         texts = [texts]
@@ -234,6 +237,7 @@ def passages(
         threshold=threshold,
         min_terms=min_terms,
         headlines=headlines,
+        background=background,
         boilerplate_min_docs=boilerplate_min_docs,
         boilerplate_max_chars=boilerplate_max_chars,
         text_key=text_key,

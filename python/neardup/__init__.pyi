@@ -108,6 +108,7 @@ def passages(
     threshold: Optional[float] = ...,
     min_terms: Optional[int] = ...,
     headlines: bool = ...,
+    background: bool = ...,
     boilerplate_min_docs: int = ...,
     boilerplate_max_chars: int = ...,
     text_key: str = ...,

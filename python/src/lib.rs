@@ -615,8 +615,8 @@ fn place_dict<'py>(py: Python<'py>, p: &Place, text: &str) -> PyResult<Bound<'py
 }
 
 #[pyfunction]
-#[pyo3(signature = (texts, *, across, threshold, min_terms, headlines, boilerplate_min_docs,
-    boilerplate_max_chars, text_key))]
+#[pyo3(signature = (texts, *, across, threshold, min_terms, headlines, background,
+    boilerplate_min_docs, boilerplate_max_chars, text_key))]
 #[allow(clippy::too_many_arguments)]
 fn passages<'py>(
     py: Python<'py>,
@@ -625,6 +625,7 @@ fn passages<'py>(
     threshold: Option<f64>,
     min_terms: Option<usize>,
     headlines: bool,
+    background: bool,
     boilerplate_min_docs: usize,
     boilerplate_max_chars: usize,
     text_key: &str,
@@ -635,8 +636,13 @@ fn passages<'py>(
         return Err(invalid(py, "threshold", format!("{threshold} is outside (0, 1]")));
     }
     let texts = texts_of(py, texts, text_key)?;
-    let params =
-        PassageParams { threshold, min_terms: min_terms.unwrap_or(d.min_terms), headlines, ..d };
+    let params = PassageParams {
+        threshold,
+        min_terms: min_terms.unwrap_or(d.min_terms),
+        headlines,
+        background,
+        ..d
+    };
     let found = py.allow_threads(|| {
         find_passages(&texts, across, params, boilerplate_min_docs, boilerplate_max_chars)
     });

@@ -38,6 +38,17 @@ def test_seed_restatements(seed_text):
     assert [(b["text"], b["count"]) for b in bp] == [("إقرأ أيضاً", 2)]
 
 
+def test_background_weights_and_their_switch(seed_text):
+    # One Arabic article: the bundled background's weights by default, its own with
+    # background=False; the seed's four restatements either way, their similarities not all equal.
+    def restated(**kw):
+        return [r for r in neardup.passages(seed_text, **kw) if r["kind"] == "restated"]
+
+    with_bg, own = restated(), restated(background=False)
+    assert len(with_bg) == 4 and len(own) == 4
+    assert [r["similarity"] for r in with_bg] != [r["similarity"] for r in own]
+
+
 def test_passages_across_a_corpus(seed_text):
     para = "أقر مجلس الوزراء الميزانية العامة للدولة للعام المقبل بإجمالي نفقات يبلغ 1250 مليار ريال، مع التركيز على قطاعات التعليم والصحة والإسكان."
     restated = "وأقر مجلس الوزراء أمس الميزانية العامة للدولة للعام المقبل بإجمالي نفقات تبلغ 1250 مليار ريال، مع التركيز على قطاعات التعليم والصحة."
