@@ -332,7 +332,10 @@ impl Analyzer {
         let e = match rel {
             Some(rel) if seed.a0 == seed.a1 && seed.b0 == seed.b1 => {
                 let (x, y) = (&a.units[seed.a0], &b.units[seed.b0]);
-                self.evidence_aligned(x, y, rel.matches(x, y), idf)
+                // A relation is made of weighed units ([`relatable`]): their totals are the
+                // windows' (`Unit::total_weight`, the sum `evidence_aligned` makes).
+                let totals = (a.aux[seed.a0].total, b.aux[seed.b0].total);
+                self.evidence_aligned(x, y, rel.matches(x, y), idf, Some(totals))
             }
             _ => {
                 let (a, b) = (a.range(seed.a0, seed.a1), b.range(seed.b0, seed.b1));

@@ -16,19 +16,25 @@ impl Analyzer {
     /// a unit that [`Idf::weigh`] weighed under `idf` gives its own, the same numbers without
     /// looking each term up).
     pub fn evidence(&self, a: &Unit, b: &Unit, idf: &Idf) -> Evidence {
-        self.evidence_aligned(a, b, self.aligned(a, b), idf)
+        self.evidence_aligned(a, b, self.aligned(a, b), idf, None)
     }
 
     /// [`Analyzer::evidence`] of `a` and `b` aligned as `matches` ([`Analyzer::align`]).
+    /// `totals`, where given, are the units' total weights as summed here (the sums of
+    /// weighed units' weights in order, as [`Unit::total_weight`] sums them), not summed again.
     pub(super) fn evidence_aligned(
         &self,
         a: &Unit,
         b: &Unit,
         mut matches: Vec<TermMatch>,
         idf: &Idf,
+        totals: Option<(f64, f64)>,
     ) -> Evidence {
-        let wa: f64 = (0..a.terms.len()).map(|k| term_weight(a, k, idf)).sum();
-        let wb: f64 = (0..b.terms.len()).map(|k| term_weight(b, k, idf)).sum();
+        let (wa, wb) = totals.unwrap_or_else(|| {
+            let wa: f64 = (0..a.terms.len()).map(|k| term_weight(a, k, idf)).sum();
+            let wb: f64 = (0..b.terms.len()).map(|k| term_weight(b, k, idf)).sum();
+            (wa, wb)
+        });
         let (mut buf_a, mut buf_b) = ([false; 64], [false; 64]);
         let (mut big_a, mut big_b) = (Vec::new(), Vec::new());
         let in_a = used_flags(&mut buf_a, &mut big_a, a.terms.len());
