@@ -206,16 +206,8 @@ fn relatable(u: &Unit) -> bool {
 /// for bit, with each pair of units' terms compared once; with it, the relation of the two
 /// units (soft matches included), which aligns them when the seed is the two units alone.
 /// `None` where a unit involved has more than [`Relation::MAX`] terms or no weights: the slow
-/// path. `known`, where given, is the relation of units `i` and `j` with their soft matches
-/// (as made here), not made again; with the seed and relation comes that of unit `i` and unit
-/// `j + 1` where the window of `j` was tried (the relation of the pair `(i, j + 1)`).
-fn fast_window(
-    a: Side<'_>,
-    i: usize,
-    b: Side<'_>,
-    j: usize,
-    known: Option<Relation>,
-) -> Option<(Seed, Relation, Option<Relation>)> {
+/// path.
+fn fast_window(a: Side<'_>, i: usize, b: Side<'_>, j: usize) -> Option<(Seed, Relation)> {
     let (ua, ub) = (a.units, b.units);
     let same = std::ptr::eq(ua, ub);
     let win_b = b.aux[j].window && !(same && j + 1 == i);
@@ -232,13 +224,10 @@ fn fast_window(
     let (wx, wy) = (ax.total, ay.total);
     let seed =
         |a0, a1, b0, b1, dice| Seed { a0, a1, b0, b1, dice, probability: 0.0, evidence: None };
-    let rel = known.unwrap_or_else(|| {
-        let mut rel = Relation::exact(x, y, ay.bloom);
-        rel.add_soft(x, y, ax.soft, ay.soft);
-        rel
-    });
+    let mut rel = Relation::exact(x, y, ay.bloom);
     let mut rel_b = win_b.then(|| Relation::exact(x, &ub[j + 1], b.aux[j + 1].bloom));
     let mut rel_a = win_a.then(|| Relation::exact(&ua[i + 1], y, ay.bloom));
+    rel.add_soft(x, y, ax.soft, ay.soft);
     fn rows<'r>(to_first: &'r Relation, to_second: Option<&'r Relation>, u: &'r Unit) -> Rows<'r> {
         Rows { to_first, to_second, terms: all_terms(u.terms.len()), weights: &u.weights }
     }
@@ -277,7 +266,7 @@ fn fast_window(
             }
         }
     }
-    Some((best, rel, rel_b))
+    Some((best, rel))
 }
 
 impl Analyzer {
@@ -293,25 +282,9 @@ impl Analyzer {
         j: usize,
         idf: Weights<'_>,
     ) -> (Seed, Option<Relation>) {
-        let (seed, rel, _) = self.best_window_with(a, i, b, j, idf, None);
-        (seed, rel)
-    }
-
-    /// [`Analyzer::best_window`] with the relation of units `i` and `j` where it is `known`
-    /// (see [`fast_window`]), and with the relation of unit `i` and unit `j + 1` where
-    /// [`fast_window`] made it.
-    fn best_window_with(
-        &self,
-        a: Side<'_>,
-        i: usize,
-        b: Side<'_>,
-        j: usize,
-        idf: Weights<'_>,
-        known: Option<Relation>,
-    ) -> (Seed, Option<Relation>, Option<Relation>) {
-        match fast_window(a, i, b, j, known) {
-            Some((s, rel, next)) => (s, Some(rel), next),
-            None => (self.slow_window(a, i, b, j, idf), None, None),
+        match fast_window(a, i, b, j) {
+            Some((s, rel)) => (s, Some(rel)),
+            None => (self.slow_window(a, i, b, j, idf), None),
         }
     }
 
@@ -550,37 +523,18 @@ impl Analyzer {
             posting_cap(idf, self.params.posting_share),
             self.params.across_cut(),
         );
-        // The candidates come sorted: where the window of unit `ib` was tried for a pair, the
-        // relation of unit `ia` and unit `ib + 1` is carried to the next pair, which is often
-        // that pair (a sentence restated in two clauses), rather than made again.
-        type Carried = Option<((u32, u32, u32, u32), Relation)>;
         let mut seeds: Vec<(u32, u32, Seed)> = cands
             .par_iter()
-            .map_init(
-                || -> Carried { None },
-                |carried, &(x, y)| {
-                    let ((da, ia), (db, ib)) = (where_[x as usize], where_[y as usize]);
-                    let a = Side { units: docs[da as usize].0, aux: &aux[da as usize] };
-                    let b = Side { units: docs[db as usize].0, aux: &aux[db as usize] };
-                    let known = match carried.take() {
-                        Some((key, rel)) if key == (da, ia, db, ib) => Some(rel),
-                        _ => None,
-                    };
-                    let (mut seed, rel, next) = self.best_window_with(
-                        a,
-                        ia as usize,
-                        b,
-                        ib as usize,
-                        &|t| idf.weight(t),
-                        known,
-                    );
-                    *carried = next.map(|r| ((da, ia, db, ib + 1), r));
-                    (seed.dice >= self.params.threshold
-                        && self.weigh(&mut seed, a, b, idf, false, rel.as_ref()))
-                    .then_some((da, db, seed))
-                },
-            )
-            .flatten()
+            .filter_map(|&(x, y)| {
+                let ((da, ia), (db, ib)) = (where_[x as usize], where_[y as usize]);
+                let a = Side { units: docs[da as usize].0, aux: &aux[da as usize] };
+                let b = Side { units: docs[db as usize].0, aux: &aux[db as usize] };
+                let (mut seed, rel) =
+                    self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
+                (seed.dice >= self.params.threshold
+                    && self.weigh(&mut seed, a, b, idf, false, rel.as_ref()))
+                .then_some((da, db, seed))
+            })
             .collect();
         sort_by_key_cheaply(&mut seeds, |x| (x.0, x.1, x.2.a0, x.2.b0));
         // Which units of each document take part (long enough, not boilerplate).
@@ -816,31 +770,15 @@ mod tests {
         let w = |t| idf.weight(t);
         let mut compared = 0;
         let mut windowed = 0;
-        let mut carried = 0;
         for (da, db) in [(0, 1), (1, 0), (0, 0), (1, 1), (2, 2), (0, 2), (0, 3), (3, 0), (3, 1)] {
             for i in 0..docs[da].len() {
                 for j in 0..docs[db].len() {
                     if da == db && j <= i {
                         continue;
                     }
-                    let Some((fast, rel, next)) = fast_window(side(da), i, side(db), j, None)
-                    else {
+                    let Some((fast, rel)) = fast_window(side(da), i, side(db), j) else {
                         panic!("docs {da} {db}, units {i} {j}: short units take the fast path");
                     };
-                    // The relation of `i` and `j + 1` made for the window gives the pair
-                    // `(i, j + 1)` the seed and relation it makes itself.
-                    if let Some(next) = next {
-                        let (x1, y1) = (&docs[da][i], &docs[db][j + 1]);
-                        let mine = fast_window(side(da), i, side(db), j + 1, None);
-                        let given = fast_window(side(da), i, side(db), j + 1, Some(next));
-                        let key = |f: &Option<(Seed, Relation, Option<Relation>)>| {
-                            f.as_ref().map(|(s, r, _)| {
-                                (s.a0, s.a1, s.b0, s.b1, s.dice.to_bits(), r.matches(x1, y1))
-                            })
-                        };
-                        assert_eq!(key(&mine), key(&given), "docs {da} {db}, units {i} {j}");
-                        carried += 1;
-                    }
                     let slow = an.slow_window(side(da), i, side(db), j, &w);
                     assert_eq!(
                         (fast.a0, fast.a1, fast.b0, fast.b1, fast.dice.to_bits()),
@@ -855,13 +793,13 @@ mod tests {
                 }
             }
         }
-        assert!(compared > 20 && windowed > 0 && carried > 0, "{compared} {windowed} {carried}");
+        assert!(compared > 20 && windowed > 0, "{compared} {windowed}");
         // A unit of more terms than a relation holds takes the slow path.
         let long: String = (0..70).map(|k| format!("word{k} ")).collect();
         let mut big = vec![an.text_unit(&long)];
         idf.weigh(&mut big);
         let ba = windows(&big);
         let bs = Side { units: &big, aux: &ba };
-        assert!(fast_window(bs, 0, side(2), 0, None).is_none());
+        assert!(fast_window(bs, 0, side(2), 0).is_none());
     }
 }
