@@ -64,14 +64,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     let scope = if scope == "corpus" { Scope::Corpus } else { Scope::Doc };
     let rule =
         BoilerplateRule { min_docs: a.boilerplate_min_docs, max_chars: a.boilerplate_max_chars };
-    // The json output's alignments come with the report (made from the units where a
-    // passage is one unit); the table shows none.
-    let (report, all) = if format == "json" {
-        let (r, a) = passages::find_aligned(&analyzer, &texts, scope, rule);
-        (r, Some(a))
-    } else {
-        (passages::find(&analyzer, &texts, scope, rule), None)
-    };
+    let report = passages::find(&analyzer, &texts, scope, rule);
     let (found, boiler) = (&report.restated, &report.boilerplate);
 
     let stdout = io::stdout();
@@ -84,7 +77,10 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     let id = |doc: u32| docs[doc as usize].0.as_str();
     let place =
         |p: &Place| format!("{{\"doc\":{},\"start\":{},\"end\":{}}}", id(p.doc), p.start, p.end);
-    if let Some(all) = all {
+    if format == "json" {
+        let text = |p: &Place| &docs[p.doc as usize].1[p.start..p.end];
+        let pairs: Vec<(&str, &str)> = found.iter().map(|r| (text(&r.a), text(&r.b))).collect();
+        let all = analyzer.aligned_pairs(&pairs);
         // Each record is made in one buffer, kept from record to record, then written.
         let mut line: Vec<u8> = Vec::new();
         let mut aligned: Vec<[&str; 2]> = Vec::new();

@@ -281,28 +281,15 @@ pub struct FeedUnits {
 /// The first steps of [`find`] over `texts`: units, recurrence and term weights, for callers
 /// (diagnostics, feature export) that must see what `find` compares.
 pub fn feed_units(analyzer: &Analyzer, texts: &[&str]) -> FeedUnits {
-    feed_units_with(analyzer, texts, false).0
-}
-
-/// [`feed_units`], with each text's units' terms as words ([`terms::UnitWords`]) where
-/// `worded` (else none).
-fn feed_units_with(
-    analyzer: &Analyzer,
-    texts: &[&str],
-    worded: bool,
-) -> (FeedUnits, Vec<terms::UnitWords>) {
     use rayon::prelude::*;
     let labels = recurring_labels(texts, LABEL_DOCS);
-    let (mut units, words): (Vec<Vec<Unit>>, Vec<terms::UnitWords>) = if worded {
-        texts.par_iter().map(|t| analyzer.units_worded(t, &labels)).unzip()
-    } else {
-        (texts.par_iter().map(|t| analyzer.units_labelled(t, &labels)).collect(), Vec::new())
-    };
+    let mut units: Vec<Vec<Unit>> =
+        texts.par_iter().map(|t| analyzer.units_labelled(t, &labels)).collect();
     units::set_recurrence(&mut units);
     let refs: Vec<&[Unit]> = units.iter().map(Vec::as_slice).collect();
     let idf = Idf::new(&refs);
     units.par_iter_mut().for_each(|u| idf.weigh(u));
-    (FeedUnits { units, idf, labels }, words)
+    FeedUnits { units, idf, labels }
 }
 
 /// The passage pipeline, the one entry point of `neardup passages` and `neardup report`:
@@ -314,30 +301,6 @@ pub fn find(
     scope: Scope,
     rule: BoilerplateRule,
 ) -> PassageReport {
-    find_with(analyzer, texts, scope, rule, false).0
-}
-
-/// [`find`] with the aligned content terms of each restated pair, in the report's order: the
-/// same as [`Analyzer::aligned_pairs`] of the pairs' texts, a passage that is one unit taking
-/// that unit's terms and words rather than normalizing its text again.
-pub fn find_aligned(
-    analyzer: &Analyzer,
-    texts: &[&str],
-    scope: Scope,
-    rule: BoilerplateRule,
-) -> (PassageReport, AlignedPairs) {
-    let (report, aligned) = find_with(analyzer, texts, scope, rule, true);
-    (report, aligned.expect("aligned where asked"))
-}
-
-/// [`find`], and with `aligned` [`find_aligned`]'s alignments.
-fn find_with(
-    analyzer: &Analyzer,
-    texts: &[&str],
-    scope: Scope,
-    rule: BoilerplateRule,
-    aligned: bool,
-) -> (PassageReport, Option<AlignedPairs>) {
     use rayon::prelude::*;
     let boilerplate = recurring_lines(texts, rule);
     let mut skip: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
@@ -346,7 +309,7 @@ fn find_with(
             skip[p.doc as usize].push(Span { start: p.start, end: p.end });
         }
     }
-    let (FeedUnits { units, idf, .. }, words) = feed_units_with(analyzer, texts, aligned);
+    let FeedUnits { units, idf, .. } = feed_units(analyzer, texts);
     // What the fast soft match reads of each unit, made once for both passes.
     let aux: Vec<Vec<align::Aux>> = units.par_iter().map(|u| align::windows(u)).collect();
     let mut restated: Vec<Restatement> = (0..texts.len())
@@ -363,9 +326,5 @@ fn find_with(
     align::sort_by_key_cheaply(&mut restated, |r| {
         (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end)
     });
-    let aligned = aligned.then(|| {
-        let pairs: Vec<(Place, Place)> = restated.iter().map(|r| (r.a, r.b)).collect();
-        analyzer.aligned_places(texts, &units, &words, &pairs)
-    });
-    (PassageReport { restated, boilerplate }, aligned)
+    PassageReport { restated, boilerplate }
 }

@@ -121,9 +121,9 @@ fn is_number(w: &str) -> bool {
 /// The content terms of a text as words, in one buffer (a text's words are not each a
 /// `String`).
 #[derive(Default)]
-pub(super) struct Words {
-    pub(super) text: String,
-    pub(super) ends: Vec<u32>,
+struct Words {
+    text: String,
+    ends: Vec<u32>,
 }
 
 thread_local! {
@@ -135,28 +135,6 @@ impl Words {
     fn get(&self, k: usize) -> Option<&str> {
         (k < self.ends.len()).then(|| &self.text[item_range(&self.ends, k)])
     }
-
-    /// Words `from..to` as words of their own (copied out at their exact sizes).
-    fn slice(&self, from: usize, to: usize) -> Words {
-        let base = if from == 0 { 0 } else { self.ends[from - 1] };
-        let end = if to == 0 { 0 } else { self.ends[to - 1] };
-        Words {
-            text: self.text[base as usize..end as usize].to_owned(),
-            ends: self.ends[from..to].iter().map(|&e| e - base).collect(),
-        }
-    }
-}
-
-/// The content terms of a document's units as words ([`Analyzer::units_worded`]): the words
-/// of all its units in one buffer, where each unit's words begin, and whether each unit's
-/// terms are those of its whole text (no line label or list number left out of them).
-#[derive(Default)]
-pub(super) struct UnitWords {
-    pub(super) words: Words,
-    /// For each unit, the number of words before its own; then the number of all.
-    pub(super) first: Vec<u32>,
-    /// For each unit, whether its terms are those of its whole span's text.
-    pub(super) whole: Vec<bool>,
 }
 
 /// The aligned content terms of many pairs of texts ([`Analyzer::aligned_pairs`]): each
@@ -224,22 +202,6 @@ impl Analyzer {
         })
     }
 
-    /// [`Analyzer::term_set`], with the terms' words added to `words` (as
-    /// [`Analyzer::worded_unit`] makes them).
-    pub(super) fn term_set_worded(&self, text: &str, words: &mut Words) -> TermSet {
-        TERMS.with(|cell| {
-            let mut t = cell.borrow_mut();
-            t.clear();
-            self.for_each_term(text, |h, w| {
-                t.push(h, w);
-                words.text.push_str(w);
-                let end = words.text.len() as u32;
-                words.ends.push(end);
-            });
-            t.clone()
-        })
-    }
-
     /// Calls `f` with each distinct content term of `text`: its hash and its word.
     pub(super) fn for_each_term(&self, text: &str, mut f: impl FnMut(u64, &str)) {
         SCRATCH.with(|cell| {
@@ -302,54 +264,6 @@ impl Analyzer {
             })
             .collect();
         let side = |k: u32| (&worded[k as usize].1, worded[k as usize].2);
-        let matches = ids.par_iter().map(|&(x, y)| aligned_of(side(x), side(y), self)).collect();
-        AlignedPairs { words: worded.into_iter().map(|w| w.0).collect(), ids, matches }
-    }
-
-    /// [`Analyzer::aligned_pairs`] of the passages of `pairs` (places in `texts`), where a
-    /// passage that is one unit of `units` whose terms are those of its whole text
-    /// ([`UnitWords::whole`]) takes that unit and its words (`words`, of each document's
-    /// units) instead of normalizing its text again: the same unit and words, as its text is
-    /// the same text.
-    pub(super) fn aligned_places(
-        &self,
-        texts: &[&str],
-        units: &[Vec<Unit>],
-        words: &[UnitWords],
-        pairs: &[(super::Place, super::Place)],
-    ) -> AlignedPairs {
-        use rayon::prelude::*;
-        use std::borrow::Cow;
-        let text = |p: &super::Place| &texts[p.doc as usize][p.start..p.end];
-        let mut number: AHashMap<&str, u32> = AHashMap::new();
-        let mut distinct: Vec<(&str, super::Place)> = Vec::new();
-        let mut id = |p: &super::Place| {
-            let t = text(p);
-            *number.entry(t).or_insert_with(|| {
-                distinct.push((t, *p));
-                distinct.len() as u32 - 1
-            })
-        };
-        let ids: Vec<(u32, u32)> = pairs.iter().map(|(a, b)| (id(a), id(b))).collect();
-        let worded: Vec<(Words, Cow<'_, Unit>, u64)> = distinct
-            .par_iter()
-            .map(|&(t, p)| {
-                let (us, uw) = (&units[p.doc as usize], &words[p.doc as usize]);
-                let k = us.partition_point(|u| u.span.start < p.start);
-                match us.get(k) {
-                    Some(u) if u.span.start == p.start && u.span.end == p.end && uw.whole[k] => {
-                        let w = uw.words.slice(uw.first[k] as usize, uw.first[k + 1] as usize);
-                        (w, Cow::Borrowed(u), long_terms(u))
-                    }
-                    _ => {
-                        let (w, u) = self.worded_unit(t);
-                        let soft = long_terms(&u);
-                        (w, Cow::Owned(u), soft)
-                    }
-                }
-            })
-            .collect();
-        let side = |k: u32| (&*worded[k as usize].1, worded[k as usize].2);
         let matches = ids.par_iter().map(|&(x, y)| aligned_of(side(x), side(y), self)).collect();
         AlignedPairs { words: worded.into_iter().map(|w| w.0).collect(), ids, matches }
     }

@@ -3,7 +3,7 @@
 
 use ahash::AHashSet;
 
-use super::terms::{skeleton_mask, TermSet, UnitWords};
+use super::terms::{skeleton_mask, TermSet};
 use super::Analyzer;
 use crate::boilerplate::line_label;
 use crate::segment::{self, Span};
@@ -263,29 +263,6 @@ impl Analyzer {
     /// "رابط الخبر بصحيفة الوئام:" says nothing about the headline it introduces; nor does a
     /// list item's number ([`unit_content`]).
     pub fn units_labelled(&self, text: &str, labels: &AHashSet<String>) -> Vec<Unit> {
-        self.units_with(text, labels, None)
-    }
-
-    /// [`Analyzer::units_labelled`] with the units' terms as words ([`UnitWords`]).
-    pub(super) fn units_worded(
-        &self,
-        text: &str,
-        labels: &AHashSet<String>,
-    ) -> (Vec<Unit>, UnitWords) {
-        let mut words = UnitWords::default();
-        words.first.push(0);
-        let units = self.units_with(text, labels, Some(&mut words));
-        (units, words)
-    }
-
-    /// [`Analyzer::units_labelled`], the words of the units' terms added to `words` where
-    /// given.
-    fn units_with(
-        &self,
-        text: &str,
-        labels: &AHashSet<String>,
-        mut words: Option<&mut UnitWords>,
-    ) -> Vec<Unit> {
         let spans = unit_spans(text);
         let last = spans.last().map_or(0, |s| s.paragraph);
         spans
@@ -295,16 +272,7 @@ impl Analyzer {
                 let t = &text[span.range()];
                 let closing = without_label(t, labels).len() < t.len() && paragraph == last;
                 let content = unit_content(t, labels);
-                let terms = match words.as_deref_mut() {
-                    None => self.term_set(content),
-                    Some(w) => {
-                        let terms = self.term_set_worded(content, &mut w.words);
-                        w.first.push(w.words.ends.len() as u32);
-                        w.whole.push(content.len() == t.len());
-                        terms
-                    }
-                };
-                Unit::new(span, paragraph, terms)
+                Unit::new(span, paragraph, self.term_set(content))
                     .in_sentence(sentence)
                     .with_roles(closing, k < LEAD_UNITS)
             })
