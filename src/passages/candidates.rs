@@ -134,8 +134,10 @@ pub fn across_pairs(
         lo = hi;
     }
     drop(indexed);
-    let ids: Vec<Posting> = postings.iter().map(|p| Posting { unit: p.1, doc: p.2 }).collect();
-    let heads: Vec<Head> = postings.iter().map(|p| head[p.1 as usize]).collect();
+    let ids: Vec<Posting> = postings
+        .iter()
+        .map(|p| Posting { unit: p.1, doc: p.2, head: head[p.1 as usize] })
+        .collect();
     drop(postings);
     let list = |k: usize| &common[span[k].0 as usize..span[k].1 as usize];
     // Probes: shared weight accumulated per other unit in a dense array (one per task, a
@@ -177,9 +179,9 @@ pub fn across_pairs(
                 let mut found = Vec::new();
                 for &(y, at) in touched.iter() {
                     let shared = std::mem::take(&mut acc[y as usize]);
-                    // The head of `y` in the place of the posting that reached it, not from
-                    // anywhere in the feed's heads.
-                    let hy = &heads[at as usize];
+                    // The head of `y` from the posting just read, not from anywhere in the
+                    // feed's heads.
+                    let hy = &ids[at as usize].head;
                     let need = min_dice * (hx.total + hy.total);
                     // At most the lesser common weight is shared (with a margin for the
                     // order of the sums).
@@ -230,14 +232,13 @@ pub fn across_pairs(
     out
 }
 
-/// A unit in a term's postings: its number and its document. A copy of its [`Head`] lies in
-/// the same place of an array beside the postings, so that a unit reached is weighed from the
-/// place of the posting just read rather than from anywhere in the feed's heads (that read
-/// was about half the probe's time), and the walk through the postings reads 8 bytes a
-/// posting, not 40.
+/// A unit in a term's postings: its number, its document, and a copy of its [`Head`], so
+/// that a unit reached is weighed from the postings being read rather than from anywhere in
+/// the feed's heads (that read was about half the probe's time).
 struct Posting {
     unit: u32,
     doc: u32,
+    head: Head,
 }
 
 /// What the probe reads of a unit reached through the postings (its list of common terms
