@@ -329,18 +329,26 @@ impl Analyzer {
         within: bool,
         rel: Option<&Relation>,
     ) -> bool {
+        // Across documents under a feed's weights, a seed the model must reject is rejected
+        // before its order and substitutions are found ([`Analyzer::evidence_or_rejected`]):
+        // such a seed is dropped, its evidence never read.
+        let cut = (!within && idf.units() >= FEED_UNITS).then_some(self.params.min_similarity);
         let e = match rel {
             Some(rel) if seed.a0 == seed.a1 && seed.b0 == seed.b1 => {
                 let (x, y) = (&a.units[seed.a0], &b.units[seed.b0]);
                 // A relation is made of weighed units ([`relatable`]): their totals are the
                 // windows' (`Unit::total_weight`, the sum `evidence_aligned` makes).
                 let totals = (a.aux[seed.a0].total, b.aux[seed.b0].total);
-                self.evidence_aligned(x, y, rel.matches(x, y), idf, Some(totals))
+                self.evidence_or_rejected(x, y, rel.matches(x, y), idf, Some(totals), cut)
             }
             _ => {
                 let (a, b) = (a.range(seed.a0, seed.a1), b.range(seed.b0, seed.b1));
-                self.evidence(&a, &b, idf)
+                self.evidence_or_rejected(&a, &b, self.aligned(&a, &b), idf, None, cut)
             }
+        };
+        let Some(e) = e else {
+            seed.probability = 0.0;
+            return false;
         };
         self.decide(seed, e, idf, within)
     }

@@ -26,10 +26,30 @@ impl Analyzer {
         &self,
         a: &Unit,
         b: &Unit,
-        mut matches: Vec<TermMatch>,
+        matches: Vec<TermMatch>,
         idf: &Idf,
         totals: Option<(f64, f64)>,
     ) -> Evidence {
+        self.evidence_or_rejected(a, b, matches, idf, totals, None).expect("no cut, no rejection")
+    }
+
+    /// [`Analyzer::evidence_aligned`], or `None` where `cut` is given and the pair is a pair of
+    /// two documents that the restatement model must reject at least probability `cut` to
+    /// ([`RestateModel::probability`] across documents, or a conflict of numbers), shown before
+    /// the order of the aligned terms and the substitutions are found: the evidence with all
+    /// aligned terms in order and nothing substituted (`ordered` at most 1, `substituted` and
+    /// `substituted_rare` at least 0, features the model weighs `+`, `-` and `-`) has a
+    /// probability at least the pair's, and it is below `cut` by more than any error of the
+    /// sums.
+    pub(super) fn evidence_or_rejected(
+        &self,
+        a: &Unit,
+        b: &Unit,
+        mut matches: Vec<TermMatch>,
+        idf: &Idf,
+        totals: Option<(f64, f64)>,
+        cut: Option<f64>,
+    ) -> Option<Evidence> {
         let (wa, wb) = totals.unwrap_or_else(|| {
             let wa: f64 = (0..a.terms.len()).map(|k| term_weight(a, k, idf)).sum();
             let wb: f64 = (0..b.terms.len()).map(|k| term_weight(b, k, idf)).sum();
@@ -66,6 +86,41 @@ impl Analyzer {
         };
         let (num_only_a, only_a, rare_a) = unmatched(a, in_a);
         let (num_only_b, only_b, rare_b) = unmatched(b, in_b);
+        let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
+        let aligned_weight = if matches.is_empty() { 0.0 } else { matched / matches.len() as f64 };
+        let exact_terms = matches.iter().filter(|m| m.exact).count();
+        // The evidence before the order and the substitutions are known: all in order,
+        // nothing substituted, no referent told apart (the last only vetoes).
+        let unordered = Evidence {
+            dice: if wa + wb > 0.0 { (2.0 * matched / (wa + wb)).min(1.0) } else { 0.0 },
+            coverage_a: if wa > 0.0 { (matched / wa).min(1.0) } else { 0.0 },
+            coverage_b: if wb > 0.0 { (matched / wb).min(1.0) } else { 0.0 },
+            matched_terms: matches.len(),
+            exact_terms,
+            terms_a: a.terms.len(),
+            terms_b: b.terms.len(),
+            ordered: if matches.is_empty() { 0.0 } else { 1.0 },
+            numbers_disagree: num_only_a > 0 && num_only_b > 0,
+            shared_numbers,
+            rare_unmatched: rare_a.min(rare_b),
+            unmatched_min: only_a.min(only_b),
+            unmatched_max: only_a.max(only_b),
+            idf_scale: (1.0 + idf.n).ln(),
+            substituted: 0.0,
+            substituted_rare: 0.0,
+            numbers_substituted: false,
+            aligned_weight,
+            recurrence: a.recurrence.min(b.recurrence),
+            headline_lead: (a.labelled && b.lead) || (b.labelled && a.lead),
+            referents_disagree: 0,
+        };
+        if let Some(cut) = cut {
+            if unordered.numbers_conflict()
+                || RESTATE_MODEL.probability(&unordered, false) + 1e-9 < cut
+            {
+                return None;
+            }
+        }
         // Order agreement: the longest increasing run of `b` positions, in `a` order.
         matches.sort_by_key(|m| m.a);
         let (chain_len, slots) = CHAIN.with(|cell| {
@@ -73,7 +128,6 @@ impl Analyzer {
             increasing_chain(&matches, scratch);
             (scratch.chain.len(), substitutions(a, b, in_a, in_b, &scratch.chain, idf))
         });
-        let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
         let referents_disagree = matches
             .iter()
             .filter(|m| {
@@ -81,30 +135,14 @@ impl Analyzer {
                     && referent_number_differs(a.skeleton(m.a as usize), b.skeleton(m.b as usize))
             })
             .count();
-        let aligned_weight = if matches.is_empty() { 0.0 } else { matched / matches.len() as f64 };
-        Evidence {
-            dice: if wa + wb > 0.0 { (2.0 * matched / (wa + wb)).min(1.0) } else { 0.0 },
-            coverage_a: if wa > 0.0 { (matched / wa).min(1.0) } else { 0.0 },
-            coverage_b: if wb > 0.0 { (matched / wb).min(1.0) } else { 0.0 },
-            matched_terms: matches.len(),
-            exact_terms: matches.iter().filter(|m| m.exact).count(),
-            terms_a: a.terms.len(),
-            terms_b: b.terms.len(),
+        Some(Evidence {
             ordered: if matches.is_empty() { 0.0 } else { chain_len as f64 / matches.len() as f64 },
-            numbers_disagree: num_only_a > 0 && num_only_b > 0,
-            shared_numbers,
-            rare_unmatched: rare_a.min(rare_b),
-            unmatched_min: only_a.min(only_b),
-            unmatched_max: only_a.max(only_b),
-            idf_scale: (1.0 + idf.n).ln(),
             substituted: if wa.min(wb) > 0.0 { (slots.weight / wa.min(wb)).min(1.0) } else { 0.0 },
             substituted_rare: slots.rare,
             numbers_substituted: slots.numbers,
-            aligned_weight,
-            recurrence: a.recurrence.min(b.recurrence),
-            headline_lead: (a.labelled && b.lead) || (b.labelled && a.lead),
             referents_disagree,
-        }
+            ..unordered
+        })
     }
 
     /// Features of a pair of texts for the paraphrase model ([`PARAPHRASE_MODEL`]): soft
