@@ -319,7 +319,9 @@ impl Analyzer {
     /// ([`Evidence::numbers_conflict`]) or their words refer to other numbers of people
     /// ([`Evidence::referents_conflict`]). `rel`, the relation of the seed's first units
     /// ([`Analyzer::best_window`]), aligns a seed of one unit on each side without comparing
-    /// their terms again (the same alignment as [`Analyzer::align`]).
+    /// their terms again (the same alignment as [`Analyzer::align`]). `dropped`: the caller
+    /// drops a rejected seed (never reads its evidence or probability).
+    #[allow(clippy::too_many_arguments)]
     fn weigh(
         &self,
         seed: &mut Seed,
@@ -327,12 +329,14 @@ impl Analyzer {
         b: Side<'_>,
         idf: &Idf,
         within: bool,
+        dropped: bool,
         rel: Option<&Relation>,
     ) -> bool {
-        // Across documents under a feed's weights, a seed the model must reject is rejected
-        // before its order and substitutions are found ([`Analyzer::evidence_or_rejected`]):
-        // such a seed is dropped, its evidence never read.
-        let cut = (!within && idf.units() >= FEED_UNITS).then_some(self.params.min_similarity);
+        // Under a feed's weights, a seed the model must reject is rejected before its order
+        // and substitutions are found ([`Analyzer::evidence_or_rejected`]) where the caller
+        // drops it then (`dropped`: its evidence and probability never read).
+        let cut =
+            (dropped && idf.units() >= FEED_UNITS).then_some((self.params.min_similarity, within));
         let e = match rel {
             Some(rel) if seed.a0 == seed.a1 && seed.b0 == seed.b1 => {
                 let (x, y) = (&a.units[seed.a0], &b.units[seed.b0]);
@@ -437,8 +441,12 @@ impl Analyzer {
                 }
                 let (mut seed, rel) = self.best_window(side, i, side, j, idf_w);
                 let weighed = seed.dice >= self.params.threshold;
-                let taken = weighed && self.weigh(&mut seed, side, side, idf, true, rel.as_ref());
-                if weighed && (sentence[i] != (i, i) || sentence[j] != (j, j)) {
+                // The probability of a seed of two sentences of one clause each is read only
+                // where the model takes it.
+                let alone = sentence[i] == (i, i) && sentence[j] == (j, j);
+                let taken =
+                    weighed && self.weigh(&mut seed, side, side, idf, true, alone, rel.as_ref());
+                if weighed && !alone {
                     let best = whole.entry((sentence[i], sentence[j])).or_insert(0.0);
                     *best = best.max(seed.probability);
                 }
@@ -540,7 +548,7 @@ impl Analyzer {
                 let (mut seed, rel) =
                     self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
                 (seed.dice >= self.params.threshold
-                    && self.weigh(&mut seed, a, b, idf, false, rel.as_ref()))
+                    && self.weigh(&mut seed, a, b, idf, false, true, rel.as_ref()))
                 .then_some((da, db, seed))
             })
             .collect();
@@ -602,7 +610,7 @@ impl Analyzer {
                 }
                 let (mut seed, rel) = self.best_window(a, i, b, j, &w);
                 if seed.dice >= self.params.threshold
-                    && self.weigh(&mut seed, a, b, idf, false, rel.as_ref())
+                    && self.weigh(&mut seed, a, b, idf, false, true, rel.as_ref())
                 {
                     seeds.push(seed);
                     frontier.push(seed);

@@ -33,9 +33,10 @@ impl Analyzer {
         self.evidence_or_rejected(a, b, matches, idf, totals, None).expect("no cut, no rejection")
     }
 
-    /// [`Analyzer::evidence_aligned`], or `None` where `cut` is given and the pair is a pair of
-    /// two documents that the restatement model must reject at least probability `cut` to
-    /// ([`RestateModel::probability`] across documents, or a conflict of numbers), shown before
+    /// [`Analyzer::evidence_aligned`], or `None` where `cut` is given, `(least probability,
+    /// within)`, and the pair is one that the restatement model must reject at that least
+    /// probability ([`RestateModel::probability`] inside one document where `within`, else
+    /// across documents; or a conflict of numbers), shown before
     /// the order of the aligned terms and the substitutions are found: the evidence with all
     /// aligned terms in order and nothing substituted (`ordered` at most 1, `substituted` and
     /// `substituted_rare` at least 0, features the model weighs `+`, `-` and `-`) has a
@@ -48,7 +49,7 @@ impl Analyzer {
         mut matches: Vec<TermMatch>,
         idf: &Idf,
         totals: Option<(f64, f64)>,
-        cut: Option<f64>,
+        cut: Option<(f64, bool)>,
     ) -> Option<Evidence> {
         let (wa, wb) = totals.unwrap_or_else(|| {
             let wa: f64 = (0..a.terms.len()).map(|k| term_weight(a, k, idf)).sum();
@@ -114,9 +115,9 @@ impl Analyzer {
             headline_lead: (a.labelled && b.lead) || (b.labelled && a.lead),
             referents_disagree: 0,
         };
-        if let Some(cut) = cut {
+        if let Some((cut, within)) = cut {
             if unordered.numbers_conflict()
-                || RESTATE_MODEL.probability(&unordered, false) + 1e-9 < cut
+                || RESTATE_MODEL.probability(&unordered, within) + 1e-9 < cut
             {
                 return None;
             }
@@ -726,6 +727,60 @@ mod tests {
         let linked = |x: u32, y: u32| report.restated.iter().any(|r| (r.a.doc, r.b.doc) == (x, y));
         assert!(linked(0, 2), "{:?}", report.restated);
         assert!(!linked(0, 1) && !linked(1, 2), "{:?}", report.restated);
+    }
+
+    #[test]
+    fn a_pair_rejected_early_is_one_the_model_rejects() {
+        // Templates with other figures or words, restatements in other orders, unrelated
+        // sentences: every pair either gives the whole evidence or is one the model rejects
+        // (or whose numbers conflict) at the cut, inside one document and across.
+        let an = Analyzer::default();
+        let texts = [
+            "بلغ عدد السيارات الواردة لسوق مهرجان بريدة للتمور 1467 سيارة محملة 194 ألف كرتون",
+            "بلغ عدد السيارات الواردة لسوق مهرجان بريدة للتمور 1554 سيارة محملة 209 ألف كرتون",
+            "محملة 194 ألف كرتون بلغ عدد السيارات الواردة لسوق مهرجان التمور في بريدة 1467 سيارة",
+            "وأكد في 8 نوفمبر أن خليفة حفتر لن يأتي إلى إيطاليا مطلقا وأن المؤتمر سيعقد في باليرمو",
+            "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار لن يذهب إلى إيطاليا وأن مؤتمر باليرمو سيعقد",
+            "افتتح وزير الصحة المستشفى الجديد في جدة بحضور عدد من المسؤولين والأهالي",
+            "افتتح وزير التعليم المدرسة الجديدة في الرياض بحضور عدد من المسؤولين والطلاب",
+            "صدر بحقه صك شرعي بالقتل تعزيرا ونفذ الحكم في مدينة الرياض",
+            "صدر بحقهما صك شرعي بالقتل تعزيرا ونفذ الحكم في مدينة جدة",
+        ];
+        let units: Vec<Unit> = texts.iter().map(|t| an.text_unit(t)).collect();
+        let idf = Idf::new(&[units.as_slice()]);
+        let (mut early, mut whole) = (0, 0);
+        for a in &units {
+            for b in &units {
+                let full = an.evidence(a, b, &idf);
+                for within in [false, true] {
+                    for cut in [0.05, 0.3, RESTATE_MODEL.threshold, 0.8, 0.99, 1.0] {
+                        let e = an.evidence_or_rejected(
+                            a,
+                            b,
+                            an.aligned(a, b),
+                            &idf,
+                            None,
+                            Some((cut, within)),
+                        );
+                        match e {
+                            Some(e) => {
+                                assert_eq!(e, full);
+                                whole += 1;
+                            }
+                            None => {
+                                assert!(
+                                    full.numbers_conflict()
+                                        || RESTATE_MODEL.probability(&full, within) < cut,
+                                    "{full:?} {within} {cut}"
+                                );
+                                early += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(early > 0 && whole > 0, "{early} {whole}");
     }
 
     #[test]
