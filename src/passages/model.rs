@@ -526,6 +526,39 @@ pub struct Evidence {
 pub const RESTATE_FEATURES: usize = 19;
 
 impl Evidence {
+    /// Appends the evidence as JSON to `out`: the bytes of `serde_json::to_writer(out, self)`
+    /// (its fields in order, each value written by `serde_json`), without escaping the field
+    /// names one by one (they are plain ASCII names; a test holds the bytes to serde's).
+    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        fn put<T: Serialize>(out: &mut Vec<u8>, key: &str, value: &T) -> serde_json::Result<()> {
+            out.extend_from_slice(key.as_bytes());
+            serde_json::to_writer(&mut *out, value)
+        }
+        put(out, "{\"dice\":", &self.dice)?;
+        put(out, ",\"coverage_a\":", &self.coverage_a)?;
+        put(out, ",\"coverage_b\":", &self.coverage_b)?;
+        put(out, ",\"matched_terms\":", &self.matched_terms)?;
+        put(out, ",\"exact_terms\":", &self.exact_terms)?;
+        put(out, ",\"terms_a\":", &self.terms_a)?;
+        put(out, ",\"terms_b\":", &self.terms_b)?;
+        put(out, ",\"ordered\":", &self.ordered)?;
+        put(out, ",\"numbers_disagree\":", &self.numbers_disagree)?;
+        put(out, ",\"shared_numbers\":", &self.shared_numbers)?;
+        put(out, ",\"rare_unmatched\":", &self.rare_unmatched)?;
+        put(out, ",\"unmatched_min\":", &self.unmatched_min)?;
+        put(out, ",\"unmatched_max\":", &self.unmatched_max)?;
+        put(out, ",\"idf_scale\":", &self.idf_scale)?;
+        put(out, ",\"substituted\":", &self.substituted)?;
+        put(out, ",\"substituted_rare\":", &self.substituted_rare)?;
+        put(out, ",\"numbers_substituted\":", &self.numbers_substituted)?;
+        put(out, ",\"aligned_weight\":", &self.aligned_weight)?;
+        put(out, ",\"recurrence\":", &self.recurrence)?;
+        put(out, ",\"headline_lead\":", &self.headline_lead)?;
+        put(out, ",\"referents_disagree\":", &self.referents_disagree)?;
+        out.push(b'}');
+        Ok(())
+    }
+
     /// The restatement model's features, in the order of `benches/eval/train_restate.py`:
     /// Dice, lesser and greater coverage, numbers disagree, numbers shared, rarest unaligned
     /// word (on one scale), order agreement, share of exact matches, log of the lesser term
@@ -781,6 +814,34 @@ mod tests {
             }
         }
         assert!(early > 0 && whole > 0, "{early} {whole}");
+    }
+
+    #[test]
+    fn evidence_json_is_serde_s() {
+        let mut all = vec![Evidence::default()];
+        all.push(evidence_of(
+            "وأكد في 8 نوفمبر أن خليفة حفتر لن يأتي إلى إيطاليا مطلقا",
+            "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار لن يذهب إلى إيطاليا",
+            &["افتتح وزير الصحة المستشفى الجديد في جدة", "وأكد في 8 نوفمبر"],
+        ));
+        all.push(Evidence {
+            dice: f64::NAN,
+            rare_unmatched: f64::INFINITY,
+            substituted: 1e-300,
+            numbers_disagree: true,
+            numbers_substituted: true,
+            headline_lead: true,
+            recurrence: u32::MAX,
+            referents_disagree: 3,
+            ..all[1]
+        });
+        for e in all {
+            let mut mine = b"x".to_vec();
+            e.write_json(&mut mine).unwrap();
+            let mut serde = b"x".to_vec();
+            serde_json::to_writer(&mut serde, &e).unwrap();
+            assert_eq!(String::from_utf8(mine).unwrap(), String::from_utf8(serde).unwrap());
+        }
     }
 
     #[test]
