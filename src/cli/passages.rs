@@ -83,11 +83,14 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         let all = analyzer.aligned_pairs(&pairs);
         // Each record is made in one buffer, kept from record to record, then written.
         let mut line: Vec<u8> = Vec::new();
+        let mut aligned: Vec<[&str; 2]> = Vec::new();
         let put_place = |line: &mut Vec<u8>, p: &Place| {
             write!(line, "{{\"doc\":{},\"start\":{},\"end\":{}}}", id(p.doc), p.start, p.end)
         };
         for (k, r) in found.iter().enumerate() {
             line.clear();
+            aligned.clear();
+            aligned.extend(all.pair(k).map(|(a, b, _)| [a, b]));
             write!(
                 line,
                 "{{\"kind\":\"{}\",\"match\":\"{}\",\"similarity\":{:.4},\"a\":",
@@ -101,7 +104,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             line.extend_from_slice(b",\"evidence\":");
             r.evidence.write_json(&mut line)?;
             line.extend_from_slice(b",\"aligned\":");
-            all.write_json(k, &mut line)?;
+            serde_json::to_writer(&mut line, &aligned)?;
             line.extend_from_slice(b"}\n");
             w.write_all(&line)?;
         }

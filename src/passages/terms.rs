@@ -165,39 +165,6 @@ impl AlignedPairs {
             .iter()
             .filter_map(move |x| Some((wa.get(x.a as usize)?, wb.get(x.b as usize)?, x.exact)))
     }
-
-    /// Appends the aligned words of pair `k` to `out` as JSON, `[["a","b"],…]`: the bytes of
-    /// `serde_json::to_writer` of the pairs `[a, b]` of [`AlignedPairs::pair`], a word with no
-    /// byte to escape written as it is (a test holds it to serde's).
-    pub fn write_json(&self, k: usize, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        out.push(b'[');
-        for (n, (a, b, _)) in self.pair(k).enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            json_str(out, a)?;
-            out.push(b',');
-            json_str(out, b)?;
-            out.push(b']');
-        }
-        out.push(b']');
-        Ok(())
-    }
-}
-
-/// Appends `s` to `out` as a JSON string, the bytes of `serde_json::to_writer`: as it is,
-/// quoted, where no byte needs escaping (none below 0x20, no quote, backslash or DEL), else by
-/// serde_json.
-fn json_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
-    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\' && c != 0x7f) {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-        Ok(())
-    } else {
-        serde_json::to_writer(&mut *out, s)
-    }
 }
 
 /// The alignment of two texts given as [`Analyzer::worded_unit`]s (with their
@@ -917,32 +884,6 @@ mod tests {
             let portable = near_portable(m, &masks);
             assert_eq!(near_masks::near(m, &masks), portable, "n = {n}");
             assert!(n < 3 || portable & 0b111 == 0b111, "n = {n}: the near masks are near");
-        }
-    }
-
-    #[test]
-    fn aligned_json_is_serde_s() {
-        for s in
-            ["", "حفتر", "2018", "a\"b", "back\\slash", "line\nend", "tab\t", "del\u{7f}", "é ß"]
-        {
-            let mut mine = Vec::new();
-            json_str(&mut mine, s).unwrap();
-            assert_eq!(mine, serde_json::to_vec(s).unwrap(), "{s:?}");
-        }
-        let a = Analyzer::default();
-        let pairs = [
-            (
-                "وأكد في 8 نوفمبر أن خليفة حفتر لن يأتي",
-                "ويؤكد في الثامن نوفمبر أن خليفة هفتار لن يذهب",
-            ),
-            ("the harbour authority", "no shared words here"),
-        ];
-        let all = a.aligned_pairs(&pairs);
-        for k in 0..all.len() {
-            let words: Vec<[&str; 2]> = all.pair(k).map(|(x, y, _)| [x, y]).collect();
-            let mut mine = Vec::new();
-            all.write_json(k, &mut mine).unwrap();
-            assert_eq!(mine, serde_json::to_vec(&words).unwrap(), "{k}");
         }
     }
 
