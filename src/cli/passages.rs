@@ -107,7 +107,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
             line.extend_from_slice(b",\"b\":");
             put_place(&mut line, &r.b)?;
             line.extend_from_slice(b",\"evidence\":");
-            serde_json::to_writer(&mut line, &r.evidence)?;
+            r.evidence.write_json(&mut line)?;
             line.extend_from_slice(b",\"aligned\":");
             serde_json::to_writer(&mut line, &aligned)?;
             line.extend_from_slice(b"}\n");

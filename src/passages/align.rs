@@ -319,7 +319,9 @@ impl Analyzer {
     /// ([`Evidence::numbers_conflict`]) or their words refer to other numbers of people
     /// ([`Evidence::referents_conflict`]). `rel`, the relation of the seed's first units
     /// ([`Analyzer::best_window`]), aligns a seed of one unit on each side without comparing
-    /// their terms again (the same alignment as [`Analyzer::align`]).
+    /// their terms again (the same alignment as [`Analyzer::align`]). `dropped`: the caller
+    /// drops a rejected seed (never reads its evidence or probability).
+    #[allow(clippy::too_many_arguments)]
     fn weigh(
         &self,
         seed: &mut Seed,
@@ -327,17 +329,30 @@ impl Analyzer {
         b: Side<'_>,
         idf: &Idf,
         within: bool,
+        dropped: bool,
         rel: Option<&Relation>,
     ) -> bool {
+        // Under a feed's weights, a seed the model must reject is rejected before its order
+        // and substitutions are found ([`Analyzer::evidence_or_rejected`]) where the caller
+        // drops it then (`dropped`: its evidence and probability never read).
+        let cut =
+            (dropped && idf.units() >= FEED_UNITS).then_some((self.params.min_similarity, within));
         let e = match rel {
             Some(rel) if seed.a0 == seed.a1 && seed.b0 == seed.b1 => {
                 let (x, y) = (&a.units[seed.a0], &b.units[seed.b0]);
-                self.evidence_aligned(x, y, rel.matches(x, y), idf)
+                // A relation is made of weighed units ([`relatable`]): their totals are the
+                // windows' (`Unit::total_weight`, the sum `evidence_aligned` makes).
+                let totals = (a.aux[seed.a0].total, b.aux[seed.b0].total);
+                self.evidence_or_rejected(x, y, rel.matches(x, y), idf, Some(totals), cut)
             }
             _ => {
                 let (a, b) = (a.range(seed.a0, seed.a1), b.range(seed.b0, seed.b1));
-                self.evidence(&a, &b, idf)
+                self.evidence_or_rejected(&a, &b, self.aligned(&a, &b), idf, None, cut)
             }
+        };
+        let Some(e) = e else {
+            seed.probability = 0.0;
+            return false;
         };
         self.decide(seed, e, idf, within)
     }
@@ -436,8 +451,12 @@ impl Analyzer {
                 }
                 let (mut seed, rel) = self.best_window(side, i, side, j, idf_w);
                 let weighed = seed.dice >= self.params.threshold;
-                let taken = weighed && self.weigh(&mut seed, side, side, idf, true, rel.as_ref());
-                if weighed && (sentence[i] != (i, i) || sentence[j] != (j, j)) {
+                // The probability of a seed of two sentences of one clause each is read only
+                // where the model takes it.
+                let alone = sentence[i] == (i, i) && sentence[j] == (j, j);
+                let taken =
+                    weighed && self.weigh(&mut seed, side, side, idf, true, alone, rel.as_ref());
+                if weighed && !alone {
                     let best = whole.entry((sentence[i], sentence[j])).or_insert(0.0);
                     *best = best.max(seed.probability);
                 }
@@ -539,7 +558,7 @@ impl Analyzer {
                 let (mut seed, rel) =
                     self.best_window(a, ia as usize, b, ib as usize, &|t| idf.weight(t));
                 (seed.dice >= self.params.threshold
-                    && self.weigh(&mut seed, a, b, idf, false, rel.as_ref()))
+                    && self.weigh(&mut seed, a, b, idf, false, true, rel.as_ref()))
                 .then_some((da, db, seed))
             })
             .collect();
@@ -601,7 +620,7 @@ impl Analyzer {
                 }
                 let (mut seed, rel) = self.best_window(a, i, b, j, &w);
                 if seed.dice >= self.params.threshold
-                    && self.weigh(&mut seed, a, b, idf, false, rel.as_ref())
+                    && self.weigh(&mut seed, a, b, idf, false, true, rel.as_ref())
                 {
                     seeds.push(seed);
                     frontier.push(seed);

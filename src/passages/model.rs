@@ -16,19 +16,46 @@ impl Analyzer {
     /// a unit that [`Idf::weigh`] weighed under `idf` gives its own, the same numbers without
     /// looking each term up).
     pub fn evidence(&self, a: &Unit, b: &Unit, idf: &Idf) -> Evidence {
-        self.evidence_aligned(a, b, self.aligned(a, b), idf)
+        self.evidence_aligned(a, b, self.aligned(a, b), idf, None)
     }
 
     /// [`Analyzer::evidence`] of `a` and `b` aligned as `matches` ([`Analyzer::align`]).
+    /// `totals`, where given, are the units' total weights as summed here (the sums of
+    /// weighed units' weights in order, as [`Unit::total_weight`] sums them), not summed again.
     pub(super) fn evidence_aligned(
+        &self,
+        a: &Unit,
+        b: &Unit,
+        matches: Vec<TermMatch>,
+        idf: &Idf,
+        totals: Option<(f64, f64)>,
+    ) -> Evidence {
+        self.evidence_or_rejected(a, b, matches, idf, totals, None).expect("no cut, no rejection")
+    }
+
+    /// [`Analyzer::evidence_aligned`], or `None` where `cut` is given, `(least probability,
+    /// within)`, and the pair is one that the restatement model must reject at that least
+    /// probability ([`RestateModel::probability`] inside one document where `within`, else
+    /// across documents; or a conflict of numbers), shown before
+    /// the order of the aligned terms and the substitutions are found: the evidence with all
+    /// aligned terms in order and nothing substituted (`ordered` at most 1, `substituted` and
+    /// `substituted_rare` at least 0, features the model weighs `+`, `-` and `-`) has a
+    /// probability at least the pair's, and it is below `cut` by more than any error of the
+    /// sums.
+    pub(super) fn evidence_or_rejected(
         &self,
         a: &Unit,
         b: &Unit,
         mut matches: Vec<TermMatch>,
         idf: &Idf,
-    ) -> Evidence {
-        let wa: f64 = (0..a.terms.len()).map(|k| term_weight(a, k, idf)).sum();
-        let wb: f64 = (0..b.terms.len()).map(|k| term_weight(b, k, idf)).sum();
+        totals: Option<(f64, f64)>,
+        cut: Option<(f64, bool)>,
+    ) -> Option<Evidence> {
+        let (wa, wb) = totals.unwrap_or_else(|| {
+            let wa: f64 = (0..a.terms.len()).map(|k| term_weight(a, k, idf)).sum();
+            let wb: f64 = (0..b.terms.len()).map(|k| term_weight(b, k, idf)).sum();
+            (wa, wb)
+        });
         let (mut buf_a, mut buf_b) = ([false; 64], [false; 64]);
         let (mut big_a, mut big_b) = (Vec::new(), Vec::new());
         let in_a = used_flags(&mut buf_a, &mut big_a, a.terms.len());
@@ -60,6 +87,41 @@ impl Analyzer {
         };
         let (num_only_a, only_a, rare_a) = unmatched(a, in_a);
         let (num_only_b, only_b, rare_b) = unmatched(b, in_b);
+        let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
+        let aligned_weight = if matches.is_empty() { 0.0 } else { matched / matches.len() as f64 };
+        let exact_terms = matches.iter().filter(|m| m.exact).count();
+        // The evidence before the order and the substitutions are known: all in order,
+        // nothing substituted, no referent told apart (the last only vetoes).
+        let unordered = Evidence {
+            dice: if wa + wb > 0.0 { (2.0 * matched / (wa + wb)).min(1.0) } else { 0.0 },
+            coverage_a: if wa > 0.0 { (matched / wa).min(1.0) } else { 0.0 },
+            coverage_b: if wb > 0.0 { (matched / wb).min(1.0) } else { 0.0 },
+            matched_terms: matches.len(),
+            exact_terms,
+            terms_a: a.terms.len(),
+            terms_b: b.terms.len(),
+            ordered: if matches.is_empty() { 0.0 } else { 1.0 },
+            numbers_disagree: num_only_a > 0 && num_only_b > 0,
+            shared_numbers,
+            rare_unmatched: rare_a.min(rare_b),
+            unmatched_min: only_a.min(only_b),
+            unmatched_max: only_a.max(only_b),
+            idf_scale: (1.0 + idf.n).ln(),
+            substituted: 0.0,
+            substituted_rare: 0.0,
+            numbers_substituted: false,
+            aligned_weight,
+            recurrence: a.recurrence.min(b.recurrence),
+            headline_lead: (a.labelled && b.lead) || (b.labelled && a.lead),
+            referents_disagree: 0,
+        };
+        if let Some((cut, within)) = cut {
+            if unordered.numbers_conflict()
+                || RESTATE_MODEL.probability(&unordered, within) + 1e-9 < cut
+            {
+                return None;
+            }
+        }
         // Order agreement: the longest increasing run of `b` positions, in `a` order.
         matches.sort_by_key(|m| m.a);
         let (chain_len, slots) = CHAIN.with(|cell| {
@@ -67,7 +129,6 @@ impl Analyzer {
             increasing_chain(&matches, scratch);
             (scratch.chain.len(), substitutions(a, b, in_a, in_b, &scratch.chain, idf))
         });
-        let shared_numbers = matches.iter().filter(|m| a.numeric[m.a as usize]).count();
         let referents_disagree = matches
             .iter()
             .filter(|m| {
@@ -75,30 +136,14 @@ impl Analyzer {
                     && referent_number_differs(a.skeleton(m.a as usize), b.skeleton(m.b as usize))
             })
             .count();
-        let aligned_weight = if matches.is_empty() { 0.0 } else { matched / matches.len() as f64 };
-        Evidence {
-            dice: if wa + wb > 0.0 { (2.0 * matched / (wa + wb)).min(1.0) } else { 0.0 },
-            coverage_a: if wa > 0.0 { (matched / wa).min(1.0) } else { 0.0 },
-            coverage_b: if wb > 0.0 { (matched / wb).min(1.0) } else { 0.0 },
-            matched_terms: matches.len(),
-            exact_terms: matches.iter().filter(|m| m.exact).count(),
-            terms_a: a.terms.len(),
-            terms_b: b.terms.len(),
+        Some(Evidence {
             ordered: if matches.is_empty() { 0.0 } else { chain_len as f64 / matches.len() as f64 },
-            numbers_disagree: num_only_a > 0 && num_only_b > 0,
-            shared_numbers,
-            rare_unmatched: rare_a.min(rare_b),
-            unmatched_min: only_a.min(only_b),
-            unmatched_max: only_a.max(only_b),
-            idf_scale: (1.0 + idf.n).ln(),
             substituted: if wa.min(wb) > 0.0 { (slots.weight / wa.min(wb)).min(1.0) } else { 0.0 },
             substituted_rare: slots.rare,
             numbers_substituted: slots.numbers,
-            aligned_weight,
-            recurrence: a.recurrence.min(b.recurrence),
-            headline_lead: (a.labelled && b.lead) || (b.labelled && a.lead),
             referents_disagree,
-        }
+            ..unordered
+        })
     }
 
     /// Features of a pair of texts for the paraphrase model ([`PARAPHRASE_MODEL`]): soft
@@ -481,6 +526,39 @@ pub struct Evidence {
 pub const RESTATE_FEATURES: usize = 19;
 
 impl Evidence {
+    /// Appends the evidence as JSON to `out`: the bytes of `serde_json::to_writer(out, self)`
+    /// (its fields in order, each value written by `serde_json`), without escaping the field
+    /// names one by one (they are plain ASCII names; a test holds the bytes to serde's).
+    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        fn put<T: Serialize>(out: &mut Vec<u8>, key: &str, value: &T) -> serde_json::Result<()> {
+            out.extend_from_slice(key.as_bytes());
+            serde_json::to_writer(&mut *out, value)
+        }
+        put(out, "{\"dice\":", &self.dice)?;
+        put(out, ",\"coverage_a\":", &self.coverage_a)?;
+        put(out, ",\"coverage_b\":", &self.coverage_b)?;
+        put(out, ",\"matched_terms\":", &self.matched_terms)?;
+        put(out, ",\"exact_terms\":", &self.exact_terms)?;
+        put(out, ",\"terms_a\":", &self.terms_a)?;
+        put(out, ",\"terms_b\":", &self.terms_b)?;
+        put(out, ",\"ordered\":", &self.ordered)?;
+        put(out, ",\"numbers_disagree\":", &self.numbers_disagree)?;
+        put(out, ",\"shared_numbers\":", &self.shared_numbers)?;
+        put(out, ",\"rare_unmatched\":", &self.rare_unmatched)?;
+        put(out, ",\"unmatched_min\":", &self.unmatched_min)?;
+        put(out, ",\"unmatched_max\":", &self.unmatched_max)?;
+        put(out, ",\"idf_scale\":", &self.idf_scale)?;
+        put(out, ",\"substituted\":", &self.substituted)?;
+        put(out, ",\"substituted_rare\":", &self.substituted_rare)?;
+        put(out, ",\"numbers_substituted\":", &self.numbers_substituted)?;
+        put(out, ",\"aligned_weight\":", &self.aligned_weight)?;
+        put(out, ",\"recurrence\":", &self.recurrence)?;
+        put(out, ",\"headline_lead\":", &self.headline_lead)?;
+        put(out, ",\"referents_disagree\":", &self.referents_disagree)?;
+        out.push(b'}');
+        Ok(())
+    }
+
     /// The restatement model's features, in the order of `benches/eval/train_restate.py`:
     /// Dice, lesser and greater coverage, numbers disagree, numbers shared, rarest unaligned
     /// word (on one scale), order agreement, share of exact matches, log of the lesser term
@@ -682,6 +760,88 @@ mod tests {
         let linked = |x: u32, y: u32| report.restated.iter().any(|r| (r.a.doc, r.b.doc) == (x, y));
         assert!(linked(0, 2), "{:?}", report.restated);
         assert!(!linked(0, 1) && !linked(1, 2), "{:?}", report.restated);
+    }
+
+    #[test]
+    fn a_pair_rejected_early_is_one_the_model_rejects() {
+        // Templates with other figures or words, restatements in other orders, unrelated
+        // sentences: every pair either gives the whole evidence or is one the model rejects
+        // (or whose numbers conflict) at the cut, inside one document and across.
+        let an = Analyzer::default();
+        let texts = [
+            "بلغ عدد السيارات الواردة لسوق مهرجان بريدة للتمور 1467 سيارة محملة 194 ألف كرتون",
+            "بلغ عدد السيارات الواردة لسوق مهرجان بريدة للتمور 1554 سيارة محملة 209 ألف كرتون",
+            "محملة 194 ألف كرتون بلغ عدد السيارات الواردة لسوق مهرجان التمور في بريدة 1467 سيارة",
+            "وأكد في 8 نوفمبر أن خليفة حفتر لن يأتي إلى إيطاليا مطلقا وأن المؤتمر سيعقد في باليرمو",
+            "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار لن يذهب إلى إيطاليا وأن مؤتمر باليرمو سيعقد",
+            "افتتح وزير الصحة المستشفى الجديد في جدة بحضور عدد من المسؤولين والأهالي",
+            "افتتح وزير التعليم المدرسة الجديدة في الرياض بحضور عدد من المسؤولين والطلاب",
+            "صدر بحقه صك شرعي بالقتل تعزيرا ونفذ الحكم في مدينة الرياض",
+            "صدر بحقهما صك شرعي بالقتل تعزيرا ونفذ الحكم في مدينة جدة",
+        ];
+        let units: Vec<Unit> = texts.iter().map(|t| an.text_unit(t)).collect();
+        let idf = Idf::new(&[units.as_slice()]);
+        let (mut early, mut whole) = (0, 0);
+        for a in &units {
+            for b in &units {
+                let full = an.evidence(a, b, &idf);
+                for within in [false, true] {
+                    for cut in [0.05, 0.3, RESTATE_MODEL.threshold, 0.8, 0.99, 1.0] {
+                        let e = an.evidence_or_rejected(
+                            a,
+                            b,
+                            an.aligned(a, b),
+                            &idf,
+                            None,
+                            Some((cut, within)),
+                        );
+                        match e {
+                            Some(e) => {
+                                assert_eq!(e, full);
+                                whole += 1;
+                            }
+                            None => {
+                                assert!(
+                                    full.numbers_conflict()
+                                        || RESTATE_MODEL.probability(&full, within) < cut,
+                                    "{full:?} {within} {cut}"
+                                );
+                                early += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(early > 0 && whole > 0, "{early} {whole}");
+    }
+
+    #[test]
+    fn evidence_json_is_serde_s() {
+        let mut all = vec![Evidence::default()];
+        all.push(evidence_of(
+            "وأكد في 8 نوفمبر أن خليفة حفتر لن يأتي إلى إيطاليا مطلقا",
+            "ليعود ويؤكد في الثامن نوفمبر أن خليفة هفتار لن يذهب إلى إيطاليا",
+            &["افتتح وزير الصحة المستشفى الجديد في جدة", "وأكد في 8 نوفمبر"],
+        ));
+        all.push(Evidence {
+            dice: f64::NAN,
+            rare_unmatched: f64::INFINITY,
+            substituted: 1e-300,
+            numbers_disagree: true,
+            numbers_substituted: true,
+            headline_lead: true,
+            recurrence: u32::MAX,
+            referents_disagree: 3,
+            ..all[1]
+        });
+        for e in all {
+            let mut mine = b"x".to_vec();
+            e.write_json(&mut mine).unwrap();
+            let mut serde = b"x".to_vec();
+            serde_json::to_writer(&mut serde, &e).unwrap();
+            assert_eq!(String::from_utf8(mine).unwrap(), String::from_utf8(serde).unwrap());
+        }
     }
 
     #[test]
