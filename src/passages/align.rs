@@ -332,11 +332,11 @@ impl Analyzer {
         dropped: bool,
         rel: Option<&Relation>,
     ) -> bool {
-        // Under a feed's weights, a seed the model must reject is rejected before its order
-        // and substitutions are found ([`Analyzer::evidence_or_rejected`]) where the caller
-        // drops it then (`dropped`: its evidence and probability never read).
-        let cut =
-            (dropped && idf.units() >= FEED_UNITS).then_some((self.params.min_similarity, within));
+        // A seed the model must reject is rejected before its order and substitutions are
+        // found ([`Analyzer::evidence_or_rejected`]) where the caller drops it then (`dropped`:
+        // its evidence and probability never read), under the probability the decision asks
+        // of the model ([`Analyzer::model_cut`]).
+        let cut = if dropped { self.model_cut(idf).map(|c| (c, within)) } else { None };
         let e = match rel {
             Some(rel) if seed.a0 == seed.a1 && seed.b0 == seed.b1 => {
                 let (x, y) = (&a.units[seed.a0], &b.units[seed.b0]);
@@ -355,6 +355,19 @@ impl Analyzer {
             return false;
         };
         self.decide(seed, e, idf, within)
+    }
+
+    /// The probability of the restatement model below which [`Analyzer::decide`] rejects a
+    /// seed under these weights: `min_similarity` under a feed's, the veto under a
+    /// background's; none under a small input's own weights (the Dice decides alone).
+    fn model_cut(&self, idf: &Idf) -> Option<f64> {
+        if idf.background {
+            Some(self.params.background_veto)
+        } else if idf.units() >= FEED_UNITS {
+            Some(self.params.min_similarity)
+        } else {
+            None
+        }
     }
 
     /// The decision of [`Analyzer::weigh`] on evidence `e` of `seed`.
@@ -633,6 +646,22 @@ impl Analyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeds_are_rejected_early_only_under_the_model_cut_the_decision_uses() {
+        let a = Analyzer::default();
+        let p = a.params;
+        let feed_sets: Vec<Vec<u64>> = (0..2000u64).map(|k| vec![k, k + 1]).collect();
+        let feed = Idf::from_key_sets(feed_sets.iter().map(Vec::as_slice));
+        let small = Idf::from_key_sets([[1u64, 2].as_slice(), [2, 3].as_slice()]);
+        let background = Idf::from_frequencies([(1u64, 1e-4)], 228_093.0, 20.0);
+        assert_eq!(a.model_cut(&feed), Some(p.min_similarity));
+        // Under a background the Dice decides and the model only vetoes: the veto, not the
+        // feed's cut (which would drop pairs the decision takes).
+        assert_eq!(a.model_cut(&background), Some(p.background_veto));
+        assert!(p.background_veto < p.min_similarity);
+        assert_eq!(a.model_cut(&small), None);
+    }
 
     /// The units, term weights and restatements across documents of `texts`.
     fn across_of(an: &Analyzer, texts: &[String]) -> (Vec<Vec<Unit>>, Idf, Vec<Restatement>) {
