@@ -377,22 +377,25 @@ impl Analyzer {
             seed.probability = 0.0;
             return false;
         }
-        if idf.background {
-            // One article or a few under background weights (`super::background`): the
-            // weighted soft Dice decides, and the model vetoes what it weighs as unrelated.
-            if RESTATE_MODEL.probability(&e, within) < self.params.background_veto {
-                seed.probability = 0.0;
-                return false;
+        // The one cut of the model's probability, shared with the early rejection of `weigh`.
+        match self.model_cut(idf) {
+            // A feed's weights: the model decides.
+            Some(cut) if !idf.background => {
+                seed.probability = RESTATE_MODEL.probability(&e, within);
+                seed.probability >= cut
             }
-            seed.probability = seed.dice;
-            return seed.dice >= self.params.dice_threshold;
+            // One article or a few under background weights (`super::background`): the
+            // model vetoes what it weighs as unrelated, then the weighted soft Dice decides.
+            Some(veto) if RESTATE_MODEL.probability(&e, within) < veto => {
+                seed.probability = 0.0;
+                false
+            }
+            // The Dice decides (after the veto, or under a small input's own weights).
+            _ => {
+                seed.probability = seed.dice;
+                seed.dice >= self.params.dice_threshold
+            }
         }
-        if idf.units() < FEED_UNITS {
-            seed.probability = seed.dice;
-            return seed.dice >= self.params.dice_threshold;
-        }
-        seed.probability = RESTATE_MODEL.probability(&e, within);
-        seed.probability >= self.params.min_similarity
     }
 }
 
@@ -659,7 +662,6 @@ mod tests {
         // Under a background the Dice decides and the model only vetoes: the veto, not the
         // feed's cut (which would drop pairs the decision takes).
         assert_eq!(a.model_cut(&background), Some(p.background_veto));
-        assert!(p.background_veto < p.min_similarity);
         assert_eq!(a.model_cut(&small), None);
     }
 

@@ -141,7 +141,7 @@ impl Background {
                 found: format!("xxh3 {found:016x}"),
             });
         }
-        let mut words = Vec::with_capacity(count);
+        let mut words = Vec::with_capacity(count.min(body.len() / 4));
         for (k, line) in body.lines().enumerate() {
             let line_no = k + 4;
             let (w, z) = line.split_once('\t').ok_or(BackgroundError::Line { line: line_no })?;

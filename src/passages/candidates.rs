@@ -38,8 +38,12 @@ pub fn exact_dice(a: &Unit, b: &Unit, idf: &dyn Fn(u64) -> f64) -> f64 {
 
 /// The most units a term may be held by and still be indexed: `per_units` of the feed's
 /// units (a thousandth by default, [`PassageParams::posting_share`](super::PassageParams)),
-/// and at least 64.
+/// and at least 64. Under a background's weights (one article or a few, whose counts are the
+/// background's, not the input's) every term is indexed, as it is over so few units anyway.
 pub fn posting_cap(idf: &Idf, per_units: f64) -> u32 {
+    if idf.background {
+        return u32::MAX;
+    }
     ((idf.units() * per_units) as u32).max(64)
 }
 

@@ -63,7 +63,8 @@ pub use units::{
 pub const PAIR_THRESHOLD: f64 = 0.264;
 
 /// Term weights over at least this many units are a feed's: the restatement model decides.
-/// Below it (a document or a few), the weighted soft Dice decides.
+/// Below it (a document or a few), the weighted soft Dice decides (under the background's
+/// weights, [`background`], with the model's veto).
 pub const FEED_UNITS: f64 = 2000.0;
 
 /// A line label ("رابط الخبر بصحيفة الوئام:") opening lines in this many documents is an

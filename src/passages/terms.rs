@@ -835,11 +835,13 @@ impl Idf {
         n: f64,
         per_unit: f64,
     ) -> Idf {
+        let n = if n.is_finite() { n.max(1.0) } else { 1.0 };
         let weight = |d: u32| (1.0 + n / d as f64).ln();
         let df = freqs
             .into_iter()
             .map(|(k, f)| {
-                let d = (f * per_unit * n).round().clamp(1.0, n) as u32;
+                let share = f * per_unit * n;
+                let d = if share.is_finite() { share.round().clamp(1.0, n) as u32 } else { 1 };
                 (k, (d, weight(d)))
             })
             .collect();
