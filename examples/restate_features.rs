@@ -92,10 +92,11 @@ fn main() {
         }
     }
     // RESTATE_LOCAL=1: the evidence as `find` sees it over the labelled documents alone (one
-    // article, or the two of a cross pair): units, recurrence and term weights over those
-    // documents only, where the weighted soft Dice decides (`FEED_UNITS`), with that Dice as
-    // `dice`: what a model of small inputs would be fitted on (benches/RESULTS.md, twentieth
-    // session: tried, not kept).
+    // article, or the two of a cross pair): units and recurrence over those documents only, and
+    // `feed_units`' weights for so small an input (the bundled background's, discounted, for
+    // Arabic), where the weighted soft Dice decides (`FEED_UNITS`), with that Dice as `dice`:
+    // what a model of small inputs would be fitted on (benches/RESULTS.md, twentieth and
+    // twenty-first sessions: tried, not kept).
     let local = std::env::var("RESTATE_LOCAL").is_ok_and(|v| v == "1");
     let mut out = std::io::stdout().lock();
     for l in &labels {
