@@ -7,7 +7,28 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The library's warnings (`log::warn!`, such as a background it could not read) on stderr,
+/// in the form of the binary's own.
+struct Stderr;
+
+impl log::Log for Stderr {
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        m.level() <= log::Level::Warn
+    }
+
+    fn log(&self, r: &log::Record) {
+        if self.enabled(r.metadata()) {
+            eprintln!("neardup: {}: {}", r.level().as_str().to_lowercase(), r.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
 fn main() -> ExitCode {
+    if log::set_logger(&Stderr).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
     let argv = match cli::config::with_config_file(std::env::args_os().collect()) {
         Ok(argv) => argv,
         Err(e) => {

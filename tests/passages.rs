@@ -2,6 +2,7 @@
 //! articles the tuning never saw.
 
 use assert_cmd::Command;
+use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
 
 fn seed_path() -> std::path::PathBuf {
@@ -243,4 +244,47 @@ fn the_background_and_its_veto_are_flags() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("--background-veto 1.5 is outside [0, 1]"));
+}
+
+#[test]
+fn a_decision_flag_the_weights_do_not_use_is_named() {
+    let seed = seed_path();
+    let seed = seed.to_str().unwrap();
+    // One Arabic article: the background decides, so --min-similarity (a feed's cut) is
+    // unused and said so; --dice-threshold is used (1 leaves no pair); under its own
+    // weights (--no-background) the veto is unused.
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("neardup")
+            .unwrap()
+            .arg("passages")
+            .args(args)
+            .args(["-o", "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let e = run(&[seed, "--min-similarity", "0.9"]);
+    assert!(e.contains("--min-similarity was set but not used"), "{e}");
+    assert!(e.contains("decided under background weights"), "{e}");
+    let e = run(&[seed, "--no-background", "--background-veto", "0.5"]);
+    assert!(e.contains("--background-veto was set but not used"), "{e}");
+    assert!(e.contains("decided under own weights"), "{e}");
+    assert!(!run(&[seed]).contains("warning"));
+    assert!(restated(&[seed, "--dice-threshold", "1"], None).is_empty());
+    // The bundled background's source and licence are in the long help.
+    Command::cargo_bin("neardup").unwrap().arg("--help").assert().success().stdout(
+        predicates::str::contains("wordfreq")
+            .and(predicates::str::contains("Attribution-ShareAlike")),
+    );
+    // `neardup report` takes the same flags.
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    Command::cargo_bin("neardup")
+        .unwrap()
+        .args(["report", seed, "--no-background", "--dice-threshold", "1", "-o"])
+        .arg(&html)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("0 restated passages"));
 }

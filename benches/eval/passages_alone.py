@@ -8,9 +8,10 @@ never takes: check it after any change to passages.
     python3 benches/eval/passages_alone.py target/release/neardup [extra passages flags...]
 
 Prints score.py's line for the one-article runs (read within_p / within_r) and for the
-two-article runs (read cross_p / cross_r).
+two-article runs (read cross_p / cross_r). With PASSAGES_ALONE_KEEP=DIR, the records of each
+kind of run are kept there (one_article.jsonl, two_articles.jsonl).
 """
-import json, os, subprocess, sys, tempfile
+import json, os, shutil, subprocess, sys, tempfile
 
 EVAL = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'eval')
 
@@ -48,6 +49,10 @@ def main():
                                     os.path.join(ev, 'ar-restate', 'dev.jsonl'), out_path],
                                    capture_output=True, text=True, check=True).stdout.strip()
             n = sum(1 for _ in open(out_path, encoding='utf-8'))
+            keep_dir = os.environ.get('PASSAGES_ALONE_KEEP')
+            if keep_dir:
+                os.makedirs(keep_dir, exist_ok=True)
+                shutil.copy(out_path, os.path.join(keep_dir, name.replace(' ', '_') + '.jsonl'))
             print(f'{name} ({len(groups)} runs, {n} records): {score}')
 
 

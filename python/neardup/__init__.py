@@ -19,7 +19,7 @@ import re as _re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _neardup
-from ._neardup import Group, Sketch, NORMALIZER_VERSION, __version__
+from ._neardup import Group, Sketch, NORMALIZER_VERSION, NOTICE, __version__
 from .errors import (
     IncompatibleParametersError,
     InvalidParameterError,
@@ -31,6 +31,7 @@ from .errors import (
 )
 
 __all__ = [
+    "NOTICE",
     "dedup",
     "Deduplicator",
     "passages",
@@ -205,9 +206,12 @@ def passages(
     *,
     scope: Optional[str] = None,
     threshold: Optional[float] = None,
+    min_similarity: Optional[float] = None,
+    dice_threshold: Optional[float] = None,
     min_terms: Optional[int] = None,
     headlines: bool = False,
     background: bool = True,
+    background_veto: Optional[float] = None,
     boilerplate_min_docs: int = 3,
     boilerplate_max_chars: int = 100,
     text_key: str = "text",
@@ -219,9 +223,12 @@ def passages(
     ``{"kind": "restated", "similarity": s, "a": place, "b": place}`` where a place is
     ``{"doc": index, "start": i, "end": j, "text": text[i:j]}`` (offsets are ``str`` indices),
     then ``{"kind": "boilerplate", "text", "count", "places"}`` for recurring lines.
-    ``threshold`` and ``min_terms`` default to the engine's (those of ``neardup passages``).
-    One Arabic article or a few weigh their terms by the bundled Arabic background;
-    ``background=False`` weighs them by the input's own units (``--no-background``).
+    ``threshold``, ``min_similarity``, ``dice_threshold``, ``background_veto`` and
+    ``min_terms`` default to the engine's (those of ``neardup passages``): ``min_similarity``
+    decides over a feed (2,000 units or more), ``dice_threshold`` over a smaller input, and
+    ``background_veto`` vetoes pairs of one Arabic article or a few, which weigh their terms
+    by the bundled Arabic background; ``background=False`` weighs them by the input's own
+    units (``--no-background``).
     """
     if isinstance(texts, str):
         texts = [texts]
@@ -235,9 +242,12 @@ def passages(
         texts,
         across=scope == "corpus",
         threshold=threshold,
+        min_similarity=min_similarity,
+        dice_threshold=dice_threshold,
         min_terms=min_terms,
         headlines=headlines,
         background=background,
+        background_veto=background_veto,
         boilerplate_min_docs=boilerplate_min_docs,
         boilerplate_max_chars=boilerplate_max_chars,
         text_key=text_key,

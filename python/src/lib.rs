@@ -574,7 +574,7 @@ fn find_passages(
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let scope = if across { Scope::Corpus } else { Scope::Doc };
     let rule = BoilerplateRule { min_docs: boilerplate_min_docs, max_chars: boilerplate_max_chars };
-    let PassageReport { restated: found, boilerplate: boiler } =
+    let PassageReport { restated: found, boilerplate: boiler, .. } =
         neardup::passages::find(&analyzer, &refs, scope, rule);
     let chars = |doc: u32, byte: usize| {
         let t = &texts[doc as usize];
@@ -615,17 +615,20 @@ fn place_dict<'py>(py: Python<'py>, p: &Place, text: &str) -> PyResult<Bound<'py
 }
 
 #[pyfunction]
-#[pyo3(signature = (texts, *, across, threshold, min_terms, headlines, background,
-    boilerplate_min_docs, boilerplate_max_chars, text_key))]
+#[pyo3(signature = (texts, *, across, threshold, min_similarity, dice_threshold, min_terms,
+    headlines, background, background_veto, boilerplate_min_docs, boilerplate_max_chars, text_key))]
 #[allow(clippy::too_many_arguments)]
 fn passages<'py>(
     py: Python<'py>,
     texts: &Bound<'py, PyAny>,
     across: bool,
     threshold: Option<f64>,
+    min_similarity: Option<f64>,
+    dice_threshold: Option<f64>,
     min_terms: Option<usize>,
     headlines: bool,
     background: bool,
+    background_veto: Option<f64>,
     boilerplate_min_docs: usize,
     boilerplate_max_chars: usize,
     text_key: &str,
@@ -635,12 +638,26 @@ fn passages<'py>(
     if !(threshold > 0.0 && threshold <= 1.0) {
         return Err(invalid(py, "threshold", format!("{threshold} is outside (0, 1]")));
     }
+    let unit = |name: &str, v: Option<f64>, default: f64| -> PyResult<f64> {
+        let v = v.unwrap_or(default);
+        if (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(invalid(py, name, format!("{v} is outside [0, 1]")))
+        }
+    };
+    let min_similarity = unit("min_similarity", min_similarity, d.min_similarity)?;
+    let dice_threshold = unit("dice_threshold", dice_threshold, d.dice_threshold)?;
+    let background_veto = unit("background_veto", background_veto, d.background_veto)?;
     let texts = texts_of(py, texts, text_key)?;
     let params = PassageParams {
         threshold,
+        min_similarity,
+        dice_threshold,
         min_terms: min_terms.unwrap_or(d.min_terms),
         headlines,
         background,
+        background_veto,
         ..d
     };
     let found = py.allow_threads(|| {
@@ -1072,6 +1089,7 @@ impl Store {
 
 #[pymodule]
 fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("NOTICE", neardup::passages::background::NOTICE)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add_function(wrap_pyfunction!(passages, m)?)?;
     m.add_function(wrap_pyfunction!(cluster_stories, m)?)?;

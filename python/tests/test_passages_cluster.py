@@ -47,6 +47,12 @@ def test_background_weights_and_their_switch(seed_text):
     with_bg, own = restated(), restated(background=False)
     assert len(with_bg) == 4 and len(own) == 4
     assert [r["similarity"] for r in with_bg] != [r["similarity"] for r in own]
+    # The cuts of a small input are parameters: a veto or a Dice cut of 1 leaves none.
+    assert restated(background_veto=1.0) == [] and restated(dice_threshold=1.0) == []
+    with pytest.raises(neardup.InvalidParameterError, match="background_veto"):
+        neardup.passages(seed_text, background_veto=1.5)
+    # The background's source and licence ship with the package.
+    assert "wordfreq" in neardup.NOTICE and "Attribution-ShareAlike" in neardup.NOTICE
 
 
 def test_passages_across_a_corpus(seed_text):

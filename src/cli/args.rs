@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 /// Exit codes: 0 on success (also when the output pipe closes early), 2 on any error (bad
 /// input, bad flags, I/O failure). Errors name the file and line.
 #[derive(Parser, Debug)]
-#[command(name = "neardup", version, about, long_about = None, after_help = "Exit codes: 0 success, 2 error (the message names the file and line).")]
+#[command(name = "neardup", version, about, long_about = None, after_help = "Exit codes: 0 success, 2 error (the message names the file and line).", after_long_help = concat!("Exit codes: 0 success, 2 error (the message names the file and line).\n\nBundled data:\n", include_str!("../passages/data/NOTICE")))]
 pub struct Cli {
     /// Read flags from a TOML file: keys are long flag names (`threshold = 0.9`,
     /// `text-field = "body"`, `skip-invalid = true`, `inputs = ["feed.jsonl"]`); flags given on
@@ -212,12 +212,23 @@ pub struct PassagesArgs {
     /// sets the input format, as for dedup).
     #[arg(long)]
     pub output_format: Option<String>,
+    /// How passages are matched.
+    #[command(flatten)]
+    pub matching: PassageFlags,
+    /// No summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// How `neardup passages` and `neardup report` match passages.
+#[derive(Args, Debug, Clone)]
+pub struct PassageFlags {
     /// First cut: weighted soft Dice of content terms a sentence or clause pair must reach to
     /// be weighed by the restatement model.
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().threshold)]
     pub threshold: f64,
     /// Least probability of the restatement model for a reported pair (the record's
-    /// `similarity`).
+    /// `similarity`), where the term weights are a feed's (2,000 units or more).
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().min_similarity)]
     pub min_similarity: f64,
     /// Sentences or clauses with fewer content terms are not compared.
@@ -230,6 +241,10 @@ pub struct PassagesArgs {
     /// not by the bundled Arabic background (wordfreq's word frequencies).
     #[arg(long)]
     pub no_background: bool,
+    /// One Arabic article or a few (under 2,000 units), and any small input: the weighted soft
+    /// Dice a pair must reach (the decision where the term weights are not a feed's).
+    #[arg(long, default_value_t = neardup::passages::PassageParams::default().dice_threshold)]
+    pub dice_threshold: f64,
     /// Under the background's weights, the least probability of the restatement model for a
     /// pair the weighted soft Dice accepts (the model's veto).
     #[arg(long, default_value_t = neardup::passages::PassageParams::default().background_veto)]
@@ -240,9 +255,6 @@ pub struct PassagesArgs {
     /// Lines longer than this many characters are never boilerplate here.
     #[arg(long, default_value_t = 100)]
     pub boilerplate_max_chars: usize,
-    /// No summary on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// Flags of `neardup pairs`.
@@ -442,6 +454,9 @@ pub struct ReportArgs {
     /// The HTML file to write.
     #[arg(long, short)]
     pub output: PathBuf,
+    /// How restated passages are matched (as `neardup passages`).
+    #[command(flatten)]
+    pub matching: PassageFlags,
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,

@@ -5,11 +5,11 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
 
-use super::args::PassagesArgs;
+use super::args::{PassageFlags, PassagesArgs};
 use super::config;
 use super::feed::Feed;
 use neardup::input::Corpus;
-use neardup::passages::{self, Analyzer, BoilerplateRule, PassageParams, Place, Scope};
+use neardup::passages::{self, Analyzer, BoilerplateRule, PassageParams, Place, Scope, Weights};
 
 /// Runs `neardup passages`.
 pub fn run(a: &PassagesArgs) -> Result<()> {
@@ -46,30 +46,11 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
         Some(f @ ("json" | "table")) => f,
         Some(f) => bail!("--format {f:?}: expected json or table"),
     };
-    if !(a.threshold > 0.0 && a.threshold <= 1.0) {
-        bail!("--threshold {} is outside (0, 1]", a.threshold);
-    }
-    if !(0.0..=1.0).contains(&a.background_veto) {
-        bail!("--background-veto {} is outside [0, 1]", a.background_veto);
-    }
-    if !(0.0..=1.0).contains(&a.min_similarity) {
-        bail!("--min-similarity {} is outside [0, 1]", a.min_similarity);
-    }
-    let analyzer = Analyzer::new(PassageParams {
-        threshold: a.threshold,
-        min_similarity: a.min_similarity,
-        min_terms: a.min_terms,
-        headlines: a.headlines,
-        background: !a.no_background,
-        background_veto: a.background_veto,
-        ..PassageParams::default()
-    });
-
+    let (analyzer, rule) = matching(&a.matching)?;
     let texts: Vec<&str> = docs.iter().map(|d| d.1.as_str()).collect();
     let scope = if scope == "corpus" { Scope::Corpus } else { Scope::Doc };
-    let rule =
-        BoilerplateRule { min_docs: a.boilerplate_min_docs, max_chars: a.boilerplate_max_chars };
     let report = passages::find(&analyzer, &texts, scope, rule);
+    warn_unused(&a.matching, report.weights);
     let (found, boiler) = (&report.restated, &report.boilerplate);
 
     let stdout = io::stdout();
@@ -148,15 +129,69 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
     w.flush()?;
     if !a.quiet {
         eprintln!(
-            "neardup: {} documents, {} restated passage pairs ({} in-article, {} cross-article), {} boilerplate lines",
+            "neardup: {} documents, {} restated passage pairs ({} in-article, {} cross-article), {} boilerplate lines; decided under {} weights",
             docs.len(),
             report.in_article() + report.cross_article(),
             report.in_article(),
             report.cross_article(),
-            boiler.len()
+            boiler.len(),
+            report.weights.name()
         );
     }
     Ok(())
+}
+
+/// The analyzer and boilerplate rule of the matching flags, checked.
+pub(super) fn matching(f: &PassageFlags) -> Result<(Analyzer, BoilerplateRule)> {
+    if !(f.threshold > 0.0 && f.threshold <= 1.0) {
+        bail!("--threshold {} is outside (0, 1]", f.threshold);
+    }
+    for (name, v) in [
+        ("--min-similarity", f.min_similarity),
+        ("--dice-threshold", f.dice_threshold),
+        ("--background-veto", f.background_veto),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            bail!("{name} {v} is outside [0, 1]");
+        }
+    }
+    let analyzer = Analyzer::new(PassageParams {
+        threshold: f.threshold,
+        min_similarity: f.min_similarity,
+        dice_threshold: f.dice_threshold,
+        min_terms: f.min_terms,
+        headlines: f.headlines,
+        background: !f.no_background,
+        background_veto: f.background_veto,
+        ..PassageParams::default()
+    });
+    let rule =
+        BoilerplateRule { min_docs: f.boilerplate_min_docs, max_chars: f.boilerplate_max_chars };
+    Ok((analyzer, rule))
+}
+
+/// A warning for each decision flag set away from its default that the run's term weights
+/// did not use (`--min-similarity` applies to a feed, `--background-veto` to one Arabic
+/// article or a few, `--dice-threshold` to small inputs).
+pub(super) fn warn_unused(f: &PassageFlags, weights: Weights) {
+    let d = PassageParams::default();
+    let unused = [
+        ("--min-similarity", f.min_similarity != d.min_similarity, weights != Weights::Feed),
+        (
+            "--background-veto",
+            f.background_veto != d.background_veto,
+            weights != Weights::Background,
+        ),
+        ("--dice-threshold", f.dice_threshold != d.dice_threshold, weights == Weights::Feed),
+    ];
+    for (name, set, idle) in unused {
+        if set && idle {
+            eprintln!(
+                "neardup: warning: {name} was set but not used: the pairs were decided under {} weights",
+                weights.name()
+            );
+        }
+    }
 }
 
 /// Wraps `text` to lines of at most `width` characters, at spaces where possible.

@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use super::args::ReportArgs;
 use super::feed::{Feed, StoryReader};
 use neardup::dedup::{DedupConfig, Engine};
-use neardup::passages::{self, Analyzer, BoilerplateRule, Kind, PassageParams, Scope};
+use neardup::passages::{self, Kind, Scope};
 use neardup::report::{render, DupGroup, Excerpt, ReportData, Restated, StoryView};
 use neardup::stories::{StoryParams, StoryPipeline};
 
@@ -44,9 +44,10 @@ pub fn run(a: &ReportArgs) -> Result<()> {
         .collect();
 
     // Restated passages and boilerplate.
-    let analyzer = Analyzer::new(PassageParams::default());
+    let (analyzer, rule) = super::passages::matching(&a.matching)?;
     let scope = if docs.len() > 1 { Scope::Corpus } else { Scope::Doc };
-    let report = passages::find(&analyzer, &texts, scope, BoilerplateRule::default());
+    let report = passages::find(&analyzer, &texts, scope, rule);
+    super::passages::warn_unused(&a.matching, report.weights);
     let (found, boiler) = (&report.restated, &report.boilerplate);
     let restated = found
         .iter()

@@ -30,6 +30,11 @@ use super::Analyzer;
 /// The bundled Arabic background (`data/background-ar.tsv.zst`).
 pub const ARABIC: &[u8] = include_bytes!("data/background-ar.tsv.zst");
 
+/// Where the bundled background comes from and its licence (CC-BY-SA 4.0, wordfreq's), to be
+/// shipped with any build that holds [`ARABIC`] (`neardup --help` and the Python package's
+/// `neardup.NOTICE` show it).
+pub const NOTICE: &str = include_str!("data/NOTICE");
+
 /// The format version [`Background::parse`] reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -183,10 +188,21 @@ pub fn mostly_arabic(texts: &[&str]) -> bool {
     for t in texts {
         for c in t.chars().filter(|c| c.is_alphabetic()) {
             letters += 1;
-            arabic += usize::from(matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}'));
+            arabic += usize::from(is_arabic_letter(c));
         }
     }
     letters > 0 && 2 * arabic >= letters
+}
+
+/// A letter of the Arabic script: the Arabic block, its Supplement and Extended-A, and the
+/// presentation forms (the contextual shapes some PDF extractions and old encodings leave).
+fn is_arabic_letter(c: char) -> bool {
+    matches!(c,
+        '\u{0600}'..='\u{06FF}'
+        | '\u{0750}'..='\u{077F}'
+        | '\u{08A0}'..='\u{08FF}'
+        | '\u{FB50}'..='\u{FDFF}'
+        | '\u{FE70}'..='\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -321,5 +337,8 @@ mod tests {
         assert!(!mostly_arabic(&["The Libyan army said on 29 May"]));
         assert!(!mostly_arabic(&["1234 ..."]));
         assert!(mostly_arabic(&["قال حفتر إن GNA", "وأضاف"]));
+        // Presentation forms (ﻗﺎﻝ ﺣﻔﺘﺮ: قال حفتر as contextual shapes) and Extended-A (ڡ ࢠ).
+        assert!(mostly_arabic(&["\u{FED7}\u{FE8E}\u{FEDD} \u{FEA3}\u{FED4}\u{FE98}\u{FEAE} said"]));
+        assert!(mostly_arabic(&["\u{08A0}\u{08A1}\u{08A2} ab"]));
     }
 }

@@ -16,7 +16,8 @@
 //! The pipeline follows the seed–extend–filter scheme of text-alignment systems (PAN shared
 //! tasks; Sanchez-Perez, Sidorov and Gelbukh, 2014): unit pairs above the threshold are seeds,
 //! seeds that are adjacent in both places are merged into one passage pair, and pairs that are
-//! boilerplate, too short, or the headline restated in the lead are filtered out.
+//! boilerplate, too short, the items of a list told in one template inside an article
+//! ([`align::TEMPLATE_PARTNERS`]), or the headline restated in the lead are filtered out.
 //!
 //! One file per step: [`units`] cuts texts into units and gives them their terms, [`terms`]
 //! weighs and aligns terms ([`Idf`], soft matching), [`background`] holds the term weights of
@@ -249,6 +250,34 @@ pub struct Restatement {
     /// The later passage.
     pub b: Place,
 }
+/// Which term weights, and so which decision, a [`find`] run used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weights {
+    /// A feed's own (at least [`FEED_UNITS`] units): the restatement model decides
+    /// ([`PassageParams::min_similarity`]).
+    Feed,
+    /// One Arabic article or a few, weighed by the bundled background ([`background`]): the
+    /// weighted soft Dice decides ([`PassageParams::dice_threshold`]) after the model's veto
+    /// ([`PassageParams::background_veto`]).
+    Background,
+    /// A small input's own (another language, or the background switched off): the weighted
+    /// soft Dice decides alone ([`PassageParams::dice_threshold`]).
+    #[default]
+    Own,
+}
+
+impl Weights {
+    /// The name in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Weights::Feed => "feed",
+            Weights::Background => "background",
+            Weights::Own => "own",
+        }
+    }
+}
+
 /// Where to look for restatements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -265,6 +294,8 @@ pub struct PassageReport {
     pub restated: Vec<Restatement>,
     /// Recurring lines.
     pub boilerplate: Vec<BoilerplateLine>,
+    /// The term weights the pairs were decided under (which of the parameters applied).
+    pub weights: Weights,
 }
 
 impl PassageReport {
@@ -364,5 +395,5 @@ pub fn find(
     align::sort_by_key_cheaply(&mut restated, |r| {
         (r.a.doc, r.a.start, r.b.doc, r.b.start, r.a.end, r.b.end)
     });
-    PassageReport { restated, boilerplate }
+    PassageReport { restated, boilerplate, weights: idf.weights() }
 }

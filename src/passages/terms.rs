@@ -870,6 +870,18 @@ impl Idf {
         self.n
     }
 
+    /// Which weights these are, and so which decision applies under them: a background's,
+    /// a feed's (at least [`super::FEED_UNITS`] units), or a small input's own.
+    pub fn weights(&self) -> super::Weights {
+        if self.background {
+            super::Weights::Background
+        } else if self.n >= super::FEED_UNITS {
+            super::Weights::Feed
+        } else {
+            super::Weights::Own
+        }
+    }
+
     /// `ln(1 + N / df)`; unseen terms count as seen once.
     pub fn weight(&self, t: u64) -> f64 {
         self.df.get(&t).map_or(self.unseen, |e| e.1)
