@@ -220,7 +220,10 @@ def passages(
 
     ``passages(text)`` looks inside one article; ``passages(texts)`` inside each and, with
     ``scope="corpus"`` (the default for more than one text), across them. Returns dicts
-    ``{"kind": "restated", "similarity": s, "a": place, "b": place}`` where a place is
+    ``{"kind": "restated", "matched": "verbatim"|"reworded"|"contained", "similarity": s,
+    "a": place, "b": place, "evidence": {...}, "aligned": [(word_a, word_b, exact), ...],
+    "weights": "feed"|"background"|"own"}`` (``evidence`` and ``aligned`` as ``neardup
+    passages`` writes them; ``weights``: the term weights that decided) where a place is
     ``{"doc": index, "start": i, "end": j, "text": text[i:j]}`` (offsets are ``str`` indices),
     then ``{"kind": "boilerplate", "text", "count", "places"}`` for recurring lines.
     ``threshold``, ``min_similarity``, ``dice_threshold``, ``background_veto`` and

@@ -550,6 +550,8 @@ struct Found {
     matched: &'static str,
     similarity: f64,
     evidence: neardup::passages::Evidence,
+    /// The aligned content words (a's, b's) and whether each match is exact.
+    aligned: Vec<(String, String, bool)>,
     a: Place,
     b: Place,
 }
@@ -558,6 +560,8 @@ struct Found {
 struct Passages {
     restated: Vec<Found>,
     boilerplate: Vec<(String, usize, Vec<Place>)>,
+    /// The weights that decided ([`neardup::passages::Weights`]).
+    weights: &'static str,
 }
 
 /// `neardup passages`, as `src/cli/passages.rs` assembles it (one function, to follow the
@@ -574,8 +578,12 @@ fn find_passages(
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let scope = if across { Scope::Corpus } else { Scope::Doc };
     let rule = BoilerplateRule { min_docs: boilerplate_min_docs, max_chars: boilerplate_max_chars };
-    let PassageReport { restated: found, boilerplate: boiler, .. } =
+    let PassageReport { restated: found, boilerplate: boiler, weights } =
         neardup::passages::find(&analyzer, &refs, scope, rule);
+    // The aligned words of each record, as the CLI writes them (`aligned`).
+    let text = |p: &neardup::passages::Place| &texts[p.doc as usize][p.start..p.end];
+    let pairs: Vec<(&str, &str)> = found.iter().map(|r| (text(&r.a), text(&r.b))).collect();
+    let aligned = analyzer.aligned_pairs(&pairs);
     let chars = |doc: u32, byte: usize| {
         let t = &texts[doc as usize];
         t.get(..byte.min(t.len())).map_or(0, |p| p.chars().count())
@@ -588,11 +596,13 @@ fn find_passages(
     Passages {
         restated: found
             .iter()
-            .map(|r| Found {
+            .enumerate()
+            .map(|(k, r)| Found {
                 kind: r.kind.name(),
                 matched: r.matched.name(),
                 similarity: r.similarity,
                 evidence: r.evidence,
+                aligned: aligned.pair(k).map(|(a, b, e)| (a.to_owned(), b.to_owned(), e)).collect(),
                 a: place(&r.a),
                 b: place(&r.b),
             })
@@ -601,6 +611,7 @@ fn find_passages(
             .iter()
             .map(|b| (b.text.clone(), b.count, b.places.iter().map(place).collect()))
             .collect(),
+        weights: weights.name(),
     }
 }
 
@@ -671,15 +682,25 @@ fn passages<'py>(
         d.set_item("similarity", f.similarity)?;
         d.set_item("a", place_dict(py, &f.a, &texts[f.a.doc as usize])?)?;
         d.set_item("b", place_dict(py, &f.b, &texts[f.b.doc as usize])?)?;
+        // Every field of the evidence, as the CLI writes it.
         let e = PyDict::new(py);
-        e.set_item("dice", f.evidence.dice)?;
-        e.set_item("coverage_a", f.evidence.coverage_a)?;
-        e.set_item("coverage_b", f.evidence.coverage_b)?;
-        e.set_item("matched_terms", f.evidence.matched_terms)?;
-        e.set_item("exact_terms", f.evidence.exact_terms)?;
-        e.set_item("ordered", f.evidence.ordered)?;
-        e.set_item("numbers_disagree", f.evidence.numbers_disagree)?;
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(f.evidence) {
+            for (k, v) in fields {
+                match v {
+                    serde_json::Value::Bool(x) => e.set_item(k, x)?,
+                    serde_json::Value::Number(n) if n.is_u64() => e.set_item(k, n.as_u64())?,
+                    serde_json::Value::Number(n) => e.set_item(k, n.as_f64())?,
+                    _ => {}
+                }
+            }
+        }
         d.set_item("evidence", e)?;
+        let aligned = PyList::empty(py);
+        for (a, b, exact) in &f.aligned {
+            aligned.append((a, b, *exact))?;
+        }
+        d.set_item("aligned", aligned)?;
+        d.set_item("weights", found.weights)?;
         out.append(d)?;
     }
     for (text, count, places) in &found.boilerplate {

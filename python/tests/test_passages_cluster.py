@@ -51,6 +51,14 @@ def test_background_weights_and_their_switch(seed_text):
     assert restated(background_veto=1.0) == [] and restated(dice_threshold=1.0) == []
     with pytest.raises(neardup.InvalidParameterError, match="background_veto"):
         neardup.passages(seed_text, background_veto=1.5)
+    # Each record carries its evidence and aligned words, as the CLI writes them, and the
+    # weights that decided.
+    for r in with_bg:
+        assert r["weights"] == "background" and r["matched"] in ("verbatim", "reworded", "contained")
+        assert r["aligned"] and all(isinstance(x, tuple) and len(x) == 3 for x in r["aligned"])
+        assert any(exact for _, _, exact in r["aligned"]) and r["evidence"]["matched_terms"] > 0
+        assert r["evidence"]["terms_a"] > 0 and 0.0 <= r["evidence"]["dice"] <= 1.0
+    assert all(r["weights"] == "own" for r in own)
     # The background's source and licence ship with the package.
     assert "wordfreq" in neardup.NOTICE and "Attribution-ShareAlike" in neardup.NOTICE
 
