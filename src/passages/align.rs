@@ -6,7 +6,7 @@ use super::model::{Evidence, RESTATE_MODEL};
 use super::terms::{
     all_terms, dice_of, in_bloom, long_terms, soft_matched, term_bloom, Idf, Relation, Rows,
 };
-use super::units::{join_units, Unit};
+use super::units::{enumerator, join_units, Unit};
 use super::{Analyzer, Kind, MatchKind, Place, Restatement, Weights};
 use crate::segment::Span;
 
@@ -123,6 +123,28 @@ fn sentence_ranges(units: &[Unit]) -> Vec<UnitRange> {
     for run in units.chunk_by(|x, y| x.sentence == y.sentence) {
         let first = out.len();
         out.extend(std::iter::repeat_n((first, first + run.len() - 1), run.len()));
+    }
+    out
+}
+
+/// For each unit, the numbered list it opens an item of, inside its document: a unit that
+/// opens its sentence with an enumerator ([`enumerator`]) is an item; an item numbered no
+/// higher than the list's last starts a new list ("1 - ... 4 -", then "1 - ..." again).
+/// `None` for a unit that is no item.
+fn list_items(text: &str, units: &[Unit]) -> Vec<Option<u32>> {
+    let mut lists = 0u32;
+    let mut last = None;
+    let mut out = Vec::with_capacity(units.len());
+    for (k, u) in units.iter().enumerate() {
+        let opens = k == 0 || units[k - 1].sentence != u.sentence;
+        let n = if opens { text.get(u.span.range()).and_then(enumerator) } else { None };
+        out.push(n.map(|n| {
+            if last.is_none_or(|l| n <= l) {
+                lists += 1;
+            }
+            last = Some(n);
+            lists
+        }));
     }
     out
 }
@@ -484,6 +506,9 @@ impl Analyzer {
                 && units[j].paragraph <= units[i].paragraph + 3
         };
         let sentence = sentence_ranges(units);
+        // Two items of one numbered list are two things, not one told twice.
+        let item = list_items(text, units);
+        let same_list = |i: usize, j: usize| item[i].is_some() && item[i] == item[j];
         let side = Side { units, aux };
         let mut seeds = Vec::new();
         let mut headlines = Vec::new();
@@ -497,7 +522,7 @@ impl Analyzer {
                 continue;
             }
             for j in i + 2..units.len() {
-                if !eligible[j] {
+                if !eligible[j] || same_list(sentence[i].0, sentence[j].0) {
                     continue;
                 }
                 if !exact_reaches(side, i, side, j, self.params.threshold / 2.0, idf_w) {
@@ -800,6 +825,37 @@ mod tests {
         )
         .restated;
         (text, found)
+    }
+
+    #[test]
+    fn two_items_of_one_numbered_list_are_two_things() {
+        // One list of workers (items 1 and 3: one template, other names), then a second list
+        // (numbered from 1 again) whose first item retells the first list's first item.
+        let text = "1 - Zorbin, an engineer of Dornvale nationality, hired for the northern harbour works.\n\
+                    2 - Gilvane Orsk Tamberlin, surveyor, Kestrel national, joined the canal crews.\n\
+                    3 - Tondrel, an engineer of Dornvale nationality, hired for the northern harbour works.\n\n\
+                    The ministry also listed the contracts signed this spring.\n\
+                    1 - Zorbin, engineer of Dornvale nationality, was hired for the harbour works in the north.\n\
+                    2 - Brannic Holloway signed for dredging equipment.";
+        let units = Analyzer::default().units(text);
+        let items = list_items(text, &units);
+        let lists: Vec<u32> = items.iter().flatten().copied().collect();
+        assert_eq!(lists, [1, 1, 1, 2, 2], "{items:?}");
+        let found = crate::passages::find(
+            &Analyzer::default(),
+            &[text],
+            crate::passages::Scope::Doc,
+            crate::passages::BoilerplateRule::default(),
+        )
+        .restated;
+        let at = |needle: &str| text.find(needle).unwrap();
+        let linked = |x: usize, y: usize| {
+            found.iter().any(|r| r.a.start <= x && x < r.a.end && r.b.start <= y && y < r.b.end)
+        };
+        // Items 1 and 3 of the first list share all but the names: two workers, not one.
+        assert!(!linked(at("1 - Zorbin"), at("3 - Tondrel")), "{found:?}");
+        // The second list's first item retells the first list's: reported.
+        assert!(linked(at("1 - Zorbin"), text.rfind("1 - Zorbin").unwrap()), "{found:?}");
     }
 
     #[test]

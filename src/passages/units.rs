@@ -224,6 +224,23 @@ pub fn without_enumerator(text: &str) -> &str {
     }
 }
 
+/// The number of the list enumerator opening `text` ([`without_enumerator`]: "4 - ", "12) ",
+/// "١ – "), if any.
+pub fn enumerator(text: &str) -> Option<u32> {
+    let t = text.trim_start();
+    if without_enumerator(t).len() == t.len() {
+        return None;
+    }
+    t.chars().take_while(|c| c.is_numeric()).try_fold(0u32, |n, c| {
+        let d = c.to_digit(10).or_else(|| match c {
+            '\u{0660}'..='\u{0669}' => Some(c as u32 - 0x0660),
+            '\u{06F0}'..='\u{06F9}' => Some(c as u32 - 0x06F0),
+            _ => None,
+        })?;
+        Some(n * 10 + d)
+    })
+}
+
 /// What a unit's terms are taken from: its text after a list enumerator
 /// ([`without_enumerator`]) and after one of the feed's recurring line labels
 /// ([`without_label`]).
@@ -462,6 +479,11 @@ mod tests {
 
     #[test]
     fn a_list_number_is_not_a_figure() {
+        assert_eq!(enumerator("4 - البلوش: يسكن البلوش"), Some(4));
+        assert_eq!(enumerator(" 12) تعيين عضو"), Some(12));
+        assert_eq!(enumerator("١٢ – من الناحية القومية"), Some(12));
+        assert_eq!(enumerator("2015 - عام"), None);
+        assert_eq!(enumerator("البلوش 4 - 5"), None);
         assert_eq!(without_enumerator("4 - البلوش: يسكن البلوش"), "البلوش: يسكن البلوش");
         assert_eq!(without_enumerator(" 12) تعيين عضو"), "تعيين عضو");
         assert_eq!(without_enumerator("١ – من الناحية القومية"), "من الناحية القومية");
