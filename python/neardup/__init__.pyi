@@ -16,6 +16,7 @@ from .errors import (
 
 __version__: str
 NORMALIZER_VERSION: int
+NOTICE: str  # the bundled Arabic background's source and licence (wordfreq, CC-BY-SA 4.0)
 DEFAULT_THRESHOLD: float
 DEFAULT_CONTAINMENT: float
 DEFAULT_COVERAGE: float
@@ -106,9 +107,12 @@ def passages(
     *,
     scope: Optional[str] = ...,
     threshold: Optional[float] = ...,
+    min_similarity: Optional[float] = ...,
+    dice_threshold: Optional[float] = ...,
     min_terms: Optional[int] = ...,
     headlines: bool = ...,
     background: bool = ...,
+    background_veto: Optional[float] = ...,
     boilerplate_min_docs: int = ...,
     boilerplate_max_chars: int = ...,
     text_key: str = ...,

@@ -690,7 +690,7 @@ fn passages<'py>(
                     serde_json::Value::Bool(x) => e.set_item(k, x)?,
                     serde_json::Value::Number(n) if n.is_u64() => e.set_item(k, n.as_u64())?,
                     serde_json::Value::Number(n) => e.set_item(k, n.as_f64())?,
-                    _ => {}
+                    _ => e.set_item(k, py.None())?,
                 }
             }
         }

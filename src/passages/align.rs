@@ -92,8 +92,9 @@ fn merge_seeds(
 pub const TEMPLATE_PARTNERS: usize = 3;
 
 /// Drops the seeds inside one article whose two sides share [`TEMPLATE_PARTNERS`] - 1
-/// partners or more (units the seeds match with both, neither side's own units): the items of
-/// a list told in one template.
+/// partners or more (units the seeds match with both, neither side's own units; a run of
+/// adjacent units counts once): the items of a list told in one template. A fact told four
+/// times in one article is dropped too: that is the price of the rule.
 fn drop_template_families(seeds: &mut Vec<Seed>) {
     let mut partners: ahash::AHashMap<usize, ahash::AHashSet<usize>> = ahash::AHashMap::new();
     for s in seeds.iter() {
@@ -110,7 +111,12 @@ fn drop_template_families(seeds: &mut Vec<Seed>) {
     seeds.retain(|s| {
         let (pa, pb) = (of(s.a0, s.a1), of(s.b0, s.b1));
         let inside = |u: &usize| (s.a0..=s.a1).contains(u) || (s.b0..=s.b1).contains(u);
-        pa.intersection(&pb).filter(|u| !inside(u)).count() + 1 < TEMPLATE_PARTNERS
+        let shared: ahash::AHashSet<usize> =
+            pa.intersection(&pb).copied().filter(|u| !inside(u)).collect();
+        // A run of adjacent units is one partner: one telling of a fact, over two clauses or a
+        // window of two.
+        let partners = shared.iter().filter(|&&u| u == 0 || !shared.contains(&(u - 1))).count();
+        partners + 1 < TEMPLATE_PARTNERS
     });
 }
 
@@ -129,20 +135,24 @@ fn sentence_ranges(units: &[Unit]) -> Vec<UnitRange> {
 
 /// For each unit, the numbered list it opens an item of, inside its document: a unit that
 /// opens its sentence with an enumerator ([`enumerator`]) is an item; an item numbered no
-/// higher than the list's last starts a new list ("1 - ... 4 -", then "1 - ..." again).
+/// higher than the list's last, or after a paragraph without an item, starts a new list
+/// ("1 - ... 4 -", then "1 - ..." again).
 /// `None` for a unit that is no item.
 fn list_items(text: &str, units: &[Unit]) -> Vec<Option<u32>> {
     let mut lists = 0u32;
-    let mut last = None;
+    // The last item's number and paragraph.
+    let mut last: Option<(u32, usize)> = None;
     let mut out = Vec::with_capacity(units.len());
     for (k, u) in units.iter().enumerate() {
         let opens = k == 0 || units[k - 1].sentence != u.sentence;
         let n = if opens { text.get(u.span.range()).and_then(enumerator) } else { None };
         out.push(n.map(|n| {
-            if last.is_none_or(|l| n <= l) {
+            // A new list where the numbers restart, or where a paragraph without an item lies
+            // between (a stray "2." early in an article is no item of a list further down).
+            if last.is_none_or(|(l, p)| n <= l || u.paragraph > p + 1) {
                 lists += 1;
             }
-            last = Some(n);
+            last = Some((n, u.paragraph));
             lists
         }));
     }
@@ -828,6 +838,31 @@ mod tests {
     }
 
     #[test]
+    fn a_fact_told_three_times_over_two_units_is_no_list() {
+        let seed =
+            |a0, a1, b0, b1| Seed { a0, a1, b0, b1, dice: 1.0, probability: 1.0, evidence: None };
+        // Told once as unit 1, then twice over two units (10-11, 20-21): a triangle whose
+        // corners span two units each, kept whole.
+        let mut seeds = vec![
+            seed(1, 1, 10, 11),
+            seed(1, 1, 20, 21),
+            seed(10, 10, 20, 20),
+            seed(11, 11, 21, 21),
+        ];
+        drop_template_families(&mut seeds);
+        assert_eq!(seeds.len(), 4);
+        // Four single units that all match each other: a list, dropped whole.
+        let items = [2, 6, 10, 14];
+        let mut seeds: Vec<Seed> = items
+            .iter()
+            .flat_map(|&x| items.iter().filter(move |&&y| y > x).map(move |&y| seed(x, x, y, y)))
+            .collect();
+        assert_eq!(seeds.len(), 6);
+        drop_template_families(&mut seeds);
+        assert!(seeds.is_empty());
+    }
+
+    #[test]
     fn two_items_of_one_numbered_list_are_two_things() {
         // One list of workers (items 1 and 3: one template, other names), then a second list
         // (numbered from 1 again) whose first item retells the first list's first item.
@@ -841,6 +876,14 @@ mod tests {
         let items = list_items(text, &units);
         let lists: Vec<u32> = items.iter().flatten().copied().collect();
         assert_eq!(lists, [1, 1, 1, 2, 2], "{items:?}");
+        // A stray number early in an article opens no list the later items join.
+        let stray = "2. Stray opening remark about the harbour works today.\n\n\
+                     A plain paragraph without any item in it at all.\n\n\
+                     3 - Item three of the real list.\n\
+                     4 - Item four of the real list.";
+        let units = Analyzer::default().units(stray);
+        let lists: Vec<u32> = list_items(stray, &units).into_iter().flatten().collect();
+        assert_eq!(lists, [1, 2, 2]);
         let found = crate::passages::find(
             &Analyzer::default(),
             &[text],
