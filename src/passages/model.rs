@@ -651,6 +651,17 @@ pub const RESTATE_MODEL: RestateModel = RestateModel {
     threshold: 0.5354,
 };
 
+// `Analyzer::evidence_or_rejected` rejects a pair early by the evidence with every aligned term
+// in order and nothing substituted, an upper bound of the pair's probability only while the
+// model weighs order (feature 6) up and substitutions (features 14 and 18) down: a refitted
+// model that breaks this fails to build here rather than rejecting pairs it would take.
+const _: () = assert!(
+    RESTATE_MODEL.weights[6] >= 0.0
+        && RESTATE_MODEL.weights[14] <= 0.0
+        && RESTATE_MODEL.weights[18] <= 0.0,
+    "the early rejection needs order weighed up and substitutions down"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
