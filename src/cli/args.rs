@@ -212,16 +212,17 @@ pub struct PassagesArgs {
     /// sets the input format, as for dedup).
     #[arg(long)]
     pub output_format: Option<String>,
-    /// How passages are matched.
-    #[command(flatten)]
-    pub matching: PassageFlags,
     /// No summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// How passages are matched.
+    #[command(flatten)]
+    pub matching: PassageFlags,
 }
 
 /// How `neardup passages` and `neardup report` match passages.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Passage matching")]
 pub struct PassageFlags {
     /// First cut: weighted soft Dice of content terms a sentence or clause pair must reach to
     /// be weighed by the restatement model.
@@ -454,10 +455,10 @@ pub struct ReportArgs {
     /// The HTML file to write.
     #[arg(long, short)]
     pub output: PathBuf,
-    /// How restated passages are matched (as `neardup passages`).
-    #[command(flatten)]
-    pub matching: PassageFlags,
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// How restated passages are matched (as `neardup passages`).
+    #[command(flatten)]
+    pub matching: PassageFlags,
 }
