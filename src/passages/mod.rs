@@ -17,19 +17,21 @@
 //! tasks; Sanchez-Perez, Sidorov and Gelbukh, 2014): unit pairs above the threshold are seeds,
 //! seeds that are adjacent in both places are merged into one passage pair, and pairs that are
 //! boilerplate, too short, the items of a list told in one template inside an article
-//! ([`align::TEMPLATE_PARTNERS`]), or the headline restated in the lead are filtered out.
+//! ([`lists`]), or the headline restated in the lead are filtered out.
 //!
 //! One file per step: [`units`] cuts texts into units and gives them their terms, [`terms`]
 //! weighs and aligns terms ([`Idf`], soft matching), [`background`] holds the term weights of
 //! one Arabic article or a few (a bundled background's), [`model`] turns an alignment into
 //! [`Evidence`] and a probability ([`RESTATE_MODEL`]; the paraphrase model of whole texts),
 //! [`candidates`] picks the unit pairs worth scoring (exact shared weight, an inverted index
-//! across documents), [`align`] seeds, weighs and merges unit pairs inside a document and across a feed, and
+//! across documents), [`align`] seeds, weighs and merges unit pairs inside a document and across a feed, [`lists`]
+//! tells a list's items inside one article (numbered, or told in one template), and
 //! [`find`] here runs them in order. Boilerplate lines come from [`crate::boilerplate`].
 
 pub mod align;
 pub mod background;
 pub mod candidates;
+pub mod lists;
 pub mod model;
 pub mod terms;
 pub mod units;
