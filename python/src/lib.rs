@@ -645,32 +645,18 @@ fn passages<'py>(
     text_key: &str,
 ) -> PyResult<Bound<'py, PyList>> {
     let d = PassageParams::default();
-    let threshold = threshold.unwrap_or(d.threshold);
-    if !(threshold > 0.0 && threshold <= 1.0) {
-        return Err(invalid(py, "threshold", format!("{threshold} is outside (0, 1]")));
-    }
-    let unit = |name: &str, v: Option<f64>, default: f64| -> PyResult<f64> {
-        let v = v.unwrap_or(default);
-        if (0.0..=1.0).contains(&v) {
-            Ok(v)
-        } else {
-            Err(invalid(py, name, format!("{v} is outside [0, 1]")))
-        }
-    };
-    let min_similarity = unit("min_similarity", min_similarity, d.min_similarity)?;
-    let dice_threshold = unit("dice_threshold", dice_threshold, d.dice_threshold)?;
-    let background_veto = unit("background_veto", background_veto, d.background_veto)?;
     let texts = texts_of(py, texts, text_key)?;
     let params = PassageParams {
-        threshold,
-        min_similarity,
-        dice_threshold,
+        threshold: threshold.unwrap_or(d.threshold),
+        min_similarity: min_similarity.unwrap_or(d.min_similarity),
+        dice_threshold: dice_threshold.unwrap_or(d.dice_threshold),
         min_terms: min_terms.unwrap_or(d.min_terms),
         headlines,
         background,
-        background_veto,
+        background_veto: background_veto.unwrap_or(d.background_veto),
         ..d
     };
+    params.validate().map_err(err)?;
     let found = py.allow_threads(|| {
         find_passages(&texts, across, params, boilerplate_min_docs, boilerplate_max_chars)
     });

@@ -143,19 +143,7 @@ pub fn run(a: &PassagesArgs) -> Result<()> {
 
 /// The analyzer and boilerplate rule of the matching flags, checked.
 pub(super) fn matching(f: &PassageFlags) -> Result<(Analyzer, BoilerplateRule)> {
-    if !(f.threshold > 0.0 && f.threshold <= 1.0) {
-        bail!("--threshold {} is outside (0, 1]", f.threshold);
-    }
-    for (name, v) in [
-        ("--min-similarity", f.min_similarity),
-        ("--dice-threshold", f.dice_threshold),
-        ("--background-veto", f.background_veto),
-    ] {
-        if !(0.0..=1.0).contains(&v) {
-            bail!("{name} {v} is outside [0, 1]");
-        }
-    }
-    let analyzer = Analyzer::new(PassageParams {
+    let params = PassageParams {
         threshold: f.threshold,
         min_similarity: f.min_similarity,
         dice_threshold: f.dice_threshold,
@@ -164,7 +152,15 @@ pub(super) fn matching(f: &PassageFlags) -> Result<(Analyzer, BoilerplateRule)> 
         background: !f.no_background,
         background_veto: f.background_veto,
         ..PassageParams::default()
-    });
+    };
+    // The library's check, its field named as the flag.
+    match params.validate() {
+        Err(neardup::Error::InvalidParam { name, reason }) => {
+            bail!("--{} {reason}", name.replace('_', "-"))
+        }
+        other => other?,
+    }
+    let analyzer = Analyzer::new(params);
     let rule =
         BoilerplateRule { min_docs: f.boilerplate_min_docs, max_chars: f.boilerplate_max_chars };
     Ok((analyzer, rule))

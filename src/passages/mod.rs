@@ -114,6 +114,30 @@ pub struct PassageParams {
 }
 
 impl PassageParams {
+    /// Checks the cuts: `threshold` in (0, 1]; `min_similarity`, `dice_threshold` and
+    /// `background_veto` in [0, 1]. The error names the field.
+    pub fn validate(&self) -> crate::Result<()> {
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            return Err(crate::Error::InvalidParam {
+                name: "threshold",
+                reason: format!("{} is outside (0, 1]", self.threshold),
+            });
+        }
+        for (name, v) in [
+            ("min_similarity", self.min_similarity),
+            ("dice_threshold", self.dice_threshold),
+            ("background_veto", self.background_veto),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(crate::Error::InvalidParam {
+                    name,
+                    reason: format!("{v} is outside [0, 1]"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The exact weighted Dice a unit pair of two documents must reach to be scored:
     /// [`PassageParams::across_dice`], at most the first cut.
     pub fn across_cut(&self) -> f64 {

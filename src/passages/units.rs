@@ -231,13 +231,9 @@ pub fn enumerator(text: &str) -> Option<u32> {
     if without_enumerator(t).len() == t.len() {
         return None;
     }
+    // Arabic-Indic digits read as the normalizer folds them.
     t.chars().take_while(|c| c.is_numeric()).try_fold(0u32, |n, c| {
-        let d = c.to_digit(10).or_else(|| match c {
-            '\u{0660}'..='\u{0669}' => Some(c as u32 - 0x0660),
-            '\u{06F0}'..='\u{06F9}' => Some(c as u32 - 0x06F0),
-            _ => None,
-        })?;
-        Some(n * 10 + d)
+        Some(n * 10 + crate::normalize::arabic::fold_char(c).unwrap_or(c).to_digit(10)?)
     })
 }
 
