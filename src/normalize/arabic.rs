@@ -38,9 +38,22 @@ pub fn fold_char(c: char) -> Option<char> {
     })
 }
 
-/// True when the word starts with an Arabic letter.
-fn is_arabic_word(word: &str) -> bool {
+/// True when the word starts with an Arabic letter of the base alphabet (hamza to yeh, as
+/// [`fold_char`] leaves them): the words the stemmers strip.
+pub fn is_arabic_word(word: &str) -> bool {
     word.chars().next().is_some_and(|c| ('\u{0621}'..='\u{064A}').contains(&c))
+}
+
+/// A letter of the Arabic script: the Arabic block, its Supplement and Extended-A, and the
+/// presentation forms (the contextual shapes some PDF extractions and old encodings leave).
+/// What "an Arabic text" counts, wherever the pipeline asks which script a text is in.
+pub fn is_arabic_letter(c: char) -> bool {
+    matches!(c,
+        '\u{0600}'..='\u{06FF}'
+        | '\u{0750}'..='\u{077F}'
+        | '\u{08A0}'..='\u{08FF}'
+        | '\u{FB50}'..='\u{FDFF}'
+        | '\u{FE70}'..='\u{FEFF}')
 }
 
 /// Strips one proclitic conjunction (و، ف) and then one article or preposition (ال، بال، كال،

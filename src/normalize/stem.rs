@@ -48,10 +48,7 @@ pub fn form_key(form: &str) -> u32 {
     (xxh3_64(form.as_bytes()) >> 32) as u32
 }
 
-/// True when the word starts with an Arabic letter.
-pub fn is_arabic_word(word: &str) -> bool {
-    word.chars().next().is_some_and(|c| ('\u{0621}'..='\u{064A}').contains(&c))
-}
+pub use super::arabic::is_arabic_word;
 
 /// Document frequencies of folded word forms (by [`form_key`]): the feed's dictionary.
 #[derive(Clone, Debug, Default, PartialEq)]

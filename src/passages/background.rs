@@ -26,6 +26,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::terms::Idf;
 use super::Analyzer;
+use crate::normalize::arabic::is_arabic_letter;
 
 /// The bundled Arabic background (`data/background-ar.tsv.zst`).
 pub const ARABIC: &[u8] = include_bytes!("data/background-ar.tsv.zst");
@@ -192,17 +193,6 @@ pub fn mostly_arabic(texts: &[&str]) -> bool {
         }
     }
     letters > 0 && 2 * arabic >= letters
-}
-
-/// A letter of the Arabic script: the Arabic block, its Supplement and Extended-A, and the
-/// presentation forms (the contextual shapes some PDF extractions and old encodings leave).
-fn is_arabic_letter(c: char) -> bool {
-    matches!(c,
-        '\u{0600}'..='\u{06FF}'
-        | '\u{0750}'..='\u{077F}'
-        | '\u{08A0}'..='\u{08FF}'
-        | '\u{FB50}'..='\u{FDFF}'
-        | '\u{FE70}'..='\u{FEFF}')
 }
 
 #[cfg(test)]

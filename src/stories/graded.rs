@@ -22,6 +22,8 @@ use ahash::AHashMap;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::normalize::arabic::is_arabic_letter;
+
 use super::{story_similarity, weigh, DocFreqs, SparseVec, StoryParams, Templates};
 
 /// Words per page phrase.
@@ -54,13 +56,13 @@ pub enum Script {
 
 impl Script {
     /// The script of most of the letters of `text` (ties: the first in the order Arabic,
-    /// Latin, Cyrillic, Han).
+    /// Latin, Cyrillic, Han); Arabic as [`is_arabic_letter`] counts it.
     pub fn of(text: &str) -> Script {
         let mut counts = [0usize; 4];
         for c in text.chars() {
             let o = c as u32;
             let i = match o {
-                0x600..=0x6FF => 0,
+                _ if is_arabic_letter(c) => 0,
                 _ if o < 0x250 && c.is_alphabetic() => 1,
                 0x400..=0x4FF => 2,
                 0x4E00..=0x9FFF => 3,
@@ -286,6 +288,8 @@ mod tests {
         assert_eq!(Script::of("Выборы"), Script::Cyrillic);
         assert_eq!(Script::of("新冠病毒"), Script::Han);
         assert_eq!(Script::of("2020 — 12"), Script::None);
+        // Presentation forms (a PDF extraction's "قال") are Arabic letters too.
+        assert_eq!(Script::of("\u{FED7}\u{FE8E}\u{FEDD} ab"), Script::Arabic);
     }
 
     #[test]
