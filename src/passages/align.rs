@@ -34,6 +34,32 @@ pub(super) fn sort_by_key_cheaply<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(&T) ->
     v.extend(order.into_iter().map(|(_, k)| items[k].take().expect("each place once")));
 }
 
+/// Keeps the seeds of two documents that are the best match (by the model's probability,
+/// ties kept) of at least one of the units they cover, on either side: a unit that another
+/// unit of the other document restates better is not also paired with a unit that has its
+/// own better match there (a reprint's preamble against the next clause of the other copy).
+fn best_of_either_side(seeds: &mut Vec<Seed>) {
+    if seeds.len() < 2 {
+        return;
+    }
+    let mut best_a: ahash::AHashMap<usize, f64> = ahash::AHashMap::new();
+    let mut best_b: ahash::AHashMap<usize, f64> = ahash::AHashMap::new();
+    for s in seeds.iter() {
+        for i in s.a0..=s.a1 {
+            let e = best_a.entry(i).or_insert(f64::NEG_INFINITY);
+            *e = e.max(s.probability);
+        }
+        for j in s.b0..=s.b1 {
+            let e = best_b.entry(j).or_insert(f64::NEG_INFINITY);
+            *e = e.max(s.probability);
+        }
+    }
+    seeds.retain(|s| {
+        (s.a0..=s.a1).any(|i| s.probability >= best_a[&i])
+            || (s.b0..=s.b1).any(|j| s.probability >= best_b[&j])
+    });
+}
+
 /// Merges seeds that overlap or are adjacent in both documents into passage pairs.
 fn merge_seeds(
     mut seeds: Vec<Seed>,
@@ -606,6 +632,7 @@ impl Analyzer {
                 let b = Side { units: docs[db].0, aux: &aux[db] };
                 let mut pairs: Vec<Seed> = chunk.iter().map(|s| s.2).collect();
                 self.extend_diagonal(&mut pairs, a, b, (&ok[da], &ok[db]), idf);
+                best_of_either_side(&mut pairs);
                 merge_seeds(pairs, a.units, b.units, da as u32, db as u32)
             })
             .collect()
@@ -730,6 +757,36 @@ mod tests {
         );
         // A filler document shares the common clause only: no seed, no passage.
         assert!(found.iter().all(|r| r.a.doc >= 100 && r.b.doc >= 100), "{found:?}");
+    }
+
+    #[test]
+    fn a_unit_pairs_only_where_it_is_the_better_match_of_one_side() {
+        let seed = |a0, a1, b0, b1, probability| Seed {
+            a0,
+            a1,
+            b0,
+            b1,
+            dice: probability,
+            probability,
+            evidence: None,
+        };
+        // Two copies of one decision: preamble 0 = 0 and item 1 = 1; item 1 also matches the
+        // other copy's preamble (they name the same board), less well than either copy's own.
+        // Unit 4 is told twice in the other document (5 and 6): both tellings stay, as does a
+        // window (7..8 against 9) that is the best of its units.
+        let mut seeds = vec![
+            seed(0, 0, 0, 0, 0.95),
+            seed(1, 1, 1, 1, 0.9),
+            seed(1, 1, 0, 0, 0.6),
+            seed(4, 4, 5, 5, 0.8),
+            seed(4, 4, 6, 6, 0.7),
+            seed(7, 8, 9, 9, 0.75),
+            seed(8, 8, 9, 9, 0.7),
+        ];
+        best_of_either_side(&mut seeds);
+        let kept: Vec<(usize, usize, usize, usize)> =
+            seeds.iter().map(|s| (s.a0, s.a1, s.b0, s.b1)).collect();
+        assert_eq!(kept, [(0, 0, 0, 0), (1, 1, 1, 1), (4, 4, 5, 5), (4, 4, 6, 6), (7, 8, 9, 9)]);
     }
 
     #[test]
